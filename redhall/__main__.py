@@ -1,0 +1,3 @@
+from redhall.cli import main
+
+raise SystemExit(main())

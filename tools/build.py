@@ -1,0 +1,171 @@
+"""`redhall build`: exhibit definitions and their scenes into signed `.exhibit` packages."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from protocol.errors import PackageError
+from protocol.manifest import FORMAT_VERSION, Manifest, PackagedScene
+from protocol.package import open_package
+from protocol.ui_text import UI_TEXT
+from tools.audio import espeak_version
+from tools.cache import BuildCache, digest_of, file_digest
+from tools.checks import content_root, localized_texts
+from tools.errors import ValidationFailed
+from tools.fonts import subset_font
+from tools.narration import build_narration, needs_speech
+from tools.package import entries_for, stable_json, write_package
+from tools.props import PIPELINE_VERSION, BuildOptions, _inputs, build_prop
+from tools.validate import ExhibitSources, load_exhibit
+
+TOOL_VERSION = "0.1.0"
+Progress = Callable[[str], None]
+
+
+@dataclass
+class BuildResult:
+    """What one exhibit build produced, for people (table) and machines (--json)."""
+
+    exhibit: str
+    version: str
+    path: Path
+    status: str
+    seconds: float
+    size: int = 0
+    entries: int = 0
+    props: int = 0
+    props_cached: int = 0
+    duplicates_removed: int = 0
+    triangles: int = 0
+    audio_seconds: float = 0.0
+    synthesized: int = 0
+    glyphs: int = 0
+    repairs: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["path"] = str(self.path)
+        return data
+
+
+def _public_pem(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def fingerprint(sources: ExhibitSources, options: BuildOptions, key: Ed25519PrivateKey) -> str:
+    """sha256 over every input and option; equal fingerprints give identical packages."""
+    root = content_root(sources.exhibit_file)
+    parts: list[str | bytes] = [TOOL_VERSION, PIPELINE_VERSION, repr(options), _public_pem(key),
+                                sources.exhibit_file.read_bytes(),
+                                file_digest(root / sources.exhibit.font)]
+    for scene, path in sources.scenes:
+        parts.append(path.read_bytes())
+        assets: list[Path] = [p for prop in scene.props for p in _inputs(prop, root)]
+        audio = [h.audio for h in scene.hotspots] + [s.audio for s in scene.route]
+        for value in audio:
+            for relative in ([value] if isinstance(value, str) else
+                             list(value.values()) if isinstance(value, dict) else []):
+                assets.append(root / relative)
+        assets += [root / a.do.play_audio for a in scene.actions
+                   if getattr(a.do, "play_audio", None)]
+        parts += [f"{p.relative_to(root)}:{file_digest(p)}" for p in assets]
+        if options.speech and needs_speech(scene):
+            parts.append(espeak_version())
+    return digest_of(*parts)
+
+
+def _up_to_date(out: Path, inputs: str, key: Ed25519PrivateKey) -> bool:
+    if not out.exists():
+        return False
+    try:
+        package = open_package(out, [key.public_key()])
+    except PackageError:
+        return False
+    return package.manifest.build.inputs_sha256 == inputs
+
+
+def _display_text(sources: ExhibitSources) -> str:
+    texts = [t for _, lt in localized_texts(sources.exhibit) for t in lt.texts()]
+    for scene, _ in sources.scenes:
+        texts += [t for _, lt in localized_texts(scene) for t in lt.texts()]
+        texts += [s.title + (s.publisher or "") + (s.date or "") for s in scene.sources]
+    texts += [t for lt in UI_TEXT.values() for t in lt.texts()]
+    return "".join(texts)
+
+
+def build_exhibit(exhibit_file: Path, out_dir: Path, key: Ed25519PrivateKey,
+                  options: BuildOptions = BuildOptions(), cache: BuildCache | None = None,
+                  progress: Progress = lambda _: None) -> BuildResult:
+    """Build one exhibit package; nothing is written unless the whole build succeeds."""
+    started = time.perf_counter()
+    sources, problems = load_exhibit(exhibit_file)
+    if sources is None:
+        raise ValidationFailed(problems)
+    exhibit = sources.exhibit
+    out = out_dir / f"{exhibit.id}-{exhibit.version}.exhibit"
+    inputs = fingerprint(sources, options, key)
+    if _up_to_date(out, inputs, key):
+        return BuildResult(exhibit.id, exhibit.version, out, "up to date",
+                           time.perf_counter() - started, size=out.stat().st_size)
+    cache = cache or BuildCache(None)
+    root = content_root(exhibit_file)
+    result = BuildResult(exhibit.id, exhibit.version, out, "built", 0.0)
+    files: dict[str, bytes] = {}
+    scene_refs = []
+    for scene, _ in sources.scenes:
+        props = []
+        for prop in scene.props:
+            progress(f"{scene.id}: {prop.id}")
+            built = build_prop(prop, root, options, cache)
+            result.duplicates_removed += sum(1 for name in built.files if name in files)
+            files.update(built.files)
+            props.append(built.prop)
+            result.props += 1
+            result.props_cached += built.cached
+            result.triangles += built.prop.levels[0].triangles
+            result.repairs += built.repairs
+        progress(f"{scene.id}: narration")
+        narration = build_narration(scene, root, cache, options.speech)
+        files.update(narration.files)
+        result.audio_seconds += narration.seconds
+        result.synthesized += narration.synthesized
+        packaged = PackagedScene(script=scene, props=props, audio=narration.audio)
+        script_path = f"scenes/{scene.id}.json"
+        files[script_path] = stable_json(packaged.model_dump(mode="json", by_alias=True,
+                                                              exclude_none=True))
+        scene_refs.append({"id": scene.id, "script": script_path,
+                           "title": scene.title.model_dump(by_alias=True, exclude_none=True),
+                           "credit": scene.credit.model_dump()})
+    progress("font subset")
+    font, result.glyphs = subset_font(root / exhibit.font, _display_text(sources))
+    files["fonts/subset.ttf"] = font
+    manifest = {
+        "format": FORMAT_VERSION,
+        "id": exhibit.id,
+        "version": exhibit.version,
+        "title": exhibit.title.model_dump(by_alias=True, exclude_none=True),
+        "summary": exhibit.summary.model_dump(by_alias=True, exclude_none=True),
+        "publisher": exhibit.publisher,
+        "languages": sorted({"zh-CN", *exhibit.languages}),
+        "scenes": scene_refs,
+        "font": "fonts/subset.ttf",
+        "entries": [e.model_dump() for e in entries_for(files)],
+        "build": {"tool": "redhall", "tool_version": TOOL_VERSION, "inputs_sha256": inputs},
+    }
+    if exhibit.credit is not None:
+        manifest["credit"] = exhibit.credit.model_dump()
+    Manifest.model_validate(manifest)  # the reader's contract, checked before signing
+    progress("writing package")
+    write_package(out, manifest, files, key)
+    result.size = out.stat().st_size
+    result.entries = len(files)
+    result.seconds = time.perf_counter() - started
+    return result

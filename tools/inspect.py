@@ -1,0 +1,60 @@
+"""`redhall inspect` and `redhall verify`: what a package holds, and whether to trust it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from protocol.manifest import PackagedScene
+from protocol.package import VerifiedPackage, open_package
+from tools.keys import load_public
+
+
+def describe(package: VerifiedPackage) -> dict[str, Any]:
+    """A summary of a verified package for people and machines."""
+    manifest = package.manifest
+    scenes = []
+    for ref in manifest.scenes:
+        scene = PackagedScene.model_validate(json.loads(package.read(ref.script)))
+        scenes.append({
+            "id": ref.id,
+            "title": ref.title.model_dump(by_alias=True, exclude_none=True),
+            "props": len(scene.props),
+            "triangles": sum(p.levels[0].triangles for p in scene.props),
+            "hotspots": len(scene.script.hotspots),
+            "route_stops": len(scene.script.route),
+            "quiz_items": len(scene.script.quiz),
+            "narrated": len(scene.audio),
+            "credit": ref.credit.model_dump(),
+        })
+    kinds: dict[str, int] = {}
+    for entry in manifest.entries:
+        folder = entry.path.split("/", 1)[0]
+        kinds[folder] = kinds.get(folder, 0) + entry.size
+    return {
+        "path": str(package.path),
+        "id": manifest.id,
+        "version": manifest.version,
+        "format": manifest.format,
+        "title": manifest.title.model_dump(by_alias=True, exclude_none=True),
+        "publisher": manifest.publisher,
+        "languages": manifest.languages,
+        "signature_checked": package.signed_by_trusted,
+        "entries": len(manifest.entries),
+        "bytes_by_folder": kinds,
+        "size": package.path.stat().st_size,
+        "scenes": scenes,
+        "credit": manifest.credit.model_dump() if manifest.credit else None,
+        "build": manifest.build.model_dump(),
+    }
+
+
+def inspect_package(path: Path, trust: Path | None = None) -> dict[str, Any]:
+    trusted = [load_public(trust)] if trust is not None else None
+    return describe(open_package(path, trusted))
+
+
+def verify_package(path: Path, trust: list[Path]) -> VerifiedPackage:
+    """Open ``path`` checking its signature against ``trust`` and every entry's hash."""
+    return open_package(path, [load_public(p) for p in trust])

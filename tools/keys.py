@@ -1,0 +1,73 @@
+"""Publisher keys (Ed25519): make, load, sign, verify."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from tools.errors import KeyFileError
+
+
+def keygen(out: Path) -> Path:
+    """Write a new private key to ``out`` (PEM, mode 600) and its public key beside it.
+
+    Returns the public key's path (``out`` with ``.pub`` appended).
+    """
+    if out.exists():
+        raise KeyFileError(f"{out} already exists; choose another path or remove it first")
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(private)
+    pub = out.with_name(out.name + ".pub")
+    pub.write_bytes(public)
+    return pub
+
+
+def load_private(path: Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError as exc:
+        raise KeyFileError(f"{path}: key file not found; make one with "
+                           f"`redhall keygen --out {path}`") from exc
+    except (ValueError, TypeError) as exc:
+        raise KeyFileError(f"{path}: not a PEM private key ({exc}); make one with "
+                           "`redhall keygen`") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyFileError(f"{path}: not an Ed25519 key; make one with `redhall keygen`")
+    return key
+
+
+def load_public(path: Path) -> Ed25519PublicKey:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise KeyFileError(f"{path}: public key not found") from exc
+    try:
+        key = serialization.load_pem_public_key(data)
+    except ValueError:
+        try:
+            key = load_private(path).public_key()
+        except KeyFileError as exc:
+            raise KeyFileError(f"{path}: not a PEM public key; pass the .pub file written by "
+                               "`redhall keygen`") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise KeyFileError(f"{path}: not an Ed25519 public key")
+    return key
+
+
+def verify_signature(key: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:
+    try:
+        key.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True

@@ -1,0 +1,148 @@
+"""Import models editors bring, through trimesh: normalize units and up axis, repair.
+
+Each loader in ``LOADERS`` turns a file into a ``trimesh.Scene``; ``import_model`` then
+flattens it into parts in the scene frame (metres, Z up) and says what it repaired.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+from tools.errors import AssetError
+from tools.meshdata import MaterialData, Part, merge_by_material
+from tools.textures import image_key
+
+
+def _load_scene(path: Path) -> trimesh.Scene:
+    return trimesh.load(str(path), force="scene", process=False)
+
+
+LOADERS: dict[str, Callable[[Path], trimesh.Scene]] = {
+    suffix: _load_scene for suffix in (".glb", ".gltf", ".obj", ".ply", ".stl", ".off", ".3mf",
+                                       ".dae")
+}
+# Conventions when a file does not say: glTF is Y up by specification; OBJ exports
+# from common modellers are Y up; STL, PLY, OFF and 3MF are Z up.
+DEFAULT_UP = {".glb": "y", ".gltf": "y", ".obj": "y", ".dae": "y", ".ply": "z", ".stl": "z",
+              ".off": "z", ".3mf": "z"}
+
+
+@dataclass
+class ImportReport:
+    """What importing one model found and changed."""
+
+    units: str = "m"
+    up: str = "z"
+    repairs: list[str] = field(default_factory=list)
+
+
+def _dae_up(path: Path) -> str | None:
+    match = re.search(rb"<up_axis>\s*([XYZ])_UP\s*</up_axis>", path.read_bytes()[:65536])
+    return match.group(1).decode().lower() if match else None
+
+
+def _material(visual: object) -> MaterialData:
+    if isinstance(visual, trimesh.visual.TextureVisuals) and visual.material is not None:
+        material = visual.material
+        if isinstance(material, trimesh.visual.material.SimpleMaterial):
+            material = material.to_pbr()
+        factor = material.baseColorFactor
+        color = (1.0, 1.0, 1.0, 1.0) if factor is None else tuple(
+            float(c) / (255.0 if np.asarray(factor).dtype == np.uint8 else 1.0) for c in factor)
+        image = material.baseColorTexture
+        return MaterialData(
+            color=color,  # type: ignore[arg-type]
+            roughness=float(material.roughnessFactor if material.roughnessFactor is not None
+                            else 0.8),
+            metallic=float(material.metallicFactor if material.metallicFactor is not None
+                           else 0.0),
+            texture=image,
+            texture_key=image_key(image) if image is not None else "",
+            double_sided=bool(getattr(material, "doubleSided", False)),
+        )
+    if isinstance(visual, trimesh.visual.ColorVisuals) and visual.defined:
+        rgba = np.asarray(visual.main_color, dtype=np.float64) / 255.0
+        return MaterialData(color=tuple(float(c) for c in rgba))  # type: ignore[arg-type]
+    return MaterialData()
+
+
+def _repair(mesh: trimesh.Trimesh, name: str, report: ImportReport) -> trimesh.Trimesh:
+    before = len(mesh.vertices)
+    mesh.merge_vertices(merge_tex=False, merge_norm=True)
+    if before - len(mesh.vertices):
+        report.repairs.append(f"{name}: merged {before - len(mesh.vertices)} duplicate vertices")
+    keep = mesh.nondegenerate_faces()
+    if (~keep).sum():
+        report.repairs.append(f"{name}: dropped {int((~keep).sum())} degenerate faces")
+        mesh.update_faces(keep)
+    unique = mesh.unique_faces()
+    if len(mesh.faces) - unique.sum():
+        report.repairs.append(f"{name}: dropped {int(len(mesh.faces) - unique.sum())} "
+                              "duplicate faces")
+        mesh.update_faces(unique)
+    mesh.remove_unreferenced_vertices()
+    faces_before = mesh.faces.copy()
+    trimesh.repair.fix_winding(mesh)
+    flipped = int((mesh.faces != faces_before).any(axis=1).sum())
+    if flipped:
+        report.repairs.append(f"{name}: fixed the winding of {flipped} faces")
+    if mesh.is_watertight and mesh.volume < 0:
+        mesh.invert()
+        report.repairs.append(f"{name}: normals pointed inward; turned them out")
+    return mesh
+
+
+def import_model(path: Path, units: str | None = None, up: str | None = None,
+                 max_triangles: int = 500_000) -> tuple[list[Part], ImportReport]:
+    """Load ``path`` into parts in metres, Z up; repairs are listed in the report."""
+    suffix = path.suffix.lower()
+    loader = LOADERS.get(suffix)
+    if loader is None:
+        raise AssetError(str(path), f"unsupported model format `{suffix}`",
+                         "use " + ", ".join(sorted(LOADERS)))
+    try:
+        scene = loader(path)
+    except Exception as exc:  # trimesh raises many types for broken files; name the file
+        raise AssetError(str(path), f"cannot read the model: {exc}",
+                         "re-export it from the modelling tool") from exc
+    meshes = [g for g in scene.dump(concatenate=False) if isinstance(g, trimesh.Trimesh)]
+    if not meshes or sum(len(m.faces) for m in meshes) == 0:
+        raise AssetError(str(path), "the model has no triangles", "check the export settings")
+    triangles = sum(len(m.faces) for m in meshes)
+    if triangles > max_triangles:
+        raise AssetError(str(path), f"{triangles:,} triangles, over the limit of "
+                         f"{max_triangles:,}", "decimate it in the modelling tool or raise "
+                         "`--max-triangles`")
+    report = ImportReport()
+    report.units = units or (scene.units if scene.units else "m")
+    report.up = up or (_dae_up(path) if suffix == ".dae" else None) or DEFAULT_UP[suffix]
+    try:
+        scale = trimesh.units.unit_conversion(report.units, "m")
+    except Exception as exc:
+        raise AssetError(str(path), f"unknown units `{report.units}`",
+                         "set `units:` on the prop to m, cm, mm, in or ft") from exc
+    frame = np.eye(4) * scale
+    frame[3, 3] = 1.0
+    if report.up == "y":  # (x, y, z) Y up -> (x, -z, y) Z up
+        frame = frame @ np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1.0]])
+    parts: list[Part] = []
+    for index, mesh in enumerate(meshes):
+        name = mesh.metadata.get("name") or f"mesh {index}"
+        mesh = _repair(mesh, str(name), report)
+        if len(mesh.faces) == 0:
+            continue
+        visual = mesh.visual
+        uv = None
+        if isinstance(visual, trimesh.visual.TextureVisuals) and visual.uv is not None:
+            uv = np.asarray(visual.uv, dtype=np.float32)
+        part = Part(np.asarray(mesh.vertices, dtype=np.float32),
+                    np.asarray(mesh.faces, dtype=np.uint32),
+                    np.asarray(mesh.vertex_normals, dtype=np.float32), uv, _material(visual))
+        parts.append(part.transformed(frame))
+    return merge_by_material(parts), report

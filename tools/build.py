@@ -19,7 +19,6 @@ from tools.audio import espeak_version
 from tools.cache import BuildCache, digest_of, file_digest
 from tools.checks import content_root, localized_texts
 from tools.errors import ValidationFailed
-from tools.fonts import subset_font
 from tools.narration import build_narration, needs_speech
 from tools.package import entries_for, stable_json, write_package
 from tools.props import PIPELINE_VERSION, BuildOptions, _inputs, build_prop
@@ -145,6 +144,8 @@ def build_exhibit(exhibit_file: Path, out_dir: Path, key: Ed25519PrivateKey,
                            "title": scene.title.model_dump(by_alias=True, exclude_none=True),
                            "credit": scene.credit.model_dump()})
     progress("font subset")
+    from tools.fonts import subset_font  # fontTools loads only when a package is written
+
     font, result.glyphs = subset_font(root / exhibit.font, _display_text(sources))
     files["fonts/subset.ttf"] = font
     manifest = {

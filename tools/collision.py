@@ -35,7 +35,9 @@ def proxy(kind: str, parts: list[Part], lowest: list[Part]) -> Part | None:
                                np.concatenate([p.faces + o for p, o in zip(lowest, offsets)]),
                                process=True)
         return _part(mesh)
-    if kind == "hull":
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    flat = bool((hi - lo).min() < 1e-3)
+    if kind == "hull" and not flat:
         try:
             hull = trimesh.convex.convex_hull(points)
         except QhullError:
@@ -45,7 +47,6 @@ def proxy(kind: str, parts: list[Part], lowest: list[Part]) -> Part | None:
                 coarse = simplify(_part(hull), _MAX_HULL_FACES / len(hull.faces), 0.2)
                 hull = trimesh.convex.convex_hull(coarse.vertices.astype(np.float64))
             return _part(hull)
-    lo, hi = points.min(axis=0), points.max(axis=0)
     extents = np.maximum(hi - lo, 1e-3)
     box = trimesh.creation.box(extents=extents)
     box.apply_translation((lo + hi) / 2)

@@ -28,6 +28,7 @@ def subset_font(source: Path, text: str) -> tuple[bytes, int]:
     options.notdef_outline = True
     options.recalc_timestamp = False
     options.font_number = 0
+    options.drop_tables += ["FFTM"]  # a FontForge timestamp: not needed, not subsettable
     try:
         font = subset.load_font(str(source), options, dontLoadGlyphNames=True)
     except (OSError, TTLibError) as exc:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from protocol.scene import SceneScript
-from tools.audio import espeak_available, espeak_version, normalize, synthesize
+from tools.audio import espeak_available, espeak_version
 from tools.cache import BuildCache, digest_of, file_digest
 from tools.props import PIPELINE_VERSION
 
@@ -43,6 +43,8 @@ def build_narration(scene: SceneScript, root: Path, cache: BuildCache,
 
     Owners are hotspot ids, ``stop:<id>`` for route stops and ``action:<n>`` for actions.
     """
+    from tools.audio_codec import normalize, synthesize  # loads libsndfile only when needed
+
     out = NarrationOutput()
     owners: list[tuple[str, dict[str, str]]] = [(h.id, _given(h.audio)) for h in scene.hotspots]
     owners += [(f"stop:{s.id}", _given(s.audio)) for s in scene.route]

@@ -9,12 +9,6 @@ from pathlib import Path
 from protocol.manifest import ModelLevel, PackagedProp
 from protocol.scene import Prop
 from tools.cache import BuildCache, digest_of, file_digest
-from tools.collision import proxy
-from tools.glb import write_glb
-from tools.lod import level_chain
-from tools.mesh_import import import_model
-from tools.meshdata import Part, bounds, merge_by_material, total_triangles
-from tools.primitives import build_primitive
 
 PIPELINE_VERSION = "1"
 
@@ -79,8 +73,15 @@ def build_prop(prop: Prop, root: Path, options: BuildOptions, cache: BuildCache)
         box = tuple(tuple(c) for c in record["bounds"])
         return PropOutput(_placed(prop, levels, record["collision"], box),  # type: ignore[arg-type]
                           files, record["repairs"], cached=True)
+    # Geometry libraries load in about a second; an up-to-date build never needs them.
+    from tools.collision import proxy
+    from tools.glb import write_glb
+    from tools.lod import level_chain
+    from tools.mesh_import import import_model
+    from tools.meshdata import bounds, merge_by_material, total_triangles
+    from tools.primitives import build_primitive
+
     repairs: list[str] = []
-    parts: list[Part]
     if prop.model is not None:
         parts, report = import_model(root / prop.model, prop.units, prop.up, options.max_triangles)
         repairs = [f"{prop.id}: {line}" for line in report.repairs]

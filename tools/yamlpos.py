@@ -55,10 +55,20 @@ def _walk(node: yaml.Node, path: Path, doc: LocatedDocument) -> None:
             _walk(item, child, doc)
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML, except that dates stay text: `date: 1921-07-23` is a historic date string."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_located(text: str) -> LocatedDocument:
     """Parse YAML ``text``; raises ``yaml.YAMLError`` (with a mark) when malformed."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    data = yaml.safe_load(text)
+    node = yaml.compose(text, Loader=_Loader)
+    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     doc = LocatedDocument(data=data)
     if node is not None:
         doc.positions[()] = _mark(node)

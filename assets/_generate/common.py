@@ -116,12 +116,15 @@ def export_glb(named: list[tuple[str, trimesh.Trimesh]], path: Path) -> None:
     path.write_bytes(scene.export(file_type="glb"))
 
 
-def export_obj(mesh: trimesh.Trimesh, path: Path, y_up: bool = True) -> None:
-    """Write OBJ + MTL (+ texture PNGs) beside each other."""
-    mesh = mesh.copy()
-    if y_up:
-        mesh.apply_transform(Z_TO_Y_UP)
-    files = trimesh.exchange.obj.export_obj(mesh, include_texture=True, return_texture=True,
+def export_obj(named: list[tuple[str, trimesh.Trimesh]], path: Path, y_up: bool = True) -> None:
+    """Write OBJ + MTL (+ one PNG per textured material) beside each other."""
+    scene = trimesh.Scene()
+    for name, mesh in named:
+        mesh = mesh.copy()
+        if y_up:
+            mesh.apply_transform(Z_TO_Y_UP)
+        scene.add_geometry(mesh, geom_name=name, node_name=name)
+    files = trimesh.exchange.obj.export_obj(scene, include_texture=True, return_texture=True,
                                             mtl_name=path.with_suffix(".mtl").name,
                                             header=None)
     text, extra = files

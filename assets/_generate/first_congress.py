@@ -75,17 +75,19 @@ def row(folder: Path) -> None:
     roof.apply_transform(trimesh.transformations.rotation_matrix(1.5707963, [0, 0, 1]))
     roof.apply_translation((width / 2 + (width + 0.6) / 2, DEPTH / 2, 0))
     roof.apply_translation((-(width + 0.6) / 2 - width / 2 + width / 2, 0, 0))
-    mesh = combine([
-        paint(combine(groups["walls"]), m_brick, tile=0.7),
-        paint(combine(groups["stone"]), material("#c8c0b0", 0.7, name="stone")),
-        paint(combine(groups["doors"]), material("#1b1816", 0.35, name="black_lacquer")),
-        paint(combine(groups["brass"]), material("#b08d3c", 0.3, 0.9, name="brass")),
-        paint(combine(groups["windows"]), material("#2a2420", 0.4, name="window_glass")),
-        paint(combine(groups["frames"]), material("#4a2a1c", 0.6, name="window_frame")),
-        paint(combine(floors), material("#6b5a48", 0.8, name="floor")),
-        paint(roof, m_tile, tile=1.2),
-    ])
-    export_obj(mesh, folder / "shikumen-row.obj")
+    export_obj([
+        ("walls", paint(combine(groups["walls"]), m_brick, tile=0.7)),
+        ("stone", paint(combine(groups["stone"]), material("#c8c0b0", 0.7, name="stone"))),
+        ("doors", paint(combine(groups["doors"]), material("#1b1816", 0.35,
+                                                          name="black_lacquer"))),
+        ("brass", paint(combine(groups["brass"]), material("#b08d3c", 0.3, 0.9, name="brass"))),
+        ("windows", paint(combine(groups["windows"]), material("#2a2420", 0.4,
+                                                              name="window_glass"))),
+        ("frames", paint(combine(groups["frames"]), material("#4a2a1c", 0.6,
+                                                            name="window_frame"))),
+        ("floors", paint(combine(floors), material("#6b5a48", 0.8, name="floor"))),
+        ("roof", paint(roof, m_tile, tile=1.2)),
+    ], folder / "shikumen-row.obj")
 
 
 def furniture(folder: Path) -> None:

@@ -46,14 +46,13 @@ def tower(folder: Path) -> None:
     hall += [box((0.25, 0.25, 3.0), (x, y, 9.2)) for x in (-1.5, 1.5) for y in (-2.6, 0, 2.6)]
     walls = [box((0.12, 5.0, 1.2), (x, 0, 8.4)) for x in (-1.5, 1.5)]
     roof = hipped_roof(4.8, 7.0, 2.0, 10.6, 0.5)
-    mesh = combine([
-        paint(combine(stone), material("#8e8a80", 0.9, name="stone")),
-        paint(combine(hall), material("#6a2a1e", 0.6, name="red_timber")),
-        paint(combine(walls), material("#c9bda4", 0.9, name="plaster")),
-        paint(roof, material("#ffffff", 0.85, texture=tiles(128, (66, 66, 70), seed=32),
-                             name="tile"), tile=1.2),
-    ])
-    export_obj(mesh, folder / "bridgehead-tower.obj")
+    export_obj([
+        ("stone", paint(combine(stone), material("#8e8a80", 0.9, name="stone"))),
+        ("hall", paint(combine(hall), material("#6a2a1e", 0.6, name="red_timber"))),
+        ("walls", paint(combine(walls), material("#c9bda4", 0.9, name="plaster"))),
+        ("roof", paint(roof, material("#ffffff", 0.85, texture=tiles(128, (66, 66, 70), seed=32),
+                                      name="tile"), tile=1.2)),
+    ], folder / "bridgehead-tower.obj")
 
 
 def generate(folder: Path) -> None:

@@ -147,7 +147,7 @@ def tender(folder: Path) -> None:
     mesh = hull(4.2, 1.3, 0.55, 0.2, stations=17, ring=9)
     seat = box((1.1, 0.3, 0.05), (0, 0, 0.45))
     tender_mesh = paint(combine([mesh, seat]), material(HULL, 0.75, name="tender_hull"))
-    export_obj(tender_mesh, folder / "tender.obj")
+    export_obj([("tender", tender_mesh)], folder / "tender.obj")
 
 
 def generate(folder: Path) -> None:

@@ -16,6 +16,7 @@ import first_congress  # noqa: E402
 import luding  # noqa: E402
 import nanhu  # noqa: E402
 import narration  # noqa: E402
+import provenance  # noqa: E402
 import zunyi  # noqa: E402
 
 
@@ -25,6 +26,8 @@ def main(out: Path) -> None:
     zunyi.generate(out / "zunyi")
     luding.generate(out / "luding")
     narration.generate(HERE.parent.parent / "scenes", out)
+    if out.resolve() == HERE.parent.resolve():
+        provenance.write(out)
 
 
 if __name__ == "__main__":

@@ -112,7 +112,7 @@ def read_document(path: Path, model: type[M]) -> Loaded[M]:
             problems.append(Problem(name, line, col, format_path(_visible(loc, document)),
                                     error["msg"], _hint(error)))
         return Loaded(None, document, problems)
-    return Loaded(instance if not problems else None, document, problems)
+    return Loaded(instance, document, problems)
 
 
 def _visible(loc: tuple[Any, ...], document: LocatedDocument) -> tuple[Any, ...]:

@@ -34,16 +34,20 @@ def subset_font(source: Path, text: str) -> tuple[bytes, int]:
     except (OSError, TTLibError) as exc:
         raise AssetError(str(source), f"cannot read the font: {exc}",
                          "give a TrueType or OpenType font (.ttf, .otf, .ttc)") from exc
-    cmap = font.getBestCmap()
-    missing = [c for c in characters if ord(c) not in cmap and not c.isspace()]
-    if missing:
-        shown = "".join(missing[:20])
-        raise AssetError(str(source), f"the font has no glyph for {len(missing)} character(s): "
-                         f"{shown}", "choose a font that covers them, or change the text")
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=[ord(c) for c in characters])
-    subsetter.subset(font)
-    out = io.BytesIO()
-    font.recalcTimestamp = False
-    font.save(out)
+    try:
+        cmap = font.getBestCmap()
+        missing = [c for c in characters if ord(c) not in cmap and not c.isspace()]
+        if missing:
+            shown = "".join(missing[:20])
+            raise AssetError(str(source), f"the font has no glyph for {len(missing)} "
+                             f"character(s): {shown}",
+                             "choose a font that covers them, or change the text")
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=[ord(c) for c in characters])
+        subsetter.subset(font)
+        out = io.BytesIO()
+        font.recalcTimestamp = False
+        font.save(out)
+    finally:
+        font.close()
     return out.getvalue(), len(characters)

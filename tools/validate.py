@@ -32,7 +32,7 @@ def load_scene(path: Path, languages: list[Language]) -> tuple[SceneScript | Non
     loaded = read_document(path, SceneScript)
     if loaded.model is None or loaded.document is None:
         return None, loaded.problems
-    problems = check_scene(loaded.model, path, loaded.document, languages)
+    problems = loaded.problems + check_scene(loaded.model, path, loaded.document, languages)
     if loaded.model.id != path.stem:
         line, col = loaded.document.locate(("id",))
         problems.append(Problem(str(path), line, col, "id",

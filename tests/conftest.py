@@ -1,0 +1,95 @@
+"""Shared fixtures: the repository, a publisher key, and the sample exhibits built once."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from tools.build import BuildResult, build_exhibit
+from tools.cache import BuildCache
+from tools.keys import keygen, load_private
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def key_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("keys")
+    private = folder / "publisher.key"
+    public = keygen(private)
+    return private, public
+
+
+@pytest.fixture(scope="session")
+def key(key_files: tuple[Path, Path]) -> Ed25519PrivateKey:
+    return load_private(key_files[0])
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory,
+            key: Ed25519PrivateKey) -> dict[str, BuildResult]:
+    """Both sample exhibits, built once for the session (no cache: a full build)."""
+    out = tmp_path_factory.mktemp("dist")
+    return {path.stem: build_exhibit(path, out, key, cache=BuildCache(None))
+            for path in sorted((ROOT / "exhibits").glob("*.yaml"))}
+
+
+MINIMAL_SCENE = """\
+id: tiny
+title: {zh-CN: 小场景, en: Tiny scene}
+summary: {zh-CN: 测试用。, en: For tests.}
+date: 1921-07-23
+place: {zh-CN: 上海, en: Shanghai}
+sources: [{title: 测试资料}]
+spawn: {pos: [0, -5, 1.6], look_at: [0, 0, 1]}
+props:
+  - {id: floor, primitive: {plane: {size: [10, 10]}}, material: {color: "#806040"}}
+  - {id: table, primitive: {box: {size: [2, 1, 0.8]}}, position: [0, 0, 0.4]}
+hotspots:
+  - {id: table, at: [0, 0, 1], title: {zh-CN: 长桌, en: Table}, text: {zh-CN: 一张长桌。, en: A table.}, sources: [0]}
+route:
+  - {id: start, camera: {pos: [0, -5, 1.6], look_at: [0, 0, 1]}, say: {zh-CN: 开始, en: Start}, hotspots: [table]}
+quiz:
+  - {id: q1, hotspot: table, prompt: {zh-CN: 几张桌子, en: Tables}, choices: [{zh-CN: 一, en: one}, {zh-CN: 二, en: two}], answer: 0, explain: {zh-CN: 一张, en: One}}
+credit: {hours: 0.5, min_minutes: 10, hotspot_share: 0.8, quiz_pass: 0.6}
+"""
+
+MINIMAL_EXHIBIT = """\
+id: tiny-exhibit
+version: 1.0.0
+title: {zh-CN: 小展览, en: Tiny exhibition}
+summary: {zh-CN: 测试。, en: Test.}
+publisher: RedHall tests
+scenes: [tiny]
+"""
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Callable[..., Path]:
+    """A content folder (scenes/, exhibits/, assets/fonts) with a minimal valid exhibit.
+
+    Call it with ``scene=...`` or ``exhibit=...`` text to replace either document;
+    returns the exhibit file.
+    """
+    def make(scene: str = MINIMAL_SCENE, exhibit: str = MINIMAL_EXHIBIT) -> Path:
+        for folder in ("scenes", "exhibits", "assets/fonts"):
+            (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+        font = tmp_path / "assets/fonts/wqy-microhei.ttc"
+        if not font.exists():
+            shutil.copy(ROOT / "assets/fonts/wqy-microhei.ttc", font)
+        (tmp_path / "scenes/tiny.yaml").write_text(textwrap.dedent(scene), encoding="utf-8")
+        target = tmp_path / "exhibits/tiny-exhibit.yaml"
+        target.write_text(textwrap.dedent(exhibit), encoding="utf-8")
+        return target
+
+    return make

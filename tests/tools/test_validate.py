@@ -1,0 +1,95 @@
+"""`redhall validate`: every problem at once, located, with a hint; exit 1."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from redhall.cli import main
+from tests.conftest import MINIMAL_SCENE
+from tools.validate import validate_paths
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    out, err = Console(record=True, width=200), Console(record=True, width=200)
+    code = main(list(args), out, err)
+    return code, out.export_text(), err.export_text()
+
+
+def test_the_samples_are_valid(repo: Path) -> None:
+    assert validate_paths([repo / "scenes", repo / "exhibits"]) == []
+
+
+def test_every_error_is_reported_with_position_path_and_hint(
+        content: Callable[..., Path]) -> None:
+    scene = MINIMAL_SCENE.replace("hotspots:\n", "hotspots:\n  - {id: second, at: [0, 0]}\n") \
+        .replace("  - {id: table, primitive: {box: {size: [2, 1, 0.8]}}",
+                 "  - {id: table, primitiv: {box: {size: [2, 1, 0.8]}}")
+    exhibit = content(scene=scene)
+    problems = validate_paths([exhibit.parent.parent / "scenes" / "tiny.yaml"])
+    lines = scene.splitlines()
+    typo_line = next(i for i, line in enumerate(lines, 1) if "primitiv:" in line)
+    found = {(p.path, p.line): p for p in problems}
+    assert ("props[1].primitiv", typo_line) in found
+    assert found[("props[1].primitiv", typo_line)].hint == "did you mean `primitive`?"
+    at = next(p for p in problems if p.path.startswith("hotspots[0].at"))
+    assert at.line == typo_line + 2 and at.column > 1
+    missing = {p.path for p in problems if p.message == "Field required"}
+    assert {"hotspots[0].title", "hotspots[0].text", "hotspots[0].sources"} <= missing
+    assert all(p.file.endswith("tiny.yaml") for p in problems)
+
+
+def test_malformed_yaml_points_at_the_spot(content: Callable[..., Path]) -> None:
+    exhibit = content(scene=MINIMAL_SCENE.replace("en: Tiny scene}", "en: Tiny scene"))
+    (problem,) = validate_paths([exhibit.parent.parent / "scenes" / "tiny.yaml"])
+    assert problem.message.startswith("malformed YAML")
+    assert problem.line == 3
+
+
+def test_duplicate_keys_and_ids_are_problems(content: Callable[..., Path]) -> None:
+    scene = MINIMAL_SCENE.replace("date: 1921-07-23\n", "date: 1921-07-23\ndate: 1921-07-24\n")
+    scene = scene.replace("{id: table, primitive: {box", "{id: floor, primitive: {box")
+    exhibit = content(scene=scene)
+    messages = [p.message for p in validate_paths([exhibit])]
+    assert "duplicate key" in messages
+    assert "duplicate id `floor` in props" in messages
+
+
+def test_references_and_assets_are_checked(content: Callable[..., Path]) -> None:
+    scene = MINIMAL_SCENE.replace("hotspots: [table]}", "hotspots: [tabel]}") \
+        .replace("sources: [0]}", "sources: [3], audio: assets/none.ogg}") \
+        .replace("- {id: floor, primitive: {plane: {size: [10, 10]}}",
+                 "- {id: statue, model: assets/statue.fbx}\n  - {id: floor, primitive: "
+                 "{plane: {size: [10, 10]}}")
+    exhibit = content(scene=scene)
+    (exhibit.parent.parent / "assets/statue.fbx").write_bytes(b"FBX")
+    messages = " | ".join(p.message for p in validate_paths([exhibit]))
+    assert "unknown hotspot `tabel`" in messages
+    assert "source 3 does not exist" in messages
+    assert "audio `assets/none.ogg` not found" in messages
+    assert "unsupported model format `.fbx`" in messages
+
+
+def test_exhibit_languages_are_required_in_its_scenes(content: Callable[..., Path]) -> None:
+    exhibit = content(scene=MINIMAL_SCENE.replace("title: {zh-CN: 长桌, en: Table}",
+                                                  "title: {zh-CN: 长桌}"))
+    problems = validate_paths([exhibit])
+    assert [p.path for p in problems] == ["hotspots[0].title"]
+    assert "missing the en text" in problems[0].message
+    # The scene alone only needs zh-CN.
+    assert validate_paths([exhibit.parent.parent / "scenes" / "tiny.yaml"]) == []
+
+
+def test_cli_exit_codes_and_json(content: Callable[..., Path]) -> None:
+    good = content()
+    assert _run("validate", str(good))[0] == 0
+    content(scene=MINIMAL_SCENE.replace("answer: 0", "answer: 5"))
+    code, out, _ = _run("validate", str(good), "--json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["ok"] is False
+    (problem,) = report["problems"]
+    assert problem["path"] == "quiz[0]" and "only 2 choices" in problem["message"]
+    code, _, err = _run("validate", str(good))
+    assert code == 1 and "tiny.yaml:" in err and "1 problem(s)" in err

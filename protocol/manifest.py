@@ -66,7 +66,7 @@ class PackagedProp(_Strict):
 
     id: Slug
     levels: list[ModelLevel]
-    collision: str | None
+    collision: str | None = None
     position: Vec3
     rotation: Vec3
     scale: Vec3

@@ -92,14 +92,15 @@ def build_prop(prop: Prop, root: Path, options: BuildOptions, cache: BuildCache)
     levels: list[ModelLevel] = []
     chain = level_chain(parts, prop.lod)
     for ratio, level_parts in zip(prop.lod, chain):
-        data = write_glb(level_parts, prop.id, options.max_texture)
+        # Named by content, not by prop id, so identical props share one file.
+        data = write_glb(level_parts, f"lod{len(levels)}", options.max_texture)
         files[_name(data)] = data
         levels.append(ModelLevel(path=_name(data), ratio=ratio,
                                  triangles=total_triangles(level_parts)))
     collision_part = proxy(prop.collision, parts, chain[-1])
     collision = None
     if collision_part is not None:
-        data = write_glb([collision_part], f"{prop.id}-collision")
+        data = write_glb([collision_part], "collision")
         collision = _name(data)
         files[collision] = data
     box = bounds(parts)

@@ -64,7 +64,7 @@ def _table(results: list[BuildResult]) -> Table:
 
 def run_build(exhibits: list[Path], out_dir: Path, key_path: Path | None, options: BuildOptions,
               cache_dir: Path | None, out: Console, err: Console,
-              as_json: bool) -> list[BuildResult]:
+              as_json: bool, show_repairs: bool = True) -> list[BuildResult]:
     key = _key(key_path, err)
     cache = BuildCache(cache_dir)
     results = []
@@ -85,8 +85,11 @@ def run_build(exhibits: list[Path], out_dir: Path, key_path: Path | None, option
     else:
         out.print(_table(results))
         for r in results:
-            for line in r.repairs:
-                out.print(f"  repaired {escape(line)}")
+            if show_repairs:
+                for line in r.repairs:
+                    out.print(f"  repaired {escape(line)}")
+            elif r.repairs:
+                out.print(f"  {r.exhibit}: {len(r.repairs)} mesh repairs (see `redhall build`)")
     return results
 
 
@@ -144,7 +147,7 @@ def _schema(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
     results = run_build([Path("exhibits")], Path(args.out), None, BuildOptions(),
-                        DEFAULT_CACHE, out, err, False)
+                        DEFAULT_CACHE, out, err, False, show_repairs=False)
     for result in results:
         out.print(f"inspect: redhall inspect {result.path}")
     return 0

@@ -72,7 +72,8 @@ def build_prop(prop: Prop, root: Path, options: BuildOptions, cache: BuildCache)
         levels = [ModelLevel.model_validate(level) for level in record["levels"]]
         box = tuple(tuple(c) for c in record["bounds"])
         return PropOutput(_placed(prop, levels, record["collision"], box),  # type: ignore[arg-type]
-                          files, record["repairs"], cached=True)
+                          files, [f"{prop.id}: {line}" for line in record["repairs"]],
+                          cached=True)
     # Geometry libraries load in about a second; an up-to-date build never needs them.
     from tools.collision import proxy
     from tools.glb import write_glb
@@ -84,7 +85,7 @@ def build_prop(prop: Prop, root: Path, options: BuildOptions, cache: BuildCache)
     repairs: list[str] = []
     if prop.model is not None:
         parts, report = import_model(root / prop.model, prop.units, prop.up, options.max_triangles)
-        repairs = [f"{prop.id}: {line}" for line in report.repairs]
+        repairs = report.repairs
     else:
         parts = [build_primitive(prop.primitive, prop.material, root)]
     parts = merge_by_material(parts)
@@ -106,4 +107,5 @@ def build_prop(prop: Prop, root: Path, options: BuildOptions, cache: BuildCache)
     box = bounds(parts)
     cache.put("props", key, {"levels": [lv.model_dump() for lv in levels],
                              "collision": collision, "bounds": box, "repairs": repairs}, files)
-    return PropOutput(_placed(prop, levels, collision, box), files, repairs)
+    return PropOutput(_placed(prop, levels, collision, box), files,
+                      [f"{prop.id}: {line}" for line in repairs])

@@ -21,7 +21,7 @@ from tools.checks import content_root, localized_texts
 from tools.errors import ValidationFailed
 from tools.narration import build_narration, needs_speech
 from tools.package import entries_for, stable_json, write_package
-from tools.props import PIPELINE_VERSION, BuildOptions, _inputs, build_prop
+from tools.props import PIPELINE_VERSION, BuildOptions, build_prop, prop_inputs
 from tools.validate import ExhibitSources, load_exhibit
 
 TOOL_VERSION = "0.1.0"
@@ -67,7 +67,7 @@ def fingerprint(sources: ExhibitSources, options: BuildOptions, key: Ed25519Priv
                                 file_digest(root / sources.exhibit.font)]
     for scene, path in sources.scenes:
         parts.append(path.read_bytes())
-        assets: list[Path] = [p for prop in scene.props for p in _inputs(prop, root)]
+        assets: list[Path] = [p for prop in scene.props for p in prop_inputs(prop, root)]
         audio = [h.audio for h in scene.hotspots] + [s.audio for s in scene.route]
         for value in audio:
             for relative in ([value] if isinstance(value, str) else

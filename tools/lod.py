@@ -22,8 +22,7 @@ def simplify(part: Part, ratio: float, max_error: float = 0.05) -> Part:
     out = np.zeros_like(indices)
     count = meshoptimizer.simplify(out, indices, np.ascontiguousarray(part.vertices),
                                    target_index_count=target, target_error=max_error)
-    if count < target:
-        pass  # reached the target or the error bound; either is a valid level
+    # Stopping short of the target (the error bound was reached) is still a valid level.
     if count == 0:
         return part
     return compact(replace(part, faces=out[:count].reshape(-1, 3).copy()))

@@ -30,7 +30,7 @@ class PropOutput:
     cached: bool = False
 
 
-def _inputs(prop: Prop, root: Path) -> list[Path]:
+def prop_inputs(prop: Prop, root: Path) -> list[Path]:
     paths: list[Path] = []
     if prop.model is not None:
         model = root / prop.model
@@ -49,7 +49,7 @@ def prop_key(prop: Prop, root: Path, options: BuildOptions) -> str:
     shape = prop.model_dump_json(include={"model", "primitive", "material", "units", "up",
                                           "lod", "collision"})
     return digest_of(PIPELINE_VERSION, repr(options.max_texture), repr(options.max_triangles),
-                     shape, *(f"{p.name}:{file_digest(p)}" for p in _inputs(prop, root)))
+                     shape, *(f"{p.name}:{file_digest(p)}" for p in prop_inputs(prop, root)))
 
 
 def _name(data: bytes) -> str:

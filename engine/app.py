@@ -1,0 +1,96 @@
+"""ExhibitApp: one Panda3D ShowBase, driven by one frame task that updates small systems.
+
+Nothing here reads the `base`/`render`/`loader` builtins; everything is reached through
+the app. ``step(dt)`` advances an injected clock and renders one frame, so tests move
+time deterministically.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+import numpy as np
+from direct.showbase.ShowBase import ShowBase
+from direct.task import Task
+from panda3d.core import ConfigVariableString, NodePath, loadPrcFileData, unloadPrcFile
+
+from engine.clock import Clock, ManualClock, WallClock
+
+WindowType = Literal["onscreen", "offscreen", "none"]
+
+
+class System(Protocol):
+    def update(self, dt: float) -> None:
+        """Advance by ``dt`` seconds."""
+        ...
+
+
+class ExhibitApp:
+    """The engine's application object.
+
+    Args:
+        window_type: ``onscreen`` (a desktop window), ``offscreen`` (a buffer, works
+            without a display through p3headlessgl) or ``none`` (no rendering).
+        size: framebuffer width and height in pixels.
+        clock: where time comes from; a ``ManualClock`` in tests.
+    """
+
+    def __init__(self, window_type: WindowType = "offscreen", size: tuple[int, int] = (960, 540),
+                 clock: Clock | None = None) -> None:
+        lines = [f"window-type {window_type}", f"win-size {size[0]} {size[1]}",
+                 "sync-video false", "show-frame-rate-meter false", "textures-power-2 none",
+                 "framebuffer-multisample false"]
+        if window_type != "onscreen":
+            lines += ["load-display p3headlessgl", "aux-display p3headlessgl",
+                      "audio-library-name null"]
+        self._prc = loadPrcFileData("redhall-engine", "\n".join(lines))
+        self.base = ShowBase(windowType=window_type)
+        self.window_type = window_type
+        self.size = size
+        self.clock = clock or WallClock()
+        self.render: NodePath = self.base.render
+        self.systems: list[System] = []
+        self._last = self.clock.now()
+        self.base.taskMgr.add(self._frame, "redhall-frame", sort=-10)
+
+    @property
+    def renderer(self) -> str:
+        """The OpenGL renderer string, e.g. ``llvmpipe`` on Mesa without a GPU."""
+        gsg = self.base.win.getGsg() if self.base.win is not None else None
+        return gsg.getDriverRenderer() if gsg is not None else "none"
+
+    def add(self, system: System) -> System:
+        self.systems.append(system)
+        return system
+
+    def _frame(self, task: Task.Task) -> int:
+        now = self.clock.now()
+        dt, self._last = max(now - self._last, 0.0), now
+        for system in self.systems:
+            system.update(dt)
+        return Task.cont
+
+    def step(self, dt: float = 1 / 60) -> None:
+        """Advance the clock by ``dt`` (when it is manual) and run one frame."""
+        if isinstance(self.clock, ManualClock):
+            self.clock.advance(dt)
+        self.base.taskMgr.step()
+
+    def capture(self) -> np.ndarray:
+        """The last rendered frame as (height, width, 3) uint8 RGB, top row first."""
+        self.base.graphicsEngine.renderFrame()
+        texture = self.base.win.getScreenshot()
+        data = np.frombuffer(bytes(texture.getRamImageAs("RGB")), dtype=np.uint8)
+        return data.reshape(texture.getYSize(), texture.getXSize(), 3)[::-1].copy()
+
+    def run(self) -> None:
+        """Run until the window closes (desktop use)."""
+        self.base.run()
+
+    def destroy(self) -> None:
+        self.base.destroy()
+        unloadPrcFile(self._prc)
+
+
+def display_name() -> str:
+    return ConfigVariableString("load-display", "").getValue()

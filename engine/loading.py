@@ -1,0 +1,75 @@
+"""Opening packages for display: verify, then convert models once and cache them as BAM.
+
+The cache is keyed by each entry's sha256, so a second load of the same exhibit reads
+ready-made Panda3D files and a changed model can never be served stale.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from panda3d.core import Filename, NodePath
+
+from engine.errors import SceneNotFound
+from protocol.manifest import PackagedScene
+from protocol.package import VerifiedPackage, open_package
+
+
+@dataclass
+class LoadedExhibit:
+    package: VerifiedPackage
+    cache: Path
+
+    def scene(self, scene_id: str | None) -> PackagedScene:
+        refs = self.package.manifest.scenes
+        ref = refs[0] if scene_id is None else next((r for r in refs if r.id == scene_id), None)
+        if ref is None:
+            known = ", ".join(r.id for r in refs)
+            raise SceneNotFound(f"no scene `{scene_id}` in {self.package.path.name}; it has: "
+                                f"{known}")
+        return PackagedScene.model_validate(json.loads(self.package.read(ref.script)))
+
+    def file(self, name: str) -> Path:
+        """The entry as a file in the cache (written once, named by its hash)."""
+        entry = next(e for e in self.package.manifest.entries if e.path == name)
+        target = self.cache / "files" / f"{entry.sha256}{Path(name).suffix}"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_suffix(".tmp")
+            temporary.write_bytes(self.package.read(name))
+            temporary.replace(target)
+        return target
+
+    def model(self, name: str) -> NodePath:
+        """A model from the package, converted from glTF to BAM on first use."""
+        import gltf  # the converter is only needed on a cache miss
+
+        entry = next(e for e in self.package.manifest.entries if e.path == name)
+        bam = self.cache / "bam" / f"{entry.sha256}.bam"
+        if bam.exists():
+            from panda3d.core import BamFile
+
+            return NodePath(_read_bam(bam, BamFile))
+        node = gltf.load_model(str(self.file(name)))
+        root = NodePath(node)
+        bam.parent.mkdir(parents=True, exist_ok=True)
+        temporary = bam.with_suffix(".tmp.bam")
+        root.writeBamFile(Filename.fromOsSpecific(str(temporary)))
+        temporary.replace(bam)
+        return root
+
+
+def _read_bam(path: Path, bam_file_type: type) -> object:
+    bam = bam_file_type()
+    bam.openRead(Filename.fromOsSpecific(str(path)))
+    node = bam.readNode()
+    bam.close()
+    return node
+
+
+def load_exhibit(path: Path, trusted: list[Ed25519PublicKey] | None, cache: Path) -> LoadedExhibit:
+    """Verify ``path`` (signature when keys are given, every hash always) before use."""
+    return LoadedExhibit(open_package(path, trusted), cache)

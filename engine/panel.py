@@ -1,0 +1,73 @@
+"""Text panels (narration, quiz, progress) drawn with the exhibit's own font subset.
+
+On a desktop a panel sits on the 2D overlay; in VR it floats in the world about 0.7 m in
+front of the member, at a size readable at arm's length.
+"""
+
+from __future__ import annotations
+
+from panda3d.core import CardMaker, NodePath, TextFont, TextNode, TransparencyAttrib
+
+PANEL_COLOUR = (0.08, 0.07, 0.07, 0.82)
+TEXT_COLOUR = (1.0, 0.97, 0.9, 1.0)
+ACCENT = (0.93, 0.3, 0.22, 1.0)
+
+
+class Panel:
+    """A titled block of wrapped text on a dark card.
+
+    Args:
+        parent: ``aspect2d`` for the desktop overlay, or a node in the world for VR.
+        width: panel width in the parent's units.
+    """
+
+    def __init__(self, parent: NodePath, font: TextFont, width: float, name: str) -> None:
+        self.root = parent.attachNewNode(name)
+        self.width = width
+        card = CardMaker(f"{name}-card")
+        card.setFrame(0, width, -1, 0)
+        self.card = self.root.attachNewNode(card.generate())
+        self.card.setColor(*PANEL_COLOUR)
+        self.card.setTransparency(TransparencyAttrib.MAlpha)
+        self.title = self._text(font, f"{name}-title", 0.075, ACCENT)
+        self.body = self._text(font, f"{name}-body", 0.05, TEXT_COLOUR)
+        self.root.setLightOff(1)
+        self.root.setShaderOff(1)
+        self.root.setFogOff(1)
+        self.root.setBin("fixed", 40)
+        self.root.setDepthTest(False)
+        self.root.setDepthWrite(False)
+        self.root.hide()
+
+    def _text(self, font: TextFont, name: str, scale: float,
+              colour: tuple[float, float, float, float]) -> NodePath:
+        node = TextNode(name)
+        node.setFont(font)
+        node.setTextColor(*colour)
+        node.setWordwrap((self.width - 0.08) / scale)
+        path = self.root.attachNewNode(node)
+        path.setScale(scale)
+        return path
+
+    @property
+    def visible(self) -> bool:
+        return not self.root.isHidden()
+
+    def show(self, title: str, body: str) -> None:
+        title_node: TextNode = self.title.node()  # type: ignore[assignment]
+        body_node: TextNode = self.body.node()  # type: ignore[assignment]
+        title_node.setText(title)
+        body_node.setText(body)
+        title_height = title_node.getHeight() * self.title.getSx()
+        self.title.setPos(0.04, 0, -0.04 - 0.075 * 0.8)
+        self.body.setPos(0.04, 0, -0.08 - title_height - 0.05 * 0.8)
+        height = 0.12 + title_height + body_node.getHeight() * self.body.getSx()
+        self.card.setScale(1, 1, height)
+        self.root.show()
+
+    def hide(self) -> None:
+        self.root.hide()
+
+    @property
+    def text(self) -> str:
+        return self.title.node().getText() + "\n" + self.body.node().getText()  # type: ignore

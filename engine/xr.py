@@ -15,6 +15,7 @@ from panda3d.core import (
     Camera,
     FrameBufferProperties,
     GraphicsOutput,
+    GraphicsPipe,
     NodePath,
     PerspectiveLens,
     Texture,
@@ -86,9 +87,9 @@ class SimulatedXR:
             texture = Texture(f"{side}-eye")
             buffer = app.base.graphicsEngine.makeOutput(
                 app.base.pipe, f"{side}-eye", -2, FrameBufferProperties.getDefault(),
-                WindowProperties.size(*eye_size), GraphicsOutput.BF_refuse_window,
+                WindowProperties.size(*eye_size), GraphicsPipe.BF_refuse_window,
                 app.base.win.getGsg(), app.base.win)
-            buffer.addRenderTexture(texture, GraphicsOutput.RTM_copy_ram)
+            buffer.addRenderTexture(texture, GraphicsOutput.RTMCopyRam)
             buffer.setClearColor(app.base.win.getClearColor())
             camera = Camera(f"{side}-eye", eye_lens(side))
             eye = head.attachNewNode(camera)

@@ -15,13 +15,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from protocol.errors import RedhallError
-from redhall import content_commands
+from redhall import content_commands, engine_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="redhall", description="RedHall exhibition system")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     content_commands.register(commands)
+    engine_commands.register(commands)
     return parser
 
 

@@ -1,0 +1,87 @@
+"""Engine commands: `redhall render` (offscreen image) and `redhall view` (desktop/VR)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from engine.errors import EngineError
+from tools.keys import load_public
+
+ENGINE_CACHE = Path("var/cache/engine")
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"size `{text}` should look like 960x540") from exc
+    if not (16 <= width <= 8192 and 16 <= height <= 8192):
+        raise argparse.ArgumentTypeError("each side must be between 16 and 8192 pixels")
+    return width, height
+
+
+def _trusted(args: argparse.Namespace) -> Any:
+    return [load_public(Path(p)) for p in args.trust] if args.trust else None
+
+
+def _render(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from engine.render import RenderRequest, render
+
+    path = render(RenderRequest(Path(args.package), args.scene, Path(args.out), args.size,
+                                args.stop, args.stereo, args.lang), _trusted(args),
+                  ENGINE_CACHE)
+    out.print(f"wrote {path}")
+    return 0
+
+
+def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.xr == "openxr":
+        from engine.xr import require_openxr
+
+        require_openxr()
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        raise EngineError("no display to open a window on; use `redhall render` for an "
+                          "offscreen image, or run under a desktop session")
+    from engine.app import ExhibitApp
+    from engine.desktop import DesktopControls
+    from engine.loading import load_exhibit
+    from engine.outbox import Outbox
+    from engine.view import ExhibitView
+
+    exhibit = load_exhibit(Path(args.package), _trusted(args), ENGINE_CACHE)
+    app = ExhibitApp("onscreen", (1280, 720))
+    view = ExhibitView(app, exhibit, args.scene, args.lang, stereo=args.xr == "simulated",
+                       sink=Outbox(Path(args.outbox)))
+    DesktopControls(view)
+    try:
+        app.run()
+    finally:
+        view.leave()
+    return 0
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser("render", help="render a scene offscreen to a PNG")
+    p.add_argument("package")
+    p.add_argument("--scene", help="scene id (default: the first)")
+    p.add_argument("--stop", type=int, help="route stop number, from 1 (default: spawn)")
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--size", type=_size, default=(960, 540), help="WxH (default 960x540)")
+    p.add_argument("--stereo", action="store_true", help="both eyes side by side")
+    p.add_argument("--lang", default="zh-CN", choices=["zh-CN", "zh-TW", "en"])
+    p.add_argument("--trust", action="append", help="trusted publisher public key")
+    p.set_defaults(run=_render)
+
+    p = commands.add_parser("view", help="visit a scene on the desktop or in VR")
+    p.add_argument("package")
+    p.add_argument("--scene", help="scene id (default: the first)")
+    p.add_argument("--lang", default="zh-CN", choices=["zh-CN", "zh-TW", "en"])
+    p.add_argument("--xr", default="none", choices=["none", "simulated", "openxr"])
+    p.add_argument("--trust", action="append", help="trusted publisher public key")
+    p.add_argument("--outbox", default="var/outbox", help="folder for participation facts")
+    p.set_defaults(run=_view)

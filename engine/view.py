@@ -6,9 +6,10 @@ import uuid
 from typing import Literal
 
 import numpy as np
-from panda3d.core import Filename, NodePath, Point2, Point3
+from panda3d.core import DynamicTextFont, Filename, NodePath, Point2, Point3
 
 from engine.app import ExhibitApp
+from engine.comfort import Vignette
 from engine.facts import FactRecorder
 from engine.hotspots import Hotspots
 from engine.loading import LoadedExhibit
@@ -43,8 +44,8 @@ class ExhibitView:
         lens.setNearFar(0.05, 3000)
         self.navigation = app.add(Navigation(app.render, app.base.camera, script))
         manifest = exhibit.package.manifest
-        self.font = app.base.loader.loadFont(
-            Filename.fromOsSpecific(str(exhibit.file(manifest.font))).getFullpath())
+        # A font of its own (not the shared pool), so each view sets its own resolution.
+        self.font = DynamicTextFont(Filename.fromOsSpecific(str(exhibit.file(manifest.font))))
         self.font.setPixelsPerUnit(48)
         self.labels = {k: v.get(self.language) for k, v in UI_TEXT.items()}
         overlay = app.base.aspect2d
@@ -53,6 +54,7 @@ class ExhibitView:
         self.narration.root.setPos(-ratio + 0.05, 0, -0.25)
         self.status = Panel(overlay, self.font, 2 * ratio - 0.1, "progress")
         self.status.root.setPos(-ratio + 0.05, 0, 0.97)
+        self.vignette = app.add(Vignette(overlay, self.navigation, ratio))
         self.hotspots = app.add(Hotspots(app.base.loader, app.render, script, self.select))
         self.quiz = QuizSession(list(script.quiz))
         self.progress = app.add(Progress(len(script.hotspots), len(script.route)))

@@ -1,0 +1,111 @@
+"""Offscreen rendering of every sample scene, checked in pixels."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from panda3d.core import Point2, Point3
+from scipy import ndimage
+
+from engine.view import ExhibitView
+from tests.engine.conftest import SCENES
+
+
+def _markers_mask(view: ExhibitView) -> np.ndarray:
+    view.hotspots.root.hide()
+    without = view.app.capture().astype(int)
+    view.hotspots.root.show()
+    with_markers = view.app.capture().astype(int)
+    return np.abs(with_markers - without).sum(axis=2) > 30
+
+
+@pytest.mark.parametrize("scene", sorted(SCENES))
+def test_scene_renders_and_markers_sit_where_projection_says(
+        open_view: Callable[..., ExhibitView], scene: str, tmp_path: Path) -> None:
+    view = open_view(scene)
+    image = view.app.capture()
+    Image.fromarray(image).save(tmp_path / f"{scene}.png")
+    assert image.std() > 20, "the frame is nearly uniform"
+    sky = np.array(view.nodes.sky) * 255
+    not_sky = np.abs(image.astype(float) - sky).sum(axis=2) > 40
+    assert not_sky.mean() > 0.2, "too little of the frame shows the scene"
+    mask = _markers_mask(view)
+    blobs, count = ndimage.label(mask)
+    projected = [p for h in view.scene.script.hotspots
+                 if (p := view.screen_position(h.at)) is not None
+                 and 0 <= p[0] < view.app.size[0] and 0 <= p[1] < view.app.size[1]]
+    assert count >= 1 and projected
+    for blob in range(1, count + 1):
+        ys, xs = np.nonzero(blobs == blob)
+        centre = (xs.mean(), ys.mean())
+        nearest = min(np.hypot(centre[0] - x, centre[1] - y) for x, y in projected)
+        assert nearest < 12, f"a marker drawn at {centre} where no hotspot projects"
+
+
+def test_selecting_a_hotspot_draws_its_subtitles(open_view: Callable[..., ExhibitView]) -> None:
+    view = open_view("luding-bridge", language="en")
+    before = view.app.capture().astype(int)
+    view.select("thirteen-chains")
+    view.app.step(1 / 60)
+    after = view.app.capture().astype(int)
+    assert "13 iron chains" in view.narration.text
+    assert "Thirteen iron chains" in view.narration.text
+    changed = np.abs(after - before).sum(axis=2) > 60
+    height, width = changed.shape
+    lower_left = changed[height // 2:, : width * 3 // 4]
+    assert lower_left.mean() > 0.02, "the narration panel did not appear"
+
+
+def test_chinese_subtitles_render_with_the_package_font(
+        open_view: Callable[..., ExhibitView]) -> None:
+    view = open_view("nanhu-red-boat")
+    view.select("wang-huiwu")
+    view.app.step(1 / 60)
+    body = view.narration.body.node()
+    assert "王会悟" in body.getText()
+    # Every character of the text has a glyph in the package's font subset.
+    from fontTools.ttLib import TTFont
+
+    manifest = view.exhibit.package.manifest
+    cmap = TTFont(view.exhibit.file(manifest.font)).getBestCmap()
+    assert all(ord(c) in cmap for c in body.getText() if not c.isspace())
+    bright = view.app.capture().mean(axis=2) > 200
+    assert bright[view.app.size[1] // 2:].sum() > 200, "no light text drawn in the panel"
+
+
+def test_stereo_eyes_differ_by_the_expected_parallax(
+        open_view: Callable[..., ExhibitView]) -> None:
+    from engine.xr import IPD
+
+    view = open_view("first-congress-site", stereo=True)
+    target = view.scene.script.hotspots[0].at
+    view.navigation.teleport(Point3(target[0], target[1] - 3.0, target[2]), Point3(*target))
+    view.app.step(1 / 60)
+    view.hotspots.root.hide()
+    left0, right0 = view.xr.capture()
+    view.hotspots.root.show()
+    left1, right1 = view.xr.capture()
+    eye_width = left0.shape[1]
+    expected, positions = [], []
+    for side, (before, after) in (("left", (left0, left1)), ("right", (right0, right1))):
+        lens = view.xr.eyes[side].node().getLens()
+        local = view.xr.eyes[side].getRelativePoint(view.app.render, Point3(*target))
+        film = Point2()
+        assert lens.project(local, film)
+        expected.append((film.x + 1) / 2 * eye_width)
+        changed = np.abs(after.astype(int) - before.astype(int)).sum(axis=2) > 30
+        blobs, count = ndimage.label(changed)
+        centres = [np.nonzero(blobs == b)[1].mean() for b in range(1, count + 1)]
+        positions.append(min(centres, key=lambda x: abs(x - expected[-1])))
+    assert positions[0] == pytest.approx(expected[0], abs=3)
+    assert positions[1] == pytest.approx(expected[1], abs=3)
+    # The near marker sits further right in the left eye than in the right eye; the
+    # difference, minus the two frusta's principal-point offsets, is IPD * f / distance.
+    lens = view.xr.eyes["left"].node().getLens()
+    focal_px = eye_width / lens.getFilmSize()[0]
+    offsets = [(view.xr.eyes[s].node().getLens().getFilmOffset()[0]) * focal_px
+               for s in ("left", "right")]
+    disparity = (positions[0] + offsets[0]) - (positions[1] + offsets[1])
+    assert disparity == pytest.approx(IPD * focal_px / 3.0, rel=0.15)

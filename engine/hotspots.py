@@ -19,7 +19,7 @@ from panda3d.core import (
 
 from protocol.scene import SceneScript
 
-PICK_MASK = BitMask32.bit(20)
+PICK_MASK = BitMask32.bit(5)  # not bit 20: that is every GeomNode's default
 MARKER_COLOUR = (1.0, 0.78, 0.1, 1.0)
 HIGHLIGHT_COLOUR = (1.0, 0.25, 0.15, 1.0)
 GAZE_DWELL_SECONDS = 1.5

@@ -1,0 +1,119 @@
+"""Simulated input: selection by click, ray and gaze; navigation; quizzes; participation."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from panda3d.core import Point3
+
+from engine.hotspots import GAZE_DWELL_SECONDS
+from engine.navigation import SEATED_EYE, STANDING_EYE, WALK_SPEED
+from engine.outbox import Outbox
+from engine.quiz import QuizSession
+from engine.view import ExhibitView
+
+
+def _film(view: ExhibitView, point: tuple[float, float, float]) -> tuple[float, float]:
+    x, y = view.screen_position(point)  # type: ignore[misc]
+    width, height = view.app.size
+    return x / width * 2 - 1, 1 - y / height * 2
+
+
+def test_clicking_a_marker_selects_its_hotspot(open_view: Callable[..., ExhibitView]) -> None:
+    view = open_view("zunyi-conference", language="en")
+    view.go_to_stop("meeting-room")
+    view.app.step(1 / 60)
+    hotspot = next(h for h in view.scene.script.hotspots if h.id == "furnishings")
+    assert view.click(*_film(view, hotspot.at)) == "furnishings"
+    assert view.narration.visible and "rattan chairs" in view.narration.text
+    assert view.click(-0.99, -0.99) is None  # the floor: nothing selected
+    assert view.current == "furnishings"
+
+
+def test_controller_ray_and_gaze_dwell_select(open_view: Callable[..., ExhibitView]) -> None:
+    view = open_view("luding-bridge")
+    target = next(h for h in view.scene.script.hotspots if h.id == "volunteers")
+    pointer = view.app.render.attachNewNode("controller")
+    pointer.setPos(target.at[0] - 4, target.at[1], target.at[2])
+    pointer.lookAt(Point3(*target.at))
+    assert view.hotspots.pick_from(pointer) == "volunteers"
+    view.navigation.teleport(Point3(target.at[0] - 5, target.at[1], target.at[2]),
+                             Point3(*target.at))
+    view.hotspots.gaze_source = view.app.base.camera
+    view.app.step(GAZE_DWELL_SECONDS / 2)
+    assert view.current is None
+    for _ in range(4):
+        view.app.step(GAZE_DWELL_SECONDS / 3)
+    assert view.current == "volunteers"
+
+
+def test_walking_turning_and_seated_mode(open_view: Callable[..., ExhibitView]) -> None:
+    view = open_view("first-congress-site")
+    nav = view.navigation
+    nav.teleport(Point3(0, -10, 1.6), Point3(0, 0, 1.6))  # facing +y
+    nav.walk(1.0, 0.0)
+    for _ in range(60):
+        view.app.step(1 / 60)
+    nav.walk(0.0, 0.0)
+    assert nav.rig.getY() == pytest.approx(-10 + WALK_SPEED, abs=0.05)
+    assert view.vignette.strength > 0.9
+    for _ in range(30):
+        view.app.step(1 / 60)
+    assert view.vignette.strength == 0.0
+    heading = nav.rig.getH()
+    nav.snap_turn(1)
+    assert nav.rig.getH() == pytest.approx(heading - nav.snap_degrees)
+    eye = view.app.base.camera.getZ(view.app.render)
+    nav.set_mode("seated")
+    assert view.app.base.camera.getZ(view.app.render) == pytest.approx(
+        eye - (STANDING_EYE - SEATED_EYE))
+    nav.teleport_to_hotspot("meeting-room")
+    spot = next(h for h in view.scene.script.hotspots if h.id == "meeting-room").at
+    here = view.app.base.camera.getPos(view.app.render)
+    assert (Point3(*spot) - here).length() < 3.0
+
+
+def test_a_quiz_round_scores_and_explains(open_view: Callable[..., ExhibitView]) -> None:
+    view = open_view("nanhu-red-boat", language="en")
+    items = view.scene.script.quiz
+    for index, item in enumerate(items):
+        choice = item.answer if index < 3 else (item.answer + 1) % len(item.choices)
+        result = view.answer(item.id, choice)
+        assert result.correct == (index < 3)
+        assert item.explain.en in view.narration.text
+    assert view.quiz.score == pytest.approx(3 / len(items))
+    assert view.progress.quiz_score == view.quiz.score
+    again = view.answer(items[0].id, (items[0].answer + 1) % len(items[0].choices))
+    assert again.correct  # the first answer stands
+    fresh = QuizSession(list(items))
+    with pytest.raises(ValueError, match="choice 9 does not exist"):
+        fresh.answer(items[0].id, 9)
+
+
+def test_participation_arrives_in_order_exactly_once(open_view: Callable[..., ExhibitView],
+                                                     tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox")
+    view = open_view("first-congress-site", sink=outbox)
+    view.go_to_stop("street")
+    view.select("shikumen")
+    view.app.step(2.0)
+    view.select("li-shucheng")  # closes shikumen: its dwell is recorded
+    view.go_to_stop("street")  # a stop counts once
+    for item in view.scene.script.quiz:
+        view.answer(item.id, item.answer)
+    view.leave()
+    facts = outbox.pending()
+    kinds = [f.kind for f in facts]
+    # li-shucheng stays open through the quiz; leaving closes it, then the scene.
+    assert kinds == ["scene_entered", "stop_reached", "hotspot_viewed",
+                     *["quiz_answered"] * len(view.scene.script.quiz), "scene_completed",
+                     "hotspot_viewed", "scene_left"]
+    assert facts[2].hotspot == "shikumen" and facts[2].dwell_seconds == pytest.approx(2.0, 0.05)
+    assert len({f.id for f in facts}) == len(facts)
+    outbox.emit(facts[3])  # a retry after a crash writes the same fact again
+    assert [f.id for f in outbox.pending()] == [f.id for f in facts]
+    outbox.mark_delivered(facts[:5])
+    assert [f.id for f in outbox.pending()] == [f.id for f in facts[5:]]
+    with (tmp_path / "outbox/outbox.jsonl").open("a") as handle:
+        handle.write('{"kind": "scene_le')  # a line cut short by a crash
+    assert [f.id for f in Outbox(tmp_path / "outbox").pending()] == [f.id for f in facts[5:]]

@@ -9,6 +9,7 @@ import numpy as np
 from panda3d.core import DynamicTextFont, Filename, NodePath, Point2, Point3
 
 from engine.app import ExhibitApp
+from engine.avatars import Avatars
 from engine.comfort import Vignette
 from engine.facts import FactRecorder
 from engine.hotspots import Hotspots
@@ -56,6 +57,7 @@ class ExhibitView:
         self.status.root.setPos(-ratio + 0.05, 0, 0.97)
         self.vignette = app.add(Vignette(overlay, self.navigation, ratio))
         self.hotspots = app.add(Hotspots(app.base.loader, app.render, script, self.select))
+        self.avatars = app.add(Avatars(app.render, app.base.loader, app.clock))
         self.quiz = QuizSession(list(script.quiz))
         self.progress = app.add(Progress(len(script.hotspots), len(script.route)))
         self.facts = FactRecorder(sink, session or uuid.uuid4(), manifest.id, manifest.version,
@@ -64,7 +66,7 @@ class ExhibitView:
         self._opened_at = 0.0
         self.sounds: dict[str, object] = {}
         self.playing: str | None = None
-        self.xr = SimulatedXR(app, app.base.camera) if stereo else None
+        self.xr = SimulatedXR(app, app.base.camera, app.size) if stereo else None
         if self.xr is not None:
             app.add(self.xr)
         self.completed = False

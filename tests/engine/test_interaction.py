@@ -117,3 +117,20 @@ def test_participation_arrives_in_order_exactly_once(open_view: Callable[..., Ex
     with (tmp_path / "outbox/outbox.jsonl").open("a") as handle:
         handle.write('{"kind": "scene_le')  # a line cut short by a crash
     assert [f.id for f in Outbox(tmp_path / "outbox").pending()] == [f.id for f in facts[5:]]
+
+
+def test_remote_avatars_move_smoothly_between_pose_updates(
+        open_view: Callable[..., ExhibitView]) -> None:
+    from engine.avatars import INTERPOLATION_DELAY, AvatarPose
+
+    view = open_view("zunyi-conference")
+    now = view.app.clock.now()
+    for tick in range(5):  # 20 Hz updates walking along +x at 1 m/s
+        t = now + tick * 0.05
+        view.avatars.receive("member-7", AvatarPose(t, (tick * 0.05, -10, 1.6), 0.0,
+                                                    (-0.2, -9.7, 1.1), (0.2, -9.7, 1.1)))
+    view.app.step(0.125 + INTERPOLATION_DELAY)  # halfway between the 3rd and 4th sample
+    head = view.avatars.avatars["member-7"].head.getPos(view.app.render)
+    assert head.x == pytest.approx(0.125, abs=1e-3)
+    view.avatars.remove("member-7")
+    assert "member-7" not in view.avatars.avatars

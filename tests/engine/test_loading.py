@@ -80,7 +80,7 @@ def test_render_command_writes_mono_and_stereo_images(samples: dict[str, BuildRe
                  "200x200", "--out", str(tmp_path / "s.png")], out, err)
     assert code == 0
     with Image.open(tmp_path / "s.png") as image:
-        assert image.size == (1280, 640)
+        assert image.size == (400, 200)  # two 200x200 eyes
     code = main(["render", package, "--scene", "nanhu-red-boat", "--stop", "9",
                  "--out", str(tmp_path / "x.png")], out, err)
     assert code == 1 and "has 4 stops" in err.export_text()

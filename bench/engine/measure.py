@@ -1,0 +1,129 @@
+"""Engine figures for each sample scene, side by side with plain panda3d-gltf loading.
+
+- cold load: verify the package, convert every model (glTF -> BAM) and build the scene;
+- warm load: the same with the BAM cache filled (a second visit);
+- peer: ``loader.loadModel`` of the same full-detail GLB files with panda3d-gltf, no cache;
+- frame CPU: mean time of one frame (app + cull + draw submission) at 64x36 pixels, so
+  rasterization does not dominate, with 50 remote avatars moving;
+- draw calls: Geoms in the levels of detail the camera selects, plus markers and avatars.
+Writes bench/results/engine.json.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from panda3d.core import Filename, GeomNode, LODNode, NodePath
+
+from engine.app import ExhibitApp
+from engine.avatars import AvatarPose
+from engine.clock import ManualClock
+from engine.loading import load_exhibit
+from engine.view import ExhibitView
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENES = {"nanhu-red-boat": "founding", "first-congress-site": "founding",
+          "zunyi-conference": "long-march", "luding-bridge": "long-march"}
+
+
+def _visit(package: Path, scene: str, cache: Path, size: tuple[int, int]) -> tuple[float, ExhibitApp, ExhibitView]:
+    app = ExhibitApp("offscreen", size, ManualClock())
+    started = time.perf_counter()
+    view = ExhibitView(app, load_exhibit(package, None, cache), scene)
+    return time.perf_counter() - started, app, view
+
+
+def _peer_load(package: Path, scene: str, cache: Path) -> float:
+    exhibit = load_exhibit(package, None, cache)
+    files = [exhibit.file(p.levels[0].path) for p in exhibit.scene(scene).props]
+    app = ExhibitApp("offscreen", (64, 36), ManualClock())
+    started = time.perf_counter()
+    root = NodePath("peer")
+    for path in files:
+        app.base.loader.loadModel(Filename.fromOsSpecific(str(path)), noCache=True).reparentTo(
+            root)
+    elapsed = time.perf_counter() - started
+    app.destroy()
+    return elapsed
+
+
+def _draw_calls(view: ExhibitView) -> int:
+    camera = view.app.base.camera
+    total = 0
+    for holder in view.nodes.props.values():
+        lod: LODNode = holder.node()  # type: ignore[assignment]
+        distance = (holder.getPos(view.app.render) - camera.getPos(view.app.render)).length()
+        for index in range(lod.getNumSwitches()):
+            if lod.getOut(index) <= distance < lod.getIn(index):
+                child = holder.getChild(index)
+                total += sum(n.node().getNumGeoms() for n in child.findAllMatches("**/+GeomNode"))
+    extra = view.app.render.findAllMatches("**/hotspots/**/+GeomNode")
+    extra += view.app.render.findAllMatches("**/avatars/**/+GeomNode")
+    return total + sum(n.node().getNumGeoms() for n in extra)
+
+
+def _frame_ms(view: ExhibitView, frames: int = 240) -> tuple[float, float, float]:
+    """(process CPU ms, wall ms, ms inside the engine's own systems) per frame."""
+    clock = view.app.clock
+    for i in range(50):
+        view.avatars.receive(f"p{i}", AvatarPose(clock.now(), (i % 10 - 5.0, -8 - i // 10, 1.6),
+                                                 0.0, (0, 0, 1), (0, 0, 1)))
+    for _ in range(10):
+        view.app.step(1 / 90)
+    inside = [0.0]
+    for system in view.app.systems:
+        original = system.update
+
+        def timed(dt: float, original=original) -> None:  # type: ignore[no-untyped-def]
+            t0 = time.perf_counter()
+            original(dt)
+            inside[0] += time.perf_counter() - t0
+
+        system.update = timed  # type: ignore[method-assign]
+    started, wall = time.process_time(), time.perf_counter()
+    for frame in range(frames):
+        now = clock.now()
+        if frame % 4 == 0:  # 20 Hz pose updates at 90 Hz frames
+            for i in range(50):
+                x = i % 10 - 5.0 + math.sin(now + i) * 0.5
+                view.avatars.receive(f"p{i}", AvatarPose(now, (x, -8 - i // 10, 1.6), now * 10,
+                                                         (x - 0.2, -7.7, 1.1), (x + 0.2, -7.7, 1.1)))
+        view.app.step(1 / 90)
+    return ((time.process_time() - started) / frames * 1000,
+            (time.perf_counter() - wall) / frames * 1000, inside[0] / frames * 1000)
+
+
+def main() -> None:
+    rows = []
+    for scene, exhibit in SCENES.items():
+        package = ROOT / "var/exhibits" / f"{exhibit}-1.0.0.exhibit"
+        cache = Path(tempfile.mkdtemp(prefix="redhall-bench-"))
+        cold, app, _ = _visit(package, scene, cache, (64, 36))
+        app.destroy()
+        warm, app, view = _visit(package, scene, cache, (64, 36))
+        frame, wall, systems = _frame_ms(view)
+        calls = _draw_calls(view)
+        app.destroy()
+        peer = _peer_load(package, scene, cache)
+        shutil.rmtree(cache)
+        rows.append({"scene": scene, "cold_s": cold, "warm_s": warm, "peer_gltf_s": peer,
+                     "warm_vs_peer": warm / peer, "frame_cpu_ms": frame, "frame_wall_ms": wall,
+                     "systems_ms": systems, "draw_calls": calls})
+    print(f"{'scene':22} {'cold s':>7} {'warm s':>7} {'gltf s':>7} {'warm/gltf':>9} "
+          f"{'cpu ms':>7} {'wall ms':>7} {'app ms':>7} {'draws':>6}")
+    for r in rows:
+        print(f"{r['scene']:22} {r['cold_s']:7.2f} {r['warm_s']:7.2f} {r['peer_gltf_s']:7.2f} "
+              f"{r['warm_vs_peer']:9.2f} {r['frame_cpu_ms']:7.2f} {r['frame_wall_ms']:7.2f} "
+              f"{r['systems_ms']:7.2f} {r['draw_calls']:6d}")
+    out = ROOT / "bench/results/engine.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"rows": rows}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -28,6 +28,7 @@ class Panel:
         card.setFrame(0, width, -1, 0)
         self.card = self.root.attachNewNode(card.generate())
         self.card.setColor(*PANEL_COLOUR)
+        self.card.setTwoSided(True)
         self.card.setTransparency(TransparencyAttrib.MAlpha)
         self.title = self._text(font, f"{name}-title", 0.075, ACCENT)
         self.body = self._text(font, f"{name}-body", 0.05, TEXT_COLOUR)

@@ -51,10 +51,21 @@ class ExhibitView:
         self.labels = {k: v.get(self.language) for k, v in UI_TEXT.items()}
         overlay = app.base.aspect2d
         ratio = app.size[0] / app.size[1]
-        self.narration = Panel(overlay, self.font, 1.5, "narration")
-        self.narration.root.setPos(-ratio + 0.05, 0, -0.25)
-        self.status = Panel(overlay, self.font, 2 * ratio - 0.1, "progress")
-        self.status.root.setPos(-ratio + 0.05, 0, 0.97)
+        if stereo:
+            # In a headset, panels float in the world 0.7 m ahead, about 0.5 m wide:
+            # readable at arm's length, and seen by both eyes at the right depth.
+            panels = app.base.camera.attachNewNode("vr-panels")
+            panels.setPos(0, 0.7, 0)
+            panels.setScale(0.34)  # letters ~17 mm tall at 0.7 m: about 1.4 degrees
+            self.narration = Panel(panels, self.font, 1.5, "narration")
+            self.narration.root.setPos(-0.75, 0, -0.1)
+            self.status = Panel(panels, self.font, 1.5, "progress")
+            self.status.root.setPos(-0.75, 0, 0.62)
+        else:
+            self.narration = Panel(overlay, self.font, 1.5, "narration")
+            self.narration.root.setPos(-ratio + 0.05, 0, -0.25)
+            self.status = Panel(overlay, self.font, 2 * ratio - 0.1, "progress")
+            self.status.root.setPos(-ratio + 0.05, 0, 0.97)
         self.vignette = app.add(Vignette(overlay, self.navigation, ratio))
         self.hotspots = app.add(Hotspots(app.base.loader, app.render, script, self.select))
         self.avatars = app.add(Avatars(app.render, app.base.loader, app.clock))

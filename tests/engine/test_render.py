@@ -109,3 +109,19 @@ def test_stereo_eyes_differ_by_the_expected_parallax(
                for s in ("left", "right")]
     disparity = (positions[0] + offsets[0]) - (positions[1] + offsets[1])
     assert disparity == pytest.approx(IPD * focal_px / 3.0, rel=0.15)
+
+
+def test_vr_panels_float_in_the_world_for_both_eyes(
+        open_view: Callable[..., ExhibitView]) -> None:
+    view = open_view("zunyi-conference", size=(320, 320), stereo=True)
+    view.go_to_stop("meeting-room")
+    view.close_panel()
+    left0, right0 = view.xr.capture()
+    view.select("attendance")
+    left1, right1 = view.xr.capture()
+    for before, after in ((left0, left1), (right0, right1)):
+        changed = np.abs(after.astype(int) - before.astype(int)).sum(axis=2) > 60
+        centre = changed[80:240, 60:260]
+        assert centre.mean() > 0.1, "the narration panel is not in front of this eye"
+    panel_distance = view.narration.root.getPos(view.app.base.camera).y
+    assert 0.5 < panel_distance < 1.0  # arm's length

@@ -67,6 +67,10 @@ class Navigation:
                      max(target.z, STANDING_EYE))
         self.teleport(eye, target)
 
+    def teleport_to_floor(self, floor: Point3) -> None:
+        """Stand at ``floor`` (a teleport-arc landing), keeping the current heading."""
+        self.rig.setPos(floor)
+
     def walk(self, forward: float, right: float) -> None:
         """Set walking intent in [-1, 1] along the facing direction and to the right."""
         self._velocity = Vec3(right, forward, 0) * WALK_SPEED

@@ -134,3 +134,22 @@ def test_remote_avatars_move_smoothly_between_pose_updates(
     assert head.x == pytest.approx(0.125, abs=1e-3)
     view.avatars.remove("member-7")
     assert "member-7" not in view.avatars.avatars
+
+
+def test_teleport_arc_lands_on_the_floor_not_on_walls(
+        open_view: Callable[..., ExhibitView]) -> None:
+    from engine.teleport import TeleportArc
+
+    view = open_view("zunyi-conference")
+    arc = TeleportArc(view.nodes.root)
+    hand = view.app.render.attachNewNode("right-hand")
+    hand.setPos(-6, -20, 1.1)  # in the courtyard, aiming north and a little up
+    hand.setHpr(0, 20, 0)
+    landing = arc.target(hand)
+    assert landing is not None and abs(landing.z) < 0.05 and landing.y > -18
+    view.navigation.teleport_to_floor(landing)
+    eye = view.app.base.camera.getPos(view.app.render)
+    assert eye.z == pytest.approx(landing.z + STANDING_EYE)
+    hand.setPos(-6, -8, 1.5)  # facing the front wall of the residence, aiming level
+    hand.setHpr(0, 0, 0)
+    assert arc.target(hand) is None  # the arc meets the wall: no teleport

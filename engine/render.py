@@ -24,6 +24,7 @@ class RenderRequest:
     stop: int | None = None
     stereo: bool = False
     language: str = "zh-CN"
+    overlay: bool = True
 
 
 def render(request: RenderRequest, trusted: list[Ed25519PublicKey] | None,
@@ -40,6 +41,10 @@ def render(request: RenderRequest, trusted: list[Ed25519PublicKey] | None,
                 raise EngineError(f"--stop {request.stop}: the scene has {len(stops)} stops, "
                                   "numbered from 1")
             view.navigation.teleport_to_stop(stops[request.stop - 1].id)
+        if not request.overlay:
+            view.status.hide()
+            view.narration.hide()
+            view.hotspots.root.hide()
         for _ in range(3):
             app.step(1 / 60)
         pixels = view.stereo_capture() if request.stereo else app.capture()

@@ -95,7 +95,7 @@ def run_build(exhibits: list[Path], out_dir: Path, key_path: Path | None, option
 
 def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
     options = BuildOptions(max_texture=args.max_texture, max_triangles=args.max_triangles,
-                           speech=not args.no_speech)
+                           speech=not args.no_speech, thumbnails=not args.no_thumbnails)
     run_build([Path(p) for p in args.exhibits], Path(args.out), args.key, options,
               None if args.no_cache else Path(args.cache), out, err, args.json)
     return 0
@@ -172,6 +172,8 @@ def register(commands: Any) -> None:
                    help="refuse models with more triangles than this")
     p.add_argument("--no-speech", action="store_true",
                    help="do not synthesize narration for hotspots without audio")
+    p.add_argument("--no-thumbnails", action="store_true",
+                   help="do not render scene thumbnails (they need the engine)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_build)
 

@@ -33,7 +33,8 @@ def _render(args: argparse.Namespace, out: Console, err: Console) -> int:
     from engine.render import RenderRequest, render
 
     path = render(RenderRequest(Path(args.package), args.scene, Path(args.out), args.size,
-                                args.stop, args.stereo, args.lang), _trusted(args),
+                                args.stop, args.stereo, args.lang, not args.no_overlay),
+                                _trusted(args),
                   ENGINE_CACHE)
     out.print(f"wrote {path}")
     return 0
@@ -73,6 +74,8 @@ def register(commands: Any) -> None:
     p.add_argument("--out", required=True, help="PNG file to write")
     p.add_argument("--size", type=_size, default=(960, 540), help="WxH (default 960x540)")
     p.add_argument("--stereo", action="store_true", help="both eyes side by side")
+    p.add_argument("--no-overlay", action="store_true",
+                   help="scene only: no panels or hotspot markers (thumbnails)")
     p.add_argument("--lang", default="zh-CN", choices=["zh-CN", "zh-TW", "en"])
     p.add_argument("--trust", action="append", help="trusted publisher public key")
     p.set_defaults(run=_render)

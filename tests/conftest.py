@@ -13,8 +13,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tools.build import BuildResult, build_exhibit
 from tools.cache import BuildCache
 from tools.keys import keygen, load_private
+from tools.props import BuildOptions
 
 ROOT = Path(__file__).resolve().parent.parent
+# Builds of small test exhibits: no speech synthesis, no thumbnail rendering.
+QUICK = BuildOptions(speech=False, thumbnails=False)
 
 
 @pytest.fixture(scope="session")

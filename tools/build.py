@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,6 +101,23 @@ def _display_text(sources: ExhibitSources) -> str:
     return "".join(texts)
 
 
+def _thumbnails(manifest: dict[str, Any], files: dict[str, bytes], key: Ed25519PrivateKey,
+                inputs: str, cache: BuildCache, scenes: list[str]) -> dict[str, bytes]:
+    """Render each scene from a provisional package; cached by the build's inputs."""
+    names = {scene: f"thumbnails/{scene}.png" for scene in scenes}
+    hit = cache.get("thumbnails", inputs)
+    if hit is not None and set(hit[1]) == set(names.values()):
+        return hit[1]
+    from tools.thumbnails import render_thumbnails
+
+    with tempfile.TemporaryDirectory() as folder:
+        provisional = Path(folder) / "provisional.exhibit"
+        write_package(provisional, manifest, files, key)
+        shots = {names[s]: png for s, png in render_thumbnails(provisional, scenes).items()}
+    cache.put("thumbnails", inputs, {}, shots)
+    return shots
+
+
 def build_exhibit(exhibit_file: Path, out_dir: Path, key: Ed25519PrivateKey,
                   options: BuildOptions = BuildOptions(), cache: BuildCache | None = None,
                   progress: Progress = lambda _: None) -> BuildResult:
@@ -163,6 +181,13 @@ def build_exhibit(exhibit_file: Path, out_dir: Path, key: Ed25519PrivateKey,
     }
     if exhibit.credit is not None:
         manifest["credit"] = exhibit.credit.model_dump()
+    if options.thumbnails:
+        progress("thumbnails")
+        shots = _thumbnails(manifest, files, key, inputs, cache,
+                            [scene.id for scene, _ in sources.scenes])
+        files.update(shots)
+        manifest["thumbnails"] = sorted(shots)
+        manifest["entries"] = [e.model_dump() for e in entries_for(files)]
     Manifest.model_validate(manifest)  # the reader's contract, checked before signing
     progress("writing package")
     write_package(out, manifest, files, key)

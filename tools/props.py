@@ -18,6 +18,7 @@ class BuildOptions:
     max_texture: int = 2048
     max_triangles: int = 500_000
     speech: bool = True
+    thumbnails: bool = True
 
 
 @dataclass

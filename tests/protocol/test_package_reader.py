@@ -16,14 +16,14 @@ from protocol.errors import (
     UnsafePackage,
 )
 from protocol.package import Limits, open_package
+from tests.conftest import QUICK
 from tools.build import build_exhibit
 from tools.cache import BuildCache
-from tools.props import BuildOptions
 
 
 @pytest.fixture
 def package(content: Callable[..., Path], key: Ed25519PrivateKey, tmp_path: Path) -> Path:
-    result = build_exhibit(content(), tmp_path / "dist", key, BuildOptions(speech=False),
+    result = build_exhibit(content(), tmp_path / "dist", key, QUICK,
                            BuildCache(None))
     return result.path
 

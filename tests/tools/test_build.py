@@ -9,18 +9,18 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fontTools.ttLib import TTFont
 
 from protocol.manifest import PackagedScene
 from protocol.package import open_package
-from tests.conftest import MINIMAL_SCENE
+from tests.conftest import MINIMAL_SCENE, QUICK
 from tools.build import BuildResult, build_exhibit
 from tools.cache import BuildCache
 from tools.checks import localized_texts
 from tools.errors import AssetError, ValidationFailed
-from tools.props import BuildOptions
 
 
 def _scenes(path: Path, key: Ed25519PrivateKey) -> list[PackagedScene]:
@@ -49,6 +49,20 @@ def test_sample_scenes_meet_the_content_bar(samples: dict[str, BuildResult],
             # every hotspot has narration: recorded, or synthesized from its text
             assert {h.id for h in script.hotspots} <= set(scene.audio)
             assert sum(p.levels[0].triangles for p in scene.props) > 1500, script.id
+
+
+def test_packages_carry_a_thumbnail_per_scene(samples: dict[str, BuildResult],
+                                              key: Ed25519PrivateKey) -> None:
+    from PIL import Image
+
+    for result in samples.values():
+        package = open_package(result.path, [key.public_key()])
+        assert package.manifest.thumbnails == sorted(
+            f"thumbnails/{ref.id}.png" for ref in package.manifest.scenes)
+        for name in package.manifest.thumbnails:
+            with Image.open(io.BytesIO(package.read(name))) as image:
+                assert image.size == (480, 270)
+                assert np.asarray(image.convert("RGB")).std() > 20
 
 
 def test_font_subset_covers_every_shown_character(samples: dict[str, BuildResult],
@@ -98,7 +112,7 @@ def test_builds_are_byte_identical_and_cached(samples: dict[str, BuildResult], r
 def test_a_text_edit_rebuilds_without_reprocessing_models(
         content: Callable[..., Path], key: Ed25519PrivateKey, tmp_path: Path) -> None:
     cache = BuildCache(tmp_path / "cache")
-    options = BuildOptions(speech=False)
+    options = QUICK
     exhibit = content()
     first = build_exhibit(exhibit, tmp_path / "out", key, options, cache)
     content(scene=MINIMAL_SCENE.replace("一张长桌。", "一张很长的桌子。"))
@@ -116,7 +130,7 @@ def test_bad_assets_leave_no_package_behind(content: Callable[..., Path],
     (exhibit.parent.parent / "assets/wood.png").write_bytes(b"\x89PNG broken")
     out = tmp_path / "out"
     with pytest.raises(AssetError, match="wood.png: not a readable image"):
-        build_exhibit(exhibit, out, key, BuildOptions(speech=False), BuildCache(None))
+        build_exhibit(exhibit, out, key, QUICK, BuildCache(None))
     assert not out.exists() or list(out.iterdir()) == []
 
 
@@ -125,7 +139,7 @@ def test_invalid_documents_fail_the_build_with_every_problem(
     exhibit = content(scene=MINIMAL_SCENE.replace("answer: 0", "answer: 9")
                       .replace("hours: 0.5", "hours: 0"))
     with pytest.raises(ValidationFailed) as failure:
-        build_exhibit(exhibit, tmp_path, key, BuildOptions(speech=False), BuildCache(None))
+        build_exhibit(exhibit, tmp_path, key, QUICK, BuildCache(None))
     assert {p.path for p in failure.value.problems} == {"quiz[0]", "credit.hours"}
     assert not list(tmp_path.glob("*.exhibit"))
 
@@ -137,6 +151,6 @@ def test_a_failed_write_removes_its_temporary_file(content: Callable[..., Path],
     out.mkdir()
     (out / "tiny-exhibit-1.0.0.exhibit").mkdir()  # a folder where the package should go
     with pytest.raises(OSError):
-        build_exhibit(content(), out, key, BuildOptions(speech=False), BuildCache(None))
+        build_exhibit(content(), out, key, QUICK, BuildCache(None))
     assert sorted(os.listdir(out)) == ["tiny-exhibit-1.0.0.exhibit"]
     shutil.rmtree(out)

@@ -26,7 +26,8 @@ def test_keygen_build_inspect_verify(content: Callable[..., Path], tmp_path: Pat
     assert code == 1
     dist = tmp_path / "dist"
     code, out, err = _run("build", str(exhibit), "--out", str(dist), "--key", str(key),
-                          "--cache", str(tmp_path / "cache"), "--no-speech", "--json")
+                          "--cache", str(tmp_path / "cache"), "--no-speech", "--no-thumbnails",
+                          "--json")
     assert code == 0, err
     (package,) = json.loads(out)["packages"]
     assert package["status"] == "built" and package["props"] == 2

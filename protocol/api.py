@@ -1,0 +1,66 @@
+"""Request and response bodies of the server's HTTP API (also used by its clients)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["member", "guide", "editor", "admin"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(_Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenRequest(_Strict):
+    label: str = Field(default="", max_length=100)
+
+
+class TokenResponse(_Strict):
+    id: int
+    token: str
+    expires_at: datetime
+
+
+class OrgCreate(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["committee", "branch"]
+    parent_id: int | None = None
+
+
+class Org(_Strict):
+    id: int
+    name: str
+    kind: str
+    parent_id: int | None
+
+
+class UserCreate(_Strict):
+    username: str = Field(pattern=r"^[A-Za-z0-9_.-]{3,64}$")
+    display_name: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=8, max_length=200)
+    role: Role = "member"
+    org_id: int | None = None
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 -]{5,20}$")
+    id_number: str | None = Field(default=None, pattern=r"^[0-9]{17}[0-9Xx]$")
+
+
+class UserOut(_Strict):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    org_id: int | None
+
+
+class ConsentRequest(_Strict):
+    purpose: Literal["participation-records", "personal-data"]
+    text_version: str = Field(min_length=1, max_length=20)
+    granted: bool

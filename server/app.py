@@ -1,0 +1,54 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from server.auth import auth_middleware
+from server.crypto import PersonalDataCipher, load_or_create_key
+from server.db.migrate import upgrade
+from server.errors import error_middleware
+from server.keys import CIPHER, ENGINE, SESSIONS, SETTINGS
+from server.metrics import metrics_middleware
+from server.routes import accounts, health, people, privacy
+from server.settings import Settings
+
+
+def _engine_options(url: str) -> dict[str, object]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_size": 10, "max_overflow": 20}
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.database_url.startswith("sqlite"):
+        path = settings.database_url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(settings.database_url,
+                                 **_engine_options(settings.database_url))  # type: ignore[arg-type]
+    await upgrade(engine)
+    app[ENGINE] = engine
+    app[SESSIONS] = async_sessionmaker(engine, expire_on_commit=False)
+    yield
+    await engine.dispose()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The server, configured by ``settings``; storage opens when it starts."""
+    app = web.Application(middlewares=[metrics_middleware, error_middleware, auth_middleware],
+                          client_max_size=settings.max_upload_bytes)
+    app[SETTINGS] = settings
+    app[CIPHER] = PersonalDataCipher(load_or_create_key(
+        settings.encryption_key.get_secret_value() if settings.encryption_key else None,
+        settings.data_dir))
+    app.cleanup_ctx.append(_database)
+    for module in (health, accounts, people, privacy):
+        app.add_routes(module.routes)
+    return app

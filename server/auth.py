@@ -1,0 +1,101 @@
+"""Who is asking: password log-in, session cookies and bearer tokens, and role checks.
+
+Deny by default: a handler states which roles may call it; everyone else gets 401
+(not logged in) or 403 (logged in, not allowed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiohttp import web
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from server.db.models import Credential, User
+from server.db.types import utcnow
+from server.errors import Handler, json_error
+from server.keys import SESSIONS
+
+COOKIE = "redhall_session"
+_HASHER = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    role: str
+    org_id: int | None
+    credential_id: int
+
+
+PRINCIPAL = web.RequestKey("principal", Principal)
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def check_password(stored: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue(request: web.Request, user: User, kind: str, lifetime: timedelta,
+                label: str = "") -> tuple[str, Credential]:
+    """A new secret for ``user``; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    credential = Credential(token_hash=_digest(token), user_id=user.id, kind=kind, label=label,
+                            expires_at=utcnow() + lifetime)
+    async with request.app[SESSIONS].begin() as db:
+        db.add(credential)
+    return token, credential
+
+
+def _presented(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(COOKIE)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    token = _presented(request)
+    principal = None
+    if token:
+        async with request.app[SESSIONS]() as db:
+            row = (await db.execute(
+                select(Credential, User).join(User, User.id == Credential.user_id)
+                .where(Credential.token_hash == _digest(token)))).first()
+        if row is not None:
+            credential, user = row
+            if credential.revoked_at is None and credential.expires_at > utcnow() \
+                    and user.deleted_at is None:
+                principal = Principal(user.id, user.role, user.org_id, credential.id)
+    request[PRINCIPAL] = principal
+    return await handler(request)
+
+
+def require(request: web.Request, *roles: str) -> Principal:
+    """The caller, if logged in with one of ``roles``; else 401 or 403."""
+    principal: Principal | None = request.get(PRINCIPAL)
+    if principal is None:
+        raise json_error(401, "log in first (session cookie or `Authorization: Bearer`)")
+    if principal.role not in roles:
+        raise json_error(403, f"your role ({principal.role}) may not do this")
+    return principal
+
+
+EVERYONE = ("member", "guide", "editor", "admin")
+STAFF = ("guide", "admin")

@@ -1,0 +1,14 @@
+"""Typed application keys: everything the app holds, named once."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from server.crypto import PersonalDataCipher
+from server.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+CIPHER = web.AppKey("cipher", PersonalDataCipher)

@@ -1,0 +1,90 @@
+"""Log-in, log-out, bearer tokens, the caller's own account."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiohttp import web
+from sqlalchemy import select, update
+
+from protocol.api import LoginRequest, TokenRequest, TokenResponse, UserOut
+from server.auth import COOKIE, EVERYONE, check_password, hash_password, issue, require
+from server.db.models import Credential, User
+from server.db.types import utcnow
+from server.errors import json_error
+from server.keys import SESSIONS, SETTINGS
+from server.validation import body
+
+routes = web.RouteTableDef()
+# Checked against when a username does not exist, so timing does not reveal which exist.
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+def user_out(user: User) -> dict[str, object]:
+    return UserOut(id=user.id, username=user.username, display_name=user.display_name,
+                   role=user.role, org_id=user.org_id).model_dump()  # type: ignore[arg-type]
+
+
+@routes.post("/api/auth/login")
+async def login(request: web.Request) -> web.Response:
+    data = await body(request, LoginRequest)
+    async with request.app[SESSIONS]() as db:
+        user = await db.scalar(select(User).where(User.username == data.username,
+                                                  User.deleted_at.is_(None)))
+    valid = check_password(user.password_hash if user else _DUMMY_HASH, data.password)
+    if user is None or not valid:
+        raise json_error(401, "wrong username or password")
+    settings = request.app[SETTINGS]
+    token, _ = await issue(request, user, "session", timedelta(hours=settings.session_hours))
+    response = web.json_response({"user": user_out(user)})
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Lax",
+                        secure=settings.cookie_secure,
+                        max_age=int(settings.session_hours * 3600))
+    return response
+
+
+@routes.post("/api/auth/logout")
+async def logout(request: web.Request) -> web.Response:
+    principal = require(request, *EVERYONE)
+    async with request.app[SESSIONS].begin() as db:
+        await db.execute(update(Credential).where(Credential.id == principal.credential_id)
+                         .values(revoked_at=utcnow()))
+    response = web.json_response({"ok": True})
+    response.del_cookie(COOKIE)
+    return response
+
+
+@routes.post("/api/auth/tokens")
+async def create_token(request: web.Request) -> web.Response:
+    principal = require(request, *EVERYONE)
+    data = await body(request, TokenRequest)
+    async with request.app[SESSIONS]() as db:
+        user = await db.get(User, principal.user_id)
+    assert user is not None
+    days = request.app[SETTINGS].token_days
+    token, credential = await issue(request, user, "bearer", timedelta(days=days), data.label)
+    return web.json_response(TokenResponse(id=credential.id, token=token,
+                                           expires_at=credential.expires_at)
+                             .model_dump(mode="json"), status=201)
+
+
+@routes.delete("/api/auth/tokens/{id:\\d+}")
+async def revoke_token(request: web.Request) -> web.Response:
+    principal = require(request, *EVERYONE)
+    token_id = int(request.match_info["id"])
+    async with request.app[SESSIONS].begin() as db:
+        credential = await db.get(Credential, token_id)
+        if credential is None or (credential.user_id != principal.user_id
+                                  and principal.role != "admin"):
+            raise json_error(404, "no such token")
+        credential.revoked_at = utcnow()
+    return web.json_response({"ok": True})
+
+
+@routes.get("/api/me")
+async def me(request: web.Request) -> web.Response:
+    principal = require(request, *EVERYONE)
+    async with request.app[SESSIONS]() as db:
+        user = await db.get(User, principal.user_id)
+    assert user is not None
+    return web.json_response(user_out(user))

@@ -1,0 +1,91 @@
+"""Consent, a member's export of all their data, deletion with anonymization, the audit log."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select, update
+
+from protocol.api import ConsentRequest
+from server.audit import record
+from server.auth import EVERYONE, require
+from server.db.models import AuditEntry, Consent, Credential, Registration, User
+from server.db.types import utcnow
+from server.errors import json_error
+from server.keys import CIPHER, SESSIONS
+from server.routes.accounts import user_out
+from server.validation import body, dumps
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/me/consent")
+async def give_consent(request: web.Request) -> web.Response:
+    principal = require(request, *EVERYONE)
+    data = await body(request, ConsentRequest)
+    async with request.app[SESSIONS].begin() as db:
+        db.add(Consent(user_id=principal.user_id, purpose=data.purpose,
+                       text_version=data.text_version, granted=data.granted))
+        user = await db.get(User, principal.user_id)
+        assert user is not None
+        user.consent_at = utcnow() if data.granted else None
+    return web.json_response({"ok": True}, status=201)
+
+
+@routes.get("/api/users/{id:\\d+}/export")
+async def export(request: web.Request) -> web.Response:
+    principal = require(request, *EVERYONE)
+    user_id = int(request.match_info["id"])
+    if principal.user_id != user_id and principal.role != "admin":
+        raise json_error(403, "you may export only your own data")
+    cipher = request.app[CIPHER]
+    async with request.app[SESSIONS]() as db:
+        user = await db.get(User, user_id)
+        if user is None or user.deleted_at is not None:
+            raise json_error(404, "no such user")
+        consents = (await db.scalars(select(Consent).where(Consent.user_id == user_id))).all()
+        registrations = (await db.scalars(select(Registration)
+                                          .where(Registration.user_id == user_id))).all()
+    data = {
+        "account": {**user_out(user), "created_at": user.created_at.isoformat(),
+                    "phone": cipher.decrypt(user.phone_enc, "phone"),
+                    "id_number": cipher.decrypt(user.id_number_enc, "id_number")},
+        "consents": [{"purpose": c.purpose, "text_version": c.text_version,
+                      "granted": c.granted, "at": c.at.isoformat()} for c in consents],
+        "tour_registrations": [{"tour_id": r.tour_id, "registered_at": r.created_at.isoformat(),
+                                "cancelled_at": r.cancelled_at.isoformat()
+                                if r.cancelled_at else None} for r in registrations],
+    }
+    response = web.json_response(data, dumps=dumps)
+    response.headers["Content-Disposition"] = f'attachment; filename="redhall-user-{user_id}.json"'
+    return response
+
+
+@routes.delete("/api/users/{id:\\d+}")
+async def delete_user(request: web.Request) -> web.Response:
+    """Remove a member's identity; their participation stays, attached to no one."""
+    principal = require(request, "admin")
+    user_id = int(request.match_info["id"])
+    async with request.app[SESSIONS].begin() as db:
+        user = await db.get(User, user_id)
+        if user is None or user.deleted_at is not None:
+            raise json_error(404, "no such user")
+        user.username = f"deleted-{user.id}"
+        user.display_name = "（已删除）"
+        user.password_hash = "!"
+        user.phone_enc = user.id_number_enc = None
+        user.deleted_at = utcnow()
+        await db.execute(update(Credential).where(Credential.user_id == user_id)
+                         .values(revoked_at=utcnow()))
+        record(db, principal, "user.delete", f"user:{user_id}")
+    return web.json_response({"ok": True})
+
+
+@routes.get("/api/audit")
+async def audit_log(request: web.Request) -> web.Response:
+    require(request, "admin")
+    async with request.app[SESSIONS]() as db:
+        entries = (await db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())
+                                    .limit(500))).all()
+    return web.json_response([{"id": e.id, "at": e.at.isoformat(), "actor_id": e.actor_id,
+                               "action": e.action, "target": e.target, "detail": e.detail}
+                              for e in entries])

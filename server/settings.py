@@ -1,0 +1,43 @@
+"""Server settings: environment variables prefixed REDHALL_, or a TOML file, read once."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the server is configured with; built once by the CLI and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="REDHALL_", extra="forbid")
+
+    database_url: str = Field(default="sqlite+aiosqlite:///var/redhall.db",
+                              description="SQLAlchemy URL; postgresql+asyncpg://... at scale")
+    redis_url: str | None = None
+    data_dir: Path = Path("var/data")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    encryption_key: SecretStr | None = Field(
+        default=None, description="base64 of 32 bytes for AES-GCM personal data; made in "
+                                  "data_dir on first start when unset")
+    trusted_keys: list[Path] = Field(default_factory=list,
+                                     description="publisher public keys accepted for uploads")
+    max_upload_bytes: int = 512 * 1024**2
+    session_hours: float = 12.0
+    token_days: float = 30.0
+    reminder_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 60])
+    cookie_secure: bool = False
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,  # type: ignore[no-untyped-def,override]
+                                   dotenv_settings, file_secret_settings):
+        return (env_settings, init_settings)  # the environment wins over the file
+
+    @classmethod
+    def load(cls, toml_file: Path | None = None) -> Settings:
+        """From a TOML file (if given), with REDHALL_ environment variables taking precedence."""
+        values = tomllib.loads(toml_file.read_text(encoding="utf-8")) if toml_file else {}
+        return cls(**values)

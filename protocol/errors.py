@@ -27,3 +27,7 @@ class SignatureInvalid(PackageError):
 
 class UnknownFormat(PackageError):
     """The package's format version is newer or older than this reader understands."""
+
+
+class PublisherKeyError(RedhallError):
+    """A publisher key file is missing or not an Ed25519 key."""

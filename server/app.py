@@ -11,10 +11,12 @@ from server.auth import auth_middleware
 from server.crypto import PersonalDataCipher, load_or_create_key
 from server.db.migrate import upgrade
 from server.errors import error_middleware
-from server.keys import CIPHER, ENGINE, SESSIONS, SETTINGS
+from server.keys import CIPHER, ENGINE, SESSIONS, SETTINGS, STORE, TRUSTED
 from server.metrics import metrics_middleware
-from server.routes import accounts, health, people, privacy
+from server.catalog_store import PackageStore
+from server.routes import accounts, catalog, health, people, privacy
 from server.settings import Settings
+from protocol.publisher_keys import load_public_key
 
 
 def _engine_options(url: str) -> dict[str, object]:
@@ -48,7 +50,9 @@ def create_app(settings: Settings) -> web.Application:
     app[CIPHER] = PersonalDataCipher(load_or_create_key(
         settings.encryption_key.get_secret_value() if settings.encryption_key else None,
         settings.data_dir))
+    app[STORE] = PackageStore(settings.data_dir)
+    app[TRUSTED] = [load_public_key(path) for path in settings.trusted_keys]
     app.cleanup_ctx.append(_database)
-    for module in (health, accounts, people, privacy):
+    for module in (health, accounts, people, privacy, catalog):
         app.add_routes(module.routes)
     return app

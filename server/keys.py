@@ -5,6 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from server.catalog_store import PackageStore
 from server.crypto import PersonalDataCipher
 from server.settings import Settings
 
@@ -12,3 +15,5 @@ SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 CIPHER = web.AppKey("cipher", PersonalDataCipher)
+STORE = web.AppKey("store", PackageStore)
+TRUSTED = web.AppKey("trusted", list[Ed25519PublicKey])

@@ -1,0 +1,205 @@
+"""The exhibit catalog: upload (verified), versions, publish, list, thumbnails, download."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from protocol.errors import PackageError
+from protocol.package import open_package
+from server.audit import record
+from server.auth import EVERYONE, require
+from server.db.models import ExhibitVersion
+from server.errors import json_error
+from server.keys import SESSIONS, SETTINGS, STORE, TRUSTED
+
+routes = web.RouteTableDef()
+EDITORS = ("editor", "admin")
+
+
+def _summary(row: ExhibitVersion) -> dict[str, Any]:
+    manifest = row.manifest
+    base = f"/api/exhibits/{row.exhibit_id}/{row.version}"
+    return {
+        "id": row.exhibit_id, "version": row.version, "sha256": row.sha256, "size": row.size,
+        "published": row.published, "title": manifest["title"], "summary": manifest["summary"],
+        "publisher": manifest["publisher"], "languages": manifest["languages"],
+        "scenes": [{"id": s["id"], "title": s["title"], "credit": s["credit"],
+                    "thumbnail": f"{base}/thumbnails/{s['id']}.png"
+                    if f"thumbnails/{s['id']}.png" in manifest.get("thumbnails", []) else None}
+                   for s in manifest["scenes"]],
+        "credit": manifest.get("credit"),
+        "download": f"{base}/package",
+        "uploaded_at": row.uploaded_at.isoformat(),
+    }
+
+
+@routes.post("/api/exhibits")
+async def upload(request: web.Request) -> web.Response:
+    principal = require(request, *EDITORS)
+    store = request.app[STORE]
+    temporary, sha256, size = await store.receive(request,
+                                                  request.app[SETTINGS].max_upload_bytes)
+    try:
+        package = await asyncio.to_thread(open_package, temporary, request.app[TRUSTED])
+    except PackageError as exc:
+        temporary.unlink(missing_ok=True)
+        raise json_error(422, f"package refused: {exc}".replace(str(temporary), "upload")) \
+            from None
+    manifest = json.loads(package.manifest_bytes)
+    async with request.app[SESSIONS].begin() as db:
+        existing = await db.scalar(select(ExhibitVersion).where(
+            ExhibitVersion.exhibit_id == manifest["id"],
+            ExhibitVersion.version == manifest["version"]))
+        if existing is not None:
+            temporary.unlink(missing_ok=True)
+            if existing.sha256 != sha256:
+                raise json_error(409, f"{manifest['id']} {manifest['version']} exists with other "
+                                      "content; raise the version to upload a change")
+            return web.json_response(_summary(existing))
+        store.keep(temporary, sha256)
+        row = ExhibitVersion(exhibit_id=manifest["id"], version=manifest["version"],
+                             sha256=sha256, size=size, manifest=manifest,
+                             uploaded_by=principal.user_id)
+        db.add(row)
+        await db.flush()
+        record(db, principal, "exhibit.upload", f"exhibit:{row.exhibit_id}@{row.version}",
+               sha256=sha256)
+        out = _summary(row)
+    return web.json_response(out, status=201)
+
+
+async def _version(request: web.Request, roles: tuple[str, ...] = EVERYONE) -> ExhibitVersion:
+    """The requested version; unpublished ones exist only for editors and admins."""
+    principal = require(request, *roles)
+    async with request.app[SESSIONS]() as db:
+        row = await db.scalar(select(ExhibitVersion).where(
+            ExhibitVersion.exhibit_id == request.match_info["exhibit"],
+            ExhibitVersion.version == request.match_info["version"]))
+    if row is None or (not row.published and principal.role not in EDITORS):
+        raise json_error(404, "no such exhibit version")
+    return row
+
+
+async def _set_published(request: web.Request, published: bool) -> web.Response:
+    principal = require(request, *EDITORS)
+    async with request.app[SESSIONS].begin() as db:
+        row = await db.scalar(select(ExhibitVersion).where(
+            ExhibitVersion.exhibit_id == request.match_info["exhibit"],
+            ExhibitVersion.version == request.match_info["version"]))
+        if row is None:
+            raise json_error(404, "no such exhibit version")
+        row.published = published
+        record(db, principal, "exhibit.publish" if published else "exhibit.unpublish",
+               f"exhibit:{row.exhibit_id}@{row.version}")
+        out = _summary(row)
+    return web.json_response(out)
+
+
+VERSION = "/api/exhibits/{exhibit:[a-z0-9-]+}/{version:[0-9A-Za-z.+-]+}"
+
+
+@routes.post(VERSION + "/publish")
+async def publish(request: web.Request) -> web.Response:
+    return await _set_published(request, True)
+
+
+@routes.post(VERSION + "/unpublish")
+async def unpublish(request: web.Request) -> web.Response:
+    return await _set_published(request, False)
+
+
+@routes.get("/api/exhibits")
+async def list_exhibits(request: web.Request) -> web.Response:
+    """Published exhibits, newest version of each; editors may ask for ``?all=1``."""
+    principal = require(request, *EVERYONE)
+    every = request.query.get("all") == "1" and principal.role in EDITORS
+    query = select(ExhibitVersion).order_by(ExhibitVersion.exhibit_id, ExhibitVersion.id.desc())
+    if not every:
+        query = query.where(ExhibitVersion.published.is_(True))
+    async with request.app[SESSIONS]() as db:
+        rows = (await db.scalars(query)).all()
+    if not every:
+        newest: dict[str, ExhibitVersion] = {}
+        for row in rows:
+            newest.setdefault(row.exhibit_id, row)
+        rows = list(newest.values())
+    return web.json_response([_summary(r) for r in rows],
+                             dumps=lambda v: json.dumps(v, ensure_ascii=False))
+
+
+@routes.get(VERSION)
+async def show(request: web.Request) -> web.Response:
+    row = await _version(request)
+    return web.json_response(_summary(row), dumps=lambda v: json.dumps(v, ensure_ascii=False))
+
+
+@routes.get(VERSION + "/thumbnails/{scene:[a-z0-9-]+}.png")
+async def thumbnail(request: web.Request) -> web.Response:
+    row = await _version(request)
+    name = f"thumbnails/{request.match_info['scene']}.png"
+    if name not in row.manifest.get("thumbnails", []):
+        raise json_error(404, "no such thumbnail")
+    path = request.app[STORE].path(row.sha256)
+    package = await asyncio.to_thread(open_package, path, None)
+    data = await asyncio.to_thread(package.read, name)
+    return web.Response(body=data, content_type="image/png",
+                        headers={"ETag": f'"{row.sha256}-{request.match_info["scene"]}"',
+                                 "Cache-Control": "private, max-age=3600"})
+
+
+@routes.get(VERSION + "/package")
+async def download(request: web.Request) -> web.StreamResponse:
+    """The package file, with a strong ETag (its sha256) and byte ranges for resuming."""
+    row = await _version(request)
+    etag = f'"{row.sha256}"'
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers={"ETag": etag})
+    path: Path = request.app[STORE].path(row.sha256)
+    return await send_file(request, path, etag, {
+        "Content-Type": "application/vnd.redhall.exhibit+zip",
+        "Content-Disposition": f'attachment; filename="{row.exhibit_id}-{row.version}.exhibit"',
+        "Cache-Control": "private, max-age=86400, immutable"})
+
+
+async def send_file(request: web.Request, path: Path, etag: str,
+                    headers: dict[str, str]) -> web.StreamResponse:
+    """Stream ``path`` with one optional byte range (206), or 416 for a range past the end."""
+    size = path.stat().st_size
+    try:
+        wanted = request.http_range
+    except ValueError:
+        raise json_error(416, "malformed Range header") from None
+    start, stop = wanted.start, wanted.stop
+    if start is None and stop is None:
+        status, first, last = 200, 0, size
+    else:
+        if start is None:  # "bytes=-N": the last N bytes
+            first, last = max(size - (stop or 0), 0), size
+        else:
+            first, last = start, size if stop is None else min(stop, size)
+        if first >= size or first >= last:
+            raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
+        status = 206
+    response = web.StreamResponse(status=status, headers={
+        **headers, "ETag": etag, "Accept-Ranges": "bytes",
+        "Content-Length": str(last - first)})
+    if status == 206:
+        response.headers["Content-Range"] = f"bytes {first}-{last - 1}/{size}"
+    await response.prepare(request)
+    with path.open("rb") as handle:
+        handle.seek(first)
+        remaining = last - first
+        while remaining > 0:
+            chunk = await asyncio.to_thread(handle.read, min(1 << 18, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            await response.write(chunk)
+    await response.write_eof()
+    return response

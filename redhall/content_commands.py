@@ -145,14 +145,6 @@ def _schema(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
-    results = run_build([Path("exhibits")], Path(args.out), None, BuildOptions(),
-                        DEFAULT_CACHE, out, err, False, show_repairs=False)
-    for result in results:
-        out.print(f"inspect: redhall inspect {result.path}")
-    return 0
-
-
 def register(commands: Any) -> None:
     """Add the content commands to the `redhall` parser."""
     p = commands.add_parser("validate", help="check scene scripts and exhibit definitions")
@@ -197,6 +189,3 @@ def register(commands: Any) -> None:
     p.add_argument("--out", default="schema", help="folder (default schema/)")
     p.set_defaults(run=_schema)
 
-    p = commands.add_parser("demo", help="build the sample exhibits and show what was built")
-    p.add_argument("--out", default="var/exhibits", help="folder for the packages")
-    p.set_defaults(run=_demo)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 Role = Literal["member", "guide", "editor", "admin"]
 
@@ -64,3 +64,27 @@ class ConsentRequest(_Strict):
     purpose: Literal["participation-records", "personal-data"]
     text_version: str = Field(min_length=1, max_length=20)
     granted: bool
+
+
+class TourCreate(_Strict):
+    exhibit_id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    version: str = Field(min_length=1, max_length=40)
+    title: str = Field(min_length=1, max_length=200)
+    starts_at: AwareDatetime = Field(description="with a time zone, e.g. 2026-12-01T14:00:00+08:00")
+    duration_minutes: int = Field(ge=10, le=480)
+    capacity: int = Field(ge=1, le=5000)
+    branches: list[int] = Field(min_length=1, description="invited branch ids")
+
+
+class TourOut(_Strict):
+    id: int
+    exhibit_id: str
+    version: str
+    title: str
+    guide_id: int
+    starts_at: datetime
+    duration_minutes: int
+    capacity: int
+    registered: int
+    branches: list[int]
+    cancelled: bool

@@ -14,7 +14,8 @@ from server.errors import error_middleware
 from server.keys import CIPHER, ENGINE, SESSIONS, SETTINGS, STORE, TRUSTED
 from server.metrics import metrics_middleware
 from server.catalog_store import PackageStore
-from server.routes import accounts, catalog, health, people, privacy
+from server.reminders import reminder_worker
+from server.routes import accounts, calendar, catalog, health, people, privacy, tours
 from server.settings import Settings
 from protocol.publisher_keys import load_public_key
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> web.Application:
     app[STORE] = PackageStore(settings.data_dir)
     app[TRUSTED] = [load_public_key(path) for path in settings.trusted_keys]
     app.cleanup_ctx.append(_database)
-    for module in (health, accounts, people, privacy, catalog):
+    app.cleanup_ctx.append(reminder_worker)
+    for module in (health, accounts, people, privacy, catalog, tours, calendar):
         app.add_routes(module.routes)
     return app

@@ -52,8 +52,10 @@ class User(Base):
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    calendar_token: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (CheckConstraint("role in ('member', 'guide', 'editor', 'admin')",
-                                      name="user_role"),)
+                                      name="user_role"),
+                      UniqueConstraint("calendar_token", name="user_calendar_token"))
 
 
 class Credential(Base):
@@ -114,6 +116,7 @@ class Registration(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("tour_id", "user_id", name="registration_once"),)
 
 
 class Reminder(Base):

@@ -47,7 +47,8 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
     async def main() -> None:
         runner, info = await prepare(settings, [r.path for r in results])
         out.print(f"\n[bold]RedHall is running at {info.url}[/]")
-        out.print(f"published: {', '.join(info.packages)}")
+        out.print(f"published: {', '.join(info.packages)}; guide-1 has scheduled a tour for "
+                  "branch 1 tomorrow at 14:00 (Beijing time)")
         out.print(f"log in (password [bold]{DEMO_PASSWORD}[/] for every account):")
         for username, name, role, _ in ACCOUNTS:
             out.print(f"  {username:10} {role:7} {name}")

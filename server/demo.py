@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import datetime, time, timedelta, timezone
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,7 +68,30 @@ async def prepare(settings: Settings, packages: list[Path]) -> tuple[web.AppRunn
             publish = await client.post(f"/api/exhibits/{info['id']}/{info['version']}/publish")
             publish.raise_for_status()
             published.append(f"{info['id']} {info['version']}")
+        await _schedule_tour(url, branches[1])
     return runner, DemoInfo(url, published)
+
+
+async def _schedule_tour(url: str, branch: int) -> None:
+    """A themed party day tour for branch 1, tomorrow at 14:00 Beijing time (once)."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(url, cookie_jar=jar) as guide:
+        login = await guide.post("/api/auth/login", json={"username": "guide-1",
+                                                          "password": DEMO_PASSWORD})
+        login.raise_for_status()
+        title = "主题党日：开天辟地——走进中共一大会址与南湖红船"
+        tours = await (await guide.get("/api/tours")).json()
+        if any(t["title"] == title and not t["cancelled"] for t in tours):
+            return
+        beijing = timezone(timedelta(hours=8))
+        tomorrow = datetime.now(beijing).date() + timedelta(days=1)
+        start = datetime.combine(tomorrow, time(14, 0), beijing)
+        made = await guide.post("/api/tours", json={
+            "exhibit_id": "founding", "version": "1.0.0", "title": title,
+            "starts_at": start.isoformat(), "duration_minutes": 60, "capacity": 30,
+            "branches": [branch]})
+        if made.status != 201:
+            raise DemoFailed(f"scheduling the demo tour failed: {await made.text()}")
 
 
 async def serve_forever(runner: web.AppRunner) -> None:

@@ -35,7 +35,12 @@ async def test_demo_publishes_the_samples_and_logs_everyone_in(
                 assert login.status == 200, username
             listing = await (await client.get("/api/exhibits")).json()
             assert {e["id"] for e in listing} == {"founding", "long-march"}
+            await client.post("/api/auth/login", json={"username": "member-1",
+                                                       "password": DEMO_PASSWORD})
+            (tour,) = await (await client.get("/api/tours")).json()
+            assert tour["exhibit_id"] == "founding" and tour["capacity"] == 30
     finally:
         await runner.cleanup()
     again, info = await prepare(settings, packages)  # running the demo twice is fine
     await again.cleanup()
+    assert sorted(info.packages) == ["founding 1.0.0", "long-march 1.0.0"]

@@ -1,0 +1,90 @@
+"""Every route with every role: anonymous gets 401, the wrong role 403, the right one neither.
+
+A route added to the server without a row here fails the test, so the matrix stays whole.
+"""
+
+from tests.server.conftest import World
+
+PUBLIC = "public"
+ALL = {"member", "guide", "editor", "admin"}
+VERSION = "/api/exhibits/founding/1.0.0"
+# (method, path template, allowed roles). {user}: a throwaway user; {admin}: the admin.
+MATRIX = [
+    ("GET", "/healthz", PUBLIC),
+    ("GET", "/metrics", PUBLIC),
+    ("POST", "/api/auth/login", PUBLIC),
+    ("GET", "/calendar/{token}.ics", PUBLIC),
+    ("GET", "/api/me", ALL),
+    ("POST", "/api/auth/tokens", ALL),
+    ("DELETE", "/api/auth/tokens/999999", ALL),
+    ("GET", "/api/orgs", ALL),
+    ("POST", "/api/orgs", {"admin"}),
+    ("GET", "/api/users", {"guide", "admin"}),
+    ("POST", "/api/users", {"guide", "admin"}),
+    ("GET", "/api/users/{admin}/export", {"admin"}),
+    ("DELETE", "/api/users/{user}", {"admin"}),
+    ("POST", "/api/me/consent", ALL),
+    ("GET", "/api/audit", {"admin"}),
+    ("GET", "/api/exhibits", ALL),
+    ("POST", "/api/exhibits", {"editor", "admin"}),
+    ("GET", VERSION, ALL),
+    ("POST", VERSION + "/publish", {"editor", "admin"}),
+    ("POST", VERSION + "/unpublish", {"editor", "admin"}),
+    ("GET", VERSION + "/thumbnails/x.png", ALL),
+    ("GET", VERSION + "/package", ALL),
+    ("GET", "/api/tours", ALL),
+    ("POST", "/api/tours", {"guide", "admin"}),
+    ("POST", "/api/tours/1/registration", ALL),
+    ("DELETE", "/api/tours/1/registration", ALL),
+    ("GET", "/api/me/calendar", ALL),
+    ("POST", "/api/auth/logout", ALL),  # last: it ends the session it is called with
+]
+
+
+
+
+async def test_the_matrix_covers_every_route(world: World) -> None:
+    app = world.client.server.app
+    served = {(r.method, r.resource.canonical) for r in app.router.routes()
+              if r.method != "HEAD" and r.resource is not None}
+    listed = set()
+    for method, path, _ in MATRIX:
+        match = next((c for m, c in served if m == method and _matches(c, path)), None)
+        assert match is not None, f"{method} {path} is not served"
+        listed.add((method, match))
+    assert served - listed == set(), "routes without a row in the role matrix"
+
+
+def _matches(canonical: str, path: str) -> bool:
+    import re
+
+    pattern = re.sub(r"\{[^}/]+\}", "[^/]+", re.escape(canonical).replace(r"\{", "{")
+                     .replace(r"\}", "}"))
+    sample = path.replace("{token}", "t" * 20).replace("{admin}", "1").replace("{user}", "2")
+    return re.fullmatch(pattern, sample) is not None
+
+
+async def test_every_role_gets_exactly_its_rights(world: World) -> None:
+    client = world.client
+    from server.bootstrap import ensure_user
+    from server.keys import SESSIONS
+
+    victim = await ensure_user(client.server.app[SESSIONS], "throwaway", "x" * 10, "member",
+                               world.branch_a)
+    failures = []
+    for who in (None, "member", "guide", "editor", "admin"):
+        for method, template, allowed in MATRIX:
+            path = template.replace("{admin}", str(world.users["admin"])) \
+                .replace("{user}", str(victim)).replace("{token}", "t" * 20)
+            response = await client.request(method, path, headers=world.auth(who), json={})
+            status = response.status
+            if allowed == PUBLIC:
+                ok = status not in (401, 403)
+            elif who is None:
+                ok = status == 401
+            else:
+                ok = (status not in (401, 403)) if who in allowed else status == 403
+            if not ok:
+                failures.append(f"{who or 'anonymous'} {method} {path} -> {status}")
+            assert status < 500, f"{method} {path} -> {status}: {await response.text()}"
+    assert failures == []

@@ -15,7 +15,7 @@ from server.keys import CIPHER, ENGINE, SESSIONS, SETTINGS, STORE, TRUSTED
 from server.metrics import metrics_middleware
 from server.catalog_store import PackageStore
 from server.reminders import reminder_worker
-from server.routes import accounts, calendar, catalog, health, people, privacy, tours
+from server.routes import accounts, calendar, catalog, docs, health, people, privacy, tours
 from server.settings import Settings
 from protocol.publisher_keys import load_public_key
 
@@ -55,6 +55,6 @@ def create_app(settings: Settings) -> web.Application:
     app[TRUSTED] = [load_public_key(path) for path in settings.trusted_keys]
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(reminder_worker)
-    for module in (health, accounts, people, privacy, catalog, tours, calendar):
+    for module in (health, accounts, people, privacy, catalog, tours, calendar, docs):
         app.add_routes(module.routes)
     return app

@@ -35,8 +35,11 @@ class PackageStore:
             with os.fdopen(handle, "wb") as out:
                 source: web.Request | BodyPartReader = request
                 if request.content_type.startswith("multipart/"):
-                    reader = await request.multipart()
-                    part = await reader.next()
+                    try:
+                        reader = await request.multipart()
+                        part = await reader.next()
+                    except ValueError as exc:
+                        raise json_error(400, f"malformed multipart body: {exc}") from None
                     if not isinstance(part, BodyPartReader):
                         raise json_error(400, "send the package as the first multipart field")
                     source = part

@@ -14,6 +14,8 @@ MATRIX = [
     ("GET", "/metrics", PUBLIC),
     ("POST", "/api/auth/login", PUBLIC),
     ("GET", "/calendar/{token}.ics", PUBLIC),
+    ("GET", "/api/openapi.json", PUBLIC),
+    ("GET", "/api/docs", PUBLIC),
     ("GET", "/api/me", ALL),
     ("POST", "/api/auth/tokens", ALL),
     ("DELETE", "/api/auth/tokens/999999", ALL),

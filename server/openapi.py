@@ -1,0 +1,153 @@
+"""The OpenAPI 3.1 description of the HTTP API, generated from the pydantic models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from protocol.api import (
+    ConsentRequest,
+    LoginRequest,
+    Org,
+    OrgCreate,
+    TokenRequest,
+    TokenResponse,
+    TourCreate,
+    TourOut,
+    UserCreate,
+    UserOut,
+)
+
+ALL = ("member", "guide", "editor", "admin")
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    roles: tuple[str, ...] | None  # None: no log-in needed
+    body: type[BaseModel] | str | None = None  # a model, or a media type for raw bodies
+    response: type[BaseModel] | None = None
+    many: bool = False
+    produces: str = "application/json"
+    status: int = 200
+
+
+V = "/api/exhibits/{exhibit}/{version}"
+OPERATIONS = [
+    Operation("get", "/healthz", "Liveness (checks the database)", None),
+    Operation("get", "/metrics", "Prometheus metrics", None, produces="text/plain"),
+    Operation("post", "/api/auth/login", "Log in; sets the session cookie", None, LoginRequest),
+    Operation("post", "/api/auth/logout", "Log out (revokes this credential)", ALL),
+    Operation("post", "/api/auth/tokens", "Make a bearer token", ALL, TokenRequest,
+              TokenResponse, status=201),
+    Operation("delete", "/api/auth/tokens/{id}", "Revoke a bearer token", ALL),
+    Operation("get", "/api/me", "The caller's account", ALL, response=UserOut),
+    Operation("post", "/api/me/consent", "Record consent", ALL, ConsentRequest, status=201),
+    Operation("get", "/api/me/calendar", "The caller's private iCalendar feed address", ALL),
+    Operation("get", "/calendar/{token}.ics", "A private iCalendar feed", None,
+              produces="text/calendar"),
+    Operation("get", "/api/orgs", "Committees and branches", ALL, response=Org, many=True),
+    Operation("post", "/api/orgs", "Add a committee or branch", ("admin",), OrgCreate, Org,
+              status=201),
+    Operation("get", "/api/users", "Accounts (a guide sees their branch)", ("guide", "admin"),
+              response=UserOut, many=True),
+    Operation("post", "/api/users", "Add an account (guides: members of their branch)",
+              ("guide", "admin"), UserCreate, UserOut, status=201),
+    Operation("get", "/api/users/{id}/export", "Everything stored about a member (JSON)", ALL),
+    Operation("delete", "/api/users/{id}", "Delete a member's identity (participation stays)",
+              ("admin",)),
+    Operation("get", "/api/audit", "The audit log", ("admin",)),
+    Operation("get", "/api/exhibits", "Published exhibits (editors: ?all=1 for every version)",
+              ALL),
+    Operation("post", "/api/exhibits", "Upload a signed .exhibit package", ("editor", "admin"),
+              "application/octet-stream", status=201),
+    Operation("get", V, "One exhibit version", ALL),
+    Operation("post", V + "/publish", "Publish a version", ("editor", "admin")),
+    Operation("post", V + "/unpublish", "Withdraw a version", ("editor", "admin")),
+    Operation("get", V + "/thumbnails/{scene}.png", "A scene thumbnail", ALL,
+              produces="image/png"),
+    Operation("get", V + "/package", "Download the package (ETag, Range)", ALL,
+              produces="application/vnd.redhall.exhibit+zip"),
+    Operation("get", "/api/tours", "Tours the caller may see", ALL, response=TourOut, many=True),
+    Operation("post", "/api/tours", "Schedule a tour", ("guide", "admin"), TourCreate, TourOut,
+              status=201),
+    Operation("post", "/api/tours/{id}/registration", "Register for a tour", ALL, status=201),
+    Operation("delete", "/api/tours/{id}/registration", "Cancel a registration", ALL),
+]
+
+_ERROR = {"type": "object", "required": ["error"], "properties": {
+    "error": {"type": "string"},
+    "fields": {"type": "array", "items": {"type": "object", "properties": {
+        "field": {"type": "string"}, "message": {"type": "string"}}}}}}
+_PARAMETER_TYPES = {"id": {"type": "integer", "minimum": 1},
+                    "exhibit": {"type": "string", "pattern": "^[a-z0-9-]+$"},
+                    "version": {"type": "string", "pattern": "^[0-9A-Za-z.+-]+$"},
+                    "scene": {"type": "string", "pattern": "^[a-z0-9-]+$"},
+                    "token": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"}}
+
+
+def _parameters(path: str) -> list[dict[str, Any]]:
+    import re
+
+    return [{"name": name, "in": "path", "required": True, "schema": _PARAMETER_TYPES[name]}
+            for name in re.findall(r"\{(\w+)\}", path)]
+
+
+def build_spec() -> dict[str, Any]:
+    models = sorted({m for op in OPERATIONS for m in (op.body, op.response)
+                     if isinstance(m, type)}, key=lambda m: m.__name__)
+    _, schemas = models_json_schema([(m, "validation") for m in models],
+                                    ref_template="#/components/schemas/{model}")
+    components = {**schemas.get("$defs", {}), "Error": _ERROR}
+
+    def ref(model: type[BaseModel]) -> dict[str, str]:
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        entry: dict[str, Any] = {"summary": op.summary, "operationId": f"{op.method}_{op.path}",
+                                 "parameters": _parameters(op.path), "responses": {}}
+        if op.roles is None:
+            entry["security"] = []
+        else:
+            entry["description"] = "Roles: " + ", ".join(op.roles)
+            entry["responses"]["401"] = {"description": "not logged in",
+                                         "content": {"application/json": {"schema": ref_error()}}}
+            entry["responses"]["403"] = {"description": "role not allowed",
+                                         "content": {"application/json": {"schema": ref_error()}}}
+        if isinstance(op.body, type):
+            entry["requestBody"] = {"required": True, "content": {
+                "application/json": {"schema": ref(op.body)}}}
+            entry["responses"]["400"] = {"description": "invalid request; see `fields`",
+                                         "content": {"application/json": {"schema": ref_error()}}}
+        elif isinstance(op.body, str):
+            entry["requestBody"] = {"required": True, "content": {
+                op.body: {"schema": {"type": "string", "format": "binary"}}}}
+        ok: dict[str, Any] = {"description": "success"}
+        if op.response is not None:
+            schema = ref(op.response)
+            ok["content"] = {"application/json": {"schema": {"type": "array", "items": schema}
+                                                  if op.many else schema}}
+        elif op.produces != "application/json":
+            ok["content"] = {op.produces: {"schema": {"type": "string", "format": "binary"}}}
+        entry["responses"][str(op.status)] = ok
+        paths.setdefault(op.path, {})[op.method] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "RedHall API", "version": "0.1.0",
+                 "description": "Accounts, branches, exhibit catalog and tour scheduling."},
+        "paths": paths,
+        "components": {"schemas": components, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "redhall_session"}}},
+        "security": [{"bearer": []}, {"session": []}],
+    }
+
+
+def ref_error() -> dict[str, str]:
+    return {"$ref": "#/components/schemas/Error"}

@@ -11,7 +11,17 @@ from server.auth import auth_middleware
 from server.crypto import PersonalDataCipher, load_or_create_key
 from server.db.migrate import upgrade
 from server.errors import error_middleware
-from server.keys import CIPHER, ENGINE, SESSIONS, SETTINGS, STORE, TRUSTED
+from server.keys import (
+    CIPHER,
+    CREDENTIALS,
+    ENGINE,
+    LISTING,
+    SESSIONS,
+    SETTINGS,
+    STORE,
+    TRUSTED,
+)
+from server.ttl_cache import TTLCache
 from server.metrics import metrics_middleware
 from server.catalog_store import PackageStore
 from server.reminders import reminder_worker
@@ -52,6 +62,8 @@ def create_app(settings: Settings) -> web.Application:
         settings.encryption_key.get_secret_value() if settings.encryption_key else None,
         settings.data_dir))
     app[STORE] = PackageStore(settings.data_dir)
+    app[CREDENTIALS] = TTLCache(5.0)
+    app[LISTING] = TTLCache(2.0)
     app[TRUSTED] = [load_public_key(path) for path in settings.trusted_keys]
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(reminder_worker)

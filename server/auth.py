@@ -19,7 +19,7 @@ from sqlalchemy import select
 from server.db.models import Credential, User
 from server.db.types import utcnow
 from server.errors import Handler, json_error
-from server.keys import SESSIONS
+from server.keys import CREDENTIALS, SESSIONS
 
 COOKIE = "redhall_session"
 _HASHER = PasswordHasher()
@@ -72,19 +72,33 @@ def _presented(request: web.Request) -> str | None:
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = _presented(request)
-    principal = None
-    if token:
-        async with request.app[SESSIONS]() as db:
-            row = (await db.execute(
-                select(Credential, User).join(User, User.id == Credential.user_id)
-                .where(Credential.token_hash == _digest(token)))).first()
-        if row is not None:
-            credential, user = row
-            if credential.revoked_at is None and credential.expires_at > utcnow() \
-                    and user.deleted_at is None:
-                principal = Principal(user.id, user.role, user.org_id, credential.id)
-    request[PRINCIPAL] = principal
+    request[PRINCIPAL] = await _lookup(request.app, _digest(token)) if token else None
     return await handler(request)
+
+
+async def _lookup(app: web.Application, digest: str) -> Principal | None:
+    cache = app[CREDENTIALS]
+    hit = cache.get(digest)
+    if hit is not None and hit[1] > utcnow():
+        return hit[0]
+    async with app[SESSIONS]() as db:
+        row = (await db.execute(
+            select(Credential, User).join(User, User.id == Credential.user_id)
+            .where(Credential.token_hash == digest))).first()
+    principal, expires = None, utcnow()
+    if row is not None:
+        credential, user = row
+        if credential.revoked_at is None and credential.expires_at > utcnow() \
+                and user.deleted_at is None:
+            principal = Principal(user.id, user.role, user.org_id, credential.id)
+            expires = credential.expires_at
+    cache.put(digest, (principal, expires))
+    return principal
+
+
+def forget_credentials(app: web.Application) -> None:
+    """After a revocation, log-out or account change: look credentials up afresh."""
+    app[CREDENTIALS].clear()
 
 
 def require(request: web.Request, *roles: str) -> Principal:

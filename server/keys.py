@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from server.catalog_store import PackageStore
 from server.crypto import PersonalDataCipher
 from server.settings import Settings
+from server.ttl_cache import TTLCache
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -17,3 +18,7 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 CIPHER = web.AppKey("cipher", PersonalDataCipher)
 STORE = web.AppKey("store", PackageStore)
 TRUSTED = web.AppKey("trusted", list[Ed25519PublicKey])
+# token digest -> (principal or None, credential expiry); see server.auth
+CREDENTIALS = web.AppKey("credentials", TTLCache)
+# the published catalog listing, serialized
+LISTING = web.AppKey("listing", TTLCache)

@@ -8,7 +8,15 @@ from aiohttp import web
 from sqlalchemy import select, update
 
 from protocol.api import LoginRequest, TokenRequest, TokenResponse, UserOut
-from server.auth import COOKIE, EVERYONE, check_password, hash_password, issue, require
+from server.auth import (
+    COOKIE,
+    EVERYONE,
+    check_password,
+    forget_credentials,
+    hash_password,
+    issue,
+    require,
+)
 from server.db.models import Credential, User
 from server.db.types import utcnow
 from server.errors import json_error
@@ -49,6 +57,7 @@ async def logout(request: web.Request) -> web.Response:
     async with request.app[SESSIONS].begin() as db:
         await db.execute(update(Credential).where(Credential.id == principal.credential_id)
                          .values(revoked_at=utcnow()))
+    forget_credentials(request.app)
     response = web.json_response({"ok": True})
     response.del_cookie(COOKIE)
     return response
@@ -78,6 +87,7 @@ async def revoke_token(request: web.Request) -> web.Response:
                                   and principal.role != "admin"):
             raise json_error(404, "no such token")
         credential.revoked_at = utcnow()
+    forget_credentials(request.app)
     return web.json_response({"ok": True})
 
 

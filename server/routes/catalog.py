@@ -16,7 +16,7 @@ from server.audit import record
 from server.auth import EVERYONE, require
 from server.db.models import ExhibitVersion
 from server.errors import json_error
-from server.keys import SESSIONS, SETTINGS, STORE, TRUSTED
+from server.keys import LISTING, SESSIONS, SETTINGS, STORE, TRUSTED
 
 routes = web.RouteTableDef()
 EDITORS = ("editor", "admin")
@@ -71,6 +71,7 @@ async def upload(request: web.Request) -> web.Response:
         record(db, principal, "exhibit.upload", f"exhibit:{row.exhibit_id}@{row.version}",
                sha256=sha256)
         out = _summary(row)
+    request.app[LISTING].clear()
     return web.json_response(out, status=201)
 
 
@@ -98,6 +99,7 @@ async def _set_published(request: web.Request, published: bool) -> web.Response:
         record(db, principal, "exhibit.publish" if published else "exhibit.unpublish",
                f"exhibit:{row.exhibit_id}@{row.version}")
         out = _summary(row)
+    request.app[LISTING].clear()
     return web.json_response(out)
 
 
@@ -119,6 +121,9 @@ async def list_exhibits(request: web.Request) -> web.Response:
     """Published exhibits, newest version of each; editors may ask for ``?all=1``."""
     principal = require(request, *EVERYONE)
     every = request.query.get("all") == "1" and principal.role in EDITORS
+    cached = None if every else request.app[LISTING].get("published")
+    if cached is not None:
+        return web.Response(body=cached, content_type="application/json")
     query = select(ExhibitVersion).order_by(ExhibitVersion.exhibit_id, ExhibitVersion.id.desc())
     if not every:
         query = query.where(ExhibitVersion.published.is_(True))
@@ -129,8 +134,10 @@ async def list_exhibits(request: web.Request) -> web.Response:
         for row in rows:
             newest.setdefault(row.exhibit_id, row)
         rows = list(newest.values())
-    return web.json_response([_summary(r) for r in rows],
-                             dumps=lambda v: json.dumps(v, ensure_ascii=False))
+    payload = json.dumps([_summary(r) for r in rows], ensure_ascii=False).encode()
+    if not every:
+        request.app[LISTING].put("published", payload)
+    return web.Response(body=payload, content_type="application/json")
 
 
 @routes.get(VERSION)
@@ -161,45 +168,25 @@ async def download(request: web.Request) -> web.StreamResponse:
     if request.headers.get("If-None-Match") == etag:
         return web.Response(status=304, headers={"ETag": etag})
     path: Path = request.app[STORE].path(row.sha256)
-    return await send_file(request, path, etag, {
+    return _SealedFileResponse(path, etag, headers={
         "Content-Type": "application/vnd.redhall.exhibit+zip",
         "Content-Disposition": f'attachment; filename="{row.exhibit_id}-{row.version}.exhibit"',
         "Cache-Control": "private, max-age=86400, immutable"})
 
 
-async def send_file(request: web.Request, path: Path, etag: str,
-                    headers: dict[str, str]) -> web.StreamResponse:
-    """Stream ``path`` with one optional byte range (206), or 416 for a range past the end."""
-    size = path.stat().st_size
-    try:
-        wanted = request.http_range
-    except ValueError:
-        raise json_error(416, "malformed Range header") from None
-    start, stop = wanted.start, wanted.stop
-    if start is None and stop is None:
-        status, first, last = 200, 0, size
-    else:
-        if start is None:  # "bytes=-N": the last N bytes
-            first, last = max(size - (stop or 0), 0), size
-        else:
-            first, last = start, size if stop is None else min(stop, size)
-        if first >= size or first >= last:
-            raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
-        status = 206
-    response = web.StreamResponse(status=status, headers={
-        **headers, "ETag": etag, "Accept-Ranges": "bytes",
-        "Content-Length": str(last - first)})
-    if status == 206:
-        response.headers["Content-Range"] = f"bytes {first}-{last - 1}/{size}"
-    await response.prepare(request)
-    with path.open("rb") as handle:
-        handle.seek(first)
-        remaining = last - first
-        while remaining > 0:
-            chunk = await asyncio.to_thread(handle.read, min(1 << 18, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-            await response.write(chunk)
-    await response.write_eof()
-    return response
+class _SealedFileResponse(web.FileResponse):
+    """aiohttp's file response (sendfile, byte ranges) with our strong ETag, the package's
+    sha256, instead of the one aiohttp derives from the file's mtime and size."""
+
+    def __init__(self, path: Path, etag: str, headers: dict[str, str]) -> None:
+        super().__init__(path, headers=headers)
+        self._strong_etag = etag.strip('"')
+        web.StreamResponse.etag.fset(self, self._strong_etag)  # type: ignore[attr-defined]
+
+    @property  # type: ignore[override]
+    def etag(self) -> object:
+        return web.StreamResponse.etag.fget(self)  # type: ignore[attr-defined]
+
+    @etag.setter
+    def etag(self, value: object) -> None:
+        web.StreamResponse.etag.fset(self, self._strong_etag)  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from protocol.api import ConsentRequest
 from server.audit import record
-from server.auth import EVERYONE, require
+from server.auth import EVERYONE, forget_credentials, require
 from server.db.models import AuditEntry, Consent, Credential, Registration, User
 from server.db.types import utcnow
 from server.errors import json_error
@@ -77,6 +77,7 @@ async def delete_user(request: web.Request) -> web.Response:
         await db.execute(update(Credential).where(Credential.user_id == user_id)
                          .values(revoked_at=utcnow()))
         record(db, principal, "user.delete", f"user:{user_id}")
+    forget_credentials(request.app)
     return web.json_response({"ok": True})
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from datetime import timedelta
 
 from aiohttp import web
@@ -77,10 +78,12 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 async def _lookup(app: web.Application, digest: str) -> Principal | None:
-    cache = app[CREDENTIALS]
-    hit = cache.get(digest)
-    if hit is not None and hit[1] > utcnow():
-        return hit[0]
+    principal, expires = await app[CREDENTIALS].get_or_load(
+        digest, lambda: _load_principal(app, digest))
+    return principal if expires > utcnow() else None
+
+
+async def _load_principal(app: web.Application, digest: str) -> tuple[Principal | None, Any]:
     async with app[SESSIONS]() as db:
         row = (await db.execute(
             select(Credential, User).join(User, User.id == Credential.user_id)
@@ -92,8 +95,7 @@ async def _lookup(app: web.Application, digest: str) -> Principal | None:
                 and user.deleted_at is None:
             principal = Principal(user.id, user.role, user.org_id, credential.id)
             expires = credential.expires_at
-    cache.put(digest, (principal, expires))
-    return principal
+    return principal, expires
 
 
 def forget_credentials(app: web.Application) -> None:

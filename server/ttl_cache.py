@@ -6,8 +6,10 @@ the TTL, which bounds how long a revoked token or a withdrawn exhibit stays visi
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -19,6 +21,7 @@ class TTLCache(Generic[K, V]):
         self.seconds = seconds
         self.size = size
         self._items: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._loading: dict[K, asyncio.Future[V]] = {}
 
     def get(self, key: K) -> V | None:
         item = self._items.get(key)
@@ -32,6 +35,29 @@ class TTLCache(Generic[K, V]):
         self._items.move_to_end(key)
         while len(self._items) > self.size:
             self._items.popitem(last=False)
+
+    async def get_or_load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        """The cached value, or one ``load()`` shared by every caller that missed at once
+        (so an expiry under load costs one database query, not hundreds)."""
+        value = self.get(key)
+        if value is not None:
+            return value
+        pending = self._loading.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            value = await load()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so an unawaited failure is not reported
+            raise
+        finally:
+            self._loading.pop(key, None)
+        self.put(key, value)
+        future.set_result(value)
+        return value
 
     def clear(self) -> None:
         self._items.clear()

@@ -121,9 +121,15 @@ async def list_exhibits(request: web.Request) -> web.Response:
     """Published exhibits, newest version of each; editors may ask for ``?all=1``."""
     principal = require(request, *EVERYONE)
     every = request.query.get("all") == "1" and principal.role in EDITORS
-    cached = None if every else request.app[LISTING].get("published")
-    if cached is not None:
-        return web.Response(body=cached, content_type="application/json")
+    if every:
+        payload = await _listing(request, every=True)
+    else:
+        payload = await request.app[LISTING].get_or_load(
+            "published", lambda: _listing(request, every=False))
+    return web.Response(body=payload, content_type="application/json")
+
+
+async def _listing(request: web.Request, every: bool) -> bytes:
     query = select(ExhibitVersion).order_by(ExhibitVersion.exhibit_id, ExhibitVersion.id.desc())
     if not every:
         query = query.where(ExhibitVersion.published.is_(True))
@@ -134,10 +140,7 @@ async def list_exhibits(request: web.Request) -> web.Response:
         for row in rows:
             newest.setdefault(row.exhibit_id, row)
         rows = list(newest.values())
-    payload = json.dumps([_summary(r) for r in rows], ensure_ascii=False).encode()
-    if not every:
-        request.app[LISTING].put("published", payload)
-    return web.Response(body=payload, content_type="application/json")
+    return json.dumps([_summary(r) for r in rows], ensure_ascii=False).encode()
 
 
 @routes.get(VERSION)

@@ -88,3 +88,7 @@ class TourOut(_Strict):
     registered: int
     branches: list[int]
     cancelled: bool
+
+
+class ExhibitListQuery(_Strict):
+    all: Literal["0", "1"] = Field(default="0", description="1: every version (editors)")

@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from protocol.api import (
     ConsentRequest,
+    ExhibitListQuery,
     LoginRequest,
     Org,
     OrgCreate,
@@ -33,6 +34,7 @@ class Operation:
     body: type[BaseModel] | str | None = None  # a model, or a media type for raw bodies
     response: type[BaseModel] | None = None
     many: bool = False
+    query: type[BaseModel] | None = None
     produces: str = "application/json"
     status: int = 200
 
@@ -63,7 +65,7 @@ OPERATIONS = [
               ("admin",)),
     Operation("get", "/api/audit", "The audit log", ("admin",)),
     Operation("get", "/api/exhibits", "Published exhibits (editors: ?all=1 for every version)",
-              ALL),
+              ALL, query=ExhibitListQuery),
     Operation("post", "/api/exhibits", "Upload a signed .exhibit package", ("editor", "admin"),
               "application/octet-stream", status=201),
     Operation("get", V, "One exhibit version", ALL),
@@ -112,6 +114,10 @@ def build_spec() -> dict[str, Any]:
     for op in OPERATIONS:
         entry: dict[str, Any] = {"summary": op.summary, "operationId": f"{op.method}_{op.path}",
                                  "parameters": _parameters(op.path), "responses": {}}
+        if op.query is not None:
+            for name, field in op.query.model_json_schema()["properties"].items():
+                entry["parameters"].append({"name": name, "in": "query", "required": False,
+                                            "schema": field})
         if op.roles is None:
             entry["security"] = []
         else:

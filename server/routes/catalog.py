@@ -10,12 +10,14 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from protocol.api import ExhibitListQuery
 from protocol.errors import PackageError
 from protocol.package import open_package
 from server.audit import record
 from server.auth import EVERYONE, require
 from server.db.models import ExhibitVersion
 from server.errors import json_error
+from server.validation import query
 from server.keys import LISTING, SESSIONS, SETTINGS, STORE, TRUSTED
 
 routes = web.RouteTableDef()
@@ -120,7 +122,7 @@ async def unpublish(request: web.Request) -> web.Response:
 async def list_exhibits(request: web.Request) -> web.Response:
     """Published exhibits, newest version of each; editors may ask for ``?all=1``."""
     principal = require(request, *EVERYONE)
-    every = request.query.get("all") == "1" and principal.role in EDITORS
+    every = query(request, ExhibitListQuery).all == "1" and principal.role in EDITORS
     if every:
         payload = await _listing(request, every=True)
     else:
@@ -130,11 +132,11 @@ async def list_exhibits(request: web.Request) -> web.Response:
 
 
 async def _listing(request: web.Request, every: bool) -> bytes:
-    query = select(ExhibitVersion).order_by(ExhibitVersion.exhibit_id, ExhibitVersion.id.desc())
+    statement = select(ExhibitVersion).order_by(ExhibitVersion.exhibit_id, ExhibitVersion.id.desc())
     if not every:
-        query = query.where(ExhibitVersion.published.is_(True))
+        statement = statement.where(ExhibitVersion.published.is_(True))
     async with request.app[SESSIONS]() as db:
-        rows = (await db.scalars(query)).all()
+        rows = (await db.scalars(statement)).all()
     if not every:
         newest: dict[str, ExhibitVersion] = {}
         for row in rows:

@@ -90,3 +90,12 @@ async def test_bad_packages_are_refused_with_reasons(catalog, samples: dict[str,
     assert huge.status == 413
     incoming = list((tmp_path / "data" / "incoming").iterdir())
     assert incoming == []  # nothing half-written is left behind
+
+
+async def test_queries_are_validated(catalog) -> None:  # type: ignore[no-untyped-def]
+    client, who = catalog
+    bad = await client.get("/api/exhibits?all=yes", headers=who["editor"])
+    assert bad.status == 400 and (await bad.json())["fields"][0]["field"] == "all"
+    unknown = await client.get("/api/exhibits?colour=red", headers=who["member"])
+    assert unknown.status == 400
+    assert (await client.get("/api/exhibits?all=1", headers=who["editor"])).status == 200

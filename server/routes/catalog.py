@@ -17,8 +17,8 @@ from server.audit import record
 from server.auth import EVERYONE, require
 from server.db.models import ExhibitVersion
 from server.errors import json_error
-from server.validation import query
 from server.keys import LISTING, SESSIONS, SETTINGS, STORE, TRUSTED
+from server.validation import query
 
 routes = web.RouteTableDef()
 EDITORS = ("editor", "admin")

@@ -9,6 +9,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from protocol.errors import PublisherKeyError
+from protocol.publisher_keys import load_public_key
 from tools.errors import KeyFileError
 
 
@@ -48,21 +50,16 @@ def load_private(path: Path) -> Ed25519PrivateKey:
 
 
 def load_public(path: Path) -> Ed25519PublicKey:
+    """A public key file, or the public half of a private key file."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise KeyFileError(f"{path}: public key not found") from exc
-    try:
-        key = serialization.load_pem_public_key(data)
-    except ValueError:
-        try:
-            key = load_private(path).public_key()
-        except KeyFileError as exc:
-            raise KeyFileError(f"{path}: not a PEM public key; pass the .pub file written by "
-                               "`redhall keygen`") from exc
-    if not isinstance(key, Ed25519PublicKey):
-        raise KeyFileError(f"{path}: not an Ed25519 public key")
-    return key
+        return load_public_key(path)
+    except PublisherKeyError as exc:
+        if path.exists():
+            try:
+                return load_private(path).public_key()
+            except KeyFileError:
+                pass  # neither kind: report the public-key problem below
+        raise KeyFileError(str(exc)) from exc
 
 
 def verify_signature(key: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:

@@ -11,6 +11,7 @@ from panda3d.core import (
     Fog,
     LODNode,
     NodePath,
+    Point3,
     Vec4,
 )
 
@@ -36,13 +37,18 @@ class SceneNodes:
 
 
 def _radius(prop: PackagedProp) -> float:
+    """How big the prop's detail looks: half its diagonal, but for long thin props (chains,
+    rails) ten times their thickness, so a 100 m chain coarsens like a 2 m object."""
     (x0, y0, z0), (x1, y1, z1) = prop.bounds
-    size = math.dist((x0, y0, z0), (x1, y1, z1)) / 2
-    return max(size * max(prop.scale), 0.5)
+    half_diagonal = math.dist((x0, y0, z0), (x1, y1, z1)) / 2
+    thinnest = min(x1 - x0, y1 - y0, z1 - z0)
+    return max(min(half_diagonal, 10 * thinnest) * max(prop.scale), 0.5)
 
 
 def _place_prop(exhibit: LoadedExhibit, prop: PackagedProp, parent: NodePath) -> NodePath:
     lod = LODNode(prop.id)
+    (x0, y0, z0), (x1, y1, z1) = prop.bounds
+    lod.setCenter(Point3((x0 + x1) / 2, (y0 + y1) / 2, (z0 + z1) / 2))  # not the origin
     holder = parent.attachNewNode(lod)
     radius = _radius(prop)
     # Switch farther for bigger props: level i shows out to radius * 12 * 4**i.

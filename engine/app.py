@@ -12,7 +12,7 @@ from typing import Literal, Protocol
 import numpy as np
 from direct.showbase.ShowBase import ShowBase
 from direct.task import Task
-from panda3d.core import ConfigVariableString, NodePath, loadPrcFileData, unloadPrcFile
+from panda3d.core import NodePath, loadPrcFileData, unloadPrcFile
 
 from engine.clock import Clock, ManualClock, WallClock
 
@@ -90,7 +90,3 @@ class ExhibitApp:
     def destroy(self) -> None:
         self.base.destroy()
         unloadPrcFile(self._prc)
-
-
-def display_name() -> str:
-    return ConfigVariableString("load-display", "").getValue()

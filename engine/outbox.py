@@ -3,7 +3,6 @@ append-only JSON-lines outbox and are delivered later, once each, in order."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Protocol

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
-
 import numpy as np
-from panda3d.core import DynamicTextFont, Filename, NodePath, Point2, Point3
+from panda3d.core import DynamicTextFont, Filename, Point2, Point3
 
 from engine.app import ExhibitApp
 from engine.avatars import Avatars
@@ -25,7 +23,6 @@ from engine.xr import SimulatedXR
 from protocol.i18n import Language
 from protocol.ui_text import UI_TEXT
 
-XRMode = Literal["none", "simulated"]
 
 
 class ExhibitView:
@@ -193,7 +190,3 @@ class ExhibitView:
         assert self.xr is not None, "create the view with stereo=True"
         left, right = self.xr.capture()
         return np.concatenate([left, right], axis=1)
-
-    @property
-    def marker_nodes(self) -> dict[str, NodePath]:
-        return self.hotspots.markers

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from rich.console import Console
 
+from redhall.cli import main as redhall_main
 from tools.build import BuildResult, build_exhibit
 from tools.cache import BuildCache
 from tools.keys import keygen, load_private
@@ -96,3 +98,10 @@ def content(tmp_path: Path) -> Callable[..., Path]:
         return target
 
     return make
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """Run `redhall ARGS` in-process; returns (exit code, stdout text, stderr text)."""
+    out, err = Console(record=True, width=200), Console(record=True, width=200)
+    code = redhall_main(list(args), out, err)
+    return code, out.export_text(), err.export_text()

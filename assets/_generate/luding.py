@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import trimesh
 from PIL import Image
 
 from common import box, combine, export_obj, hipped_roof, material, paint, rng, save_png

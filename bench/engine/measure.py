@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from panda3d.core import Filename, GeomNode, LODNode, NodePath
+from panda3d.core import Filename, LODNode, NodePath
 
 from engine.app import ExhibitApp
 from engine.avatars import AvatarPose

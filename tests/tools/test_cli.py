@@ -5,56 +5,49 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
-from rich.console import Console
 
-from redhall.cli import main
+from tests.conftest import run_cli
 from tools.yamlpos import load_located
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    out, err = Console(record=True, width=200), Console(record=True, width=200)
-    code = main(list(args), out, err)
-    return code, out.export_text(), err.export_text()
 
 
 def test_keygen_build_inspect_verify(content: Callable[..., Path], tmp_path: Path) -> None:
     exhibit = content()
     key = tmp_path / "keys/me.key"
-    assert _run("keygen", "--out", str(key))[0] == 0
+    assert run_cli("keygen", "--out", str(key))[0] == 0
     assert (key.stat().st_mode & 0o777) == 0o600
-    code, out, _ = _run("keygen", "--out", str(key))
+    code, out, _ = run_cli("keygen", "--out", str(key))
     assert code == 1
     dist = tmp_path / "dist"
-    code, out, err = _run("build", str(exhibit), "--out", str(dist), "--key", str(key),
+    code, out, err = run_cli("build", str(exhibit), "--out", str(dist), "--key", str(key),
                           "--cache", str(tmp_path / "cache"), "--no-speech", "--no-thumbnails",
                           "--json")
     assert code == 0, err
     (package,) = json.loads(out)["packages"]
     assert package["status"] == "built" and package["props"] == 2
-    code, out, _ = _run("inspect", package["path"], "--json")
+    code, out, _ = run_cli("inspect", package["path"], "--json")
     info = json.loads(out)
     assert info["id"] == "tiny-exhibit" and info["scenes"][0]["hotspots"] == 1
     assert info["signature_checked"] is False
-    code, out, _ = _run("verify", package["path"], "--trust", f"{key}.pub")
+    code, out, _ = run_cli("verify", package["path"], "--trust", f"{key}.pub")
     assert code == 0 and "verified" in out
     stranger = tmp_path / "stranger.key"
-    _run("keygen", "--out", str(stranger))
-    code, _, err = _run("verify", package["path"], "--trust", f"{stranger}.pub")
+    run_cli("keygen", "--out", str(stranger))
+    code, _, err = run_cli("verify", package["path"], "--trust", f"{stranger}.pub")
     assert code == 1 and "does not match any trusted publisher key" in err
 
 
 def test_a_wrong_key_file_is_named(content: Callable[..., Path], tmp_path: Path) -> None:
     bad = tmp_path / "bad.key"
     bad.write_text("not a key")
-    code, _, err = _run("build", str(content()), "--out", str(tmp_path / "d"), "--key", str(bad))
+    code, _, err = run_cli("build", str(content()), "--out", str(tmp_path / "d"), "--key", str(bad))
     assert code == 1 and "bad.key: not a PEM private key" in err
-    code, _, err = _run("build", str(content()), "--out", str(tmp_path / "d"), "--key",
+    code, _, err = run_cli("build", str(content()), "--out", str(tmp_path / "d"), "--key",
                         str(tmp_path / "nope.key"))
     assert code == 1 and "redhall keygen --out" in err
 
 
 def test_schema_accepts_the_samples(repo: Path, tmp_path: Path) -> None:
-    assert _run("schema", "--out", str(tmp_path))[0] == 0
+    assert run_cli("schema", "--out", str(tmp_path))[0] == 0
     scene_schema = json.loads((tmp_path / "scene.schema.json").read_text())
     exhibit_schema = json.loads((tmp_path / "exhibit.schema.json").read_text())
     for path in (repo / "scenes").glob("*.yaml"):

@@ -4,17 +4,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from rich.console import Console
-
-from redhall.cli import main
-from tests.conftest import MINIMAL_SCENE
+from tests.conftest import MINIMAL_SCENE, run_cli
 from tools.validate import validate_paths
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    out, err = Console(record=True, width=200), Console(record=True, width=200)
-    code = main(list(args), out, err)
-    return code, out.export_text(), err.export_text()
 
 
 def test_the_samples_are_valid(repo: Path) -> None:
@@ -83,13 +74,13 @@ def test_exhibit_languages_are_required_in_its_scenes(content: Callable[..., Pat
 
 def test_cli_exit_codes_and_json(content: Callable[..., Path]) -> None:
     good = content()
-    assert _run("validate", str(good))[0] == 0
+    assert run_cli("validate", str(good))[0] == 0
     content(scene=MINIMAL_SCENE.replace("answer: 0", "answer: 5"))
-    code, out, _ = _run("validate", str(good), "--json")
+    code, out, _ = run_cli("validate", str(good), "--json")
     assert code == 1
     report = json.loads(out)
     assert report["ok"] is False
     (problem,) = report["problems"]
     assert problem["path"] == "quiz[0]" and "only 2 choices" in problem["message"]
-    code, _, err = _run("validate", str(good))
+    code, _, err = run_cli("validate", str(good))
     assert code == 1 and "tiny.yaml:" in err and "1 problem(s)" in err

@@ -15,6 +15,7 @@ from server.keys import (
     CIPHER,
     CREDENTIALS,
     ENGINE,
+    HUB,
     LISTING,
     SESSIONS,
     SETTINGS,
@@ -25,7 +26,8 @@ from server.ttl_cache import TTLCache
 from server.metrics import metrics_middleware
 from server.catalog_store import PackageStore
 from server.reminders import reminder_worker
-from server.routes import accounts, calendar, catalog, docs, health, people, privacy, tours
+from server.live.hub import Hub
+from server.routes import accounts, calendar, catalog, docs, health, live, people, privacy, tours
 from server.settings import Settings
 from protocol.publisher_keys import load_public_key
 
@@ -53,6 +55,19 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await engine.dispose()
 
 
+async def _live_tours(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    app[HUB] = Hub(app[SESSIONS], app[STORE], settings.redis_url,
+                   hold_seconds=settings.tour_hold_seconds, tick_hz=settings.tour_tick_hz)
+    yield
+    await app[HUB].close()
+
+
+async def _going_away(app: web.Application) -> None:
+    if HUB in app:
+        await app[HUB].shutdown()
+
+
 def create_app(settings: Settings) -> web.Application:
     """The server, configured by ``settings``; storage opens when it starts."""
     app = web.Application(middlewares=[metrics_middleware, error_middleware, auth_middleware],
@@ -67,6 +82,8 @@ def create_app(settings: Settings) -> web.Application:
     app[TRUSTED] = [load_public_key(path) for path in settings.trusted_keys]
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(reminder_worker)
-    for module in (health, accounts, people, privacy, catalog, tours, calendar, docs):
+    app.cleanup_ctx.append(_live_tours)
+    app.on_shutdown.append(_going_away)
+    for module in (health, accounts, people, privacy, catalog, tours, live, calendar, docs):
         app.add_routes(module.routes)
     return app

@@ -98,6 +98,12 @@ async def _load_principal(app: web.Application, digest: str) -> tuple[Principal 
     return principal, expires
 
 
+async def principal_for_token(app: web.Application, token: str) -> Principal | None:
+    """Who a bearer token or session secret belongs to (for websockets, whose hello
+    carries it), or None if it is unknown, revoked or expired."""
+    return await _lookup(app, _digest(token))
+
+
 def forget_credentials(app: web.Application) -> None:
     """After a revocation, log-out or account change: look credentials up afresh."""
     app[CREDENTIALS].clear()

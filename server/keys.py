@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from server.catalog_store import PackageStore
 from server.crypto import PersonalDataCipher
+from server.live.hub import Hub
 from server.settings import Settings
 from server.ttl_cache import TTLCache
 
@@ -22,3 +23,5 @@ TRUSTED = web.AppKey("trusted", list[Ed25519PublicKey])
 CREDENTIALS = web.AppKey("credentials", TTLCache)
 # the published catalog listing, serialized
 LISTING = web.AppKey("listing", TTLCache)
+# live tours running in this process
+HUB = web.AppKey("hub", Hub)

@@ -80,6 +80,9 @@ OPERATIONS = [
               status=201),
     Operation("post", "/api/tours/{id}/registration", "Register for a tour", ALL, status=201),
     Operation("delete", "/api/tours/{id}/registration", "Cancel a registration", ALL),
+    Operation("get", "/api/tours/{id}/live", "Take part in a live tour: a websocket whose "
+              "first message is a hello carrying the token (messages: protocol/tour.py)",
+              None, status=101),
 ]
 
 _ERROR = {"type": "object", "required": ["error"], "properties": {

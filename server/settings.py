@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     token_days: float = 30.0
     reminder_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 60])
     cookie_secure: bool = False
+    tour_hold_seconds: float = Field(default=60.0, gt=0, description="how long a dropped "
+                                     "participant's seat is held for them to resume")
+    tour_tick_hz: float = Field(default=20.0, gt=0, le=60, description="pose frames a second")
+    tour_heartbeat_seconds: float = Field(default=10.0, gt=0)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings,  # type: ignore[no-untyped-def,override]

@@ -149,3 +149,18 @@ class Consent(Base):
     granted: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ParticipationRecord(Base):
+    """Append-only: one participation fact, keyed by the id its producer chose, so a fact
+    delivered twice is stored once. ``number`` gives the order of arrival."""
+
+    __tablename__ = "participation"
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    tour_id: Mapped[int | None] = mapped_column(ForeignKey("tours.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

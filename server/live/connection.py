@@ -1,0 +1,89 @@
+"""One participant's websocket on the sending side: a bounded queue drained by its own
+writer task, so a slow client never holds up the tour.
+
+Control messages queue in order; pose frames take a single slot where a newer frame
+replaces an unsent older one (a late pose is worth nothing). A client whose control queue
+overflows, or that has not taken a frame for ``stall_frames`` ticks, is closed with 4008
+and may resume its held seat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+
+from aiohttp import web
+
+TOO_SLOW = 4008
+
+
+class Connection:
+    def __init__(self, ws: web.WebSocketResponse, queue_limit: int = 512,
+                 stall_frames: int = 100) -> None:
+        self.ws = ws
+        self.queue: deque[str] = deque()
+        self.frame: bytes | None = None
+        self.queue_limit = queue_limit
+        self.stall_frames = stall_frames
+        self.frames_sent = 0
+        self.frames_replaced = 0
+        self._stalled = 0
+        self._wake = asyncio.Event()
+        self._closing: tuple[int, str] | None = None
+        self.closed = asyncio.Event()
+        self._task = asyncio.create_task(self._write())
+
+    def send(self, text: str) -> None:
+        if self._closing:
+            return
+        if len(self.queue) >= self.queue_limit:
+            self.close(TOO_SLOW, "too slow: messages piled up unread; resume to continue")
+            return
+        self.queue.append(text)
+        self._wake.set()
+
+    def send_frame(self, frame: bytes) -> None:
+        if self._closing:
+            return
+        if self.frame is not None:
+            self.frames_replaced += 1
+            self._stalled += 1
+            if self._stalled >= self.stall_frames:
+                self.close(TOO_SLOW, "too slow: pose frames are not being read; resume to "
+                                     "continue")
+                return
+        self.frame = frame
+        self._wake.set()
+
+    def close(self, code: int, reason: str) -> None:
+        """Closes after the messages already queued have been sent."""
+        if self._closing is None:
+            self._closing = (code, reason)
+            self._wake.set()
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self.queue:
+                    await self.ws.send_str(self.queue.popleft())
+                if self.frame is not None:
+                    frame, self.frame = self.frame, None
+                    await self.ws.send_bytes(frame)
+                    self.frames_sent += 1
+                    self._stalled = 0
+                if self._closing is not None and not self.queue:
+                    await self.ws.close(code=self._closing[0], message=self._closing[1].encode())
+                    return
+        except (ConnectionError, RuntimeError):  # the socket went away while writing
+            pass
+        finally:
+            self.closed.set()
+
+    async def stop(self) -> None:
+        """Ends the writer without waiting for a socket that may never drain."""
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task

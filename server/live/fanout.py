@@ -1,0 +1,155 @@
+"""How tour inputs and poses travel between the server processes that share a tour.
+
+Every input goes through the tour's ordered log and comes back to every process in the
+same order, the sender included; each process applies the log to its own copy of the
+state machine, so all copies agree (capacity included) without locks.
+
+- :class:`LocalFanout`: one process; the log is the tour's in-memory inbox.
+- :class:`RedisFanout`: a Redis stream per tour is the log (ordered, and replayable by a
+  process that joins the tour late); poses go over Redis pub/sub once per tick per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Protocol
+
+from server.live.inputs import Input, decode, encode
+
+if TYPE_CHECKING:
+    from server.live.room import LiveTour
+
+log = logging.getLogger("redhall.tours")
+
+
+class Fanout(Protocol):
+    node: str
+
+    async def attach(self, room: LiveTour) -> None: ...
+    async def append(self, room: LiveTour, event: Input) -> None: ...
+    def publish_poses(self, room: LiveTour, blob: bytes) -> None: ...
+    async def detach(self, room: LiveTour) -> None: ...
+    async def close(self) -> None: ...
+
+
+class LocalFanout:
+    def __init__(self, node: str) -> None:
+        self.node = node
+
+    async def attach(self, room: LiveTour) -> None:
+        pass
+
+    async def append(self, room: LiveTour, event: Input) -> None:
+        room.inbox.put_nowait((self.node, event))
+
+    def publish_poses(self, room: LiveTour, blob: bytes) -> None:
+        pass  # no other process to tell
+
+    async def detach(self, room: LiveTour) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+
+class RedisFanout:
+    """Stream ``redhall:tour:{id}:log`` for inputs, channel ``redhall:tour:{id}:poses``."""
+
+    LOG_TTL = 7 * 24 * 3600
+
+    def __init__(self, node: str, url: str) -> None:
+        import redis.asyncio as redis  # only when configured
+
+        self.node = node
+        self.redis = redis.Redis.from_url(url)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.readers: dict[int, asyncio.Task[None]] = {}
+        self.rooms: dict[int, LiveTour] = {}
+        self._listener: asyncio.Task[None] | None = None
+        self._prefix = node.encode() + b"|"
+
+    @staticmethod
+    def _log(tour: int) -> str:
+        return f"redhall:tour:{tour}:log"
+
+    @staticmethod
+    def _channel(tour: int) -> str:
+        return f"redhall:tour:{tour}:poses"
+
+    async def attach(self, room: LiveTour) -> None:
+        self.rooms[room.tour_id] = room
+        await self.pubsub.subscribe(self._channel(room.tour_id))
+        if self._listener is None:
+            self._listener = asyncio.create_task(self._listen())
+        self.readers[room.tour_id] = asyncio.create_task(self._read(room))
+
+    async def _read(self, room: LiveTour) -> None:
+        """Replays the log from its start, then follows it."""
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        reader = self.redis.client()
+        last = "0-0"
+        try:
+            while True:
+                try:
+                    answer = await reader.xread({self._log(room.tour_id): last}, count=1000,
+                                                block=1000)
+                except RedisConnectionError:
+                    log.warning("tour %s: Redis unreachable; retrying", room.tour_id)
+                    await asyncio.sleep(0.5)
+                    continue
+                for _stream, entries in answer or ():
+                    for entry_id, fields in entries:
+                        last = entry_id
+                        room.inbox.put_nowait((fields[b"node"].decode(),
+                                               decode(fields[b"input"])))
+        finally:
+            await reader.aclose()
+
+    async def _listen(self) -> None:
+        async for message in self.pubsub.listen():
+            data: bytes = message["data"]
+            if data.startswith(self._prefix):
+                continue  # our own poses
+            channel = message["channel"].decode()
+            room = self.rooms.get(int(channel.split(":")[2]))
+            if room is not None:
+                room.remote_poses(data.split(b"|", 1)[1])
+
+    async def append(self, room: LiveTour, event: Input) -> None:
+        key = self._log(room.tour_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xadd(key, {"node": self.node, "input": encode(event)})
+            pipe.expire(key, self.LOG_TTL)
+            await pipe.execute()
+
+    def publish_poses(self, room: LiveTour, blob: bytes) -> None:
+        task = asyncio.ensure_future(self.redis.publish(self._channel(room.tour_id),
+                                                        self._prefix + blob))
+        task.add_done_callback(_log_failure)
+
+    async def detach(self, room: LiveTour) -> None:
+        self.rooms.pop(room.tour_id, None)
+        reader = self.readers.pop(room.tour_id, None)
+        if reader:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        await self.pubsub.unsubscribe(self._channel(room.tour_id))
+
+    async def close(self) -> None:
+        for room in list(self.rooms.values()):
+            await self.detach(room)
+        if self._listener:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await self.pubsub.aclose()
+        await self.redis.aclose()
+
+
+def _log_failure(task: asyncio.Future[object]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("publishing poses failed: %s", task.exception())

@@ -1,0 +1,65 @@
+"""The tours this server process is running, and what they share: fan-out and storage."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.catalog_store import PackageStore
+from server.live.fanout import Fanout, LocalFanout, RedisFanout
+from server.live.loading import load_plan
+from server.live.poses import InterestSettings
+from server.live.room import LiveTour
+from server.participation_store import store
+
+
+class Hub:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], packages: PackageStore,
+                 redis_url: str | None = None, hold_seconds: float = 60.0,
+                 tick_hz: float = 20.0, interest: InterestSettings | None = None) -> None:
+        self.node = uuid.uuid4().hex[:12]
+        self.sessions = sessions
+        self.packages = packages
+        self.fanout: Fanout = RedisFanout(self.node, redis_url) if redis_url \
+            else LocalFanout(self.node)
+        self.hold_seconds = hold_seconds
+        self.tick_hz = tick_hz
+        self.interest = interest
+        self.rooms: dict[int, LiveTour] = {}
+        self._opening: dict[int, asyncio.Lock] = {}
+
+    async def room(self, tour_id: int) -> LiveTour:
+        """The running tour, started on this process on first use.
+
+        Raises:
+            NoSuchTour: no such tour, or it was cancelled.
+        """
+        if tour_id in self.rooms:
+            return self.rooms[tour_id]
+        async with self._opening.setdefault(tour_id, asyncio.Lock()):
+            if tour_id not in self.rooms:
+                plan = await load_plan(self.sessions, self.packages, tour_id, self.hold_seconds)
+                room = LiveTour(self, plan, self.tick_hz, self.interest)
+                await self.fanout.attach(room)
+                self.rooms[tour_id] = room
+        return self.rooms[tour_id]
+
+    async def store_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        await store(self.sessions, rows)
+
+    async def shutdown(self) -> None:
+        """Tells every participant the server is going away (they resume elsewhere)."""
+        for room in self.rooms.values():
+            for conn in list(room.conns.values()):
+                await conn.ws.close(code=1001, message=b"server shutting down")
+
+    async def close(self) -> None:
+        for room in list(self.rooms.values()):
+            await self.fanout.detach(room)
+            await room.close()
+        self.rooms.clear()
+        await self.fanout.close()

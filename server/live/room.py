@@ -1,0 +1,208 @@
+"""One tour as this server process runs it: the replicated state, the local connections,
+the pose tick.
+
+Inputs reach the tour only through the fan-out's ordered log, including this process's
+own, and one applier task applies them in order. The facts they produce are committed in
+one transaction per batch before anything that depends on them (an ``ack``) is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from protocol import tour as wire
+from protocol.tour_poses import ENTRY_SIZE, entry_xz
+from server.live.connection import Connection
+from server.live.inputs import Drop, Expire, Input
+from server.live.outputs import ALL, GUIDES, Disconnect, Output, Record, Seated, Send
+from server.live.plan import TourPlan
+from server.live.poses import InterestSettings, PoseTable
+from server.live.state import TourState
+from server.participation_store import row
+
+if TYPE_CHECKING:
+    from server.live.hub import Hub
+
+log = logging.getLogger("redhall.tours")
+
+
+class LiveTour:
+    def __init__(self, hub: Hub, plan: TourPlan, tick_hz: float = 20.0,
+                 interest: InterestSettings | None = None) -> None:
+        self.hub = hub
+        self.tour_id = plan.tour
+        self.state = TourState(plan)
+        self.conns: dict[int, Connection] = {}
+        self.pending: dict[str, tuple[Connection, asyncio.Future[int]]] = {}
+        self.inbox: asyncio.Queue[tuple[str, Input]] = asyncio.Queue()
+        self.poses = PoseTable(interest or InterestSettings())
+        self.outgoing: list[bytes] = []  # this process's new pose entries, for other nodes
+        self.tick_seconds = 1.0 / tick_hz
+        self.expiries: dict[int, asyncio.TimerHandle] = {}
+        self.on_applied: Callable[[Input], None] | None = None  # tests watch the log
+        self._busy = False
+        self._tasks = [asyncio.create_task(self._apply_loop()),
+                       asyncio.create_task(self._tick_loop())]
+
+    # -- inputs --------------------------------------------------------------------------
+
+    async def submit(self, event: Input) -> None:
+        await self.hub.fanout.append(self, event)
+
+    async def join(self, conn: Connection, event: Input, ticket: str) -> int:
+        """Submits a join or resume and waits for the seat it gets (or the refusal)."""
+        seated: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.pending[ticket] = (conn, seated)
+        try:
+            await self.submit(event)
+            return await asyncio.wait_for(seated, 15)
+        finally:
+            self.pending.pop(ticket, None)
+
+    async def _apply_loop(self) -> None:
+        while True:
+            batch = [await self.inbox.get()]
+            while not self.inbox.empty():
+                batch.append(self.inbox.get_nowait())
+            self._busy = True
+            try:
+                await self._apply(batch)
+            except Exception:  # one bad batch must not end the tour for everyone
+                log.exception("tour %s: applying %d inputs failed", self.tour_id, len(batch))
+            finally:
+                self._busy = False
+
+    async def _apply(self, batch: list[tuple[str, Input]]) -> None:
+        node = self.hub.node
+        effects: list[Output] = []
+        rows = []
+        for origin, event in batch:
+            outputs = self.state.apply(event)
+            if self.on_applied:
+                self.on_applied(event)
+            for output in outputs:
+                if isinstance(output, Record):
+                    if origin == node:
+                        rows.append(row(output.id, output.user, output.kind, output.at,
+                                        output.detail, tour=self.tour_id))
+                else:
+                    effects.append(output)
+            if isinstance(event, Drop) and origin == node:
+                self._hold(event.seat)
+        if rows:
+            await self.hub.store_rows(rows)  # acknowledged only after this commit
+        self._carry_out(effects)
+
+    def _hold(self, seat: int) -> None:
+        loop = asyncio.get_running_loop()
+
+        def expire() -> None:
+            self.expiries.pop(seat, None)
+            asyncio.ensure_future(self.submit(Expire(seat, time.time())))
+        self.expiries[seat] = loop.call_later(self.state.plan.hold_seconds, expire)
+
+    def _carry_out(self, effects: list[Output]) -> None:
+        for effect in effects:
+            if isinstance(effect, Send):
+                self._send(effect)
+            elif isinstance(effect, Seated):
+                self._seat(effect)
+            elif isinstance(effect, Disconnect):
+                conn = self.conns.pop(effect.seat, None)
+                self.poses.forget(effect.seat)
+                if conn is not None:
+                    conn.close(effect.code, effect.reason)
+
+    def _seat(self, seated: Seated) -> None:
+        handle = self.expiries.pop(seated.seat, None)
+        if handle:
+            handle.cancel()
+        waiting = self.pending.get(seated.ticket)
+        if waiting is None:
+            return  # a seat for a connection on another server process
+        conn, future = waiting
+        self.conns[seated.seat] = conn
+        if not future.done():
+            future.set_result(seated.seat)
+
+    def _send(self, send: Send) -> None:
+        text = send.message.model_dump_json()
+        if send.to == ALL:
+            for conn in self.conns.values():
+                conn.send(text)
+        elif send.to == GUIDES:
+            for seat in self.state.guide_seats():
+                if seat in self.conns:
+                    self.conns[seat].send(text)
+        elif isinstance(send.to, int):
+            if send.to in self.conns:
+                self.conns[send.to].send(text)
+        elif send.to in self.pending:  # a refusal before any seat was given
+            conn, future = self.pending[send.to]
+            conn.send(text)
+            if isinstance(send.message, wire.Error) and not future.done():
+                future.set_exception(Refused(send.message))
+
+    # -- poses ---------------------------------------------------------------------------
+
+    def pose(self, seat: int, message: bytes) -> None:
+        self.outgoing.append(self.poses.update(seat, message))
+
+    def remote_poses(self, blob: bytes) -> None:
+        for offset in range(0, len(blob) - ENTRY_SIZE + 1, ENTRY_SIZE):
+            entry = blob[offset:offset + ENTRY_SIZE]
+            seat = int.from_bytes(entry[:2], "little")
+            if seat not in self.conns:  # our own come back too; those are already in
+                self.poses.merge(seat, entry, entry_xz(entry))
+
+    async def _tick_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        while True:
+            deadline += self.tick_seconds
+            await asyncio.sleep(max(0.0, deadline - loop.time()))
+            if loop.time() - deadline > self.tick_seconds:
+                deadline = loop.time()  # fell behind: skip rather than burst
+            try:
+                self.tick()
+            except Exception:
+                log.exception("tour %s: pose tick failed", self.tour_id)
+
+    def tick(self) -> None:
+        if self.outgoing:
+            self.hub.fanout.publish_poses(self, b"".join(self.outgoing))
+            self.outgoing = []
+        if not self.conns:
+            self.poses.changed.clear()
+            return
+        seats = self.state.seats
+        guides = {s for s in self.state.guide_seats()}
+        spectators = {s for s in self.conns if seats[s].role == "spectator"}
+        for frame, recipients in self.poses.frames(time.time(), list(self.conns), guides,
+                                                   spectators):
+            for seat in recipients:
+                self.conns[seat].send_frame(frame)
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Applies (and stores) what is already in the log, then stops."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while (self._busy or not self.inbox.empty()) and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for handle in self.expiries.values():
+            handle.cancel()
+        for conn in list(self.conns.values()):
+            await conn.stop()
+
+
+class Refused(Exception):
+    def __init__(self, error: wire.Error) -> None:
+        super().__init__(error.message)
+        self.error = error

@@ -1,0 +1,157 @@
+"""``/api/tours/{id}/live``: the live-tour websocket (protocol in ``protocol.tour``).
+
+The first message must be a hello with the protocol version and a token; what follows is
+JSON control messages and binary poses, each rate-limited per client. Bad input gets an
+``error`` message; floods and unreadable streams are closed with 1008 or 1003.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+
+from aiohttp import WSMsgType, web
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from protocol import tour as wire
+from protocol.tour_poses import PoseError, check_pose
+from server.auth import principal_for_token
+from server.db.models import TourBranch, User
+from server.keys import HUB, SESSIONS, SETTINGS
+from server.live.connection import Connection
+from server.live.inputs import Command, Drop, Join, Leave, Resume
+from server.live.loading import NoSuchTour
+from server.live.ratelimit import TokenBucket
+from server.live.room import LiveTour, Refused
+
+routes = web.RouteTableDef()
+
+HELLO_SECONDS = 10
+MAX_MESSAGE = 16 * 1024
+POLICY = 1008
+UNSUPPORTED = 1003
+
+
+class _Closed(Exception):
+    def __init__(self, code: int, error: wire.Error) -> None:
+        self.code, self.error = code, error
+
+
+def _error(code: str, message: str, about: str | None = None) -> wire.Error:
+    return wire.Error(code=code, message=message, about=about)  # type: ignore[arg-type]
+
+
+def _explain(exc: ValidationError) -> wire.Error:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "message"
+    code = "unknown" if first["type"] == "union_tag_invalid" else "bad_message"
+    return _error(code, f"{where}: {first['msg']}")
+
+
+@routes.get("/api/tours/{id:\\d+}/live")
+async def live(request: web.Request) -> web.WebSocketResponse:
+    settings = request.app[SETTINGS]
+    ws = web.WebSocketResponse(heartbeat=settings.tour_heartbeat_seconds,
+                               max_msg_size=MAX_MESSAGE, compress=False)
+    await ws.prepare(request)
+    try:
+        room, conn, seat = await _admit(request, ws, int(request.match_info["id"]))
+    except _Closed as closed:
+        await ws.send_str(closed.error.model_dump_json())
+        await ws.close(code=closed.code, message=closed.error.message[:120].encode())
+        return ws
+    try:
+        await _serve(room, conn, seat, ws)
+    finally:
+        if room.conns.get(seat) is conn:  # not replaced, removed or ended meanwhile
+            del room.conns[seat]
+            room.poses.forget(seat)
+            gone = Leave if ws.close_code == 1000 else Drop
+            await room.submit(gone(seat, time.time()))
+        await conn.stop()
+    return ws
+
+
+async def _hello(ws: web.WebSocketResponse) -> wire.Hello:
+    try:
+        msg = await ws.receive(timeout=HELLO_SECONDS)
+    except TimeoutError:
+        raise _Closed(POLICY, _error("bad_message", f"send a hello within {HELLO_SECONDS} s"))
+    if msg.type != WSMsgType.TEXT:
+        raise _Closed(UNSUPPORTED, _error("bad_message", "the first message must be a JSON "
+                                          "hello", "hello"))
+    try:
+        hello = wire.HELLO.validate_json(msg.data)
+    except ValidationError as exc:
+        raise _Closed(POLICY, _explain(exc))
+    if hello.version != wire.TOUR_PROTOCOL:
+        raise _Closed(POLICY, _error("version", f"this server speaks tour protocol "
+                                     f"{wire.TOUR_PROTOCOL}, not {hello.version}; update the "
+                                     "client", "hello"))
+    return hello
+
+
+async def _admit(request: web.Request, ws: web.WebSocketResponse,
+                 tour_id: int) -> tuple[LiveTour, Connection, int]:
+    hello = await _hello(ws)
+    principal = await principal_for_token(request.app, hello.token)
+    if principal is None:
+        raise _Closed(POLICY, _error("auth", "the token is unknown or expired; log in again",
+                                     "hello"))
+    hub = request.app[HUB]
+    try:
+        room = await hub.room(tour_id)
+    except NoSuchTour:
+        raise _Closed(POLICY, _error("unknown", f"there is no tour {tour_id} (or it was "
+                                     "cancelled)", "hello"))
+    async with request.app[SESSIONS]() as db:
+        user = await db.get(User, principal.user_id)
+        invited = await db.scalar(select(TourBranch).where(
+            TourBranch.tour_id == tour_id, TourBranch.org_id == principal.org_id))
+    assert user is not None
+    if invited is None and principal.role != "admin" and user.id != room.state.plan.guide:
+        raise _Closed(POLICY, _error("not_allowed", "your branch is not invited to this tour",
+                                     "hello"))
+    conn = Connection(ws)
+    ticket = hello.resume or secrets.token_urlsafe(18)
+    event = Resume(ticket, user.id, time.time()) if hello.resume \
+        else Join(user.id, user.display_name, ticket, time.time())
+    try:
+        seat = await room.join(conn, event, ticket)
+    except Refused as refused:
+        conn.close(POLICY, refused.error.message[:120])
+        await asyncio.wait_for(conn.closed.wait(), 5)
+        raise _Closed(POLICY, refused.error) from None
+    return room, conn, seat
+
+
+async def _serve(room: LiveTour, conn: Connection, seat: int,
+                 ws: web.WebSocketResponse) -> None:
+    poses, control = TokenBucket(40, 40), TokenBucket(10, 30)
+    async for msg in ws:
+        if msg.type == WSMsgType.BINARY:
+            if not poses.take():
+                if poses.refused > 400:
+                    conn.close(POLICY, "pose flood: send at most 20 poses a second")
+                continue
+            try:
+                check_pose(msg.data)
+            except PoseError as exc:
+                conn.send(_error("bad_message", str(exc), "pose").model_dump_json())
+                continue
+            if room.state.seats[seat].role != "spectator" and seat in room.conns:
+                room.pose(seat, msg.data)
+        elif msg.type == WSMsgType.TEXT:
+            if not control.take():
+                conn.send(_error("rate_limited", "too many messages; slow down").model_dump_json())
+                if control.refused > 50:
+                    conn.close(POLICY, "message flood")
+                continue
+            try:
+                message = wire.CLIENT.validate_json(msg.data)
+            except ValidationError as exc:
+                conn.send(_explain(exc).model_dump_json())
+                continue
+            await room.submit(Command(seat, message, time.time()))

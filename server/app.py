@@ -57,7 +57,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 async def _live_tours(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    app[HUB] = Hub(app[SESSIONS], app[STORE], settings.redis_url,
+    app[HUB] = Hub(app[SESSIONS], app[STORE], settings.redis_url, settings.redis_prefix,
                    hold_seconds=settings.tour_hold_seconds, tick_hz=settings.tour_tick_hz)
     yield
     await app[HUB].close()

@@ -16,7 +16,10 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="sqlite+aiosqlite:///var/redhall.db",
                               description="SQLAlchemy URL; postgresql+asyncpg://... at scale")
-    redis_url: str | None = None
+    redis_url: str | None = Field(default=None, description="redis://... to share live tours "
+                                  "between several server processes")
+    redis_prefix: str = Field(default="redhall", pattern=r"^[A-Za-z0-9_.-]+$",
+                              description="key prefix, for deployments sharing one Redis")
     data_dir: Path = Path("var/data")
     host: str = "127.0.0.1"
     port: int = 8080

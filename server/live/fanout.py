@@ -55,14 +55,15 @@ class LocalFanout:
 
 
 class RedisFanout:
-    """Stream ``redhall:tour:{id}:log`` for inputs, channel ``redhall:tour:{id}:poses``."""
+    """Stream ``{prefix}:tour:{id}:log`` for inputs, channel ``{prefix}:tour:{id}:poses``."""
 
     LOG_TTL = 7 * 24 * 3600
 
-    def __init__(self, node: str, url: str) -> None:
+    def __init__(self, node: str, url: str, prefix: str = "redhall") -> None:
         import redis.asyncio as redis  # only when configured
 
         self.node = node
+        self.prefix = prefix
         self.redis = redis.Redis.from_url(url)
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         self.readers: dict[int, asyncio.Task[None]] = {}
@@ -70,13 +71,11 @@ class RedisFanout:
         self._listener: asyncio.Task[None] | None = None
         self._prefix = node.encode() + b"|"
 
-    @staticmethod
-    def _log(tour: int) -> str:
-        return f"redhall:tour:{tour}:log"
+    def _log(self, tour: int) -> str:
+        return f"{self.prefix}:tour:{tour}:log"
 
-    @staticmethod
-    def _channel(tour: int) -> str:
-        return f"redhall:tour:{tour}:poses"
+    def _channel(self, tour: int) -> str:
+        return f"{self.prefix}:tour:{tour}:poses"
 
     async def attach(self, room: LiveTour) -> None:
         self.rooms[room.tour_id] = room
@@ -114,7 +113,7 @@ class RedisFanout:
             if data.startswith(self._prefix):
                 continue  # our own poses
             channel = message["channel"].decode()
-            room = self.rooms.get(int(channel.split(":")[2]))
+            room = self.rooms.get(int(channel.rsplit(":", 2)[1]))
             if room is not None:
                 room.remote_poses(data.split(b"|", 1)[1])
 

@@ -19,12 +19,12 @@ from server.participation_store import store
 
 class Hub:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], packages: PackageStore,
-                 redis_url: str | None = None, hold_seconds: float = 60.0,
+                 redis_url: str | None = None, redis_prefix: str = "redhall", hold_seconds: float = 60.0,
                  tick_hz: float = 20.0, interest: InterestSettings | None = None) -> None:
         self.node = uuid.uuid4().hex[:12]
         self.sessions = sessions
         self.packages = packages
-        self.fanout: Fanout = RedisFanout(self.node, redis_url) if redis_url \
+        self.fanout: Fanout = RedisFanout(self.node, redis_url, redis_prefix) if redis_url \
             else LocalFanout(self.node)
         self.hold_seconds = hold_seconds
         self.tick_hz = tick_hz

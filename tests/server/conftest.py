@@ -6,6 +6,7 @@ import asyncio
 import base64
 import glob
 import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -106,3 +107,29 @@ async def world(aiohttp_client, database_url: str, tmp_path: Path) -> AsyncItera
         tokens[who] = (await response.json())["token"]
     client.session.cookie_jar.clear()  # from here on, requests say who they are explicitly
     yield World(client, committee, branch_a, branch_b, users, tokens)
+
+
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def _redis_up() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS, socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server on this machine, started if it is not running."""
+    if not _redis_up():
+        subprocess.run(["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port",
+                        "6379", "--save", ""], check=True)
+        for _ in range(50):
+            if _redis_up():
+                break
+            time.sleep(0.1)
+        assert _redis_up(), "Redis did not come up"
+    return REDIS

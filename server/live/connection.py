@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections import deque
 
 from aiohttp import web
@@ -22,6 +23,7 @@ class Connection:
     def __init__(self, ws: web.WebSocketResponse, queue_limit: int = 512,
                  stall_frames: int = 100) -> None:
         self.ws = ws
+        self.id = secrets.token_hex(8)
         self.queue: deque[str] = deque()
         self.frame: bytes | None = None
         self.queue_limit = queue_limit
@@ -30,12 +32,12 @@ class Connection:
         self.frames_replaced = 0
         self._stalled = 0
         self._wake = asyncio.Event()
-        self._closing: tuple[int, str] | None = None
-        self.closed = asyncio.Event()
+        self.closing: tuple[int, str] | None = None
+        self.flushed = asyncio.Event()  # set once a requested close may go ahead
         self._task = asyncio.create_task(self._write())
 
     def send(self, text: str) -> None:
-        if self._closing:
+        if self.closing:
             return
         if len(self.queue) >= self.queue_limit:
             self.close(TOO_SLOW, "too slow: messages piled up unread; resume to continue")
@@ -44,7 +46,7 @@ class Connection:
         self._wake.set()
 
     def send_frame(self, frame: bytes) -> None:
-        if self._closing:
+        if self.closing:
             return
         if self.frame is not None:
             self.frames_replaced += 1
@@ -57,9 +59,11 @@ class Connection:
         self._wake.set()
 
     def close(self, code: int, reason: str) -> None:
-        """Closes after the messages already queued have been sent."""
-        if self._closing is None:
-            self._closing = (code, reason)
+        """Asks for a close after the messages already queued have been sent; the task
+        reading the socket carries it out (see ``server.routes.live``): aiohttp's close
+        from a second task would cut the socket without the closing handshake."""
+        if self.closing is None:
+            self.closing = (code, reason)
             self._wake.set()
 
     async def _write(self) -> None:
@@ -74,13 +78,12 @@ class Connection:
                     await self.ws.send_bytes(frame)
                     self.frames_sent += 1
                     self._stalled = 0
-                if self._closing is not None and not self.queue:
-                    await self.ws.close(code=self._closing[0], message=self._closing[1].encode())
+                if self.closing is not None and not self.queue:
                     return
         except (ConnectionError, RuntimeError):  # the socket went away while writing
             pass
         finally:
-            self.closed.set()
+            self.flushed.set()
 
     async def stop(self) -> None:
         """Ends the writer without waiting for a socket that may never drain."""

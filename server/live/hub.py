@@ -55,7 +55,7 @@ class Hub:
         """Tells every participant the server is going away (they resume elsewhere)."""
         for room in self.rooms.values():
             for conn in list(room.conns.values()):
-                await conn.ws.close(code=1001, message=b"server shutting down")
+                conn.close(1001, "server shutting down; join again shortly")
 
     async def close(self) -> None:
         for room in list(self.rooms.values()):

@@ -16,6 +16,7 @@ class Join:
     user: int
     name: str
     ticket: str  # becomes the resume token
+    conn: str  # names the connection, so a late drop of an older one is ignored
     now: float
 
 
@@ -23,6 +24,7 @@ class Join:
 class Resume:
     ticket: str
     user: int
+    conn: str
     now: float
 
 
@@ -31,6 +33,7 @@ class Drop:
     """The connection was lost; the seat is held."""
 
     seat: int
+    conn: str
     now: float
 
 
@@ -39,6 +42,7 @@ class Leave:
     """The member closed the connection on purpose."""
 
     seat: int
+    conn: str
     now: float
 
 
@@ -47,6 +51,7 @@ class Expire:
     """The hold on a dropped seat ran out."""
 
     seat: int
+    conn: str
     now: float
 
 

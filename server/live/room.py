@@ -92,17 +92,19 @@ class LiveTour:
                 else:
                     effects.append(output)
             if isinstance(event, Drop) and origin == node:
-                self._hold(event.seat)
+                seat = self.state.seats.get(event.seat)
+                if seat is not None and not seat.present and seat.conn == event.conn:
+                    self._hold(event.seat, event.conn)
         if rows:
             await self.hub.store_rows(rows)  # acknowledged only after this commit
         self._carry_out(effects)
 
-    def _hold(self, seat: int) -> None:
+    def _hold(self, seat: int, conn: str) -> None:
         loop = asyncio.get_running_loop()
 
         def expire() -> None:
             self.expiries.pop(seat, None)
-            asyncio.ensure_future(self.submit(Expire(seat, time.time())))
+            asyncio.ensure_future(self.submit(Expire(seat, conn, time.time())))
         self.expiries[seat] = loop.call_later(self.state.plan.hold_seconds, expire)
 
     def _carry_out(self, effects: list[Output]) -> None:
@@ -143,8 +145,9 @@ class LiveTour:
                 self.conns[send.to].send(text)
         elif send.to in self.pending:  # a refusal before any seat was given
             conn, future = self.pending[send.to]
-            conn.send(text)
-            if isinstance(send.message, wire.Error) and not future.done():
+            if not isinstance(send.message, wire.Error):
+                conn.send(text)
+            elif not future.done():  # the handler sends the error with its close
                 future.set_exception(Refused(send.message))
 
     # -- poses ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ class Seat:
     name: str
     role: wire.Role
     ticket: str  # the resume token; replaced when the seat is released
+    conn: str = ""  # the connection now in the seat
     present: bool = True
     hand: bool = False
 

@@ -106,6 +106,7 @@ class TourState:
                 out.append(Disconnect(seat.seat, 4000, "joined from another connection"))
             self.by_ticket.pop(seat.ticket, None)
             was_present, seat.present, seat.ticket = seat.present, True, event.ticket
+            seat.conn = event.conn
             self.by_ticket[seat.ticket] = seat.seat
             out += [Seated(seat.seat, event.ticket), Send(seat.seat, self._welcome(seat, event.now))]
             if not was_present:
@@ -114,7 +115,7 @@ class TourState:
                 out.append(self.record("joined", seat, event.now))
             return out
         seat = Seat(seat=len(self.seats), user=event.user, name=event.name,
-                    role=self._role_for(event.user), ticket=event.ticket)
+                    role=self._role_for(event.user), ticket=event.ticket, conn=event.conn)
         self.seats[seat.seat] = seat
         self.by_user[seat.user] = seat.seat
         self.by_ticket[seat.ticket] = seat.seat
@@ -139,6 +140,7 @@ class TourState:
         if seat.present:
             out.append(Disconnect(seat.seat, 4000, "resumed from another connection"))
         out += [Seated(seat.seat, event.ticket), Send(seat.seat, self._welcome(seat, event.now))]
+        seat.conn = event.conn
         if not seat.present:
             seat.present = True
             out.append(Send(ALL, wire.Returned(seat=seat.seat)))
@@ -148,6 +150,8 @@ class TourState:
         seat = self.seats.get(event.seat)
         if seat is None:
             return []
+        if event.conn != seat.conn:
+            return []  # an older connection, already replaced by a newer one
         if isinstance(event, Drop):  # seat held: attendance continues until it expires
             if not seat.present:
                 return []

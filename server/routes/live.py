@@ -63,13 +63,13 @@ async def live(request: web.Request) -> web.WebSocketResponse:
         await ws.close(code=closed.code, message=closed.error.message[:120].encode())
         return ws
     try:
-        await _serve(room, conn, seat, ws)
+        await _serve_until_closed(room, conn, seat, ws)
     finally:
         if room.conns.get(seat) is conn:  # not replaced, removed or ended meanwhile
             del room.conns[seat]
             room.poses.forget(seat)
             gone = Leave if ws.close_code == 1000 else Drop
-            await room.submit(gone(seat, time.time()))
+            await room.submit(gone(seat, conn.id, time.time()))
         await conn.stop()
     return ws
 
@@ -116,15 +116,31 @@ async def _admit(request: web.Request, ws: web.WebSocketResponse,
                                      "hello"))
     conn = Connection(ws)
     ticket = hello.resume or secrets.token_urlsafe(18)
-    event = Resume(ticket, user.id, time.time()) if hello.resume \
-        else Join(user.id, user.display_name, ticket, time.time())
+    event = Resume(ticket, user.id, conn.id, time.time()) if hello.resume \
+        else Join(user.id, user.display_name, ticket, conn.id, time.time())
     try:
         seat = await room.join(conn, event, ticket)
     except Refused as refused:
-        conn.close(POLICY, refused.error.message[:120])
-        await asyncio.wait_for(conn.closed.wait(), 5)
+        await conn.stop()
         raise _Closed(POLICY, refused.error) from None
     return room, conn, seat
+
+
+async def _serve_until_closed(room: LiveTour, conn: Connection, seat: int,
+                              ws: web.WebSocketResponse) -> None:
+    """Reads until the peer closes, or until the tour asks to close this connection; then
+    closes from this task, so the handshake completes and the peer sees our code."""
+    reader = asyncio.create_task(_serve(room, conn, seat, ws))
+    asked = asyncio.create_task(conn.flushed.wait())
+    try:
+        await asyncio.wait({reader, asked}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (reader, asked):
+            task.cancel()
+        await asyncio.gather(reader, asked, return_exceptions=True)
+    if conn.closing is not None and not ws.closed:
+        code, reason = conn.closing
+        await ws.close(code=code, message=reason[:120].encode())
 
 
 async def _serve(room: LiveTour, conn: Connection, seat: int,

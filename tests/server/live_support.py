@@ -7,6 +7,7 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from engine.tour_client import TourClient
@@ -16,11 +17,12 @@ from server.keys import SESSIONS, STORE
 from tools.build import BuildResult
 
 
-async def publish(client: TestClient, package: BuildResult, editor: int) -> int:
+async def publish(client: TestClient | web.Application, package: BuildResult,
+                  editor: int) -> int:
     """Stores a built package as a published version, as an upload would; returns its id."""
     data = package.path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
-    app = client.server.app
+    app = client if isinstance(client, web.Application) else client.server.app
     target = app[STORE].path(sha)
     if not target.exists():
         shutil.copyfile(package.path, target)
@@ -34,9 +36,10 @@ async def publish(client: TestClient, package: BuildResult, editor: int) -> int:
         return version.id
 
 
-async def schedule(client: TestClient, version_id: int, guide: int, branches: list[int],
-                   capacity: int = 50) -> int:
-    async with client.server.app[SESSIONS].begin() as db:
+async def schedule(client: TestClient | web.Application, version_id: int, guide: int,
+                   branches: list[int], capacity: int = 50) -> int:
+    app = client if isinstance(client, web.Application) else client.server.app
+    async with app[SESSIONS].begin() as db:
         tour = Tour(exhibit_version_id=version_id, guide_id=guide, title="主题党日",
                     starts_at=datetime.now(UTC) + timedelta(minutes=5), duration_minutes=60,
                     capacity=capacity)
@@ -52,3 +55,42 @@ def live_url(client: TestClient, tour: int) -> str:
 
 def participant(client: TestClient, tour: int, token: str) -> TourClient:
     return TourClient(live_url(client, tour), token, session=client.session)
+
+
+class ThreadedServer:
+    """The real server on a loopback port, run by its own event loop in a thread, so that
+    synchronous tests (hypothesis) can talk to it over real sockets."""
+
+    def __init__(self, app: web.Application) -> None:
+        import asyncio
+        import threading
+
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.runner = web.AppRunner(app)
+        self.port = 0
+
+    def start(self) -> None:
+        self.thread.start()
+        self.call(self._start())
+
+    async def _start(self) -> None:
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    def call(self, coroutine, timeout: float = 60):  # type: ignore[no-untyped-def]
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self) -> None:
+        self.call(self.runner.cleanup())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()

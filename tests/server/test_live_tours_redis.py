@@ -27,14 +27,19 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 @pytest.fixture
 async def nodes(aiohttp_client, world: World, database_url: str, redis_url: str,  # type: ignore[no-untyped-def]
                 tmp_path: Path):
-    """A factory of extra server processes on the world's database, sharing Redis."""
+    """A factory of extra server processes on the world's database, sharing Redis; they
+    stop before the database goes away."""
     prefix = f"test-{uuid.uuid4().hex[:8]}"
+    started: list[TestClient] = []
 
     async def start() -> TestClient:
         settings = Settings(database_url=database_url, data_dir=tmp_path / "data",
                             encryption_key=KEY, redis_url=redis_url, redis_prefix=prefix)
-        return await aiohttp_client(create_app(settings))
-    return start
+        started.append(await aiohttp_client(create_app(settings)))
+        return started[-1]
+    yield start
+    for client in reversed(started):
+        await client.close()
 
 
 async def _tokens(world: World, count: int) -> list[str]:

@@ -14,13 +14,17 @@ from typing import Any
 from protocol import tour as wire
 from server.live.handlers import GUIDE_HANDLERS, MEMBER_HANDLERS
 from server.live.inputs import Command, Drop, Expire, Input, Join, Leave, Resume
-from server.live.outputs import ALL, Disconnect, Output, Record, Seated, Send, error
+from server.live.outputs import ALL, GUIDES, Disconnect, Output, Record, Seated, Send, error
 from server.live.plan import TourPlan
 from server.live.quiz import OpenQuiz
 from server.live.seat import Seat
 
+ROSTER_LIMIT = 64
+"""Above this many seats, arrivals and departures go to the guides only: a thousand members
+need not hear of each other one by one (they see each other as avatars by seat)."""
+
 RECORD_NAMESPACE = uuid.UUID("7f1c2a8e-3c55-4a4e-9a57-52a1e3f0c0de")
-GUIDES = ("guide", "co_guide")
+GUIDE_ROLES = ("guide", "co_guide")
 
 
 class TourState:
@@ -59,7 +63,10 @@ class TourState:
         return [s for s in self.seats.values() if s.role == "member" and s.present]
 
     def guide_seats(self) -> list[int]:
-        return [s.seat for s in self.seats.values() if s.role in GUIDES and s.present]
+        return [s.seat for s in self.seats.values() if s.role in GUIDE_ROLES and s.present]
+
+    def _roster(self, message: object) -> Send:
+        return Send(ALL if len(self.seats) <= ROSTER_LIMIT else GUIDES, message)
 
     # -- the one entry point -------------------------------------------------------------
 
@@ -110,7 +117,7 @@ class TourState:
             self.by_ticket[seat.ticket] = seat.seat
             out += [Seated(seat.seat, event.ticket), Send(seat.seat, self._welcome(seat, event.now))]
             if not was_present:
-                out.append(Send(ALL, wire.Joined(participant=seat.public())))
+                out.append(self._roster(wire.Joined(participant=seat.public())))
             if not held and seat.role != "spectator":
                 out.append(self.record("joined", seat, event.now))
             return out
@@ -120,7 +127,7 @@ class TourState:
         self.by_user[seat.user] = seat.seat
         self.by_ticket[seat.ticket] = seat.seat
         out += [Seated(seat.seat, event.ticket), Send(seat.seat, self._welcome(seat, event.now)),
-                Send(ALL, wire.Joined(participant=seat.public()))]
+                self._roster(wire.Joined(participant=seat.public()))]
         if seat.role != "spectator":
             out.append(self.record("joined", seat, event.now))
         return out
@@ -143,7 +150,7 @@ class TourState:
         seat.conn = event.conn
         if not seat.present:
             seat.present = True
-            out.append(Send(ALL, wire.Returned(seat=seat.seat)))
+            out.append(self._roster(wire.Returned(seat=seat.seat)))
         return out
 
     def _gone(self, event: Drop | Leave | Expire) -> list[Output]:
@@ -156,7 +163,7 @@ class TourState:
             if not seat.present:
                 return []
             seat.present = False
-            return [Send(ALL, wire.Left(seat=seat.seat, reason="dropped"))]
+            return [self._roster(wire.Left(seat=seat.seat, reason="dropped"))]
         if isinstance(event, Expire) and seat.present:
             return []  # came back in time
         return self.release(seat, event.now, "left" if isinstance(event, Leave) else "expired")
@@ -170,7 +177,7 @@ class TourState:
         if seat.hand:
             out += self.set_hand(seat, False, now)
         if announce:
-            out.append(Send(ALL, wire.Left(seat=seat.seat, reason=reason)))  # type: ignore[arg-type]
+            out.append(self._roster(wire.Left(seat=seat.seat, reason=reason)))  # type: ignore[arg-type]
         if seat.role != "spectator":
             out.append(self.record("left", seat, now, reason=reason))
         return out
@@ -187,7 +194,7 @@ class TourState:
         if self.phase == "ended":
             return [Send(seat.seat, error("illegal_state", "this tour has ended", message.type))]
         if isinstance(message, wire.GUIDE_COMMANDS):
-            if seat.role not in GUIDES:
+            if seat.role not in GUIDE_ROLES:
                 return [Send(seat.seat, error(
                     "not_allowed", f"only the guide may send `{message.type}`", message.type))]
             return GUIDE_HANDLERS[type(message)](self, seat, message, event.now)

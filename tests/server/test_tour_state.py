@@ -1,0 +1,71 @@
+"""The tour state machine alone: no sockets, time given in each input."""
+
+from __future__ import annotations
+
+from server.live.inputs import Command, Drop, Join, decode, encode
+from server.live.outputs import GUIDES, Record, Send
+from server.live.plan import SceneOutline, TourPlan
+from server.live.state import ROSTER_LIMIT, TourState
+from protocol import tour as wire
+
+PLAN = TourPlan(tour=7, guide=1, capacity=500,
+                scenes={"hall": SceneOutline(("door", "table"), frozenset({"clock"}),
+                                             {"q1": (3, 2)})},
+                first_scene="hall")
+
+
+def _script() -> list:  # type: ignore[type-arg]
+    events = [Join(1, "导游", "t-guide", "c1", 0.0)]
+    events += [Join(100 + i, f"党员{i}", f"t-{i}", f"c{100 + i}", 1.0 + i) for i in range(5)]
+    events += [Command(0, wire.Start(), 10.0), Command(0, wire.StartQuiz(item="q1"), 11.0),
+               Command(1, wire.Answer(item="q1", choice=2), 12.0),
+               Command(2, wire.Answer(item="q1", choice=0), 12.5),
+               Drop(3, "c102", 13.0), Command(0, wire.CloseQuiz(), 14.0),
+               Command(0, wire.EndTour(), 15.0)]
+    return events
+
+
+def test_replicas_applying_the_same_log_agree_exactly() -> None:
+    first, second = TourState(PLAN), TourState(PLAN)
+    for event in _script():
+        copied = decode(encode(event))  # as it travels through the shared log
+        assert first.apply(event) == second.apply(copied)
+    assert first.snapshot() == second.snapshot()
+
+
+def test_lifecycle_and_records() -> None:
+    state = TourState(PLAN)
+    outputs = [o for e in _script() for o in state.apply(e)]
+    records = [o for o in outputs if isinstance(o, Record)]
+    kinds = [r.kind for r in records]
+    assert kinds.count("joined") == 6 and kinds.count("quiz_answered") == 2
+    answered = {r.user: r.detail["correct"] for r in records if r.kind == "quiz_answered"}
+    assert answered == {100: True, 101: False}
+    assert len({r.id for r in records}) == len(records)
+    assert state.phase == "ended"
+    # attendance ends for everyone still holding a seat, including the dropped member
+    assert kinds.count("left") == 6
+    after = state.apply(Command(1, wire.Chat(text="还在吗"), 16.0))
+    assert after == []  # nobody is present any more
+
+
+def test_illegal_transitions_are_errors_without_effect() -> None:
+    state = TourState(PLAN)
+    state.apply(Join(1, "导游", "t", "c", 0.0))
+    for message in (wire.GoToStop(scene="hall", stop="door"), wire.StartQuiz(item="q1"),
+                    wire.CloseQuiz()):
+        (out,) = state.apply(Command(0, message, 1.0))
+        assert isinstance(out, Send) and out.message.code == "illegal_state"
+    state.apply(Command(0, wire.Start(), 2.0))
+    (out,) = state.apply(Command(0, wire.Start(), 3.0))
+    assert out.message.code == "illegal_state"
+    (out,) = state.apply(Command(0, wire.GoToStop(scene="hall", stop="nowhere"), 4.0))
+    assert out.message.code == "bad_message" and state.stop is None
+
+
+def test_large_tours_tell_only_guides_of_arrivals() -> None:
+    state = TourState(PLAN)
+    for i in range(ROSTER_LIMIT + 2):
+        outputs = state.apply(Join(1 if i == 0 else 1000 + i, "x", f"t{i}", f"c{i}", 0.0))
+    joined = [o for o in outputs if isinstance(o, Send) and o.message.type == "joined"]
+    assert [o.to for o in joined] == [GUIDES]

@@ -1,0 +1,210 @@
+"""Live-tour capacity: N participants posing at 20 Hz in one tour while a guide steers.
+
+`redhall serve` runs pinned to core 0 (three processes sharing the tour through Redis for
+the multi-node figure, all on core 0 as well: this machine has two cores); the load
+generator (``bench.tours.generator``) runs pinned to core 1. For each N of a rising
+ladder it reports p50/p99 pose latency between observer clients, the share of pose
+updates delivered and of frames received; capacity is the largest N with p99 ≤ 100 ms,
+≥ 99 % delivered and an unsaturated generator. Writes bench/results/tours.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from engine.tour_client import TourClient
+from protocol import tour as wire
+from server.auth import hash_password
+from server.db.models import Credential, ExhibitVersion, Organization, Tour, TourBranch, User
+from server.demo import prepare
+from server.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+GOAL_P99_MS = 100.0
+GOAL_DELIVERY = 0.99
+
+
+def _port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _populate(database_url: str, people: int, tours: int) -> tuple[list[str], str, list[int]]:
+    """Members with bearer tokens, a guide token, and ``tours`` scheduled tours."""
+    engine = create_async_engine(database_url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    password = hash_password(secrets.token_hex(8))
+    expires = datetime.now(UTC) + timedelta(days=1)
+    tokens = [secrets.token_urlsafe(24) for _ in range(people + 1)]
+    async with sessions.begin() as db:
+        branch = Organization(name="压测党支部", kind="branch")
+        db.add(branch)
+        await db.flush()
+        users = [User(username=f"load-{i}", display_name=f"党员{i}", password_hash=password,
+                      role="guide" if i == 0 else "member", org_id=branch.id)
+                 for i in range(people + 1)]
+        db.add_all(users)
+        await db.flush()
+        db.add_all(Credential(token_hash=hashlib.sha256(t.encode()).hexdigest(), user_id=u.id,
+                              kind="bearer", expires_at=expires) for t, u in zip(tokens, users))
+        version = await db.scalar(select(ExhibitVersion).where(
+            ExhibitVersion.exhibit_id == "founding"))
+        assert version is not None
+        tour_ids = []
+        for _ in range(tours):
+            tour = Tour(exhibit_version_id=version.id, guide_id=users[0].id, title="压测",
+                        starts_at=datetime.now(UTC) + timedelta(hours=1), duration_minutes=60,
+                        capacity=5000)
+            db.add(tour)
+            await db.flush()
+            db.add(TourBranch(tour_id=tour.id, org_id=branch.id))
+            tour_ids.append(tour.id)
+    await engine.dispose()
+    return tokens[1:], tokens[0], tour_ids
+
+
+def _servers(count: int, env: dict[str, str]) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
+    processes, urls = [], []
+    for _ in range(count):
+        port = _port()
+        processes.append(subprocess.Popen(
+            ["taskset", "-c", "0", str(ROOT / ".venv/bin/redhall"), "serve"],
+            env={**env, "REDHALL_PORT": str(port)}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL))
+        urls.append(f"http://127.0.0.1:{port}")
+    return processes, urls
+
+
+async def _ready(url: str) -> None:
+    for _ in range(150):
+        try:
+            async with aiohttp.ClientSession() as c, c.get(f"{url}/healthz") as r:
+                if r.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} did not start")
+
+
+async def _guide(url: str, tour: int, token: str, stop: asyncio.Event) -> int:
+    """Starts the tour and keeps steering it: highlight, laser, follow, once a second."""
+    guide = TourClient(f"{url}/api/tours/{tour}/live", token)
+    welcome = await guide.connect()
+    await guide.send(wire.Start())
+    commands = 0
+    while not stop.is_set():
+        for message in (wire.Follow(on=commands % 2 == 0),
+                        wire.Laser(origin=(0, 1.5, 0), target=(commands % 5, 1.0, 2.0))):
+            await guide.send(message)
+            commands += 1
+        while not guide.frames.empty():
+            guide.frames.get_nowait()
+        await asyncio.sleep(1.0)
+    await guide.close()
+    assert welcome.role == "guide"
+    return commands
+
+
+async def _step(urls: list[str], tour: int, tokens_file: Path, guide_token: str, count: int,
+                seconds: float) -> dict[str, object]:
+    stop = asyncio.Event()
+    guide = asyncio.create_task(_guide(urls[0], tour, guide_token, stop))
+    generator = await asyncio.create_subprocess_exec(
+        "taskset", "-c", "1", sys.executable, "-m", "bench.tours.generator", "--url", *urls,
+        "--tour", str(tour), "--tokens", str(tokens_file), "--count", str(count),
+        "--seconds", str(seconds), stdout=asyncio.subprocess.PIPE, cwd=ROOT)
+    out, _ = await generator.communicate()
+    stop.set()
+    commands = await guide
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    result["guide_commands"] = commands
+    result["meets_goal"] = (result["p99_ms"] <= GOAL_P99_MS
+                            and result["pose_delivery"] >= GOAL_DELIVERY
+                            and not result["generator_saturated"])
+    return result
+
+
+async def _ladder(nodes: int, ladder: list[int], seconds: float) -> tuple[int, list[dict[str, object]]]:
+    folder = Path(tempfile.mkdtemp(prefix="redhall-tours-"))
+    database_url = f"sqlite+aiosqlite:///{folder}/bench.db"
+    key = ROOT / "var/keys/publisher.key.pub"
+    settings = Settings(database_url=database_url, data_dir=folder / "data", port=_port(),
+                        trusted_keys=[key])
+    runner, _ = await prepare(settings, sorted((ROOT / "var/exhibits").glob("*.exhibit")))
+    await runner.cleanup()
+    tokens, guide_token, tours = await _populate(database_url, max(ladder) + 10, len(ladder))
+    tokens_file = folder / "tokens.txt"
+    tokens_file.write_text("\n".join(tokens))
+    env = {**os.environ, "REDHALL_DATABASE_URL": database_url,
+           "REDHALL_DATA_DIR": str(folder / "data"),
+           "REDHALL_TRUSTED_KEYS": json.dumps([str(key)])}
+    if nodes > 1:
+        env["REDHALL_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        env["REDHALL_REDIS_PREFIX"] = f"bench-{uuid.uuid4().hex[:8]}"
+    processes, urls = _servers(nodes, env)
+    results: list[dict[str, object]] = []
+    capacity = 0
+    try:
+        for url in urls:
+            await _ready(url)
+        for count, tour in zip(ladder, tours):
+            result = await _step(urls, tour, tokens_file, guide_token, count, seconds)
+            print(f"  {nodes} node(s) {count:5d}: p50 {result['p50_ms']:6.1f} ms  p99 "
+                  f"{result['p99_ms']:6.1f} ms  delivered {result['pose_delivery']:.3f}  "
+                  f"frames/tick {result['frames_per_tick_median']:.2f}  generator cpu "
+                  f"{result['generator_cpu']:.2f}{' SATURATED' if result['generator_saturated'] else ''}",
+                  flush=True)
+            results.append(result)
+            if not result["meets_goal"]:
+                break
+            capacity = count
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(10)
+    return capacity, results
+
+
+async def main(seconds: float, one: list[int], three: list[int]) -> None:
+    print("one server process on one core:")
+    capacity_one, steps_one = await _ladder(1, one, seconds)
+    print("three server processes sharing the tour through Redis:")
+    capacity_three, steps_three = await _ladder(3, three, seconds)
+    figures = {"capacity_one_core": capacity_one, "capacity_three_nodes": capacity_three,
+               "colyseus_capacity": None,
+               "goal": {"p99_ms": GOAL_P99_MS, "delivery": GOAL_DELIVERY},
+               "one_core": steps_one, "three_nodes": steps_three, "seconds": seconds,
+               "machine": f"{os.cpu_count()} cores", "measured_at": time.strftime("%Y-%m-%d")}
+    (ROOT / "bench/results/tours.json").write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"capacity: {capacity_one} on one core, {capacity_three} across three processes")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--one", type=int, nargs="+", default=[100, 250, 500, 750, 1000,
+                                                               1250, 1500])
+    parser.add_argument("--three", type=int, nargs="+", default=[250, 500, 1000, 1500, 2000,
+                                                                 2400])
+    args = parser.parse_args()
+    asyncio.run(main(args.seconds, args.one, args.three))

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from protocol.participation import ParticipationFact
+
 Role = Literal["member", "guide", "editor", "admin"]
 
 
@@ -92,3 +94,15 @@ class TourOut(_Strict):
 
 class ExhibitListQuery(_Strict):
     all: Literal["0", "1"] = Field(default="0", description="1: every version (editors)")
+
+
+class ParticipationBatch(_Strict):
+    """Facts from a self-guided visit, delivered from the engine's outbox; a fact already
+    stored (same id) is acknowledged again and not stored twice."""
+
+    facts: list[ParticipationFact] = Field(min_length=1, max_length=500)
+
+
+class ParticipationReceipt(_Strict):
+    received: int
+    stored: int = Field(description="how many were new; the rest were repeats")

@@ -66,6 +66,18 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _deliver(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import asyncio
+
+    from engine.delivery import deliver
+    from engine.outbox import Outbox
+
+    outbox = Outbox(Path(args.outbox))
+    count = asyncio.run(deliver(outbox, args.server, args.token))
+    out.print(f"delivered {count} participation fact(s); {len(outbox.pending())} pending")
+    return 0
+
+
 def register(commands: Any) -> None:
     p = commands.add_parser("render", help="render a scene offscreen to a PNG")
     p.add_argument("package")
@@ -88,3 +100,10 @@ def register(commands: Any) -> None:
     p.add_argument("--trust", action="append", help="trusted publisher public key")
     p.add_argument("--outbox", default="var/outbox", help="folder for participation facts")
     p.set_defaults(run=_view)
+
+    p = commands.add_parser("deliver", help="send a self-guided visit's participation facts "
+                                            "to the server")
+    p.add_argument("--server", required=True, help="server address, e.g. http://host:8080")
+    p.add_argument("--token", required=True, help="bearer token (redhall: POST /api/auth/tokens)")
+    p.add_argument("--outbox", default="var/outbox", help="folder of the outbox")
+    p.set_defaults(run=_deliver)

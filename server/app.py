@@ -27,7 +27,18 @@ from server.metrics import metrics_middleware
 from server.catalog_store import PackageStore
 from server.reminders import reminder_worker
 from server.live.hub import Hub
-from server.routes import accounts, calendar, catalog, docs, health, live, people, privacy, tours
+from server.routes import (
+    accounts,
+    calendar,
+    catalog,
+    docs,
+    health,
+    live,
+    participation,
+    people,
+    privacy,
+    tours,
+)
 from server.settings import Settings
 from protocol.publisher_keys import load_public_key
 
@@ -84,6 +95,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(reminder_worker)
     app.cleanup_ctx.append(_live_tours)
     app.on_shutdown.append(_going_away)
-    for module in (health, accounts, people, privacy, catalog, tours, live, calendar, docs):
+    for module in (health, accounts, people, privacy, catalog, tours, live, participation,
+                   calendar, docs):
         app.add_routes(module.routes)
     return app

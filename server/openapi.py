@@ -17,6 +17,8 @@ from protocol.api import (
     TokenRequest,
     TokenResponse,
     TourCreate,
+    ParticipationBatch,
+    ParticipationReceipt,
     TourOut,
     UserCreate,
     UserOut,
@@ -80,6 +82,8 @@ OPERATIONS = [
               status=201),
     Operation("post", "/api/tours/{id}/registration", "Register for a tour", ALL, status=201),
     Operation("delete", "/api/tours/{id}/registration", "Cancel a registration", ALL),
+    Operation("post", "/api/participation", "Deliver facts from a self-guided visit "
+              "(idempotent by fact id)", ALL, ParticipationBatch, ParticipationReceipt),
     Operation("get", "/api/tours/{id}/live", "Take part in a live tour: a websocket whose "
               "first message is a hello carrying the token (messages: protocol/tour.py)",
               None, status=101),

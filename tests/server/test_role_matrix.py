@@ -38,7 +38,8 @@ MATRIX = [
     ("POST", "/api/tours", {"guide", "admin"}),
     ("POST", "/api/tours/1/registration", ALL),
     ("DELETE", "/api/tours/1/registration", ALL),
-    ("GET", "/api/tours/1/live", PUBLIC),  # a websocket: the token comes in its hello
+    ("GET", "/api/tours/1/live", PUBLIC),
+    ("POST", "/api/participation", ALL),  # a websocket: the token comes in its hello
     ("GET", "/api/me/calendar", ALL),
     ("POST", "/api/auth/logout", ALL),  # last: it ends the session it is called with
 ]

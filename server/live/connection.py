@@ -1,10 +1,12 @@
 """One participant's websocket on the sending side: a bounded queue drained by its own
 writer task, so a slow client never holds up the tour.
 
-Control messages queue in order; pose frames take a single slot where a newer frame
-replaces an unsent older one (a late pose is worth nothing). A client whose control queue
-overflows, or that has not taken a frame for ``stall_frames`` ticks, is closed with 4008
-and may resume its held seat.
+Control messages queue in order and the writer task sends them. Pose frames are written
+straight to the socket's transport, already framed (one websocket frame built per tick
+and shared by every recipient), unless the transport still holds more than
+``frame_buffer`` unsent bytes: then the frame is skipped, as a newer one follows in 50 ms.
+A client whose control queue overflows, or that skips ``stall_frames`` frames in a row, is
+closed with 4008 and may resume its held seat.
 """
 
 from __future__ import annotations
@@ -20,16 +22,18 @@ TOO_SLOW = 4008
 
 
 class Connection:
-    def __init__(self, ws: web.WebSocketResponse, queue_limit: int = 512,
-                 stall_frames: int = 100) -> None:
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport | None,
+                 queue_limit: int = 512, stall_frames: int = 100,
+                 frame_buffer: int = 256 * 1024) -> None:
         self.ws = ws
+        self.transport = transport
+        self.frame_buffer = frame_buffer
         self.id = secrets.token_hex(8)
         self.queue: deque[str] = deque()
-        self.frame: bytes | None = None
         self.queue_limit = queue_limit
         self.stall_frames = stall_frames
         self.frames_sent = 0
-        self.frames_replaced = 0
+        self.frames_skipped = 0
         self._stalled = 0
         self._wake = asyncio.Event()
         self.closing: tuple[int, str] | None = None
@@ -45,18 +49,23 @@ class Connection:
         self.queue.append(text)
         self._wake.set()
 
-    def send_frame(self, frame: bytes) -> None:
-        if self.closing:
+    def send_frame(self, ws_frame: bytes) -> None:
+        """Writes a complete, already framed binary websocket message (see
+        ``server.live.wsframe``); frames are whole, so they never interleave with the
+        writer task's."""
+        transport = self.transport
+        if self.closing or transport is None or transport.is_closing():
             return
-        if self.frame is not None:
-            self.frames_replaced += 1
+        if transport.get_write_buffer_size() > self.frame_buffer:
+            self.frames_skipped += 1
             self._stalled += 1
             if self._stalled >= self.stall_frames:
                 self.close(TOO_SLOW, "too slow: pose frames are not being read; resume to "
                                      "continue")
-                return
-        self.frame = frame
-        self._wake.set()
+            return
+        self._stalled = 0
+        transport.write(ws_frame)
+        self.frames_sent += 1
 
     def close(self, code: int, reason: str) -> None:
         """Asks for a close after the messages already queued have been sent; the task
@@ -73,11 +82,6 @@ class Connection:
                 self._wake.clear()
                 while self.queue:
                     await self.ws.send_str(self.queue.popleft())
-                if self.frame is not None:
-                    frame, self.frame = self.frame, None
-                    await self.ws.send_bytes(frame)
-                    self.frames_sent += 1
-                    self._stalled = 0
                 if self.closing is not None and not self.queue:
                     return
         except (ConnectionError, RuntimeError):  # the socket went away while writing

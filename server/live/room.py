@@ -22,6 +22,7 @@ from server.live.outputs import ALL, GUIDES, Disconnect, Output, Record, Seated,
 from server.live.plan import TourPlan
 from server.live.poses import InterestSettings, PoseTable
 from server.live.state import TourState
+from server.live.wsframe import binary_frame
 from server.participation_store import row
 
 if TYPE_CHECKING:
@@ -187,8 +188,9 @@ class LiveTour:
         spectators = {s for s in self.conns if seats[s].role == "spectator"}
         for frame, recipients in self.poses.frames(time.time(), list(self.conns), guides,
                                                    spectators):
+            ws_frame = binary_frame(frame)
             for seat in recipients:
-                self.conns[seat].send_frame(frame)
+                self.conns[seat].send_frame(ws_frame)
 
     async def close(self, grace: float = 5.0) -> None:
         """Applies (and stores) what is already in the log, then stops."""

@@ -114,7 +114,7 @@ async def _admit(request: web.Request, ws: web.WebSocketResponse,
     if invited is None and principal.role != "admin" and user.id != room.state.plan.guide:
         raise _Closed(POLICY, _error("not_allowed", "your branch is not invited to this tour",
                                      "hello"))
-    conn = Connection(ws)
+    conn = Connection(ws, request.transport)  # type: ignore[arg-type]
     ticket = hello.resume or secrets.token_urlsafe(18)
     event = Resume(ticket, user.id, conn.id, time.time()) if hello.resume \
         else Join(user.id, user.display_name, ticket, conn.id, time.time())

@@ -30,8 +30,19 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
     configure()
     settings = _settings(args)
     web.run_app(create_app(settings), host=settings.host, port=settings.port,
-                print=lambda text: err.print(text))
+                print=lambda text: err.print(text), loop=_event_loop())
     return 0
+
+
+def _event_loop():  # type: ignore[no-untyped-def]
+    """uvloop where it installs (Linux, macOS): live tours spend their time in socket I/O."""
+    try:
+        import uvloop
+    except ImportError:
+        import asyncio
+
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:

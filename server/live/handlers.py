@@ -155,6 +155,7 @@ def _hand_over(state: TourState, seat: Seat, message: wire.HandOver, now: float)
     if target.hand:
         out += state.set_hand(target, False, now)
     target.role = "guide" if message.lead else "co_guide"
+    state.guides.add(target.seat)
     out.append(Send(ALL, wire.RoleChanged(seat=target.seat, role=target.role)))
     if message.lead:
         seat.role = "co_guide"

@@ -43,6 +43,7 @@ class TourState:
         self.by_user: dict[int, int] = {}
         self.by_ticket: dict[str, int] = {}
         self.hands: list[int] = []
+        self.guides: set[int] = set()  # seats that hold or held a guide role (few)
         self.removed: set[int] = set()
         self._records = 0
 
@@ -63,7 +64,8 @@ class TourState:
         return [s for s in self.seats.values() if s.role == "member" and s.present]
 
     def guide_seats(self) -> list[int]:
-        return [s.seat for s in self.seats.values() if s.role in GUIDE_ROLES and s.present]
+        return [n for n in self.guides if self.seats[n].present and
+                self.seats[n].role in GUIDE_ROLES]
 
     def _roster(self, message: object) -> Send:
         return Send(ALL if len(self.seats) <= ROSTER_LIMIT else GUIDES, message)
@@ -124,6 +126,8 @@ class TourState:
         seat = Seat(seat=len(self.seats), user=event.user, name=event.name,
                     role=self._role_for(event.user), ticket=event.ticket, conn=event.conn)
         self.seats[seat.seat] = seat
+        if seat.role in GUIDE_ROLES:
+            self.guides.add(seat.seat)
         self.by_user[seat.user] = seat.seat
         self.by_ticket[seat.ticket] = seat.seat
         out += [Seated(seat.seat, event.ticket), Send(seat.seat, self._welcome(seat, event.now)),

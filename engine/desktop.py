@@ -7,12 +7,14 @@ F1–F4 answer the open quiz item.
 
 from __future__ import annotations
 
+from engine.tour_system import TourSystem
 from engine.view import ExhibitView
 
 
 class DesktopControls:
-    def __init__(self, view: ExhibitView) -> None:
+    def __init__(self, view: ExhibitView, tour: TourSystem | None = None) -> None:
         self.view = view
+        self.tour = tour
         base = view.app.base
         self.keys: dict[str, bool] = {k: False for k in "wasd"}
         for key in self.keys:
@@ -47,6 +49,9 @@ class DesktopControls:
         nav.set_mode("seated" if nav.mode == "standing" else "standing")
 
     def _answer(self, choice: int) -> None:
+        if self.tour is not None and self.tour.quiz is not None and not self.tour.quiz.closed:
+            self.tour.answer(choice)  # the item the guide has put
+            return
         pending = self.view.quiz.for_hotspot(self.view.current) if self.view.current else []
         pending = pending or self.view.quiz.remaining()
         if pending and choice < len(pending[0].choices):
@@ -54,8 +59,11 @@ class DesktopControls:
 
     def update(self, dt: float) -> None:
         nav = self.view.navigation
-        nav.walk(float(self.keys["w"]) - float(self.keys["s"]),
-                 float(self.keys["d"]) - float(self.keys["a"]))
+        if self.tour is not None and not self.tour.can_walk():
+            nav.walk(0, 0)  # the guide has locked free movement
+        else:
+            nav.walk(float(self.keys["w"]) - float(self.keys["s"]),
+                     float(self.keys["d"]) - float(self.keys["a"]))
         watcher = self.view.app.base.mouseWatcherNode
         if self.looking and watcher.hasMouse():
             here = (watcher.getMouseX(), watcher.getMouseY())

@@ -12,11 +12,12 @@ from typing import Any
 
 import aiohttp
 
+from engine.errors import EngineError
 from protocol import tour as wire
 from protocol.tour_poses import Pose, decode_frame, encode_pose
 
 
-class TourClosed(Exception):
+class TourClosed(EngineError):
     """The server closed the tour connection; ``code`` and ``reason`` say why."""
 
     def __init__(self, code: int | None, reason: str, error: wire.Error | None = None) -> None:

@@ -58,11 +58,22 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
     app = ExhibitApp("onscreen", (1280, 720))
     view = ExhibitView(app, exhibit, args.scene, args.lang, stereo=args.xr == "simulated",
                        sink=Outbox(Path(args.outbox)))
-    DesktopControls(view)
+    tour = link = None
+    if args.tour:
+        from engine.tour_link import TourLink
+        from engine.tour_system import TourSystem
+
+        if not args.token:
+            raise EngineError("--tour needs --token (a bearer token: POST /api/auth/tokens)")
+        link = TourLink(args.tour, args.token)
+        tour = app.add(TourSystem(view, link, link.connect()))
+    DesktopControls(view, tour)
     try:
         app.run()
     finally:
         view.leave()
+        if link is not None:
+            link.close()
     return 0
 
 
@@ -99,6 +110,8 @@ def register(commands: Any) -> None:
     p.add_argument("--xr", default="none", choices=["none", "simulated", "openxr"])
     p.add_argument("--trust", action="append", help="trusted publisher public key")
     p.add_argument("--outbox", default="var/outbox", help="folder for participation facts")
+    p.add_argument("--tour", help="join a live tour: ws://host:port/api/tours/ID/live")
+    p.add_argument("--token", help="bearer token for --tour")
     p.set_defaults(run=_view)
 
     p = commands.add_parser("deliver", help="send a self-guided visit's participation facts "

@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,17 +21,12 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
+from bench.serving import free_port, wait_until_serving
 from server.demo import DEMO_PASSWORD, prepare
 from server.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN = "postgresql://root@127.0.0.1:5432/test"
-
-
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wrk(url: str, token: str, seconds: int) -> dict[str, float]:
@@ -57,7 +51,7 @@ async def _token(url: str) -> str:
 
 async def _run(database_url: str, seconds: int) -> dict[str, dict[str, float]]:
     folder = Path(tempfile.mkdtemp(prefix="redhall-bench-"))
-    port = _port()
+    port = free_port()
     key = ROOT / "var/keys/publisher.key.pub"
     settings = Settings(database_url=database_url, data_dir=folder / "data", port=port,
                         trusted_keys=[key])
@@ -70,13 +64,7 @@ async def _run(database_url: str, seconds: int) -> dict[str, dict[str, float]]:
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                async with aiohttp.ClientSession() as c, c.get(f"{url}/healthz") as r:
-                    if r.status == 200:
-                        break
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.2)
+        await wait_until_serving(url)
         token = await _token(url)
         listing = await asyncio.to_thread(_wrk, f"{url}/api/exhibits", token, seconds)
         download = await asyncio.to_thread(_wrk, f"{url}/api/exhibits/founding/1.0.0/package",

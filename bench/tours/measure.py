@@ -24,10 +24,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import aiohttp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from bench.serving import free_port, wait_until_serving
 from engine.tour_client import TourClient
 from protocol import tour as wire
 from server.auth import hash_password
@@ -38,14 +38,6 @@ from server.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 GOAL_P99_MS = 100.0
 GOAL_DELIVERY = 0.99
-
-
-def _port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _populate(database_url: str, people: int, tours: int) -> tuple[list[str], str, list[int]]:
@@ -85,25 +77,13 @@ async def _populate(database_url: str, people: int, tours: int) -> tuple[list[st
 def _servers(count: int, env: dict[str, str]) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
     processes, urls = [], []
     for _ in range(count):
-        port = _port()
+        port = free_port()
         processes.append(subprocess.Popen(
             ["taskset", "-c", "0", str(ROOT / ".venv/bin/redhall"), "serve"],
             env={**env, "REDHALL_PORT": str(port)}, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL))
         urls.append(f"http://127.0.0.1:{port}")
     return processes, urls
-
-
-async def _ready(url: str) -> None:
-    for _ in range(150):
-        try:
-            async with aiohttp.ClientSession() as c, c.get(f"{url}/healthz") as r:
-                if r.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.2)
-    raise RuntimeError(f"{url} did not start")
 
 
 async def _guide(url: str, tour: int, token: str, stop: asyncio.Event) -> int:
@@ -148,7 +128,7 @@ async def _ladder(nodes: int, ladder: list[int], seconds: float) -> tuple[int, l
     folder = Path(tempfile.mkdtemp(prefix="redhall-tours-"))
     database_url = f"sqlite+aiosqlite:///{folder}/bench.db"
     key = ROOT / "var/keys/publisher.key.pub"
-    settings = Settings(database_url=database_url, data_dir=folder / "data", port=_port(),
+    settings = Settings(database_url=database_url, data_dir=folder / "data", port=free_port(),
                         trusted_keys=[key])
     runner, _ = await prepare(settings, sorted((ROOT / "var/exhibits").glob("*.exhibit")))
     await runner.cleanup()
@@ -166,7 +146,7 @@ async def _ladder(nodes: int, ladder: list[int], seconds: float) -> tuple[int, l
     capacity = 0
     try:
         for url in urls:
-            await _ready(url)
+            await wait_until_serving(url)
         for count, tour in zip(ladder, tours):
             result = await _step(urls, tour, tokens_file, guide_token, count, seconds)
             print(f"  {nodes} node(s) {count:5d}: p50 {result['p50_ms']:6.1f} ms  p99 "

@@ -32,8 +32,6 @@ class Connection:
         self.queue: deque[str] = deque()
         self.queue_limit = queue_limit
         self.stall_frames = stall_frames
-        self.frames_sent = 0
-        self.frames_skipped = 0
         self._stalled = 0
         self._wake = asyncio.Event()
         self.closing: tuple[int, str] | None = None
@@ -57,7 +55,6 @@ class Connection:
         if self.closing or transport is None or transport.is_closing():
             return
         if transport.get_write_buffer_size() > self.frame_buffer:
-            self.frames_skipped += 1
             self._stalled += 1
             if self._stalled >= self.stall_frames:
                 self.close(TOO_SLOW, "too slow: pose frames are not being read; resume to "
@@ -65,7 +62,6 @@ class Connection:
             return
         self._stalled = 0
         transport.write(ws_frame)
-        self.frames_sent += 1
 
     def close(self, code: int, reason: str) -> None:
         """Asks for a close after the messages already queued have been sent; the task

@@ -112,7 +112,7 @@ def _end(state: TourState, seat: Seat, message: wire.EndTour, now: float) -> lis
     out: list[Output] = [Send(ALL, wire.PhaseChanged(phase="ended")),
                          state.record("tour_ended", seat, now)]
     for other in list(state.seats.values()):
-        if other.present or other.ticket in state.by_ticket:
+        if state.occupied(other):
             out += state.release(other, now, "ended", announce=False)
             out.append(Disconnect(other.seat, 1000, "the tour has ended"))
     return out

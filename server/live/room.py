@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from protocol import tour as wire
@@ -44,7 +43,6 @@ class LiveTour:
         self.outgoing: list[bytes] = []  # this process's new pose entries, for other nodes
         self.tick_seconds = 1.0 / tick_hz
         self.expiries: dict[int, asyncio.TimerHandle] = {}
-        self.on_applied: Callable[[Input], None] | None = None  # tests watch the log
         self._busy = False
         self._tasks = [asyncio.create_task(self._apply_loop()),
                        asyncio.create_task(self._tick_loop())]
@@ -83,8 +81,6 @@ class LiveTour:
         rows = []
         for origin, event in batch:
             outputs = self.state.apply(event)
-            if self.on_applied:
-                self.on_applied(event)
             for output in outputs:
                 if isinstance(output, Record):
                     if origin == node:
@@ -184,7 +180,7 @@ class LiveTour:
             self.poses.changed.clear()
             return
         seats = self.state.seats
-        guides = {s for s in self.state.guide_seats()}
+        guides = set(self.state.guide_seats())
         spectators = {s for s in self.conns if seats[s].role == "spectator"}
         for frame, recipients in self.poses.frames(time.time(), list(self.conns), guides,
                                                    spectators):

@@ -213,10 +213,7 @@ class TourState:
         return MEMBER_HANDLERS[type(message)](self, seat, message, event.now)
 
     def quiz_state(self) -> wire.QuizState | None:
-        return self.quiz.state(self._eligible()) if self.quiz else None
-
-    def _eligible(self) -> int:
-        return sum(1 for s in self.seats.values() if s.role == "member" and s.present)
+        return self.quiz.state(len(self.present_members())) if self.quiz else None
 
     def set_hand(self, seat: Seat, raised: bool, now: float) -> list[Output]:
         if seat.hand == raised:

@@ -18,11 +18,12 @@ from sqlalchemy import select
 from protocol import tour as wire
 from protocol.tour_poses import PoseError, check_pose
 from server.auth import principal_for_token
-from server.db.models import TourBranch, User
+from server.db.models import Tour, TourBranch, User
 from server.keys import HUB, SESSIONS, SETTINGS
 from server.live.connection import Connection
 from server.live.inputs import Command, Drop, Join, Leave, Resume
 from server.live.loading import NoSuchTour
+from server.live.outputs import error
 from server.live.ratelimit import TokenBucket
 from server.live.room import LiveTour, Refused
 
@@ -39,15 +40,11 @@ class _Closed(Exception):
         self.code, self.error = code, error
 
 
-def _error(code: str, message: str, about: str | None = None) -> wire.Error:
-    return wire.Error(code=code, message=message, about=about)  # type: ignore[arg-type]
-
-
 def _explain(exc: ValidationError) -> wire.Error:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "message"
     code = "unknown" if first["type"] == "union_tag_invalid" else "bad_message"
-    return _error(code, f"{where}: {first['msg']}")
+    return error(code, f"{where}: {first['msg']}")
 
 
 @routes.get("/api/tours/{id:\\d+}/live")
@@ -78,16 +75,16 @@ async def _hello(ws: web.WebSocketResponse) -> wire.Hello:
     try:
         msg = await ws.receive(timeout=HELLO_SECONDS)
     except TimeoutError:
-        raise _Closed(POLICY, _error("bad_message", f"send a hello within {HELLO_SECONDS} s"))
+        raise _Closed(POLICY, error("bad_message", f"send a hello within {HELLO_SECONDS} s"))
     if msg.type != WSMsgType.TEXT:
-        raise _Closed(UNSUPPORTED, _error("bad_message", "the first message must be a JSON "
+        raise _Closed(UNSUPPORTED, error("bad_message", "the first message must be a JSON "
                                           "hello", "hello"))
     try:
         hello = wire.HELLO.validate_json(msg.data)
     except ValidationError as exc:
         raise _Closed(POLICY, _explain(exc))
     if hello.version != wire.TOUR_PROTOCOL:
-        raise _Closed(POLICY, _error("version", f"this server speaks tour protocol "
+        raise _Closed(POLICY, error("version", f"this server speaks tour protocol "
                                      f"{wire.TOUR_PROTOCOL}, not {hello.version}; update the "
                                      "client", "hello"))
     return hello
@@ -98,22 +95,26 @@ async def _admit(request: web.Request, ws: web.WebSocketResponse,
     hello = await _hello(ws)
     principal = await principal_for_token(request.app, hello.token)
     if principal is None:
-        raise _Closed(POLICY, _error("auth", "the token is unknown or expired; log in again",
+        raise _Closed(POLICY, error("auth", "the token is unknown or expired; log in again",
                                      "hello"))
-    hub = request.app[HUB]
-    try:
-        room = await hub.room(tour_id)
-    except NoSuchTour:
-        raise _Closed(POLICY, _error("unknown", f"there is no tour {tour_id} (or it was "
-                                     "cancelled)", "hello"))
+    unknown = _Closed(POLICY, error("unknown", f"there is no tour {tour_id} (or it was "
+                                    "cancelled)", "hello"))
     async with request.app[SESSIONS]() as db:
+        tour = await db.get(Tour, tour_id)
         user = await db.get(User, principal.user_id)
         invited = await db.scalar(select(TourBranch).where(
             TourBranch.tour_id == tour_id, TourBranch.org_id == principal.org_id))
     assert user is not None
-    if invited is None and principal.role != "admin" and user.id != room.state.plan.guide:
-        raise _Closed(POLICY, _error("not_allowed", "your branch is not invited to this tour",
-                                     "hello"))
+    if tour is None or tour.cancelled_at is not None:
+        raise unknown
+    # checked before the tour is opened, so strangers cannot make the server load it
+    if invited is None and principal.role != "admin" and user.id != tour.guide_id:
+        raise _Closed(POLICY, error("not_allowed", "your branch is not invited to this tour",
+                                    "hello"))
+    try:
+        room = await request.app[HUB].room(tour_id)
+    except NoSuchTour:
+        raise unknown from None
     conn = Connection(ws, request.transport)  # type: ignore[arg-type]
     ticket = hello.resume or secrets.token_urlsafe(18)
     event = Resume(ticket, user.id, conn.id, time.time()) if hello.resume \
@@ -146,6 +147,7 @@ async def _serve_until_closed(room: LiveTour, conn: Connection, seat: int,
 async def _serve(room: LiveTour, conn: Connection, seat: int,
                  ws: web.WebSocketResponse) -> None:
     poses, control = TokenBucket(40, 40), TokenBucket(10, 30)
+    may_pose = room.state.seats[seat].role != "spectator"  # spectators stay spectators
     async for msg in ws:
         if msg.type == WSMsgType.BINARY:
             if not poses.take():
@@ -155,13 +157,13 @@ async def _serve(room: LiveTour, conn: Connection, seat: int,
             try:
                 check_pose(msg.data)
             except PoseError as exc:
-                conn.send(_error("bad_message", str(exc), "pose").model_dump_json())
+                conn.send(error("bad_message", str(exc), "pose").model_dump_json())
                 continue
-            if room.state.seats[seat].role != "spectator" and seat in room.conns:
+            if may_pose and room.conns.get(seat) is conn:
                 room.pose(seat, msg.data)
         elif msg.type == WSMsgType.TEXT:
             if not control.take():
-                conn.send(_error("rate_limited", "too many messages; slow down").model_dump_json())
+                conn.send(error("rate_limited", "too many messages; slow down").model_dump_json())
                 if control.refused > 50:
                     conn.close(POLICY, "message flood")
                 continue

@@ -15,6 +15,10 @@ M = TypeVar("M", bound=BaseModel)
 
 async def body(request: web.Request, model: type[M]) -> M:
     raw = await request.read()
+    if b"\\u0000" in raw or b"\x00" in raw:  # no database stores NUL in text
+        raise json_error(400, "invalid request body",
+                         fields=[{"field": "(body)", "message": "text may not contain NUL "
+                                                                "characters (\\u0000)"}])
     try:
         return model.model_validate_json(raw or b"{}")
     except ValidationError as exc:

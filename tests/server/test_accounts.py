@@ -109,3 +109,10 @@ async def test_personal_data_is_encrypted_exported_and_deleted(world: World) -> 
 async def test_only_admins_read_the_audit_log(world: World, role: str) -> None:
     assert (await world.client.get("/api/audit", headers=world.auth(role))).status == 403
     assert (await world.client.get("/api/audit")).status == 401
+
+
+async def test_text_with_nul_characters_is_refused_not_a_server_error(world: World) -> None:
+    # PostgreSQL cannot store NUL in text; found by schemathesis
+    login = await world.client.post("/api/auth/login",
+                                    json={"username": "adm\u0000in", "password": "x"})
+    assert login.status == 400 and "NUL" in await login.text()

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from protocol.errors import RedhallError
-from redhall import content_commands, engine_commands, server_commands
+from redhall import content_commands, credit_commands, engine_commands, server_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     content_commands.register(commands)
     engine_commands.register(commands)
     server_commands.register(commands)
+    credit_commands.register(commands)
     return parser
 
 

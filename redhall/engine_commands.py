@@ -55,9 +55,18 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
     from engine.view import ExhibitView
 
     exhibit = load_exhibit(Path(args.package), _trusted(args), ENGINE_CACHE)
+    sink, cmi5 = Outbox(Path(args.outbox)), None
+    if args.cmi5:
+        from engine.cmi5 import Cmi5Session, Launch, Tee
+
+        scenes = exhibit.package.manifest.scenes
+        scene = next((s for s in scenes if s.id == args.scene), scenes[0])
+        cmi5 = Cmi5Session(Launch.from_url(args.cmi5), pass_mark=scene.credit.quiz_pass or None)
+        cmi5.start()
+        sink = Tee(sink, cmi5)
     app = ExhibitApp("onscreen", (1280, 720))
     view = ExhibitView(app, exhibit, args.scene, args.lang, stereo=args.xr == "simulated",
-                       sink=Outbox(Path(args.outbox)))
+                       sink=sink)
     tour = link = None
     if args.tour:
         from engine.tour_link import TourLink
@@ -74,6 +83,9 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
         view.leave()
         if link is not None:
             link.close()
+        if cmi5 is not None:
+            for failure in cmi5.terminate():
+                err.print(f"[yellow]cmi5 statement not sent:[/] {failure}")
     return 0
 
 
@@ -112,6 +124,8 @@ def register(commands: Any) -> None:
     p.add_argument("--outbox", default="var/outbox", help="folder for participation facts")
     p.add_argument("--tour", help="join a live tour: ws://host:port/api/tours/ID/live")
     p.add_argument("--token", help="bearer token for --tour")
+    p.add_argument("--cmi5", metavar="LAUNCH_URL", help="launched by an LMS: the URL with "
+                   "endpoint, fetch, actor, registration and activityId")
     p.set_defaults(run=_view)
 
     p = commands.add_parser("deliver", help="send a self-guided visit's participation facts "

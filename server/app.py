@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from server.auth import auth_middleware
@@ -15,9 +16,13 @@ from server.keys import (
     CIPHER,
     CREDENTIALS,
     ENGINE,
+    CREDITS,
     HUB,
+    LEARNING,
+    LRS_CLIENTS,
     LISTING,
     SESSIONS,
+    SIGNER,
     SETTINGS,
     STORE,
     TRUSTED,
@@ -27,9 +32,19 @@ from server.metrics import metrics_middleware
 from server.catalog_store import PackageStore
 from server.reminders import reminder_worker
 from server.live.hub import Hub
+from server.credits.awards import Credits
+from server.credits.ledger import Head
+from server.credits.signing import Signer
+from server.lrs.clients import ClientDirectory
+from server.lrs.facts import Site
+from server.lrs.forward import forward_worker
+from server.participation_store import Learning
 from server.routes import (
     accounts,
     calendar,
+    cmi5,
+    credits,
+    reports,
     catalog,
     docs,
     health,
@@ -38,6 +53,8 @@ from server.routes import (
     people,
     privacy,
     tours,
+    lrs_clients,
+    xapi,
 )
 from server.settings import Settings
 from protocol.publisher_keys import load_public_key
@@ -47,6 +64,15 @@ def _engine_options(url: str) -> dict[str, object]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
     return {"pool_size": 10, "max_overflow": 20}
+
+
+def _sqlite_pragmas(connection: object, _record: object) -> None:
+    """Write-ahead logging: readers never wait for the writer, and a commit survives the
+    process being killed (only a power cut could lose the newest commits)."""
+    cursor = connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -59,17 +85,27 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(settings.database_url,
                                  **_engine_options(settings.database_url))  # type: ignore[arg-type]
+    if settings.database_url.startswith("sqlite"):
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     await upgrade(engine)
     app[ENGINE] = engine
     app[SESSIONS] = async_sessionmaker(engine, expire_on_commit=False)
+    app[LRS_CLIENTS] = ClientDirectory(app[SESSIONS])
+    signer = Signer.load_or_create(settings.data_dir)
+    app[CREDITS] = Credits(app[SESSIONS], app[STORE], app[LEARNING].site,
+                           Head(settings.data_dir / "ledger-head.json", signer),
+                           forward=app[LEARNING].forward)
+    app[SIGNER] = signer
     yield
+    await app[CREDITS].idle()
     await engine.dispose()
 
 
 async def _live_tours(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     app[HUB] = Hub(app[SESSIONS], app[STORE], settings.redis_url, settings.redis_prefix,
-                   hold_seconds=settings.tour_hold_seconds, tick_hz=settings.tour_tick_hz)
+                   hold_seconds=settings.tour_hold_seconds, tick_hz=settings.tour_tick_hz,
+                   learning=app[LEARNING], on_stored=app[CREDITS].consider_soon)
     yield
     await app[HUB].close()
 
@@ -91,11 +127,15 @@ def create_app(settings: Settings) -> web.Application:
     app[CREDENTIALS] = TTLCache(5.0)
     app[LISTING] = TTLCache(2.0)
     app[TRUSTED] = [load_public_key(path) for path in settings.trusted_keys]
+    app[LEARNING] = Learning(Site(settings.site_url.rstrip("/")),
+                             forward=settings.xapi_forward_url is not None)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(reminder_worker)
     app.cleanup_ctx.append(_live_tours)
+    app.cleanup_ctx.append(forward_worker)
     app.on_shutdown.append(_going_away)
     for module in (health, accounts, people, privacy, catalog, tours, live, participation,
-                   calendar, docs):
+                   calendar, docs, xapi, lrs_clients, credits, reports,
+                   cmi5):
         app.add_routes(module.routes)
     return app

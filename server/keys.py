@@ -9,7 +9,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from server.catalog_store import PackageStore
 from server.crypto import PersonalDataCipher
+from server.credits.awards import Credits
+from server.credits.signing import Signer
 from server.live.hub import Hub
+from server.participation_store import Learning
+from server.lrs.clients import ClientDirectory
 from server.settings import Settings
 from server.ttl_cache import TTLCache
 
@@ -25,3 +29,10 @@ CREDENTIALS = web.AppKey("credentials", TTLCache)
 LISTING = web.AppKey("listing", TTLCache)
 # live tours running in this process
 HUB = web.AppKey("hub", Hub)
+# LRS clients by their Basic credentials
+LRS_CLIENTS = web.AppKey("lrs_clients", ClientDirectory)
+# how facts become xAPI statements; the credit evaluator
+LEARNING = web.AppKey("learning", Learning)
+CREDITS = web.AppKey("credits", Credits)
+# the server's Ed25519 key for certificates and the ledger head
+SIGNER = web.AppKey("signer", Signer)

@@ -39,6 +39,7 @@ class Operation:
     query: type[BaseModel] | None = None
     produces: str = "application/json"
     status: int = 200
+    basic: bool = False  # HTTP Basic credentials of an LRS client instead of a log-in
 
 
 V = "/api/exhibits/{exhibit}/{version}"
@@ -87,6 +88,39 @@ OPERATIONS = [
     Operation("get", "/api/tours/{id}/live", "Take part in a live tour: a websocket whose "
               "first message is a hello carrying the token (messages: protocol/tour.py)",
               None, status=101),
+    Operation("post", "/api/lrs-clients", "Issue Basic credentials for an LRS client "
+              "(the secret is shown once)", ("admin",), status=201),
+    Operation("get", "/api/lrs-clients", "LRS clients", ("admin",)),
+    Operation("delete", "/api/lrs-clients/{key}", "Revoke an LRS client", ("admin",),
+              status=204),
+    Operation("get", "/api/credits", "Credits earned in a year against the target "
+              "(?year=, ?user= for admins and branch guides)", ALL),
+    Operation("get", "/api/credits/certificate", "A signed yearly certificate (JSON; check "
+              "with `redhall certificate verify`)", ALL),
+    Operation("get", "/api/credits/signing-key", "The public key certificates are signed with",
+              None, produces="text/plain"),
+    Operation("post", "/api/credits/evaluate", "Evaluate credit rules again for stored facts",
+              ("admin",)),
+    Operation("get", "/api/credits/ledger/verify", "Check the credit ledger's hash chain",
+              ("admin",)),
+    Operation("get", "/api/reports/members", "Members' progress to their targets (?year= or "
+              "?from=&to=; ?format=json|csv|xlsx)", ("guide", "admin")),
+    Operation("get", "/api/reports/branches", "Branch participation and pace, with warnings",
+              ("guide", "admin")),
+    Operation("get", "/api/reports/exhibits", "Visitors, tours and credits per exhibit",
+              ("guide", "admin")),
+    Operation("post", "/api/cmi5/launches", "Launch a visit or tour for a member (cmi5 "
+              "endpoint, fetch, actor, registration, activityId)", ALL, status=201),
+    Operation("post", "/xapi/cmi5/fetch/{secret}", "cmi5 fetch: the launch's LRS credential, "
+              "once", None),
+    Operation("get", "/xapi/about", "xAPI versions this LRS speaks", None),
+    Operation("get", "/xapi/statements", "xAPI: one statement (statementId, "
+              "voidedStatementId) or a StatementResult (agent, verb, activity, registration, "
+              "related_*, since, until, limit, ascending, format, more)", None, basic=True),
+    Operation("put", "/xapi/statements", "xAPI: store one statement under ?statementId",
+              None, "application/json", basic=True, status=204),
+    Operation("post", "/xapi/statements", "xAPI: store a statement or a list (or the "
+              "alternate request syntax with ?method=)", None, "application/json", basic=True),
 ]
 
 _ERROR = {"type": "object", "required": ["error"], "properties": {
@@ -97,7 +131,9 @@ _PARAMETER_TYPES = {"id": {"type": "integer", "minimum": 1},
                     "exhibit": {"type": "string", "pattern": "^[a-z0-9-]+$"},
                     "version": {"type": "string", "pattern": "^[0-9A-Za-z.+-]+$"},
                     "scene": {"type": "string", "pattern": "^[a-z0-9-]+$"},
-                    "token": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"}}
+                    "token": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
+                    "key": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
+                    "secret": {"type": "string", "pattern": "^[A-Za-z0-9_-]{43}$"}}
 
 
 def _parameters(path: str) -> list[dict[str, Any]]:
@@ -125,7 +161,10 @@ def build_spec() -> dict[str, Any]:
             for name, field in op.query.model_json_schema()["properties"].items():
                 entry["parameters"].append({"name": name, "in": "query", "required": False,
                                             "schema": field})
-        if op.roles is None:
+        if op.basic:
+            entry["security"] = [{"basic": []}]
+            entry["description"] = "Send X-Experience-API-Version (1.0.x or 2.0.x)."
+        elif op.roles is None:
             entry["security"] = []
         else:
             entry["description"] = "Roles: " + ", ".join(op.roles)
@@ -157,6 +196,7 @@ def build_spec() -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": components, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"},
+            "basic": {"type": "http", "scheme": "basic"},
             "session": {"type": "apiKey", "in": "cookie", "name": "redhall_session"}}},
         "security": [{"bearer": []}, {"session": []}],
     }

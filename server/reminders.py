@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from server.db.models import Reminder
+from server.background import stop
 from server.db.types import utcnow
 from server.keys import SESSIONS
 
@@ -50,8 +51,4 @@ async def reminder_worker(app: web.Application) -> AsyncIterator[None]:
 
     task = asyncio.create_task(loop())
     yield
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
+    await stop(task)

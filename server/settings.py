@@ -37,6 +37,19 @@ class Settings(BaseSettings):
                                      "participant's seat is held for them to resume")
     tour_tick_hz: float = Field(default=20.0, gt=0, le=60, description="pose frames a second")
     tour_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    site_url: str = Field(default="http://localhost:8080", pattern=r"^https?://[^\s/]+(/\S*)?$",
+                          description="where members and LRS clients reach this server; "
+                          "the home of xAPI account and activity identifiers")
+    xapi_forward_url: str | None = Field(default=None, description="an external LRS's "
+                                         "statements endpoint to forward every statement to")
+    xapi_forward_key: str = ""
+    xapi_forward_secret: SecretStr = SecretStr("")
+    xapi_forward_retry_seconds: float = Field(default=5.0, gt=0, description="first wait "
+                                              "after a failed forward; doubles each time")
+    xapi_forward_poll_seconds: float = Field(default=1.0, gt=0)
+    credit_targets: dict[str, float] = Field(
+        default_factory=lambda: {"member": 32.0, "guide": 56.0},
+        description="学时 a year each role is expected to earn (calendar year)")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings,  # type: ignore[no-untyped-def,override]

@@ -164,3 +164,96 @@ class ParticipationRecord(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class StatementRow(Base):
+    """One xAPI statement as the LRS stored it (``body`` is its exact JSON); ``number``
+    orders statements by arrival and is the paging cursor."""
+
+    __tablename__ = "statements"
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    stored: Mapped[datetime] = mapped_column(UTCDateTime)
+    verb_id: Mapped[str] = mapped_column(String(2048))
+    registration: Mapped[str | None] = mapped_column(String(36))
+    ref_target: Mapped[str | None] = mapped_column(String(36))
+    voiding: Mapped[bool] = mapped_column(Boolean, default=False)
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    client_id: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class StatementAgent(Base):
+    """An agent a statement is about: ``direct`` as actor or object, else as authority,
+    instructor, team, group member or inside a sub-statement."""
+
+    __tablename__ = "statement_agents"
+    agent: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    direct: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+
+
+class StatementActivity(Base):
+    """An activity a statement is about: ``direct`` as its object, else in its context or
+    a sub-statement."""
+
+    __tablename__ = "statement_activities"
+    activity: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    direct: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+
+
+class XapiClient(Base):
+    """Credentials an LRS client presents with HTTP Basic auth (the secret stored hashed)."""
+
+    __tablename__ = "xapi_clients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(200))  # space-separated: write read read_mine
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LedgerEntry(Base):
+    """One credit award. Append-only; ``hash`` covers every field and the previous entry's
+    hash, so an edited, removed or reordered entry breaks the chain."""
+
+    __tablename__ = "credit_ledger"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    award_key: Mapped[str] = mapped_column(String(200), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    hours: Mapped[str] = mapped_column(String(16))  # decimal text, exact
+    exhibit_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[dict[str, Any]] = mapped_column(JSON)
+    basis: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[str] = mapped_column(String(40))  # ISO 8601, hashed as written
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ForwardItem(Base):
+    """A statement waiting to be forwarded to the organisation's external LRS."""
+
+    __tablename__ = "xapi_outbox"
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)  # statements.number
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Cmi5Launch(Base):
+    """A cmi5 launch of a visit or tour for one member: its fetch secret works once."""
+
+    __tablename__ = "cmi5_launches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fetch_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    registration: Mapped[str] = mapped_column(String(36))
+    activity_id: Mapped[str] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -96,7 +96,8 @@ def _quiz_start(state: TourState, seat: Seat, message: wire.StartQuiz,
         return [Send(seat.seat, error("bad_message", f"scene {state.scene!r} has no quiz item "
                                       f"{message.item!r}", message.type))]
     state.quiz = OpenQuiz(message.item, choices=item[0], answer=item[1])
-    return [Send(ALL, wire.QuizUpdate(quiz=state.quiz_state()))]
+    return [Send(ALL, wire.QuizUpdate(quiz=state.quiz_state())),
+            state.record("quiz_started", seat, now, scene=state.scene, item=message.item)]
 
 
 def _quiz_close(state: TourState, seat: Seat, message: wire.CloseQuiz,

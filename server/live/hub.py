@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import asyncio
 import uuid
 from collections.abc import Sequence
@@ -14,13 +16,15 @@ from server.live.fanout import Fanout, LocalFanout, RedisFanout
 from server.live.loading import load_plan
 from server.live.poses import InterestSettings
 from server.live.room import LiveTour
-from server.participation_store import store
+from server.participation_store import Learning, store
 
 
 class Hub:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], packages: PackageStore,
                  redis_url: str | None = None, redis_prefix: str = "redhall", hold_seconds: float = 60.0,
-                 tick_hz: float = 20.0, interest: InterestSettings | None = None) -> None:
+                 tick_hz: float = 20.0, interest: InterestSettings | None = None,
+                 learning: Learning | None = None,
+                 on_stored: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
         self.node = uuid.uuid4().hex[:12]
         self.sessions = sessions
         self.packages = packages
@@ -29,6 +33,8 @@ class Hub:
         self.hold_seconds = hold_seconds
         self.tick_hz = tick_hz
         self.interest = interest
+        self.learning = learning
+        self.on_stored = on_stored
         self.rooms: dict[int, LiveTour] = {}
         self._opening: dict[int, asyncio.Lock] = {}
 
@@ -49,7 +55,9 @@ class Hub:
         return self.rooms[tour_id]
 
     async def store_rows(self, rows: Sequence[dict[str, Any]]) -> None:
-        await store(self.sessions, rows)
+        fresh = await store(self.sessions, rows, self.learning)
+        if self.on_stored is not None:
+            self.on_stored(fresh)
 
     async def shutdown(self) -> None:
         """Tells every participant the server is going away (they resume elsewhere)."""

@@ -19,7 +19,7 @@ class NoSuchTour(LookupError):
     pass
 
 
-def _outlines(store: PackageStore, sha256: str) -> tuple[dict[str, SceneOutline], str]:
+def outlines(store: PackageStore, sha256: str) -> tuple[dict[str, SceneOutline], str]:
     package = open_package(store.path(sha256), None)  # verified on upload; hashes re-checked
     scenes = {}
     for ref in package.manifest.scenes:
@@ -38,6 +38,6 @@ async def load_plan(sessions: async_sessionmaker[AsyncSession], store: PackageSt
         assert version is not None
         reserved = (await db.scalars(select(Registration.user_id).where(
             Registration.tour_id == tour_id, Registration.cancelled_at.is_(None)))).all()
-    scenes, first = await asyncio.to_thread(_outlines, store, version.sha256)
+    scenes, first = await asyncio.to_thread(outlines, store, version.sha256)
     return TourPlan(tour=tour_id, guide=tour.guide_id, capacity=tour.capacity, scenes=scenes,
                     first_scene=first, reserved=frozenset(reserved), hold_seconds=hold_seconds)

@@ -11,7 +11,7 @@ import asyncio
 import secrets
 import time
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -31,6 +31,9 @@ routes = web.RouteTableDef()
 
 HELLO_SECONDS = 10
 MAX_MESSAGE = 16 * 1024
+# aiohttp refuses larger frames unread; below it the frame is read whole and refused by us,
+# so the close frame is not lost to a TCP reset from unread input
+READ_LIMIT = 1024 * 1024
 POLICY = 1008
 UNSUPPORTED = 1003
 
@@ -51,7 +54,7 @@ def _explain(exc: ValidationError) -> wire.Error:
 async def live(request: web.Request) -> web.WebSocketResponse:
     settings = request.app[SETTINGS]
     ws = web.WebSocketResponse(heartbeat=settings.tour_heartbeat_seconds,
-                               max_msg_size=MAX_MESSAGE, compress=False)
+                               max_msg_size=READ_LIMIT, compress=False)
     await ws.prepare(request)
     try:
         room, conn, seat = await _admit(request, ws, int(request.match_info["id"]))
@@ -76,6 +79,9 @@ async def _hello(ws: web.WebSocketResponse) -> wire.Hello:
         msg = await ws.receive(timeout=HELLO_SECONDS)
     except TimeoutError:
         raise _Closed(POLICY, error("bad_message", f"send a hello within {HELLO_SECONDS} s"))
+    if msg.type == WSMsgType.TEXT and len(msg.data) > MAX_MESSAGE:
+        raise _Closed(WSCloseCode.MESSAGE_TOO_BIG, error("bad_message", "the hello is too "
+                                                          "large", "hello"))
     if msg.type != WSMsgType.TEXT:
         raise _Closed(UNSUPPORTED, error("bad_message", "the first message must be a JSON "
                                           "hello", "hello"))
@@ -149,6 +155,10 @@ async def _serve(room: LiveTour, conn: Connection, seat: int,
     poses, control = TokenBucket(40, 40), TokenBucket(10, 30)
     may_pose = room.state.seats[seat].role != "spectator"  # spectators stay spectators
     async for msg in ws:
+        if msg.type in (WSMsgType.BINARY, WSMsgType.TEXT) and len(msg.data) > MAX_MESSAGE:
+            conn.close(WSCloseCode.MESSAGE_TOO_BIG, f"messages are at most "
+                       f"{MAX_MESSAGE // 1024} KB")
+            return
         if msg.type == WSMsgType.BINARY:
             if not poses.take():
                 if poses.refused > 400:

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from protocol.api import ParticipationBatch, ParticipationReceipt
 from server.auth import EVERYONE, require
-from server.keys import SESSIONS
+from server.keys import CREDITS, LEARNING, SESSIONS
 from server.participation_store import row, store
 from server.validation import body
 
@@ -20,6 +20,7 @@ async def deliver(request: web.Request) -> web.Response:
     batch = await body(request, ParticipationBatch)
     rows = [row(str(f.id), principal.user_id, f.kind, f.at, f.model_dump(mode="json"))
             for f in batch.facts]
-    stored = await store(request.app[SESSIONS], rows)
-    return web.json_response(ParticipationReceipt(received=len(rows), stored=stored)
+    fresh = await store(request.app[SESSIONS], rows, request.app[LEARNING])
+    request.app[CREDITS].consider_soon(fresh)
+    return web.json_response(ParticipationReceipt(received=len(rows), stored=len(fresh))
                              .model_dump())

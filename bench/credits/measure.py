@@ -1,0 +1,208 @@
+"""Statement ingest rate and GET latency of the LRS at a million stored statements.
+
+For each database: the store is filled to ``--stored`` statements straight through the
+store's own insert path (the same rows and indexes a POST makes), then `redhall serve`
+runs pinned to core 0 while clients on core 1 (1) POST batches of 50 new statements from
+``--writers`` connections for ``--seconds``, and (2) GET with agent + verb filters and
+follow ``more`` for two further pages, one request at a time. Writes
+bench/results/credits.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import random
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import asyncpg
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from bench.serving import free_port, wait_until_serving
+from server.db.migrate import upgrade
+from server.lrs.clients import create_client
+from server.lrs.store import Writer, insert_statements, stored_now
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_ADMIN = "postgresql://root@127.0.0.1:5432/test"
+AGENTS, ACTIVITIES = 20_000, 2_000
+VERBS = [f"http://adlnet.gov/expapi/verbs/{v}" for v in (
+    "attended", "experienced", "interacted", "answered", "completed", "passed", "initialized",
+    "terminated")]
+SITE = "http://bench.example"
+
+
+def statement(rng: random.Random) -> dict[str, Any]:
+    agent = rng.randrange(AGENTS)
+    return {"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "actor": {"objectType": "Agent", "account": {"homePage": SITE, "name": str(agent)}},
+            "verb": {"id": rng.choice(VERBS)},
+            "object": {"objectType": "Activity",
+                       "id": f"{SITE}/activities/{rng.randrange(ACTIVITIES)}"},
+            "context": {"registration": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                        "contextActivities": {"grouping": [{"id": f"{SITE}/exhibits/1"}]}},
+            "result": {"duration": "PT42S"},
+            "timestamp": "2026-05-01T09:30:00.000Z"}
+
+
+async def fill(database_url: str, count: int) -> float:
+    engine = create_async_engine(database_url)
+    await upgrade(engine)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    rng = random.Random(1)
+    writer = Writer(None, {"objectType": "Agent", "account": {"homePage": SITE, "name": "fill"}})
+    started = time.perf_counter()
+    for done in range(0, count, 5000):
+        batch = [statement(rng) for _ in range(min(5000, count - done))]
+        stored_at, stored_text = stored_now()
+        async with sessions.begin() as db:
+            await insert_statements(db, batch, writer, stored_at, stored_text, False)
+    elapsed = time.perf_counter() - started
+    async with engine.begin() as connection:  # as autovacuum would after a bulk load
+        from sqlalchemy import text
+
+        await connection.execute(text("ANALYZE"))
+    await engine.dispose()
+    os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+    return elapsed
+
+
+def _basic(key: str, secret: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode(),
+            "X-Experience-API-Version": "1.0.3"}
+
+
+async def ingest(url: str, headers: dict[str, str], writers: int, seconds: float
+                 ) -> dict[str, float]:
+    rng = random.Random(2)
+    bodies = [json.dumps([statement(rng) for _ in range(50)]).encode()
+              for _ in range(int(writers * seconds * 40))]
+    latencies: list[float] = []
+    sent, failed = 0, 0
+    deadline = time.perf_counter() + seconds
+    post_headers = {**headers, "Content-Type": "application/json"}
+
+    async def one_writer(http: aiohttp.ClientSession) -> None:
+        nonlocal sent, failed
+        while time.perf_counter() < deadline and bodies:
+            body = bodies.pop()
+            began = time.perf_counter()
+            async with http.post("/xapi/statements", data=body, headers=post_headers) as r:
+                await r.read()
+                if r.status == 200:
+                    sent += 50
+                else:
+                    failed += 1
+            latencies.append(time.perf_counter() - began)
+
+    started = time.perf_counter()
+    async with aiohttp.ClientSession(url) as http:
+        await asyncio.gather(*(one_writer(http) for _ in range(writers)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {"statements_per_s": round(sent / elapsed, 1), "batches": len(latencies),
+            "failed_batches": failed,
+            "batch_p50_ms": round(statistics.median(latencies) * 1000, 1),
+            "batch_p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1)}
+
+
+async def queries(url: str, headers: dict[str, str], requests: int) -> dict[str, float]:
+    rng = random.Random(3)
+    latencies, returned = [], 0
+    async with aiohttp.ClientSession(url) as http:
+        for _ in range(requests // 3):
+            agent = json.dumps({"objectType": "Agent",
+                                "account": {"homePage": SITE, "name": str(rng.randrange(AGENTS))}})
+            path = "/xapi/statements?" + urlencode(
+                {"agent": agent, "verb": rng.choice(VERBS), "limit": "2"})
+            for _page in range(3):  # the first page and two more by `more`
+                began = time.perf_counter()
+                async with http.get(path, headers=headers) as r:
+                    page = await r.json()
+                    assert r.status == 200, page
+                latencies.append(time.perf_counter() - began)
+                returned += len(page["statements"])
+                if not page["more"]:
+                    break
+                path = page["more"]
+    latencies.sort()
+    return {"requests": len(latencies), "statements_returned": returned,
+            "p50_ms": round(statistics.median(latencies) * 1000, 2),
+            "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 2)}
+
+
+async def measure(name: str, database_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="redhall-credits-"))
+    print(f"[{name}] filling {args.stored:,} statements …", flush=True)
+    fill_seconds = await fill(database_url, args.stored)
+    engine = create_async_engine(database_url)
+    key, secret = await create_client(async_sessionmaker(engine), "bench", ("write", "read"))
+    await engine.dispose()
+    port = free_port()
+    env = {**os.environ, "REDHALL_DATABASE_URL": database_url,
+           "REDHALL_DATA_DIR": str(folder / "data"), "REDHALL_ENCRYPTION_KEY":
+           base64.b64encode(b"b" * 32).decode()}
+    server = subprocess.Popen(["taskset", "-c", "0", str(ROOT / ".venv/bin/redhall"), "serve",
+                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    os.sched_setaffinity(0, {1})  # the clients stay off the server's core
+    try:
+        await wait_until_serving(url, 60)
+        headers = _basic(key, secret)
+        print(f"[{name}] querying …", flush=True)
+        got = await queries(url, headers, args.requests)
+        print(f"[{name}] ingesting for {args.seconds} s …", flush=True)
+        put = await ingest(url, headers, args.writers, args.seconds)
+    finally:
+        server.terminate()
+        server.wait(30)
+    result = {"stored": args.stored, "fill_seconds": round(fill_seconds, 1),
+              "ingest": put, "get": got,
+              "ingest_ratio_to_goal": round(put["statements_per_s"] / 5000, 3),
+              "get_p99_ratio_to_goal": round(got["p99_ms"] / 50, 3)}
+    print(f"[{name}] {json.dumps(result)}", flush=True)
+    return result
+
+
+async def main(args: argparse.Namespace) -> None:
+    results: dict[str, Any] = {"command": "bench/credits/run " + " ".join(
+        f"--{k} {v}" for k, v in vars(args).items() if k != "databases"),
+        "goal": {"ingest_statements_per_s": 5000, "get_p99_ms": 50}}
+    if "sqlite" in args.databases:
+        folder = Path(tempfile.mkdtemp(prefix="redhall-credits-db-"))
+        results["sqlite"] = await measure("sqlite", f"sqlite+aiosqlite:///{folder}/lrs.db", args)
+    if "postgresql" in args.databases:
+        name = f"redhall_bench_{uuid.uuid4().hex[:8]}"
+        admin = await asyncpg.connect(PG_ADMIN)
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            results["postgresql"] = await measure(
+                "postgresql", f"postgresql+asyncpg://root@127.0.0.1:5432/{name}", args)
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+    out = ROOT / "bench/results/credits.json"
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stored", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    asyncio.run(main(parser.parse_args()))

@@ -1,0 +1,1 @@
+"""The Learning Record Store: xAPI statements validated, stored, voided and queried."""

@@ -1,0 +1,251 @@
+"""Statements in the database: stored whole batches at a time (or not at all), voided,
+and found again by the xAPI query filters."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, union, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from server.db.models import ForwardItem, StatementActivity, StatementAgent, StatementRow
+from server.lrs.rules import VOIDED, StatementError
+from server.lrs.shape import normalized, related, same_statement
+
+S = StatementRow
+MAX_LIMIT = 500
+
+
+class StatementConflict(Exception):
+    """A statement id is taken by a different statement (HTTP 409)."""
+
+    def __init__(self, statement_id: str) -> None:
+        super().__init__(f"statement {statement_id} is already stored with different content; "
+                         "a statement id can never be reused")
+        self.statement_id = statement_id
+
+
+def stored_now() -> tuple[datetime, str]:
+    """Now, to the millisecond, as a datetime and as the xAPI timestamp text."""
+    now = datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    return now, now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who is storing: the LRS client's id and the authority it gets."""
+
+    client_id: int | None
+    authority: dict[str, Any]
+    version: str = "1.0.0"
+
+
+def _completed(statement: dict[str, Any], writer: Writer, stored: str) -> dict[str, Any]:
+    statement = normalized(statement)
+    statement.setdefault("id", str(uuid.uuid4()))
+    statement.setdefault("timestamp", stored)
+    statement["stored"] = stored
+    statement["authority"] = writer.authority
+    statement.setdefault("version", writer.version)
+    return statement
+
+
+def _row(statement: dict[str, Any], writer: Writer, stored: datetime) -> dict[str, Any]:
+    target = statement["object"]
+    ref = target["id"] if target.get("objectType") == "StatementRef" else None
+    return {"id": statement["id"], "stored": stored, "verb_id": statement["verb"]["id"],
+            "registration": statement.get("context", {}).get("registration"),
+            "ref_target": ref, "voiding": statement["verb"]["id"] == VOIDED and ref is not None,
+            "voided": False, "client_id": writer.client_id,
+            "body": json.dumps(statement, ensure_ascii=False, separators=(",", ":"))}
+
+
+async def ingest(sessions: async_sessionmaker[AsyncSession], statements: Sequence[dict],
+                 writer: Writer, *, forward: bool = False) -> list[str]:
+    """Stores the batch in one transaction and returns every statement's id. Repeats of
+    stored statements are skipped; a different statement under a stored id raises
+    ``StatementConflict`` and nothing of the batch is stored."""
+    ids = [s["id"] for s in statements if "id" in s]
+    if len(set(ids)) != len(ids):
+        raise StatementError("the batch holds the same statement id twice")
+    for attempt in range(3):
+        try:
+            return await _ingest_once(sessions, statements, writer, forward)
+        except IntegrityError:  # another request stored one of these ids meanwhile
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _ingest_once(sessions: async_sessionmaker[AsyncSession], statements: Sequence[dict],
+                       writer: Writer, forward: bool) -> list[str]:
+    stored_at, stored_text = stored_now()
+    async with sessions.begin() as db:
+        known = await _stored_bodies(db, [s["id"] for s in statements if "id" in s])
+        fresh = []
+        for statement in statements:
+            previous = known.get(statement.get("id", ""))
+            if previous is None:
+                fresh.append(_completed(json.loads(json.dumps(statement)), writer, stored_text))
+            elif not same_statement(json.loads(previous), normalized(statement)):
+                raise StatementConflict(statement["id"])
+        if fresh:
+            await _insert(db, fresh, writer, stored_at, forward)
+    ordered = iter(s["id"] for s in fresh)
+    return [s["id"] if "id" in s else next(ordered) for s in statements]
+
+
+async def _stored_bodies(db: AsyncSession, ids: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows = await db.execute(select(S.id, S.body).where(S.id.in_(chunk)))
+        found.update({row.id: row.body for row in rows})
+    return found
+
+
+async def insert_statements(db: AsyncSession, statements: list[dict], writer: Writer,
+                            stored: datetime, stored_text: str, forward: bool) -> None:
+    """Adds statements the server made itself (already valid, with fresh ids) to the
+    caller's transaction."""
+    await _insert(db, [_completed(s, writer, stored_text) for s in statements], writer,
+                  stored, forward)
+
+
+async def _insert(db: AsyncSession, fresh: list[dict], writer: Writer, stored: datetime,
+                  forward: bool) -> None:
+    rows = [_row(s, writer, stored) for s in fresh]
+    await db.execute(insert(S), rows)  # one executemany; numbers are looked up after
+    numbered: dict[str, int] = {}
+    for start in range(0, len(rows), 500):
+        chunk = [row["id"] for row in rows[start:start + 500]]
+        numbered.update((await db.execute(select(S.id, S.number).where(S.id.in_(chunk)))).all())
+    numbers = [numbered[row["id"]] for row in rows]
+    agents, activities = [], []
+    for number, statement in zip(numbers, fresh):
+        about_agents, about_activities = related(statement)
+        agents += [{"agent": a, "number": number, "direct": d} for a, d in about_agents]
+        activities += [{"activity": a, "number": number, "direct": d}
+                       for a, d in about_activities]
+    if agents:
+        await db.execute(insert(StatementAgent), agents)
+    if activities:
+        await db.execute(insert(StatementActivity), activities)
+    targets = [row["ref_target"] for row in rows if row["voiding"]]
+    if targets:  # a voiding statement never voids another voiding statement
+        await db.execute(update(S).where(S.id.in_(targets), S.voiding.is_(False))
+                         .values(voided=True))
+    new_ids = [row["id"] for row in rows if not row["voiding"]]
+    early = (await db.execute(select(S.ref_target).where(
+        S.voiding.is_(True), S.ref_target.in_(new_ids)))).scalars().all() if new_ids else []
+    if early:  # voided before it arrived
+        await db.execute(update(S).where(S.id.in_(early)).values(voided=True))
+    if forward:
+        await db.execute(insert(ForwardItem), [
+            {"number": n, "attempts": 0, "next_at": stored, "last_error": ""}
+            for n in numbers])
+
+
+async def one(sessions: async_sessionmaker[AsyncSession], statement_id: str, *,
+              voided: bool, client_id: int | None = None) -> tuple[str, datetime] | None:
+    """A statement by id: with ``voided`` only if it is voided, otherwise only if not."""
+    query = select(S.body, S.stored).where(S.id == statement_id, S.voided.is_(voided))
+    if client_id is not None:
+        query = query.where(S.client_id == client_id)
+    async with sessions() as db:
+        row = (await db.execute(query)).first()
+    return (row.body, row.stored) if row else None
+
+
+@dataclass(frozen=True)
+class Query:
+    """The filters of ``GET /xapi/statements`` plus the paging position."""
+
+    agent: str | None = None
+    verb: str | None = None
+    activity: str | None = None
+    registration: str | None = None
+    related_agents: bool = False
+    related_activities: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 0
+    ascending: bool = False
+    client_id: int | None = None  # a client that may read only its own statements
+    after: int | None = None  # the last number on the previous page
+    ceiling: int | None = None  # newest number when the first page was read
+
+    @property
+    def page_size(self) -> int:
+        return MAX_LIMIT if self.limit <= 0 else min(self.limit, MAX_LIMIT)
+
+
+def _matches(table: Any, q: Query) -> list[Any]:
+    """Filters on a statement's content (applied to it, or to the statement it targets)."""
+    found = []
+    if q.verb is not None:
+        found.append(table.verb_id == q.verb)
+    if q.registration is not None:
+        found.append(table.registration == q.registration)
+    if q.agent is not None:
+        found.append(table.number.in_(select(StatementAgent.number).where(
+            StatementAgent.agent == q.agent, StatementAgent.direct.is_(not q.related_agents))))
+    if q.activity is not None:
+        found.append(table.number.in_(select(StatementActivity.number).where(
+            StatementActivity.activity == q.activity,
+            StatementActivity.direct.is_(not q.related_activities))))
+    return found
+
+
+def _window(q: Query) -> list[Any]:
+    """Filters on the returned statement itself: visibility, time, page position."""
+    found = [S.voided.is_(False)]
+    if q.since is not None:
+        found.append(S.stored > q.since)
+    if q.until is not None:
+        found.append(S.stored <= q.until)
+    if q.client_id is not None:
+        found.append(S.client_id == q.client_id)
+    if q.ceiling is not None:
+        found.append(S.number <= q.ceiling)
+    if q.after is not None:
+        found.append(S.number > q.after if q.ascending else S.number < q.after)
+    return found
+
+
+async def search(sessions: async_sessionmaker[AsyncSession], q: Query
+                 ) -> tuple[list[str], Query | None]:
+    """One page of statements (JSON texts) and the query for the next page, if any."""
+    order = S.number.asc() if q.ascending else S.number.desc()
+    take = q.page_size + 1
+    matches = _matches(S, q)
+    direct = select(S.number).where(*_window(q), *matches).order_by(order).limit(take)
+    if matches:  # statements that target a matching statement count as matching too
+        target = aliased(S, name="target")
+        referring = (select(S.number).join(target, target.id == S.ref_target)
+                     .where(*_window(q), *_matches(target, q)).order_by(order).limit(take))
+        numbers = union(select(direct.subquery().c.number),
+                        select(referring.subquery().c.number)).subquery()
+        query = select(S.number, S.body).where(S.number.in_(select(numbers.c.number)))
+    else:
+        query = select(S.number, S.body).where(S.number.in_(direct.scalar_subquery()))
+    async with sessions() as db:
+        ceiling = q.ceiling
+        if ceiling is None:
+            ceiling = (await db.execute(select(S.number).order_by(S.number.desc()).limit(1))
+                       ).scalar() or 0
+        rows = (await db.execute(query.order_by(order).limit(take))).all()
+    page = rows[:q.page_size]
+    more = None
+    if len(rows) > q.page_size:
+        more = Query(**{**q.__dict__, "after": page[-1].number, "ceiling": ceiling})
+    return [row.body for row in page], more
+

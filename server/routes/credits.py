@@ -1,0 +1,112 @@
+"""Credits for members, evaluation on demand, yearly certificates, and the ledger check."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from server.auth import EVERYONE, Principal, require
+from server.credits.certificate import issue
+from server.credits.ledger import as_fields, entries, problems
+from server.db.models import LedgerEntry, User
+from server.errors import json_error
+from server.keys import CREDITS, SESSIONS, SETTINGS, SIGNER
+from server.lrs.store import stored_now
+from server.validation import body
+
+routes = web.RouteTableDef()
+
+
+def _year(request: web.Request) -> int:
+    raw = request.query.get("year", str(datetime.now(UTC).year))
+    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+        raise json_error(400, "year must be a calendar year such as 2026")
+    return int(raw)
+
+
+async def _member(request: web.Request, principal: Principal) -> User:
+    """The member asked about: the caller, or (for admins and branch guides) ?user=ID."""
+    wanted = request.query.get("user", str(principal.user_id))
+    if not wanted.isdigit():
+        raise json_error(400, "user must be a user id")
+    async with request.app[SESSIONS]() as db:
+        user = await db.get(User, int(wanted))
+    if user is None or user.deleted_at is not None:
+        raise json_error(404, f"no user {wanted}")
+    allowed = user.id == principal.user_id or principal.role == "admin" or (
+        principal.role == "guide" and user.org_id is not None and user.org_id == principal.org_id)
+    if not allowed:
+        raise json_error(403, "you may see your own credits and, as a guide, your branch's")
+    return user
+
+
+async def _awards(request: web.Request, user: int, year: int) -> list[dict]:
+    async with request.app[SESSIONS]() as db:
+        rows = (await db.scalars(select(LedgerEntry).where(
+            LedgerEntry.user_id == user, LedgerEntry.year == year)
+            .order_by(LedgerEntry.seq))).all()
+    return [as_fields(row) for row in rows]
+
+
+def target_for(request: web.Request, role: str) -> float:
+    targets = request.app[SETTINGS].credit_targets
+    return targets.get(role, targets.get("member", 32.0))
+
+
+@routes.get("/api/credits")
+async def progress(request: web.Request) -> web.Response:
+    principal = require(request, *EVERYONE)
+    user, year = await _member(request, principal), _year(request)
+    awards = await _awards(request, user.id, year)
+    hours = sum(float(a["hours"]) for a in awards)
+    target = target_for(request, user.role)
+    return web.json_response({
+        "user": user.id, "year": year, "hours": round(hours, 2), "target": target,
+        "remaining": round(max(target - hours, 0.0), 2),
+        "awards": [{k: a[k] for k in ("seq", "hours", "subject", "basis", "at")}
+                   for a in awards]})
+
+
+@routes.get("/api/credits/certificate")
+async def certificate(request: web.Request) -> web.Response:
+    principal = require(request, *EVERYONE)
+    user, year = await _member(request, principal), _year(request)
+    document = issue(request.app[SIGNER],
+                     member={"id": user.id, "name": user.display_name,
+                             "username": user.username},
+                     year=year, target=target_for(request, user.role),
+                     entries=await _awards(request, user.id, year), issued_at=stored_now()[1])
+    return web.json_response(document, headers={
+        "Content-Disposition": f'attachment; filename="credits-{year}-{user.username}.json"'})
+
+
+class EvaluateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user: int | None = None
+
+
+@routes.post("/api/credits/evaluate")
+async def evaluate(request: web.Request) -> web.Response:
+    require(request, "admin")
+    data = await body(request, EvaluateRequest)
+    made = await request.app[CREDITS].evaluate(data.user)
+    return web.json_response({"awarded": [{"seq": e.seq, "user": e.user_id, "hours": e.hours,
+                                           "subject": e.subject} for e in made]})
+
+
+@routes.get("/api/credits/ledger/verify")
+async def verify(request: web.Request) -> web.Response:
+    require(request, "admin")
+    chain = await entries(request.app[SESSIONS])
+    found = problems(chain, request.app[CREDITS].head.read())
+    return web.json_response({"ok": not found, "entries": len(chain), "problems": found,
+                              "head": chain[-1]["hash"] if chain else None})
+
+
+@routes.get("/api/credits/signing-key")
+async def signing_key(request: web.Request) -> web.Response:
+    """The public key certificates are signed with, for `redhall certificate verify --key`."""
+    return web.Response(text=request.app[SIGNER].public_text + "\n", content_type="text/plain")

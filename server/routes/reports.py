@@ -1,0 +1,83 @@
+"""``/api/reports/{members,branches,exhibits}``: credit reports for a year or a period, as
+JSON, CSV or XLSX (``?format=``). Admins see everyone; a guide sees their branch."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, date, datetime
+
+from aiohttp import web
+
+from server.auth import Principal, require
+from server.credits import reports
+from server.credits.reports import Period, Scope
+from server.errors import json_error
+from server.keys import SESSIONS, SETTINGS
+
+routes = web.RouteTableDef()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _period(request: web.Request) -> Period:
+    query = request.query
+    try:
+        if "from" in query or "to" in query:
+            if not ("from" in query and "to" in query):
+                raise ValueError("give both from and to")
+            period = Period(date.fromisoformat(query["from"]), date.fromisoformat(query["to"]))
+            if period.end < period.start:
+                raise ValueError("to is before from")
+            return period
+        year = int(query.get("year", datetime.now(UTC).year))
+        if not 2000 <= year <= 2100:
+            raise ValueError("year out of range")
+        return Period.year(year)
+    except ValueError as exc:
+        raise json_error(400, f"choose ?year=YYYY or ?from=YYYY-MM-DD&to=YYYY-MM-DD ({exc})"
+                         ) from None
+
+
+def _scope(principal: Principal) -> Scope:
+    if principal.role == "admin":
+        return Scope()
+    if principal.org_id is None:
+        raise json_error(403, "a guide without a branch has no report to see")
+    return Scope(org_id=principal.org_id)
+
+
+async def _answer(request: web.Request, name: str, rows: list[dict]) -> web.Response:
+    fmt = request.query.get("format", "json")
+    if fmt == "json":
+        return web.json_response(rows, dumps=lambda v: json.dumps(v, ensure_ascii=False))
+    if fmt == "csv":
+        return web.Response(body=reports.as_csv(rows), content_type="text/csv", charset="utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    if fmt == "xlsx":
+        data = await asyncio.to_thread(reports.as_xlsx, rows, name)
+        return web.Response(body=data, content_type=XLSX, headers={
+            "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    raise json_error(400, "format must be json, csv or xlsx")
+
+
+@routes.get("/api/reports/members")
+async def members(request: web.Request) -> web.Response:
+    principal = require(request, "guide", "admin")
+    rows = await reports.members(request.app[SESSIONS], _period(request), _scope(principal),
+                                 request.app[SETTINGS].credit_targets, datetime.now(UTC).date())
+    return await _answer(request, "members", rows)
+
+
+@routes.get("/api/reports/branches")
+async def branches(request: web.Request) -> web.Response:
+    principal = require(request, "guide", "admin")
+    rows = await reports.branches(request.app[SESSIONS], _period(request), _scope(principal),
+                                  request.app[SETTINGS].credit_targets, datetime.now(UTC).date())
+    return await _answer(request, "branches", rows)
+
+
+@routes.get("/api/reports/exhibits")
+async def exhibits(request: web.Request) -> web.Response:
+    principal = require(request, "guide", "admin")
+    rows = await reports.exhibits(request.app[SESSIONS], _period(request), _scope(principal))
+    return await _answer(request, "exhibits", rows)

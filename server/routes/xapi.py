@@ -1,0 +1,383 @@
+"""The xAPI Learning Record Store: ``/xapi/statements`` (PUT, POST, GET, HEAD, and the
+alternate request syntax) and ``/xapi/about``, for xAPI 1.0.3 and 2.0.0 clients that
+authenticate with HTTP Basic credentials (see ``redhall lrs-client``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from server.keys import LRS_CLIENTS, SESSIONS, SETTINGS
+from server.lrs import store
+from server.lrs.clients import Client
+from server.lrs.rules import StatementError, actor, check_statement, iri, timestamp, uuid
+from server.lrs.shape import accept_languages, agent_key, formatted
+from server.lrs.store import Query, StatementConflict, Writer
+
+routes = web.RouteTableDef()
+
+VERSIONS = ("1.0.3", "2.0.0")
+MAX_BODY = 8 * 1024**2
+_QUERY_PARAMS = {"agent", "verb", "activity", "registration", "related_activities",
+                 "related_agents", "since", "until", "limit", "format", "attachments",
+                 "ascending"}
+_SINGLE_PARAMS = {"statementId", "voidedStatementId"}
+_ALTERNATE_HEADERS = {"authorization", "x-experience-api-version", "content-type",
+                      "content-length", "if-match", "if-none-match"}
+
+
+class XapiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Call:
+    """One xAPI request, whether it came as itself or through the alternate syntax."""
+
+    app: web.Application
+    method: str
+    params: dict[str, str]
+    headers: Mapping[str, str]
+    body: bytes
+    version: str = "1.0.3"
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise StatementError(f"the JSON object repeats a key ({', '.join(sorted(keys))})")
+    return dict(pairs)
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise XapiError(400, "the body must be UTF-8 JSON") from None
+    if "\x00" in text or "\\u0000" in text:
+        raise XapiError(400, "text may not contain NUL characters (\\u0000)")
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except StatementError as exc:
+        raise XapiError(400, str(exc)) from None
+    except ValueError as exc:
+        raise XapiError(400, f"the body is not valid JSON: {exc}") from None
+
+
+def _flag(params: dict[str, str], name: str) -> bool:
+    value = params.get(name, "false")
+    if value not in ("true", "false"):
+        raise XapiError(400, f"{name} must be true or false")
+    return value == "true"
+
+
+def _time(params: dict[str, str], name: str) -> datetime | None:
+    if name not in params:
+        return None
+    try:
+        timestamp(params[name], name)
+        value = datetime.fromisoformat(params[name])
+    except (StatementError, ValueError) as exc:
+        raise XapiError(400, f"{name} must be an ISO 8601 timestamp ({exc})") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _version(headers: Mapping[str, str]) -> str:
+    given = headers.get("X-Experience-API-Version")
+    if given is None:
+        raise XapiError(400, "send the X-Experience-API-Version header (1.0.3 or 2.0.0)")
+    parts = given.split(".")
+    if parts[:2] == ["1", "0"] and len(parts) <= 3 and all(p.isdigit() for p in parts):
+        return "1.0.3"
+    if parts[:2] == ["2", "0"] and len(parts) == 3 and parts[2].isdigit():
+        return "2.0.0"
+    raise XapiError(400, f"X-Experience-API-Version {given!r} is not supported; "
+                         "use 1.0.x or 2.0.x")
+
+
+async def _client(call: Call) -> Client:
+    header = call.headers.get("Authorization")
+    if not header:
+        raise XapiError(401, "authenticate with HTTP Basic credentials of an LRS client")
+    client = await call.app[LRS_CLIENTS].authenticate(header)
+    if client is None:
+        raise XapiError(401, "unknown, revoked or expired LRS credentials")
+    return client
+
+
+def _statement_list(body: Any) -> list[dict]:
+    statements = body if isinstance(body, list) else [body]
+    try:
+        for i, statement in enumerate(statements):
+            path = f"statements[{i}]" if isinstance(body, list) else "statement"
+            check_statement(statement, path)
+            for holder in (statement, statement["object"]):
+                for attachment in holder.get("attachments", []):
+                    if "fileUrl" not in attachment:
+                        raise StatementError(f"{path}: an attachment without fileUrl needs "
+                                             "its data, and this LRS takes attachment data "
+                                             "only by fileUrl")
+    except StatementError as exc:
+        raise XapiError(400, str(exc)) from None
+    return statements
+
+
+def _json_body(call: Call) -> Any:
+    content_type = call.headers.get("Content-Type", "application/json").split(";")[0].strip()
+    if content_type.lower() == "multipart/mixed":
+        raise XapiError(400, "attachments sent as multipart/mixed are not accepted here; "
+                             "reference attachment data by fileUrl instead")
+    if content_type.lower() != "application/json":
+        raise XapiError(400, f"statements are sent as application/json, not {content_type}")
+    if len(call.body) > MAX_BODY:
+        raise XapiError(413, f"the body is over {MAX_BODY // 1024**2} MiB; send smaller batches")
+    return parse_json(call.body)
+
+
+def _writer(call: Call, client: Client) -> Writer:
+    if "write" not in client.scopes:
+        raise XapiError(403, f"LRS client {client.name!r} may not store statements")
+    return Writer(client.id, client.authority(call.app[SETTINGS].site_url),
+                  "2.0.0" if call.version == "2.0.0" else "1.0.0")
+
+
+async def _store(call: Call, client: Client, statements: list[dict]) -> list[str]:
+    settings = call.app[SETTINGS]
+    try:
+        return await store.ingest(call.app[SESSIONS], statements, _writer(call, client),
+                                  forward=settings.xapi_forward_url is not None)
+    except StatementConflict as exc:
+        raise XapiError(409, str(exc)) from None
+    except StatementError as exc:
+        raise XapiError(400, str(exc)) from None
+
+
+async def _put(call: Call, client: Client) -> web.Response:
+    extra = set(call.params) - {"statementId"}
+    if extra:
+        raise XapiError(400, f"PUT takes only statementId, not {', '.join(sorted(extra))}")
+    if "statementId" not in call.params:
+        raise XapiError(400, "PUT needs the statementId parameter; POST stores without one")
+    statement_id = call.params["statementId"]
+    try:
+        uuid(statement_id, "statementId")
+    except StatementError as exc:
+        raise XapiError(400, str(exc)) from None
+    body = _json_body(call)
+    if isinstance(body, list):
+        raise XapiError(400, "PUT stores one statement; POST a list")
+    if isinstance(body, dict):
+        if body.get("id", statement_id) != statement_id:
+            raise XapiError(400, "the statement's id differs from the statementId parameter")
+        body = {**body, "id": statement_id}
+    await _store(call, client, _statement_list(body))
+    return web.Response(status=204)
+
+
+async def _post(call: Call, client: Client) -> web.Response:
+    if call.params:
+        raise XapiError(400, f"POST takes no parameters, not {', '.join(sorted(call.params))}")
+    body = _json_body(call)
+    ids = await _store(call, client, _statement_list(body)) if body != [] else []
+    return web.json_response(ids)
+
+
+def _query(call: Call, client: Client) -> Query:
+    params = call.params
+    agent = None
+    try:
+        if "agent" in params:
+            agent = agent_key(actor(parse_json(params["agent"].encode()), "agent"))
+            if not agent:
+                raise StatementError("agent: an anonymous group cannot be searched for")
+        for name in ("verb", "activity"):
+            if name in params:
+                iri(params[name], name)
+        if "registration" in params:
+            uuid(params["registration"], "registration")
+    except StatementError as exc:
+        raise XapiError(400, str(exc)) from None
+    limit = params.get("limit", "0")
+    if not limit.isdigit():
+        raise XapiError(400, "limit must be a whole number (0 for the server's maximum)")
+    return Query(agent=agent, verb=params.get("verb"), activity=params.get("activity"),
+                 registration=params.get("registration"),
+                 related_agents=_flag(params, "related_agents"),
+                 related_activities=_flag(params, "related_activities"),
+                 since=_time(params, "since"), until=_time(params, "until"), limit=int(limit),
+                 ascending=_flag(params, "ascending"),
+                 client_id=None if client.reads_all else client.id)
+
+
+def _more_token(q: Query, fmt: str) -> str:
+    fields = {k: (v.isoformat() if isinstance(v, datetime) else v)
+              for k, v in q.__dict__.items() if v is not None}
+    raw = json.dumps({"q": fields, "format": fmt}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _from_more(token: str, client: Client) -> tuple[Query, str]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        fields = data["q"]
+        for name in ("since", "until"):
+            if name in fields:
+                fields[name] = datetime.fromisoformat(fields[name])
+        q = Query(**fields)
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        raise XapiError(400, "the more token is not one this LRS gave out") from None
+    if q.client_id is not None and q.client_id != client.id or \
+            q.client_id is None and not client.reads_all:
+        raise XapiError(403, "this more token belongs to another client")
+    return q, data["format"]
+
+
+async def _get(call: Call, client: Client) -> web.StreamResponse:
+    if not (client.scopes & {"read", "read_mine"}):
+        raise XapiError(403, f"LRS client {client.name!r} may not read statements")
+    params = call.params
+    known = _QUERY_PARAMS | _SINGLE_PARAMS | {"more"}
+    unknown = set(params) - known
+    if unknown:
+        raise XapiError(400, f"unknown parameters {', '.join(sorted(unknown))} (names are "
+                             "case-sensitive)")
+    fmt = params.get("format", "exact")
+    if fmt not in ("exact", "ids", "canonical"):
+        raise XapiError(400, "format must be exact, ids or canonical")
+    attachments = _flag(params, "attachments")
+    languages = accept_languages(call.headers.get("Accept-Language", ""))
+    single = _SINGLE_PARAMS & set(params)
+    if single:
+        if len(single) > 1 or set(params) - single - {"format", "attachments"}:
+            raise XapiError(400, "statementId and voidedStatementId go alone (with at most "
+                                 "format and attachments)")
+        return await _get_one(call, client, single.pop(), fmt, languages, attachments)
+    if "more" in params:
+        if len(params) > 1:
+            raise XapiError(400, "a more token carries its query; send it alone")
+        q, fmt = _from_more(params["more"], client)
+    else:
+        q = _query(call, client)
+    bodies, more = await store.search(call.app[SESSIONS], q)
+    text = ('{"statements":[' + ",".join(formatted(b, fmt, languages) for b in bodies) +
+            '],"more":' + json.dumps(f"/xapi/statements?more={_more_token(more, fmt)}"
+                                     if more else "") + "}")
+    return _document(text, attachments)
+
+
+async def _get_one(call: Call, client: Client, name: str, fmt: str, languages: list[str],
+                   attachments: bool) -> web.StreamResponse:
+    statement_id = call.params[name]
+    try:
+        uuid(statement_id, name)
+    except StatementError as exc:
+        raise XapiError(400, str(exc)) from None
+    found = await store.one(call.app[SESSIONS], statement_id,
+                            voided=name == "voidedStatementId",
+                            client_id=None if client.reads_all else client.id)
+    if found is None:
+        raise XapiError(404, f"no {'voided ' if name == 'voidedStatementId' else ''}"
+                             f"statement {statement_id}")
+    body, stored = found
+    response = _document(formatted(body, fmt, languages), attachments)
+    response.headers["Last-Modified"] = format_datetime(stored, usegmt=True)
+    return response
+
+
+def _document(text: str, attachments: bool) -> web.Response:
+    if not attachments:
+        return web.Response(text=text, content_type="application/json")
+    # attachment data is only ever referenced by fileUrl here, so the JSON is the one part
+    boundary = "redhall-statements"
+    body = (f"--{boundary}\r\nContent-Type: application/json\r\n\r\n{text}\r\n"
+            f"--{boundary}--\r\n")
+    return web.Response(text=body, headers={
+        "Content-Type": f"multipart/mixed; boundary={boundary}"})
+
+
+async def _dispatch(call: Call) -> web.StreamResponse:
+    try:
+        call.version = _version(call.headers)
+        client = await _client(call)
+        if call.method in ("GET", "HEAD"):
+            response = await _get(call, client)
+        elif call.method == "PUT":
+            response = await _put(call, client)
+        else:
+            response = await _post(call, client)
+    except XapiError as exc:
+        response = web.json_response({"error": str(exc)}, status=exc.status)
+    response.headers["X-Experience-API-Version"] = call.version
+    if call.method in ("GET", "HEAD"):
+        response.headers["X-Experience-API-Consistent-Through"] = \
+            store.stored_now()[1]
+    return response
+
+
+def _request_call(request: web.Request, method: str, body: bytes) -> Call:
+    return Call(request.app, method, dict(request.query), request.headers, body)
+
+
+@routes.get("/xapi/statements")
+async def get_statements(request: web.Request) -> web.StreamResponse:
+    return await _dispatch(_request_call(request, request.method, b""))
+
+
+@routes.put("/xapi/statements")
+async def put_statement(request: web.Request) -> web.StreamResponse:
+    return await _dispatch(_request_call(request, "PUT", await _read(request)))
+
+
+@routes.post("/xapi/statements")
+async def post_statements(request: web.Request) -> web.StreamResponse:
+    if "method" in request.query:
+        return await _dispatch(await _alternate(request))
+    return await _dispatch(_request_call(request, "POST", await _read(request)))
+
+
+async def _read(request: web.Request) -> bytes:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY,
+                                            actual_size=request.content_length,
+                                            headers={"X-Experience-API-Version": "1.0.3"})
+    return await request.read()
+
+
+async def _alternate(request: web.Request) -> Call:
+    """The alternate request syntax: POST ?method=X with headers, parameters and content
+    as form fields (for clients that can send neither PUT nor custom headers)."""
+    method = request.query["method"].upper()
+    if len(request.query) > 1 or method not in ("GET", "PUT", "POST"):
+        return Call(request.app, "POST", {"method": method, **dict(request.query)},
+                    request.headers, b"")  # rejected by the parameter checks
+    fields = dict(parse_qsl((await _read(request)).decode("utf-8", "replace"),
+                            keep_blank_values=True))
+    headers: CIMultiDict[str] = CIMultiDict()
+    params: dict[str, str] = {}
+    content = fields.pop("content", "")
+    for name, value in fields.items():
+        if name.lower() in _ALTERNATE_HEADERS:
+            headers[name] = value
+        else:
+            params[name] = value
+    headers.setdefault("Content-Type", "application/json")
+    return Call(request.app, method, params, headers, content.encode("utf-8"))
+
+
+@routes.get("/xapi/about")
+async def about(request: web.Request) -> web.Response:
+    response = web.json_response({"version": list(VERSIONS), "extensions": {}})
+    response.headers["X-Experience-API-Version"] = VERSIONS[0]
+    return response

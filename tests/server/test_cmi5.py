@@ -1,0 +1,76 @@
+"""cmi5: a launch from this server, the engine's session fetching its token once and
+reporting initialized, completed, passed and terminated to the LRS."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import uuid
+from urllib.parse import urlencode
+
+import pytest
+
+from engine.cmi5 import CATEGORY, MOVEON, SESSION_ID, Cmi5Session, Launch
+from engine.errors import EngineError
+from protocol.participation import SceneCompleted
+from server.keys import SESSIONS
+from server.lrs.clients import create_client
+from tests.server.conftest import World
+
+
+def _completed(score: float) -> SceneCompleted:
+    return SceneCompleted(id=uuid.uuid4(), at=1.75e9, session=uuid.uuid4(), exhibit="founding",
+                          exhibit_version="1.0.0", scene="nanhu-red-boat", hotspots_viewed=4,
+                          hotspots_total=5, quiz_score=score, seconds=800)
+
+
+async def test_a_launched_visit_reports_its_session(world: World) -> None:
+    base = str(world.client.make_url("")).rstrip("/")
+    reply = await world.client.post("/api/cmi5/launches", json={"exhibit": "founding"},
+                                    headers=world.auth("member"))
+    assert reply.status == 201, await reply.text()
+    launch = await reply.json()
+    # the launch names this server by its configured address; the test reaches it here
+    params = {k: (v.replace("http://localhost:8080", base) if k in ("endpoint", "fetch") else v)
+              for k, v in launch.items() if k != "launch"}
+    session = Cmi5Session(Launch.from_url("http://lms/launch?" + urlencode(params)),
+                          pass_mark=0.6)
+    await asyncio.to_thread(session.start)
+    session.emit(_completed(0.8))
+    assert await asyncio.to_thread(session.terminate) == []
+    again = await world.client.post(params["fetch"].replace(base, ""))
+    assert (await again.json())["error-code"] == "1"  # a fetch URL works once
+    reader = await create_client(world.client.server.app[SESSIONS], "auditor", ("read",))
+    headers = {"Authorization": "Basic " + base64.b64encode(":".join(reader).encode()).decode(),
+               "X-Experience-API-Version": "1.0.3"}
+    found = await world.client.get(
+        f"/xapi/statements?registration={launch['registration']}&ascending=true",
+        headers=headers)
+    statements = (await found.json())["statements"]
+    assert [s["verb"]["id"].rsplit("/", 1)[1] for s in statements] == \
+        ["initialized", "completed", "passed", "terminated"]
+    assert {s["context"]["extensions"][SESSION_ID] for s in statements} == {session.session_id}
+    assert statements[0]["actor"] == json.loads(launch["actor"])
+    assert statements[0]["object"]["id"] == launch["activityId"]
+    assert {"id": MOVEON} in statements[2]["context"]["contextActivities"]["category"]
+    assert statements[3]["context"]["contextActivities"]["category"] == [{"id": CATEGORY}]
+    assert statements[2]["result"]["score"]["scaled"] == 0.8
+    # the token may write, but reads only what it wrote itself
+    assert statements[0]["authority"]["name"].startswith("cmi5 launch")
+
+
+async def test_launch_rules(world: World) -> None:
+    both = await world.client.post("/api/cmi5/launches", json={"exhibit": "x", "tour": 1},
+                                   headers=world.auth("member"))
+    assert both.status == 400
+    other = await world.client.post("/api/cmi5/launches",
+                                    json={"exhibit": "founding", "user": world.users["member_b"]},
+                                    headers=world.auth("member"))
+    assert other.status == 403
+    for_member = await world.client.post(
+        "/api/cmi5/launches", json={"tour": 7, "user": world.users["member"]},
+        headers=world.auth("guide"))
+    assert for_member.status == 201
+    with pytest.raises(EngineError, match="lacks fetch, actor"):
+        Launch.from_url("http://lms/launch?endpoint=http://x/xapi/&registration=r&activityId=a")

@@ -12,11 +12,12 @@ closed with 4008 and may resume its held seat.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 from collections import deque
 
 from aiohttp import web
+
+from server.background import stop
 
 TOO_SLOW = 4008
 
@@ -87,6 +88,4 @@ class Connection:
 
     async def stop(self) -> None:
         """Ends the writer without waiting for a socket that may never drain."""
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await stop(self._task)

@@ -12,10 +12,10 @@ state machine, so all copies agree (capacity included) without locks.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Protocol
 
+from server.background import bounded, stop
 from server.live.inputs import Input, decode, encode
 
 if TYPE_CHECKING:
@@ -96,6 +96,8 @@ class RedisFanout:
                     answer = await reader.xread({self._log(room.tour_id): last}, count=1000,
                                                 block=1000)
                 except RedisConnectionError:
+                    if _cancelling():
+                        raise  # a cancel that the client library turned into an error
                     log.warning("tour %s: Redis unreachable; retrying", room.tour_id)
                     await asyncio.sleep(0.5)
                     continue
@@ -133,20 +135,22 @@ class RedisFanout:
         self.rooms.pop(room.tour_id, None)
         reader = self.readers.pop(room.tour_id, None)
         if reader:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-        await self.pubsub.unsubscribe(self._channel(room.tour_id))
+            await stop(reader)
+        await bounded(self.pubsub.unsubscribe(self._channel(room.tour_id)),
+                      f"unsubscribing from tour {room.tour_id}'s poses")
 
     async def close(self) -> None:
         for room in list(self.rooms.values()):
             await self.detach(room)
         if self._listener:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-        await self.pubsub.aclose()
-        await self.redis.aclose()
+            await stop(self._listener)
+        await bounded(self.pubsub.aclose(), "closing the Redis pub/sub connection")
+        await bounded(self.redis.aclose(), "closing the Redis connections")
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _log_failure(task: asyncio.Future[object]) -> None:

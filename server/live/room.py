@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from protocol import tour as wire
 from protocol.tour_poses import ENTRY_SIZE, entry_xz
+from server.background import stop_all
 from server.live.connection import Connection
 from server.live.inputs import Drop, Expire, Input
 from server.live.outputs import ALL, GUIDES, Disconnect, Output, Record, Seated, Send
@@ -194,9 +195,7 @@ class LiveTour:
         deadline = loop.time() + grace
         while (self._busy or not self.inbox.empty()) and loop.time() < deadline:
             await asyncio.sleep(0.01)
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await stop_all(self._tasks)
         for handle in self.expiries.values():
             handle.cancel()
         for conn in list(self.conns.values()):

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from protocol import tour as wire
 from protocol.tour_poses import PoseError, check_pose
 from server.auth import principal_for_token
+from server.background import stop_all
 from server.db.models import Tour, TourBranch, User
 from server.keys import HUB, SESSIONS, SETTINGS
 from server.live.connection import Connection
@@ -142,9 +143,7 @@ async def _serve_until_closed(room: LiveTour, conn: Connection, seat: int,
     try:
         await asyncio.wait({reader, asked}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (reader, asked):
-            task.cancel()
-        await asyncio.gather(reader, asked, return_exceptions=True)
+        await stop_all([reader, asked])
     if conn.closing is not None and not ws.closed:
         code, reason = conn.closing
         await ws.close(code=code, message=reason[:120].encode())

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from server.auth import auth_middleware
+from server.background import bounded
 from server.crypto import PersonalDataCipher, load_or_create_key
 from server.db.migrate import upgrade
 from server.errors import error_middleware
@@ -55,6 +56,7 @@ from server.routes import (
     tours,
     lrs_clients,
     xapi,
+    xapi_documents,
 )
 from server.settings import Settings
 from protocol.publisher_keys import load_public_key
@@ -97,8 +99,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
                            forward=app[LEARNING].forward)
     app[SIGNER] = signer
     yield
-    await app[CREDITS].idle()
-    await engine.dispose()
+    await bounded(app[CREDITS].idle(), "finishing credit evaluations", grace=30)
+    await bounded(engine.dispose(), "closing database connections")
 
 
 async def _live_tours(app: web.Application) -> AsyncIterator[None]:
@@ -107,7 +109,7 @@ async def _live_tours(app: web.Application) -> AsyncIterator[None]:
                    hold_seconds=settings.tour_hold_seconds, tick_hz=settings.tour_tick_hz,
                    learning=app[LEARNING], on_stored=app[CREDITS].consider_soon)
     yield
-    await app[HUB].close()
+    await bounded(app[HUB].close(), "closing live tours", grace=30)
 
 
 async def _going_away(app: web.Application) -> None:
@@ -135,7 +137,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(forward_worker)
     app.on_shutdown.append(_going_away)
     for module in (health, accounts, people, privacy, catalog, tours, live, participation,
-                   calendar, docs, xapi, lrs_clients, credits, reports,
+                   calendar, docs, xapi, xapi_documents, lrs_clients, credits, reports,
                    cmi5):
         app.add_routes(module.routes)
     return app

@@ -121,6 +121,23 @@ OPERATIONS = [
               None, "application/json", basic=True, status=204),
     Operation("post", "/xapi/statements", "xAPI: store a statement or a list (or the "
               "alternate request syntax with ?method=)", None, "application/json", basic=True),
+    *(op for path, what, key in (
+        ("/xapi/activities/state", "State document", "activityId, agent, [registration], "
+         "stateId"),
+        ("/xapi/activities/profile", "Activity Profile document", "activityId, profileId"),
+        ("/xapi/agents/profile", "Agent Profile document", "agent, profileId"))
+      for op in (
+        Operation("get", path, f"xAPI: a {what} ({key}; ETag), or without the id the ids "
+                  "stored (?since=)", None, basic=True, produces="application/octet-stream"),
+        Operation("put", path, f"xAPI: store a {what} (If-Match / If-None-Match)", None,
+                  "application/octet-stream", basic=True, status=204),
+        Operation("post", path, f"xAPI: merge into a JSON {what} (or the alternate request "
+                  "syntax)", None, "application/json", basic=True, status=204),
+        Operation("delete", path, f"xAPI: delete a {what}", None, basic=True, status=204))),
+    Operation("get", "/xapi/activities", "xAPI: an activity's definition (?activityId=)",
+              None, basic=True),
+    Operation("get", "/xapi/agents", "xAPI: the Person object of an agent (?agent=)", None,
+              basic=True),
 ]
 
 _ERROR = {"type": "object", "required": ["error"], "properties": {

@@ -257,3 +257,29 @@ class Cmi5Launch(Base):
     activity_id: Mapped[str] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class XapiDocument(Base):
+    """A document of the State, Activity Profile or Agent Profile resource. ``scope`` is a
+    hash of (resource, activity, agent) so the unique ``key`` (scope, registration,
+    document id) stays short whatever the lengths of the IRIs in it."""
+
+    __tablename__ = "xapi_documents"
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(64), index=True)
+    registration: Mapped[str] = mapped_column(String(36), default="")
+    document_id: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    etag: Mapped[str] = mapped_column(String(64))
+    updated: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class XapiAttachment(Base):
+    """Attachment data sent with statements (multipart/mixed), by its SHA-256."""
+
+    __tablename__ = "xapi_attachments"
+    sha2: Mapped[str] = mapped_column(String(128), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)

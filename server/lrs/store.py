@@ -165,6 +165,23 @@ async def one(sessions: async_sessionmaker[AsyncSession], statement_id: str, *,
     return (row.body, row.stored) if row else None
 
 
+async def activity(sessions: async_sessionmaker[AsyncSession], activity_id: str
+                   ) -> dict[str, Any] | None:
+    """The activity as the newest statement about it that defines it describes it."""
+    A = StatementActivity
+    query = (select(S.body).join(A, A.number == S.number)
+             .where(A.activity == activity_id, A.direct.is_(True))
+             .order_by(S.number.desc()).limit(50))
+    async with sessions() as db:
+        bodies = (await db.scalars(query)).all()
+    for body in bodies:
+        target = json.loads(body)["object"]
+        if target.get("id") == activity_id and "definition" in target:
+            return {"objectType": "Activity", "id": activity_id,
+                    "definition": target["definition"]}
+    return None
+
+
 @dataclass(frozen=True)
 class Query:
     """The filters of ``GET /xapi/statements`` plus the paging position."""

@@ -7,114 +7,28 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aiohttp import web
-from multidict import CIMultiDict
 
-from server.keys import LRS_CLIENTS, SESSIONS, SETTINGS
+from server.keys import SESSIONS, SETTINGS
 from server.lrs import store
 from server.lrs.clients import Client
-from server.lrs.rules import StatementError, actor, check_statement, iri, timestamp, uuid
+from server.lrs.http import (MAX_BODY, Call, XapiError, alternate, answer, flag, parse_json,
+                             read_body, request_call, time_param)
+from server.lrs.rules import StatementError, actor, check_statement, iri, uuid
 from server.lrs.shape import accept_languages, agent_key, formatted
 from server.lrs.store import Query, StatementConflict, Writer
 
 routes = web.RouteTableDef()
 
 VERSIONS = ("1.0.3", "2.0.0")
-MAX_BODY = 8 * 1024**2
 _QUERY_PARAMS = {"agent", "verb", "activity", "registration", "related_activities",
                  "related_agents", "since", "until", "limit", "format", "attachments",
                  "ascending"}
 _SINGLE_PARAMS = {"statementId", "voidedStatementId"}
-_ALTERNATE_HEADERS = {"authorization", "x-experience-api-version", "content-type",
-                      "content-length", "if-match", "if-none-match"}
-
-
-class XapiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass
-class Call:
-    """One xAPI request, whether it came as itself or through the alternate syntax."""
-
-    app: web.Application
-    method: str
-    params: dict[str, str]
-    headers: Mapping[str, str]
-    body: bytes
-    version: str = "1.0.3"
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise StatementError(f"the JSON object repeats a key ({', '.join(sorted(keys))})")
-    return dict(pairs)
-
-
-def parse_json(raw: bytes) -> Any:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise XapiError(400, "the body must be UTF-8 JSON") from None
-    if "\x00" in text or "\\u0000" in text:
-        raise XapiError(400, "text may not contain NUL characters (\\u0000)")
-    try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
-    except StatementError as exc:
-        raise XapiError(400, str(exc)) from None
-    except ValueError as exc:
-        raise XapiError(400, f"the body is not valid JSON: {exc}") from None
-
-
-def _flag(params: dict[str, str], name: str) -> bool:
-    value = params.get(name, "false")
-    if value not in ("true", "false"):
-        raise XapiError(400, f"{name} must be true or false")
-    return value == "true"
-
-
-def _time(params: dict[str, str], name: str) -> datetime | None:
-    if name not in params:
-        return None
-    try:
-        timestamp(params[name], name)
-        value = datetime.fromisoformat(params[name])
-    except (StatementError, ValueError) as exc:
-        raise XapiError(400, f"{name} must be an ISO 8601 timestamp ({exc})") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _version(headers: Mapping[str, str]) -> str:
-    given = headers.get("X-Experience-API-Version")
-    if given is None:
-        raise XapiError(400, "send the X-Experience-API-Version header (1.0.3 or 2.0.0)")
-    parts = given.split(".")
-    if parts[:2] == ["1", "0"] and len(parts) <= 3 and all(p.isdigit() for p in parts):
-        return "1.0.3"
-    if parts[:2] == ["2", "0"] and len(parts) == 3 and parts[2].isdigit():
-        return "2.0.0"
-    raise XapiError(400, f"X-Experience-API-Version {given!r} is not supported; "
-                         "use 1.0.x or 2.0.x")
-
-
-async def _client(call: Call) -> Client:
-    header = call.headers.get("Authorization")
-    if not header:
-        raise XapiError(401, "authenticate with HTTP Basic credentials of an LRS client")
-    client = await call.app[LRS_CLIENTS].authenticate(header)
-    if client is None:
-        raise XapiError(401, "unknown, revoked or expired LRS credentials")
-    return client
 
 
 def _statement_list(body: Any) -> list[dict]:
@@ -214,10 +128,10 @@ def _query(call: Call, client: Client) -> Query:
         raise XapiError(400, "limit must be a whole number (0 for the server's maximum)")
     return Query(agent=agent, verb=params.get("verb"), activity=params.get("activity"),
                  registration=params.get("registration"),
-                 related_agents=_flag(params, "related_agents"),
-                 related_activities=_flag(params, "related_activities"),
-                 since=_time(params, "since"), until=_time(params, "until"), limit=int(limit),
-                 ascending=_flag(params, "ascending"),
+                 related_agents=flag(params, "related_agents"),
+                 related_activities=flag(params, "related_activities"),
+                 since=time_param(params, "since"), until=time_param(params, "until"), limit=int(limit),
+                 ascending=flag(params, "ascending"),
                  client_id=None if client.reads_all else client.id)
 
 
@@ -256,7 +170,7 @@ async def _get(call: Call, client: Client) -> web.StreamResponse:
     fmt = params.get("format", "exact")
     if fmt not in ("exact", "ids", "canonical"):
         raise XapiError(400, "format must be exact, ids or canonical")
-    attachments = _flag(params, "attachments")
+    attachments = flag(params, "attachments")
     languages = accept_languages(call.headers.get("Accept-Language", ""))
     single = _SINGLE_PARAMS & set(params)
     if single:
@@ -307,73 +221,36 @@ def _document(text: str, attachments: bool) -> web.Response:
         "Content-Type": f"multipart/mixed; boundary={boundary}"})
 
 
-async def _dispatch(call: Call) -> web.StreamResponse:
-    try:
-        call.version = _version(call.headers)
-        client = await _client(call)
-        if call.method in ("GET", "HEAD"):
-            response = await _get(call, client)
-        elif call.method == "PUT":
-            response = await _put(call, client)
-        else:
-            response = await _post(call, client)
-    except XapiError as exc:
-        response = web.json_response({"error": str(exc)}, status=exc.status)
-    response.headers["X-Experience-API-Version"] = call.version
+async def _statements(call: Call, client: Client) -> web.StreamResponse:
     if call.method in ("GET", "HEAD"):
-        response.headers["X-Experience-API-Consistent-Through"] = \
-            store.stored_now()[1]
+        return await _get(call, client)
+    if call.method == "PUT":
+        return await _put(call, client)
+    return await _post(call, client)
+
+
+async def _dispatch(call: Call) -> web.StreamResponse:
+    response = await answer(call, _statements)
+    if call.method in ("GET", "HEAD"):
+        response.headers["X-Experience-API-Consistent-Through"] = store.stored_now()[1]
     return response
-
-
-def _request_call(request: web.Request, method: str, body: bytes) -> Call:
-    return Call(request.app, method, dict(request.query), request.headers, body)
 
 
 @routes.get("/xapi/statements")
 async def get_statements(request: web.Request) -> web.StreamResponse:
-    return await _dispatch(_request_call(request, request.method, b""))
+    return await _dispatch(request_call(request, request.method, b""))
 
 
 @routes.put("/xapi/statements")
 async def put_statement(request: web.Request) -> web.StreamResponse:
-    return await _dispatch(_request_call(request, "PUT", await _read(request)))
+    return await _dispatch(request_call(request, "PUT", await read_body(request)))
 
 
 @routes.post("/xapi/statements")
 async def post_statements(request: web.Request) -> web.StreamResponse:
     if "method" in request.query:
-        return await _dispatch(await _alternate(request))
-    return await _dispatch(_request_call(request, "POST", await _read(request)))
-
-
-async def _read(request: web.Request) -> bytes:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY,
-                                            actual_size=request.content_length,
-                                            headers={"X-Experience-API-Version": "1.0.3"})
-    return await request.read()
-
-
-async def _alternate(request: web.Request) -> Call:
-    """The alternate request syntax: POST ?method=X with headers, parameters and content
-    as form fields (for clients that can send neither PUT nor custom headers)."""
-    method = request.query["method"].upper()
-    if len(request.query) > 1 or method not in ("GET", "PUT", "POST"):
-        return Call(request.app, "POST", {"method": method, **dict(request.query)},
-                    request.headers, b"")  # rejected by the parameter checks
-    fields = dict(parse_qsl((await _read(request)).decode("utf-8", "replace"),
-                            keep_blank_values=True))
-    headers: CIMultiDict[str] = CIMultiDict()
-    params: dict[str, str] = {}
-    content = fields.pop("content", "")
-    for name, value in fields.items():
-        if name.lower() in _ALTERNATE_HEADERS:
-            headers[name] = value
-        else:
-            params[name] = value
-    headers.setdefault("Content-Type", "application/json")
-    return Call(request.app, method, params, headers, content.encode("utf-8"))
+        return await _dispatch(await alternate(request))
+    return await _dispatch(request_call(request, "POST", await read_body(request)))
 
 
 @routes.get("/xapi/about")

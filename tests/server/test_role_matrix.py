@@ -59,6 +59,11 @@ MATRIX = [
     ("GET", "/xapi/statements", LRS),
     ("PUT", "/xapi/statements", LRS),
     ("POST", "/xapi/statements", LRS),
+    *((method, path, LRS) for path in ("/xapi/activities/state", "/xapi/activities/profile",
+                                       "/xapi/agents/profile")
+      for method in ("GET", "PUT", "POST", "DELETE")),
+    ("GET", "/xapi/activities", LRS),
+    ("GET", "/xapi/agents", LRS),
     ("POST", "/api/auth/logout", ALL),  # last: it ends the session it is called with
 ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from server.db.models import ForwardItem, StatementActivity, StatementAgent, StatementRow
+from server.db.models import (ForwardItem, StatementActivity, StatementAgent, StatementRow,
+                              XapiAttachment)
+from server.lrs.attachments import Part, declared
 from server.lrs.rules import VOIDED, StatementError
 from server.lrs.shape import normalized, related, same_statement
 
@@ -69,7 +71,8 @@ def _row(statement: dict[str, Any], writer: Writer, stored: datetime) -> dict[st
 
 
 async def ingest(sessions: async_sessionmaker[AsyncSession], statements: Sequence[dict],
-                 writer: Writer, *, forward: bool = False) -> list[str]:
+                 writer: Writer, *, forward: bool = False,
+                 attachments: Mapping[str, Part] | None = None) -> list[str]:
     """Stores the batch in one transaction and returns every statement's id. Repeats of
     stored statements are skipped; a different statement under a stored id raises
     ``StatementConflict`` and nothing of the batch is stored."""
@@ -78,7 +81,8 @@ async def ingest(sessions: async_sessionmaker[AsyncSession], statements: Sequenc
         raise StatementError("the batch holds the same statement id twice")
     for attempt in range(3):
         try:
-            return await _ingest_once(sessions, statements, writer, forward)
+            return await _ingest_once(sessions, statements, writer, forward,
+                                      attachments or {})
         except IntegrityError:  # another request stored one of these ids meanwhile
             if attempt == 2:
                 raise
@@ -86,7 +90,8 @@ async def ingest(sessions: async_sessionmaker[AsyncSession], statements: Sequenc
 
 
 async def _ingest_once(sessions: async_sessionmaker[AsyncSession], statements: Sequence[dict],
-                       writer: Writer, forward: bool) -> list[str]:
+                       writer: Writer, forward: bool,
+                       attachments: Mapping[str, Part]) -> list[str]:
     stored_at, stored_text = stored_now()
     async with sessions.begin() as db:
         known = await _stored_bodies(db, [s["id"] for s in statements if "id" in s])
@@ -99,8 +104,31 @@ async def _ingest_once(sessions: async_sessionmaker[AsyncSession], statements: S
                 raise StatementConflict(statement["id"])
         if fresh:
             await _insert(db, fresh, writer, stored_at, forward)
+        if attachments:
+            await _keep_attachments(db, attachments)
     ordered = iter(s["id"] for s in fresh)
     return [s["id"] if "id" in s else next(ordered) for s in statements]
+
+
+async def _keep_attachments(db: AsyncSession, attachments: Mapping[str, Part]) -> None:
+    held = set((await db.scalars(select(XapiAttachment.sha2).where(
+        XapiAttachment.sha2.in_(list(attachments))))).all())
+    db.add_all(XapiAttachment(sha2=sha2, content_type=part.content_type, content=part.content)
+               for sha2, part in attachments.items() if sha2 not in held)
+    await db.flush()
+
+
+async def attachment_data(sessions: async_sessionmaker[AsyncSession], bodies: Sequence[str]
+                          ) -> list[tuple[str, Part]]:
+    """The data this LRS holds for the attachments of these statements."""
+    wanted = sorted({a["sha2"].lower() for body in bodies
+                     for a in declared(json.loads(body))})
+    if not wanted:
+        return []
+    async with sessions() as db:
+        rows = (await db.scalars(select(XapiAttachment).where(
+            XapiAttachment.sha2.in_(wanted)))).all()
+    return [(row.sha2, Part(row.content_type, row.content)) for row in rows]
 
 
 async def _stored_bodies(db: AsyncSession, ids: list[str]) -> dict[str, str]:

@@ -14,7 +14,8 @@ from typing import Any
 from aiohttp import web
 
 from server.keys import SESSIONS, SETTINGS
-from server.lrs import store
+from server.lrs import attachments, store
+from server.lrs.attachments import Part
 from server.lrs.clients import Client
 from server.lrs.http import (MAX_BODY, Call, XapiError, alternate, answer, flag, parse_json,
                              read_body, request_call, time_param)
@@ -31,33 +32,35 @@ _QUERY_PARAMS = {"agent", "verb", "activity", "registration", "related_activitie
 _SINGLE_PARAMS = {"statementId", "voidedStatementId"}
 
 
-def _statement_list(body: Any) -> list[dict]:
+def _statement_list(body: Any, parts: dict[str, Part]) -> list[dict]:
     statements = body if isinstance(body, list) else [body]
     try:
         for i, statement in enumerate(statements):
-            path = f"statements[{i}]" if isinstance(body, list) else "statement"
-            check_statement(statement, path)
-            for holder in (statement, statement["object"]):
-                for attachment in holder.get("attachments", []):
-                    if "fileUrl" not in attachment:
-                        raise StatementError(f"{path}: an attachment without fileUrl needs "
-                                             "its data, and this LRS takes attachment data "
-                                             "only by fileUrl")
+            check_statement(statement, f"statements[{i}]" if isinstance(body, list)
+                            else "statement")
+        attachments.match(statements, parts)
+        attachments.check_signatures(statements, parts)
     except StatementError as exc:
         raise XapiError(400, str(exc)) from None
     return statements
 
 
-def _json_body(call: Call) -> Any:
-    content_type = call.headers.get("Content-Type", "application/json").split(";")[0].strip()
-    if content_type.lower() == "multipart/mixed":
-        raise XapiError(400, "attachments sent as multipart/mixed are not accepted here; "
-                             "reference attachment data by fileUrl instead")
-    if content_type.lower() != "application/json":
-        raise XapiError(400, f"statements are sent as application/json, not {content_type}")
+def _body(call: Call) -> tuple[Any, dict[str, Part]]:
+    """The statements sent, and the attachment data sent with them (multipart/mixed)."""
+    content_type = call.headers.get("Content-Type", "application/json")
+    media = content_type.split(";")[0].strip().lower()
     if len(call.body) > MAX_BODY:
         raise XapiError(413, f"the body is over {MAX_BODY // 1024**2} MiB; send smaller batches")
-    return parse_json(call.body)
+    if media == "multipart/mixed":
+        try:
+            raw, parts = attachments.split(call.body, content_type)
+        except StatementError as exc:
+            raise XapiError(400, str(exc)) from None
+        return parse_json(raw), parts
+    if media != "application/json":
+        raise XapiError(400, "statements are sent as application/json, or as multipart/mixed "
+                             f"with attachment data; not as {media}")
+    return parse_json(call.body), {}
 
 
 def _writer(call: Call, client: Client) -> Writer:
@@ -67,11 +70,13 @@ def _writer(call: Call, client: Client) -> Writer:
                   "2.0.0" if call.version == "2.0.0" else "1.0.0")
 
 
-async def _store(call: Call, client: Client, statements: list[dict]) -> list[str]:
+async def _store(call: Call, client: Client, statements: list[dict],
+                 parts: dict[str, Part]) -> list[str]:
     settings = call.app[SETTINGS]
     try:
         return await store.ingest(call.app[SESSIONS], statements, _writer(call, client),
-                                  forward=settings.xapi_forward_url is not None)
+                                  forward=settings.xapi_forward_url is not None,
+                                  attachments=parts)
     except StatementConflict as exc:
         raise XapiError(409, str(exc)) from None
     except StatementError as exc:
@@ -89,22 +94,22 @@ async def _put(call: Call, client: Client) -> web.Response:
         uuid(statement_id, "statementId")
     except StatementError as exc:
         raise XapiError(400, str(exc)) from None
-    body = _json_body(call)
+    body, parts = _body(call)
     if isinstance(body, list):
         raise XapiError(400, "PUT stores one statement; POST a list")
     if isinstance(body, dict):
         if body.get("id", statement_id) != statement_id:
             raise XapiError(400, "the statement's id differs from the statementId parameter")
         body = {**body, "id": statement_id}
-    await _store(call, client, _statement_list(body))
+    await _store(call, client, _statement_list(body, parts), parts)
     return web.Response(status=204)
 
 
 async def _post(call: Call, client: Client) -> web.Response:
     if call.params:
         raise XapiError(400, f"POST takes no parameters, not {', '.join(sorted(call.params))}")
-    body = _json_body(call)
-    ids = await _store(call, client, _statement_list(body)) if body != [] else []
+    body, parts = _body(call)
+    ids = await _store(call, client, _statement_list(body, parts), parts) if body != [] else []
     return web.json_response(ids)
 
 
@@ -170,14 +175,14 @@ async def _get(call: Call, client: Client) -> web.StreamResponse:
     fmt = params.get("format", "exact")
     if fmt not in ("exact", "ids", "canonical"):
         raise XapiError(400, "format must be exact, ids or canonical")
-    attachments = flag(params, "attachments")
+    with_data = flag(params, "attachments")
     languages = accept_languages(call.headers.get("Accept-Language", ""))
     single = _SINGLE_PARAMS & set(params)
     if single:
         if len(single) > 1 or set(params) - single - {"format", "attachments"}:
             raise XapiError(400, "statementId and voidedStatementId go alone (with at most "
                                  "format and attachments)")
-        return await _get_one(call, client, single.pop(), fmt, languages, attachments)
+        return await _get_one(call, client, single.pop(), fmt, languages, with_data)
     if "more" in params:
         if len(params) > 1:
             raise XapiError(400, "a more token carries its query; send it alone")
@@ -188,11 +193,11 @@ async def _get(call: Call, client: Client) -> web.StreamResponse:
     text = ('{"statements":[' + ",".join(formatted(b, fmt, languages) for b in bodies) +
             '],"more":' + json.dumps(f"/xapi/statements?more={_more_token(more, fmt)}"
                                      if more else "") + "}")
-    return _document(text, attachments)
+    return await _document(call, text, bodies if with_data else None)
 
 
 async def _get_one(call: Call, client: Client, name: str, fmt: str, languages: list[str],
-                   attachments: bool) -> web.StreamResponse:
+                   with_data: bool) -> web.StreamResponse:
     statement_id = call.params[name]
     try:
         uuid(statement_id, name)
@@ -205,20 +210,20 @@ async def _get_one(call: Call, client: Client, name: str, fmt: str, languages: l
         raise XapiError(404, f"no {'voided ' if name == 'voidedStatementId' else ''}"
                              f"statement {statement_id}")
     body, stored = found
-    response = _document(formatted(body, fmt, languages), attachments)
+    response = await _document(call, formatted(body, fmt, languages),
+                               [body] if with_data else None)
     response.headers["Last-Modified"] = format_datetime(stored, usegmt=True)
     return response
 
 
-def _document(text: str, attachments: bool) -> web.Response:
-    if not attachments:
+async def _document(call: Call, text: str, bodies: list[str] | None) -> web.Response:
+    """The JSON answer; with ``attachments=true`` (``bodies`` given) a multipart answer
+    that also carries the data of those statements' attachments."""
+    if bodies is None:
         return web.Response(text=text, content_type="application/json")
-    # attachment data is only ever referenced by fileUrl here, so the JSON is the one part
-    boundary = "redhall-statements"
-    body = (f"--{boundary}\r\nContent-Type: application/json\r\n\r\n{text}\r\n"
-            f"--{boundary}--\r\n")
-    return web.Response(text=body, headers={
-        "Content-Type": f"multipart/mixed; boundary={boundary}"})
+    data, content_type = attachments.multipart(
+        text, await store.attachment_data(call.app[SESSIONS], bodies))
+    return web.Response(body=data, headers={"Content-Type": content_type})
 
 
 async def _statements(call: Call, client: Client) -> web.StreamResponse:

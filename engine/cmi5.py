@@ -1,6 +1,8 @@
 """The engine as a cmi5 assignable unit: launched by an LMS with ``endpoint``, ``fetch``,
 ``actor``, ``registration`` and ``activityId``, it fetches its token once and reports
-initialized … completed, passed or failed … terminated, each with the session id.
+initialized … completed, passed or failed … terminated, each with the session id and
+the context the LMS left in ``LMS.LaunchData`` (whose launch mode and mastery score it
+honours).
 
 Statements go out on a worker thread so the frame task never waits on the network."""
 
@@ -16,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 from engine.errors import EngineError
 from protocol.participation import ParticipationFact
@@ -76,6 +78,8 @@ class Cmi5Session:
         self._failures: list[str] = []
         self._worker = threading.Thread(target=self._send_all, daemon=True)
         self._moved_on = False
+        self.context_template: dict[str, Any] = {}
+        self.launch_mode = "Normal"
 
     def start(self) -> None:
         """Fetches the token (once per launch) and reports initialized."""
@@ -89,13 +93,44 @@ class Cmi5Session:
         if "auth-token" not in answer:
             raise EngineError(f"the LMS refused the token: {answer.get('error-text', answer)}")
         self._token = answer["auth-token"]
+        self._apply(self._launch_data())
         self._started = self.clock()
         self._worker.start()
         self._queue("initialized")
 
+    def _launch_data(self) -> dict[str, Any]:
+        """``LMS.LaunchData`` from the State resource: the context every statement carries,
+        the launch mode and the mastery score."""
+        query = urlencode({"stateId": "LMS.LaunchData", "activityId": self.launch.activity_id,
+                           "agent": json.dumps(self.launch.actor),
+                           "registration": self.launch.registration})
+        request = urllib.request.Request(
+            f"{self.launch.endpoint}activities/state?{query}",
+            headers={"Authorization": f"Basic {self._token}",
+                     "X-Experience-API-Version": "1.0.3"})
+        try:
+            with urllib.request.urlopen(request, timeout=15) as reply:
+                data = json.loads(reply.read())
+        except urllib.error.HTTPError as exc:
+            raise EngineError(f"the LMS left no launch data for this launch (HTTP {exc.code});"
+                              " launch the visit from the LMS again") from None
+        except (urllib.error.URLError, ValueError) as exc:
+            raise EngineError(f"cannot read the cmi5 launch data: {exc}") from None
+        if not isinstance(data, dict) or "contextTemplate" not in data:
+            raise EngineError("the cmi5 launch data has no contextTemplate")
+        return data
+
+    def _apply(self, data: dict[str, Any]) -> None:
+        self.context_template = data["contextTemplate"]
+        self.session_id = self.context_template.get("extensions", {}).get(SESSION_ID,
+                                                                          self.session_id)
+        self.launch_mode = data.get("launchMode", "Normal")
+        if data.get("masteryScore") is not None:
+            self.pass_mark = float(data["masteryScore"])
+
     def emit(self, fact: ParticipationFact) -> None:
-        if fact.kind != "scene_completed" or self._moved_on:
-            return
+        if fact.kind != "scene_completed" or self._moved_on or self.launch_mode != "Normal":
+            return  # Browse and Review sessions judge nothing
         self._moved_on = True
         elapsed = _duration(self.clock() - self._started)
         self._queue("completed", {"completion": True, "duration": elapsed}, moveon=True)
@@ -115,14 +150,16 @@ class Cmi5Session:
     def _queue(self, verb: str, result: dict[str, Any] | None = None,
                moveon: bool = False) -> None:
         categories = [{"id": CATEGORY}] + ([{"id": MOVEON}] if moveon else [])
+        context = json.loads(json.dumps(self.context_template))  # the LMS's template, copied
+        activities = context.setdefault("contextActivities", {})
+        activities["category"] = activities.get("category", []) + categories
+        context.setdefault("extensions", {})[SESSION_ID] = self.session_id
+        context["registration"] = self.launch.registration
         statement = {
             "id": str(uuid.uuid4()), "actor": self.launch.actor,
             "verb": {"id": ADL + verb, "display": {"en-US": verb}},
             "object": {"objectType": "Activity", "id": self.launch.activity_id},
-            "context": {"registration": self.launch.registration,
-                        "contextActivities": {"category": categories},
-                        "extensions": {SESSION_ID: self.session_id}},
-            "timestamp": _now()}
+            "context": context, "timestamp": _now()}
         if result:
             statement["result"] = result
         self._outgoing.put(statement)

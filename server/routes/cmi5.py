@@ -10,6 +10,7 @@ import json
 import secrets
 import uuid
 from datetime import timedelta
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -21,12 +22,19 @@ from server.db.models import Cmi5Launch, User
 from server.db.types import utcnow
 from server.errors import json_error
 from server.keys import LEARNING, SESSIONS
+from server.lrs import documents, store
 from server.lrs.clients import create_client
+from server.lrs.documents import Conditions, Scope
 from server.lrs.facts import tour_registration
+from server.lrs.shape import agent_key
+from server.lrs.store import Writer
 from server.validation import body
 
 routes = web.RouteTableDef()
 TOKEN_HOURS = 12
+SESSION_ID = "https://w3id.org/xapi/cmi5/context/extensions/sessionid"
+LAUNCH_MODE = "https://w3id.org/xapi/cmi5/context/extensions/launchmode"
+CMI5_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
 
 
 class LaunchRequest(BaseModel):
@@ -34,6 +42,27 @@ class LaunchRequest(BaseModel):
     user: int | None = Field(default=None, description="whom to launch for (default: you)")
     exhibit: str | None = Field(default=None, pattern=r"^[a-z0-9-]+$")
     tour: int | None = None
+    launch_mode: Literal["Normal", "Browse", "Review"] = Field(
+        default="Normal", description="Browse and Review sessions earn nothing")
+    move_on: Literal["Passed", "Completed", "CompletedAndPassed", "CompletedOrPassed",
+                     "NotApplicable"] = "CompletedOrPassed"
+    mastery_score: float | None = Field(default=None, ge=0, le=1, description="the scaled "
+                                        "score that passes (default: the scene's quiz mark)")
+    return_url: str | None = Field(default=None, max_length=2048)
+
+
+def launch_data(data: LaunchRequest, activity: str, session_id: str) -> dict[str, Any]:
+    """``LMS.LaunchData``: what the unit must put in every statement and how it is judged."""
+    launch: dict[str, Any] = {
+        "contextTemplate": {
+            "contextActivities": {"grouping": [{"objectType": "Activity", "id": activity}]},
+            "extensions": {SESSION_ID: session_id}},
+        "launchMode": data.launch_mode, "moveOn": data.move_on}
+    if data.mastery_score is not None:
+        launch["masteryScore"] = data.mastery_score
+    if data.return_url:
+        launch["returnURL"] = data.return_url
+    return launch
 
 
 def _digest(secret: str) -> str:
@@ -61,6 +90,16 @@ async def launch(request: web.Request) -> web.Response:
     else:
         activity, registration = site.activity_id(data.exhibit or ""), str(uuid.uuid4())
     secret = secrets.token_urlsafe(32)
+    session_id = str(uuid.uuid4())
+    actor = site.member(user_id)
+    await documents.write(
+        request.app[SESSIONS], Scope("state", activity, agent_key(actor)), registration,
+        "LMS.LaunchData", json.dumps(launch_data(data, activity, session_id)).encode(),
+        "application/json", Conditions(), merge=False, must_be_conditional=False)
+    await store.ingest(request.app[SESSIONS], [_launched(actor, activity, registration,
+                                                         session_id, data.launch_mode)],
+                       Writer(None, site.authority), forward=request.app[LEARNING].forward)
+    # the launch becomes fetchable last, once everything it points at is in place
     async with request.app[SESSIONS].begin() as db:
         db.add(Cmi5Launch(fetch_hash=_digest(secret), user_id=user_id,
                           registration=registration, activity_id=activity))
@@ -69,6 +108,20 @@ async def launch(request: web.Request) -> web.Response:
               "registration": registration, "activityId": activity}
     return web.json_response({**params, "launch": f"{site.url}/launch?{urlencode(params)}"},
                              status=201)
+
+
+def _launched(actor: dict[str, Any], activity: str, registration: str, session_id: str,
+              mode: str) -> dict[str, Any]:
+    """The LMS's own record of the launch (cmi5 requires it before the unit starts)."""
+    return {"id": str(uuid.uuid4()), "actor": actor,
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/launched",
+                     "display": {"en-US": "launched"}},
+            "object": {"objectType": "Activity", "id": activity},
+            "context": {"registration": registration,
+                        "contextActivities": {"category": [{"id": CMI5_CATEGORY}]},
+                        "extensions": {SESSION_ID: session_id,
+                                       LAUNCH_MODE: mode}},
+            "timestamp": store.stored_now()[1]}
 
 
 def _error(code: str, text: str) -> web.Response:

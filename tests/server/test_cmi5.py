@@ -49,8 +49,13 @@ async def test_a_launched_visit_reports_its_session(world: World) -> None:
         headers=headers)
     statements = (await found.json())["statements"]
     assert [s["verb"]["id"].rsplit("/", 1)[1] for s in statements] == \
-        ["initialized", "completed", "passed", "terminated"]
+        ["launched", "initialized", "completed", "passed", "terminated"]
+    # the session id and context come from the LMS's launch data
     assert {s["context"]["extensions"][SESSION_ID] for s in statements} == {session.session_id}
+    assert statements[0]["authority"]["name"] == "RedHall"  # launched: the LMS's own record
+    statements = statements[1:]
+    assert all(s["context"]["contextActivities"]["grouping"] ==
+               [{"objectType": "Activity", "id": launch["activityId"]}] for s in statements)
     assert statements[0]["actor"] == json.loads(launch["actor"])
     assert statements[0]["object"]["id"] == launch["activityId"]
     assert {"id": MOVEON} in statements[2]["context"]["contextActivities"]["category"]
@@ -58,6 +63,43 @@ async def test_a_launched_visit_reports_its_session(world: World) -> None:
     assert statements[2]["result"]["score"]["scaled"] == 0.8
     # the token may write, but reads only what it wrote itself
     assert statements[0]["authority"]["name"].startswith("cmi5 launch")
+
+
+async def _run(world: World, request: dict[str, object], score: float) -> list[str]:
+    """Launches, runs a session that completes its scene with ``score``, and returns the
+    verbs the unit sent."""
+    base = str(world.client.make_url("")).rstrip("/")
+    reply = await world.client.post("/api/cmi5/launches", json=request,
+                                    headers=world.auth("member"))
+    assert reply.status == 201, await reply.text()
+    launch = await reply.json()
+    params = {k: (v.replace("http://localhost:8080", base) if k in ("endpoint", "fetch") else v)
+              for k, v in launch.items() if k != "launch"}
+    session = Cmi5Session(Launch.from_url("http://lms/launch?" + urlencode(params)),
+                          pass_mark=0.6)
+    await asyncio.to_thread(session.start)
+    session.emit(_completed(score))
+    assert await asyncio.to_thread(session.terminate) == []
+    reader = await create_client(world.client.server.app[SESSIONS], "auditor", ("read",))
+    headers = {"Authorization": "Basic " + base64.b64encode(":".join(reader).encode()).decode(),
+               "X-Experience-API-Version": "1.0.3"}
+    found = await world.client.get(
+        f"/xapi/statements?registration={launch['registration']}&ascending=true",
+        headers=headers)
+    return [s["verb"]["id"].rsplit("/", 1)[1] for s in (await found.json())["statements"]]
+
+
+async def test_launch_data_mastery_score_and_mode_are_honoured(world: World) -> None:
+    # the LMS's mastery score overrides the scene's own quiz mark (0.6)
+    assert await _run(world, {"exhibit": "founding", "mastery_score": 0.9}, 0.8) == \
+        ["launched", "initialized", "completed", "failed", "terminated"]
+    # a Browse session judges nothing
+    assert await _run(world, {"exhibit": "founding", "launch_mode": "Browse"}, 0.8) == \
+        ["launched", "initialized", "terminated"]
+    bad = await world.client.post("/api/cmi5/launches", json={"exhibit": "founding",
+                                                              "mastery_score": 2},
+                                  headers=world.auth("member"))
+    assert bad.status == 400
 
 
 async def test_launch_rules(world: World) -> None:

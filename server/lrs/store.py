@@ -3,8 +3,11 @@ and found again by the xAPI query filters."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import uuid
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,22 +95,46 @@ async def ingest(sessions: async_sessionmaker[AsyncSession], statements: Sequenc
 async def _ingest_once(sessions: async_sessionmaker[AsyncSession], statements: Sequence[dict],
                        writer: Writer, forward: bool,
                        attachments: Mapping[str, Part]) -> list[str]:
-    stored_at, stored_text = stored_now()
-    async with sessions.begin() as db:
-        known = await _stored_bodies(db, [s["id"] for s in statements if "id" in s])
-        fresh = []
-        for statement in statements:
-            previous = known.get(statement.get("id", ""))
-            if previous is None:
-                fresh.append(_completed(json.loads(json.dumps(statement)), writer, stored_text))
-            elif not same_statement(json.loads(previous), normalized(statement)):
-                raise StatementConflict(statement["id"])
-        if fresh:
-            await _insert(db, fresh, writer, stored_at, forward)
-        if attachments:
-            await _keep_attachments(db, attachments)
+    async with one_writer(sessions):
+        stored_at, stored_text = stored_now()
+        async with sessions.begin() as db:
+            return await _ingest_in(db, statements, writer, forward, attachments, stored_at,
+                                    stored_text)
+
+
+async def _ingest_in(db: AsyncSession, statements: Sequence[dict], writer: Writer,
+                     forward: bool, attachments: Mapping[str, Part], stored_at: datetime,
+                     stored_text: str) -> list[str]:
+    known = await _stored_bodies(db, [s["id"] for s in statements if "id" in s])
+    fresh = []
+    for statement in statements:
+        previous = known.get(statement.get("id", ""))
+        if previous is None:
+            fresh.append(_completed(json.loads(json.dumps(statement)), writer, stored_text))
+        elif not same_statement(json.loads(previous), normalized(statement)):
+            raise StatementConflict(statement["id"])
+    if fresh:
+        await _insert(db, fresh, writer, stored_at, forward)
+    if attachments:
+        await _keep_attachments(db, attachments)
     ordered = iter(s["id"] for s in fresh)
     return [s["id"] if "id" in s else next(ordered) for s in statements]
+
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def one_writer(sessions: async_sessionmaker[AsyncSession]
+               ) -> contextlib.AbstractAsyncContextManager[Any]:
+    """SQLite takes one writer at a time: queueing writers here costs nothing, where its
+    own busy handler makes them sleep and retry (seconds at the tail under load)."""
+    bind = sessions.kw.get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    lock = _WRITE_LOCKS.get(bind.sync_engine)
+    if lock is None:
+        lock = _WRITE_LOCKS[bind.sync_engine] = asyncio.Lock()
+    return lock
 
 
 async def _keep_attachments(db: AsyncSession, attachments: Mapping[str, Part]) -> None:
@@ -173,7 +200,7 @@ async def _insert(db: AsyncSession, fresh: list[dict], writer: Writer, stored: d
                          .values(voided=True))
     new_ids = [row["id"] for row in rows if not row["voiding"]]
     early = (await db.execute(select(S.ref_target).where(
-        S.voiding.is_(True), S.ref_target.in_(new_ids)))).scalars().all() if new_ids else []
+        S.voiding.is_(True), S.ref_target.is_not(None), S.ref_target.in_(new_ids)))).scalars().all() if new_ids else []
     if early:  # voided before it arrived
         await db.execute(update(S).where(S.id.in_(early)).values(voided=True))
     if forward:
@@ -276,7 +303,7 @@ async def search(sessions: async_sessionmaker[AsyncSession], q: Query
     if matches:  # statements that target a matching statement count as matching too
         target = aliased(S, name="target")
         referring = (select(S.number).join(target, target.id == S.ref_target)
-                     .where(*_window(q), *_matches(target, q)).order_by(order).limit(take))
+                     .where(S.ref_target.is_not(None), *_window(q), *_matches(target, q)).order_by(order).limit(take))
         numbers = union(select(direct.subquery().c.number),
                         select(referring.subquery().c.number)).subquery()
         query = select(S.number, S.body).where(S.number.in_(select(numbers.c.number)))

@@ -34,6 +34,11 @@ def _visit_registration(user: int, exhibit: str, year: int) -> str:
     return str(uuid.uuid5(AWARD_NAMESPACE, f"visit/{user}/{exhibit}/{year}"))
 
 
+def _exhibit_key(user: int, exhibit: str, year: int) -> str:
+    """The exhibit's extra award: one per member and year, by visits or by a tour."""
+    return f"exhibit/{user}/{exhibit}/{year}"
+
+
 def _year(moment: datetime) -> int:
     return moment.astimezone(UTC).year
 
@@ -155,7 +160,7 @@ class Credits:
         if unmet(rule, total):
             return []
         entry = await self._award(
-            f"visit/{user}/{exhibit}/all/{year}", user, year, rule.hours, exhibit,
+            _exhibit_key(user, exhibit, year), user, year, rule.hours, exhibit,
             {"kind": "exhibit", "exhibit": exhibit, "version": version.version}, total,
             self.site.activity_id(exhibit),
             _visit_registration(user, exhibit, year))
@@ -203,7 +208,28 @@ class Credits:
                                          "scenes": sorted(visited)}, evidence,
                     self.site.tour_id(tour_id), tour_registration(tour_id))
                 made += [entry] if entry else []
+                made += await self._whole_exhibit_toured(user, tour_id, version, visited,
+                                                         evidence, _year(started[0].at))
         return made
+
+    async def _whole_exhibit_toured(self, user: int, tour_id: int, version: ExhibitVersion,
+                                    visited: set[str], evidence: Evidence, year: int
+                                    ) -> list[LedgerEntry]:
+        """A tour through every scene also earns the exhibit's extra award, judged by the
+        exhibit's rule on the tour's evidence; once a year, however it was earned."""
+        scenes = {ref["id"] for ref in version.manifest["scenes"]}
+        if not version.manifest.get("credit") or not scenes <= visited:
+            return []
+        rule = CreditRule.model_validate(version.manifest["credit"])
+        if unmet(rule, evidence):
+            return []
+        exhibit = version.exhibit_id
+        entry = await self._award(
+            _exhibit_key(user, exhibit, year), user, year, rule.hours, exhibit,
+            {"kind": "exhibit", "exhibit": exhibit, "version": version.version,
+             "tour": tour_id}, evidence, self.site.activity_id(exhibit),
+            tour_registration(tour_id))
+        return [entry] if entry else []
 
     # -- shared ----------------------------------------------------------------------------
 

@@ -184,6 +184,39 @@ async def test_a_guided_tour_credits_presence(world: World, founding: dict[str, 
                                    headers=world.auth("member_b"))).status == 403
 
 
+async def test_a_tour_through_every_scene_earns_the_exhibit_award_once(
+        world: World, founding: dict[str, Any]) -> None:
+    app = world.client.server.app
+    tour = await schedule(world.client, founding["version"], world.users["guide"],
+                          [world.branch_a])
+    guide, member = world.users["guide"], world.users["member"]
+    item = sorted(founding["scenes"]["nanhu-red-boat"].quiz)[0]
+
+    def fact(kind: str, user: int, minute: float, **detail: Any) -> dict[str, Any]:
+        return row(str(uuid.uuid4()), user, kind, T0 + minute * 60,
+                   {"tour": tour, "seat": 0, **detail}, tour=tour)
+
+    rows = [fact("tour_started", guide, 0), fact("joined", member, 0),
+            fact("stop_reached", guide, 15, scene="nanhu-red-boat", stop=0),
+            fact("quiz_started", guide, 20, scene="nanhu-red-boat", item=item),
+            fact("quiz_answered", member, 21, scene="nanhu-red-boat", item=item, response=0,
+                 correct=True),
+            fact("tour_ended", guide, 30)]
+    app[CREDITS].consider_soon(await store(app[SESSIONS], rows, app[LEARNING]))
+    await app[CREDITS].idle()
+    progress = await (await world.client.get(f"/api/credits?year={YEAR}",
+                                             headers=world.auth("member"))).json()
+    subjects = [a["subject"] for a in progress["awards"]]
+    assert [s["kind"] for s in subjects] == ["tour", "exhibit"]
+    assert subjects[1]["tour"] == tour and progress["hours"] == 1.5  # 2 scenes + the extra
+    # visiting every scene the same year earns the scenes, not the extra a second time
+    await _award_three(world, founding)
+    progress = await (await world.client.get(f"/api/credits?year={YEAR}",
+                                             headers=world.auth("member"))).json()
+    assert sorted(a["subject"]["kind"] for a in progress["awards"]) == \
+        ["exhibit", "scene", "scene", "tour"]
+
+
 async def _award_three(world: World, founding: dict[str, Any]) -> None:
     for i, (name, scene) in enumerate(sorted(founding["scenes"].items())):
         await _deliver(world, _visit(name, sorted(scene.hotspots), scene.quiz, minutes=13,

@@ -30,6 +30,13 @@ class TourSystem:
         self.follow = snapshot.follow
         self.locked = snapshot.locked
         self.guides = {p.seat for p in snapshot.participants if p.role in ("guide", "co_guide")}
+        self.participants = {p.seat: p for p in snapshot.participants}
+        self.hands = list(snapshot.hands)
+        self.muted = snapshot.muted
+        self.highlight = snapshot.highlight
+        self.laser_on = snapshot.laser is not None
+        self.stop = snapshot.stop if snapshot.scene == view.scene.script.id else None
+        self.questions: list[tuple[int, str]] = []
         self.quiz: wire.QuizState | None = snapshot.quiz
         self.gather: tuple[wire.Vec3, float] | None = None
         self.closed: TourClosed | None = None
@@ -94,6 +101,7 @@ class TourSystem:
     def _message(self, message: Any) -> None:
         kind = message.type
         if kind == "stop" and message.scene == self.view.scene.script.id:
+            self.stop = message.stop
             self.view.go_to_stop(message.stop)
         elif kind == "gathering":
             self.gather = (message.at, message.deadline)
@@ -102,8 +110,10 @@ class TourSystem:
             if message.name == "locked":
                 self.view.navigation.walk(0, 0)
         elif kind == "highlighted":
+            self.highlight = message.hotspot
             self.view.hotspots.highlight(message.hotspot)
         elif kind == "laser":
+            self.laser_on = message.origin is not None
             self._draw_laser(message.origin, message.target)
         elif kind == "quiz":
             self._quiz(message.quiz)
@@ -114,10 +124,27 @@ class TourSystem:
                 self.guides.discard(message.seat)
             if message.seat == self.seat:
                 self.role = message.role
-        elif kind == "left" and message.reason != "dropped":
-            self.view.avatars.remove(str(message.seat))
+        elif kind == "joined":
+            self.participants[message.participant.seat] = message.participant
+        elif kind == "returned" and message.seat in self.participants:
+            self._presence(message.seat, True)
+        elif kind == "left":
+            if message.reason == "dropped":  # the seat is held: the member may come back
+                self._presence(message.seat, False)
+            else:
+                self.participants.pop(message.seat, None)
+                self.view.avatars.remove(str(message.seat))
+        elif kind == "hand":
+            self.hands = list(message.queue)
+        elif kind == "question":
+            self.questions = (self.questions + [(message.seat, message.text)])[-3:]
         elif kind == "phase":
             self.phase = message.phase
+
+    def _presence(self, seat: int, present: bool) -> None:
+        if seat in self.participants:
+            self.participants[seat] = self.participants[seat].model_copy(
+                update={"present": present})
 
     def _draw_laser(self, origin: wire.Vec3 | None, target: wire.Vec3 | None) -> None:
         self.laser.getChildren().detach()

@@ -69,6 +69,7 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
                        sink=sink)
     tour = link = None
     if args.tour:
+        from engine.guide_controls import GuideControls
         from engine.tour_link import TourLink
         from engine.tour_system import TourSystem
 
@@ -76,6 +77,7 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
             raise EngineError("--tour needs --token (a bearer token: POST /api/auth/tokens)")
         link = TourLink(args.tour, args.token)
         tour = app.add(TourSystem(view, link, link.connect()))
+        GuideControls(view, tour)  # steers only while this seat is guide or co-guide
     DesktopControls(view, tour)
     try:
         app.run()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from panda3d.core import Point3
 
+from engine.guide_controls import GuideControls
 from engine.tour_link import TourLink
 from engine.tour_system import TourSystem
 from engine.view import ExhibitView
@@ -67,3 +68,73 @@ async def test_an_engine_view_takes_part_in_a_tour(world: World, samples: dict[s
     finally:
         await asyncio.to_thread(link.close)
         await guide.close()
+
+
+async def test_the_guide_steers_from_the_engine(world: World,
+                                                samples: dict[str, BuildResult],
+                                                open_view: Callable[..., ExhibitView]) -> None:  # noqa: F811
+    version = await publish(world.client, samples["founding"], world.users["editor"])
+    tour = await schedule(world.client, version, world.users["guide"], [world.branch_a])
+    view = open_view("first-congress-site")
+    link = TourLink(live_url(world.client, tour), world.tokens["guide"])
+    system = view.app.add(TourSystem(view, link, await asyncio.to_thread(link.connect)))
+    controls = GuideControls(view, system)
+    member = participant(world.client, tour, world.tokens["member"])
+    await member.connect()
+    try:
+        script = view.scene.script
+        assert controls.steering
+        controls.command("begin")
+        await member.expect("phase", phase="live")
+        controls.command("next_stop")
+        assert (await member.expect("stop")).stop == script.route[0].id
+        await _until(view, lambda: system.stop == script.route[0].id)
+        controls.command("next_stop")
+        assert (await member.expect("stop")).stop == script.route[1].id
+        controls.command("toggle_follow")
+        assert (await member.expect("setting")).name == "follow"
+        controls.command("gather")
+        gathering = await member.expect("gathering")
+        here = view.app.base.camera.getPos(view.app.render)
+        assert abs(gathering.at[0] - here.x) < 0.01 and abs(gathering.at[1] - here.y) < 0.01
+        view.select(script.hotspots[0].id)
+        controls.command("highlight")
+        assert (await member.expect("highlighted")).hotspot == script.hotspots[0].id
+        controls.command("laser")
+        assert (await member.expect("laser")).target is not None
+        # a quiz: the member answers, the guide's panel shows the live count, then closes
+        await member.send(wire.RaiseHand(raised=True))
+        controls.command("next_quiz")
+        quiz = (await member.expect("quiz")).quiz
+        assert quiz.item == script.quiz[0].id
+        await member.send(wire.Answer(item=quiz.item, choice=script.quiz[0].answer))
+        await _until(view, lambda: system.quiz is not None and system.quiz.answered == 1)
+        view.app.step(0.05)
+        shown = controls.panel.text
+        assert "1/1" in shown and "举手" in shown and controls.panel.visible
+        controls.command("close_quiz")
+        while not (await member.expect("quiz")).quiz.closed:
+            pass
+        controls.command("end")
+        await member.expect("phase", phase="ended")
+    finally:
+        await asyncio.to_thread(link.close)
+        await member.close()
+
+
+async def test_a_member_cannot_steer_from_the_engine(
+        world: World, samples: dict[str, BuildResult],
+        open_view: Callable[..., ExhibitView]) -> None:  # noqa: F811
+    version = await publish(world.client, samples["founding"], world.users["editor"])
+    tour = await schedule(world.client, version, world.users["guide"], [world.branch_a])
+    view = open_view("first-congress-site")
+    link = TourLink(live_url(world.client, tour), world.tokens["member"])
+    system = view.app.add(TourSystem(view, link, await asyncio.to_thread(link.connect)))
+    controls = GuideControls(view, system)
+    try:
+        controls.command("begin")  # ignored: nothing is sent for a member
+        view.app.step(0.05)
+        assert not controls.steering and not controls.panel.visible
+        assert system.phase == "lobby"
+    finally:
+        await asyncio.to_thread(link.close)

@@ -26,15 +26,19 @@ log = logging.getLogger("redhall.tours")
 
 class Fanout(Protocol):
     node: str
+    watches_nodes: bool  # whether other processes can vanish (see ``dead``)
 
     async def attach(self, room: LiveTour) -> None: ...
     async def append(self, room: LiveTour, event: Input) -> None: ...
     def publish_poses(self, room: LiveTour, blob: bytes) -> None: ...
     async def detach(self, room: LiveTour) -> None: ...
     async def close(self) -> None: ...
+    async def dead(self, nodes: set[str]) -> set[str]: ...
 
 
 class LocalFanout:
+    watches_nodes = False
+
     def __init__(self, node: str) -> None:
         self.node = node
 
@@ -53,11 +57,17 @@ class LocalFanout:
     async def close(self) -> None:
         pass
 
+    async def dead(self, nodes: set[str]) -> set[str]:
+        return set()
+
 
 class RedisFanout:
     """Stream ``{prefix}:tour:{id}:log`` for inputs, channel ``{prefix}:tour:{id}:poses``."""
 
     LOG_TTL = 7 * 24 * 3600
+    HEARTBEAT_SECONDS = 2.0
+    NODE_TTL = 6  # seconds without a heartbeat before a process counts as gone
+    watches_nodes = True
 
     def __init__(self, node: str, url: str, prefix: str = "redhall") -> None:
         import redis.asyncio as redis  # only when configured
@@ -69,7 +79,28 @@ class RedisFanout:
         self.readers: dict[int, asyncio.Task[None]] = {}
         self.rooms: dict[int, LiveTour] = {}
         self._listener: asyncio.Task[None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
         self._prefix = node.encode() + b"|"
+
+    def _alive_key(self, node: str) -> str:
+        return f"{self.prefix}:node:{node}"
+
+    async def _beat(self) -> None:
+        """Says this process is alive; a process killed without closing its connections
+        stops saying so, and the others then let its participants go (``dead``)."""
+        while True:
+            try:
+                await self.redis.set(self._alive_key(self.node), "1", ex=self.NODE_TTL)
+            except Exception as exc:  # Redis away for a moment: the next beat retries
+                log.warning("heartbeat to Redis failed: %s", exc)
+            await asyncio.sleep(self.HEARTBEAT_SECONDS)
+
+    async def dead(self, nodes: set[str]) -> set[str]:
+        others = sorted(nodes - {self.node})
+        if not others:
+            return set()
+        alive = await self.redis.mget([self._alive_key(n) for n in others])
+        return {n for n, beat in zip(others, alive) if beat is None}
 
     def _log(self, tour: int) -> str:
         return f"{self.prefix}:tour:{tour}:log"
@@ -79,6 +110,9 @@ class RedisFanout:
 
     async def attach(self, room: LiveTour) -> None:
         self.rooms[room.tour_id] = room
+        if self._heartbeat is None:
+            await self.redis.set(self._alive_key(self.node), "1", ex=self.NODE_TTL)
+            self._heartbeat = asyncio.create_task(self._beat())
         await self.pubsub.subscribe(self._channel(room.tour_id))
         if self._listener is None:
             self._listener = asyncio.create_task(self._listen())
@@ -144,6 +178,8 @@ class RedisFanout:
             await self.detach(room)
         if self._listener:
             await stop(self._listener)
+        if self._heartbeat:
+            await stop(self._heartbeat)
         await bounded(self.pubsub.aclose(), "closing the Redis pub/sub connection")
         await bounded(self.redis.aclose(), "closing the Redis connections")
 

@@ -17,7 +17,7 @@ from protocol import tour as wire
 from protocol.tour_poses import ENTRY_SIZE, entry_xz
 from server.background import stop_all
 from server.live.connection import Connection
-from server.live.inputs import Drop, Expire, Input
+from server.live.inputs import Drop, Expire, Input, Join, Resume
 from server.live.outputs import ALL, GUIDES, Disconnect, Output, Record, Seated, Send
 from server.live.plan import TourPlan
 from server.live.poses import InterestSettings, PoseTable
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from server.live.hub import Hub
 
 log = logging.getLogger("redhall.tours")
+WATCH_SECONDS = 3.0
 
 
 class LiveTour:
@@ -45,8 +46,12 @@ class LiveTour:
         self.tick_seconds = 1.0 / tick_hz
         self.expiries: dict[int, asyncio.TimerHandle] = {}
         self._busy = False
+        self.conn_nodes: dict[str, str] = {}  # connection -> the process holding it
+        self._adopted: set[str] = set()
         self._tasks = [asyncio.create_task(self._apply_loop()),
                        asyncio.create_task(self._tick_loop())]
+        if hub.fanout.watches_nodes:
+            self._tasks.append(asyncio.create_task(self._watch_nodes()))
 
     # -- inputs --------------------------------------------------------------------------
 
@@ -81,6 +86,8 @@ class LiveTour:
         effects: list[Output] = []
         rows = []
         for origin, event in batch:
+            if isinstance(event, (Join, Resume)):
+                self.conn_nodes[event.conn] = origin
             outputs = self.state.apply(event)
             for output in outputs:
                 if isinstance(output, Record):
@@ -96,6 +103,30 @@ class LiveTour:
         if rows:
             await self.hub.store_rows(rows)  # acknowledged only after this commit
         self._carry_out(effects)
+
+    async def _watch_nodes(self) -> None:
+        """Participants of a process that died without closing their connections are
+        dropped by the processes that remain; their seats are then held and expire as
+        after any drop, so attendance ends instead of lasting forever."""
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            try:
+                await self._drop_orphans()
+            except Exception as exc:  # Redis away for a moment: look again next time
+                log.warning("tour %s: checking other processes failed: %s", self.tour_id, exc)
+
+    async def _drop_orphans(self) -> None:
+        me = self.hub.node
+        elsewhere = [seat for seat in self.state.seats.values()
+                     if not seat.released and seat.conn not in self._adopted
+                     and self.conn_nodes.get(seat.conn, me) != me]
+        if not elsewhere:
+            return
+        gone = await self.hub.fanout.dead({self.conn_nodes[s.conn] for s in elsewhere})
+        for seat in elsewhere:
+            if self.conn_nodes[seat.conn] in gone:
+                self._adopted.add(seat.conn)  # every survivor may do this; repeats are no-ops
+                await self.submit(Drop(seat.seat, seat.conn, time.time()))
 
     def _hold(self, seat: int, conn: str) -> None:
         loop = asyncio.get_running_loop()

@@ -18,6 +18,11 @@ class Seat:
     present: bool = True
     hand: bool = False
 
+    @property
+    def released(self) -> bool:
+        """Given up (left, expired, removed): nothing more can happen to this seat."""
+        return self.ticket == f"released:{self.seat}"
+
     def public(self) -> wire.Participant:
         return wire.Participant(seat=self.seat, user=self.user, name=self.name, role=self.role,
                                 present=self.present, hand=self.hand)

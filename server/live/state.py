@@ -161,8 +161,8 @@ class TourState:
         seat = self.seats.get(event.seat)
         if seat is None:
             return []
-        if event.conn != seat.conn:
-            return []  # an older connection, already replaced by a newer one
+        if event.conn != seat.conn or seat.released:
+            return []  # an older connection, or a seat already given up
         if isinstance(event, Drop):  # seat held: attendance continues until it expires
             if not seat.present:
                 return []

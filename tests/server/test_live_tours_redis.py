@@ -4,18 +4,26 @@ process that starts late catching up from the tour's log."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import select
 
 from engine.tour_client import TourClient
 from protocol import tour as wire
 from protocol.tour_poses import Pose, Transform
 from server.app import create_app
 from server.bootstrap import ensure_user
-from server.keys import SESSIONS
+from bench.serving import wait_until_serving
+from server.db.models import ParticipationRecord
+from server.keys import SESSIONS, SETTINGS
 from server.settings import Settings
 from tests.server.conftest import KEY, PASSWORD, World
 from tests.server.live_support import live_url, publish, schedule
@@ -32,11 +40,13 @@ async def nodes(aiohttp_client, world: World, database_url: str, redis_url: str,
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     started: list[TestClient] = []
 
-    async def start() -> TestClient:
+    async def start(hold_seconds: float = 60.0) -> TestClient:
         settings = Settings(database_url=database_url, data_dir=tmp_path / "data",
-                            encryption_key=KEY, redis_url=redis_url, redis_prefix=prefix)
+                            encryption_key=KEY, redis_url=redis_url, redis_prefix=prefix,
+                            tour_hold_seconds=hold_seconds)
         started.append(await aiohttp_client(create_app(settings)))
         return started[-1]
+    start.prefix = prefix  # type: ignore[attr-defined]
     yield start
     for client in reversed(started):
         await client.close()
@@ -94,3 +104,52 @@ async def test_one_tour_across_three_processes(world: World, nodes,  # type: ign
     assert len(snapshot.participants) == 7
     for client in [guide, late, *members]:
         await client.close()
+
+
+async def test_participants_of_a_killed_process_are_let_go(  # type: ignore[no-untyped-def]
+        world: World, nodes, samples: dict[str, BuildResult], database_url: str,
+        redis_url: str) -> None:
+    """A process killed outright never says its participants left; the process that
+    remains notices its heartbeat stop, drops them, and lets their held seats expire."""
+    version = await publish(world.client, samples["founding"], world.users["editor"])
+    tour = await schedule(world.client, version, world.users["guide"], [world.branch_a])
+    a = await nodes(hold_seconds=1.0)
+    guide = TourClient(live_url(a, tour), world.tokens["guide"], session=a.session)
+    await guide.connect()
+    port = _free_port()
+    env = {**os.environ, "REDHALL_DATABASE_URL": database_url, "REDHALL_PORT": str(port),
+           "REDHALL_DATA_DIR": str(world.client.server.app[SETTINGS].data_dir),
+           "REDHALL_ENCRYPTION_KEY": KEY, "REDHALL_REDIS_URL": redis_url,
+           "REDHALL_REDIS_PREFIX": nodes.prefix}
+    process = subprocess.Popen([sys.executable, "-m", "redhall", "serve"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    member = TourClient(f"http://127.0.0.1:{port}/api/tours/{tour}/live",
+                        world.tokens["member"])
+    try:
+        await wait_until_serving(f"http://127.0.0.1:{port}", 30)
+        seat = (await member.connect()).seat
+        while (await guide.expect("joined")).participant.seat != seat:
+            pass  # the guide's own arrival comes first
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        dropped = await guide.expect("left", timeout=20)
+        assert (dropped.seat, dropped.reason) == (seat, "dropped")
+        expired = await guide.expect("left", timeout=10)
+        assert (expired.seat, expired.reason) == (seat, "expired")
+        async with world.client.server.app[SESSIONS]() as db:
+            kinds = (await db.scalars(select(ParticipationRecord.kind).where(
+                ParticipationRecord.tour_id == tour,
+                ParticipationRecord.user_id == world.users["member"]))).all()
+        assert sorted(kinds) == ["joined", "left"]  # attendance ended, once
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+        await member.close()
+        await guide.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

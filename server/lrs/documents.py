@@ -17,17 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import XapiDocument
+from server.lrs.http import XapiError
 from server.lrs.store import stored_now
 
 RESOURCES = ("state", "activity_profile", "agent_profile")
 
 
-class DocumentError(Exception):
+class DocumentError(XapiError):
     """A request the document resources refuse, with the HTTP status to answer."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)

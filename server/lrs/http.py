@@ -137,15 +137,28 @@ async def alternate(request: web.Request,
 Handler = Callable[[Call, Client], Awaitable[web.StreamResponse]]
 
 
+def may_read(client: Client, what: str) -> None:
+    if not client.scopes & {"read", "read_mine"}:
+        raise XapiError(403, f"LRS client {client.name!r} may not read {what}")
+
+
+def may_write(client: Client, what: str) -> None:
+    if "write" not in client.scopes:
+        raise XapiError(403, f"LRS client {client.name!r} may not {what}")
+
+
 async def answer(call: Call, handle: Handler) -> web.StreamResponse:
     """Checks the version header and the credentials, runs ``handle``, and turns an
-    :class:`XapiError` into its status with ``{"error": reason}``."""
+    :class:`XapiError` into its status, a :class:`StatementError` into 400, each with
+    ``{"error": reason}``."""
     try:
         call.version = version(call.headers)
         client = await client_of(call)
         response = await handle(call, client)
     except XapiError as exc:
         response = web.json_response({"error": str(exc)}, status=exc.status)
+    except StatementError as exc:  # a malformed statement, agent, IRI, UUID or part
+        response = web.json_response({"error": str(exc)}, status=400)
     response.headers["X-Experience-API-Version"] = call.version
     return response
 

@@ -17,8 +17,8 @@ from server.keys import SESSIONS, SETTINGS
 from server.lrs import attachments, store
 from server.lrs.attachments import Part
 from server.lrs.clients import Client
-from server.lrs.http import (MAX_BODY, Call, XapiError, alternate, answer, flag, parse_json,
-                             read_body, request_call, time_param)
+from server.lrs.http import (MAX_BODY, Call, XapiError, alternate, answer, flag, may_read,
+                             may_write, parse_json, read_body, request_call, time_param)
 from server.lrs.rules import StatementError, actor, check_statement, iri, uuid
 from server.lrs.shape import accept_languages, agent_key, formatted
 from server.lrs.store import Query, StatementConflict, Writer
@@ -34,14 +34,11 @@ _SINGLE_PARAMS = {"statementId", "voidedStatementId"}
 
 def _statement_list(body: Any, parts: dict[str, Part]) -> list[dict]:
     statements = body if isinstance(body, list) else [body]
-    try:
-        for i, statement in enumerate(statements):
-            check_statement(statement, f"statements[{i}]" if isinstance(body, list)
-                            else "statement")
-        attachments.match(statements, parts)
-        attachments.check_signatures(statements, parts)
-    except StatementError as exc:
-        raise XapiError(400, str(exc)) from None
+    for i, statement in enumerate(statements):
+        check_statement(statement, f"statements[{i}]" if isinstance(body, list)
+                        else "statement")
+    attachments.match(statements, parts)
+    attachments.check_signatures(statements, parts)
     return statements
 
 
@@ -52,10 +49,7 @@ def _body(call: Call) -> tuple[Any, dict[str, Part]]:
     if len(call.body) > MAX_BODY:
         raise XapiError(413, f"the body is over {MAX_BODY // 1024**2} MiB; send smaller batches")
     if media == "multipart/mixed":
-        try:
-            raw, parts = attachments.split(call.body, content_type)
-        except StatementError as exc:
-            raise XapiError(400, str(exc)) from None
+        raw, parts = attachments.split(call.body, content_type)
         return parse_json(raw), parts
     if media != "application/json":
         raise XapiError(400, "statements are sent as application/json, or as multipart/mixed "
@@ -64,8 +58,7 @@ def _body(call: Call) -> tuple[Any, dict[str, Part]]:
 
 
 def _writer(call: Call, client: Client) -> Writer:
-    if "write" not in client.scopes:
-        raise XapiError(403, f"LRS client {client.name!r} may not store statements")
+    may_write(client, "store statements")
     return Writer(client.id, client.authority(call.app[SETTINGS].site_url),
                   "2.0.0" if call.version == "2.0.0" else "1.0.0")
 
@@ -79,8 +72,6 @@ async def _store(call: Call, client: Client, statements: list[dict],
                                   attachments=parts)
     except StatementConflict as exc:
         raise XapiError(409, str(exc)) from None
-    except StatementError as exc:
-        raise XapiError(400, str(exc)) from None
 
 
 async def _put(call: Call, client: Client) -> web.Response:
@@ -89,11 +80,7 @@ async def _put(call: Call, client: Client) -> web.Response:
         raise XapiError(400, f"PUT takes only statementId, not {', '.join(sorted(extra))}")
     if "statementId" not in call.params:
         raise XapiError(400, "PUT needs the statementId parameter; POST stores without one")
-    statement_id = call.params["statementId"]
-    try:
-        uuid(statement_id, "statementId")
-    except StatementError as exc:
-        raise XapiError(400, str(exc)) from None
+    statement_id = uuid(call.params["statementId"], "statementId")
     body, parts = _body(call)
     if isinstance(body, list):
         raise XapiError(400, "PUT stores one statement; POST a list")
@@ -116,18 +103,15 @@ async def _post(call: Call, client: Client) -> web.Response:
 def _query(call: Call, client: Client) -> Query:
     params = call.params
     agent = None
-    try:
-        if "agent" in params:
-            agent = agent_key(actor(parse_json(params["agent"].encode()), "agent"))
-            if not agent:
-                raise StatementError("agent: an anonymous group cannot be searched for")
-        for name in ("verb", "activity"):
-            if name in params:
-                iri(params[name], name)
-        if "registration" in params:
-            uuid(params["registration"], "registration")
-    except StatementError as exc:
-        raise XapiError(400, str(exc)) from None
+    if "agent" in params:
+        agent = agent_key(actor(parse_json(params["agent"].encode()), "agent"))
+        if not agent:
+            raise StatementError("agent: an anonymous group cannot be searched for")
+    for name in ("verb", "activity"):
+        if name in params:
+            iri(params[name], name)
+    if "registration" in params:
+        uuid(params["registration"], "registration")
     limit = params.get("limit", "0")
     if not limit.isdigit():
         raise XapiError(400, "limit must be a whole number (0 for the server's maximum)")
@@ -164,8 +148,7 @@ def _from_more(token: str, client: Client) -> tuple[Query, str]:
 
 
 async def _get(call: Call, client: Client) -> web.StreamResponse:
-    if not (client.scopes & {"read", "read_mine"}):
-        raise XapiError(403, f"LRS client {client.name!r} may not read statements")
+    may_read(client, "statements")
     params = call.params
     known = _QUERY_PARAMS | _SINGLE_PARAMS | {"more"}
     unknown = set(params) - known
@@ -198,11 +181,7 @@ async def _get(call: Call, client: Client) -> web.StreamResponse:
 
 async def _get_one(call: Call, client: Client, name: str, fmt: str, languages: list[str],
                    with_data: bool) -> web.StreamResponse:
-    statement_id = call.params[name]
-    try:
-        uuid(statement_id, name)
-    except StatementError as exc:
-        raise XapiError(400, str(exc)) from None
+    statement_id = uuid(call.params[name], name)
     found = await store.one(call.app[SESSIONS], statement_id,
                             voided=name == "voidedStatementId",
                             client_id=None if client.reads_all else client.id)

@@ -6,6 +6,7 @@ content keeps bookmarks and preferences there."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from email.utils import format_datetime
 
@@ -14,9 +15,9 @@ from aiohttp import web
 from server.keys import SESSIONS
 from server.lrs import documents, store
 from server.lrs.clients import Client
-from server.lrs.documents import Conditions, DocumentError, Scope
-from server.lrs.http import (MAX_BODY, Call, XapiError, alternate, answer, parse_json,
-                             read_body, request_call, time_param)
+from server.lrs.documents import Conditions, Scope
+from server.lrs.http import (MAX_BODY, Call, XapiError, alternate, answer, may_read,
+                             may_write, parse_json, read_body, request_call, time_param)
 from server.lrs.rules import StatementError, actor, agent, iri, uuid
 from server.lrs.shape import agent_key
 
@@ -54,23 +55,23 @@ def _scope(resource: Resource, params: dict[str, str]) -> tuple[Scope, str | Non
     if unknown:
         raise XapiError(400, f"unknown parameters {', '.join(sorted(unknown))} for "
                              f"{resource.path} (names are case-sensitive)")
-    try:
-        activity = iri(params["activityId"], "activityId") if resource.by_activity else ""
-        who = ""
-        if resource.by_agent:
-            parsed = parse_json(params["agent"].encode())
-            # the State resource takes an Agent; profiles an Agent or identified Group
-            who = agent_key(agent(parsed, "agent") if resource.name == "state"
-                            else actor(parsed, "agent"))
-            if not who:
-                raise StatementError("agent: give an identified agent")
-        registration = params.get("registration")
-        if registration is not None:
-            uuid(registration, "registration")
-    except KeyError as exc:
-        raise XapiError(400, f"{resource.path} needs the {exc.args[0]} parameter") from None
-    except StatementError as exc:
-        raise XapiError(400, str(exc)) from None
+    needed = [name for name, wanted in (("activityId", resource.by_activity),
+                                        ("agent", resource.by_agent))
+              if wanted and name not in params]
+    if needed:
+        raise XapiError(400, f"{resource.path} needs the {needed[0]} parameter")
+    activity = iri(params["activityId"], "activityId") if resource.by_activity else ""
+    who = ""
+    if resource.by_agent:
+        parsed = parse_json(params["agent"].encode())
+        # the State resource takes an Agent; profiles an Agent or identified Group
+        who = agent_key(agent(parsed, "agent") if resource.name == "state"
+                        else actor(parsed, "agent"))
+        if not who:
+            raise StatementError("agent: give an identified agent")
+    registration = params.get("registration")
+    if registration is not None:
+        uuid(registration, "registration")
     return Scope(resource.name, activity, who), registration
 
 
@@ -84,8 +85,7 @@ async def _handle(resource: Resource, call: Call, client: Client) -> web.StreamR
     document_id = call.params.get(resource.id_param)
     sessions = call.app[SESSIONS]
     if call.method in ("GET", "HEAD"):
-        if not client.scopes & {"read", "read_mine"}:
-            raise XapiError(403, f"LRS client {client.name!r} may not read documents")
+        may_read(client, "documents")
         if document_id is None:
             listed = await documents.ids(sessions, scope, registration,
                                          time_param(call.params, "since"))
@@ -99,8 +99,7 @@ async def _handle(resource: Resource, call: Call, client: Client) -> web.StreamR
         return web.Response(body=found.content, headers={
             "Content-Type": found.content_type, "ETag": f'"{found.etag}"',
             "Last-Modified": format_datetime(found.updated, usegmt=True)})
-    if "write" not in client.scopes:
-        raise XapiError(403, f"LRS client {client.name!r} may not change documents")
+    may_write(client, "change documents")
     if "since" in call.params:
         raise XapiError(400, "since is a GET parameter")
     if call.method == "DELETE":
@@ -124,12 +123,7 @@ async def _handle(resource: Resource, call: Call, client: Client) -> web.StreamR
 
 
 async def _answer(resource: Resource, call: Call) -> web.StreamResponse:
-    async def handle(call: Call, client: Client) -> web.StreamResponse:
-        try:
-            return await _handle(resource, call, client)
-        except DocumentError as exc:
-            raise XapiError(exc.status, str(exc)) from None
-    return await answer(call, handle)
+    return await answer(call, functools.partial(_handle, resource))
 
 
 def _routes_for(resource: Resource) -> None:
@@ -154,27 +148,19 @@ for _resource in (STATE, ACTIVITY_PROFILE, AGENT_PROFILE):
 
 
 async def _activity(call: Call, client: Client) -> web.StreamResponse:
-    if not client.scopes & {"read", "read_mine"}:
-        raise XapiError(403, f"LRS client {client.name!r} may not read activities")
+    may_read(client, "activities")
     if set(call.params) != {"activityId"}:
         raise XapiError(400, "/xapi/activities takes exactly the activityId parameter")
-    try:
-        activity_id = iri(call.params["activityId"], "activityId")
-    except StatementError as exc:
-        raise XapiError(400, str(exc)) from None
+    activity_id = iri(call.params["activityId"], "activityId")
     found = await store.activity(call.app[SESSIONS], activity_id)
     return web.json_response(found or {"objectType": "Activity", "id": activity_id})
 
 
 async def _person(call: Call, client: Client) -> web.StreamResponse:
-    if not client.scopes & {"read", "read_mine"}:
-        raise XapiError(403, f"LRS client {client.name!r} may not read agents")
+    may_read(client, "agents")
     if set(call.params) != {"agent"}:
         raise XapiError(400, "/xapi/agents takes exactly the agent parameter")
-    try:
-        who = agent(parse_json(call.params["agent"].encode()), "agent")
-    except StatementError as exc:
-        raise XapiError(400, str(exc)) from None
+    who = agent(parse_json(call.params["agent"].encode()), "agent")
     # this LRS does not merge identities, so the person is the agent itself
     person: dict[str, object] = {"objectType": "Person"}
     for key in ("name", "mbox", "mbox_sha1sum", "openid", "account"):

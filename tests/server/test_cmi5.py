@@ -7,6 +7,7 @@ import asyncio
 import base64
 import json
 import uuid
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -25,9 +26,12 @@ def _completed(score: float) -> SceneCompleted:
                           hotspots_total=5, quiz_score=score, seconds=800)
 
 
-async def test_a_launched_visit_reports_its_session(world: World) -> None:
+async def _session(world: World, request: dict[str, object], score: float
+                   ) -> tuple[dict[str, str], Cmi5Session, list[dict[str, Any]]]:
+    """Launches, runs a session that completes its scene with ``score``, and returns the
+    launch, the session and the statements stored for the launch's registration."""
     base = str(world.client.make_url("")).rstrip("/")
-    reply = await world.client.post("/api/cmi5/launches", json={"exhibit": "founding"},
+    reply = await world.client.post("/api/cmi5/launches", json=request,
                                     headers=world.auth("member"))
     assert reply.status == 201, await reply.text()
     launch = await reply.json()
@@ -37,17 +41,26 @@ async def test_a_launched_visit_reports_its_session(world: World) -> None:
     session = Cmi5Session(Launch.from_url("http://lms/launch?" + urlencode(params)),
                           pass_mark=0.6)
     await asyncio.to_thread(session.start)
-    session.emit(_completed(0.8))
+    session.emit(_completed(score))
     assert await asyncio.to_thread(session.terminate) == []
-    again = await world.client.post(params["fetch"].replace(base, ""))
-    assert (await again.json())["error-code"] == "1"  # a fetch URL works once
     reader = await create_client(world.client.server.app[SESSIONS], "auditor", ("read",))
     headers = {"Authorization": "Basic " + base64.b64encode(":".join(reader).encode()).decode(),
                "X-Experience-API-Version": "1.0.3"}
     found = await world.client.get(
         f"/xapi/statements?registration={launch['registration']}&ascending=true",
         headers=headers)
-    statements = (await found.json())["statements"]
+    return {**params, "base": base}, session, (await found.json())["statements"]
+
+
+async def _verbs(world: World, request: dict[str, object], score: float) -> list[str]:
+    _, _, statements = await _session(world, request, score)
+    return [s["verb"]["id"].rsplit("/", 1)[1] for s in statements]
+
+
+async def test_a_launched_visit_reports_its_session(world: World) -> None:
+    launch, session, statements = await _session(world, {"exhibit": "founding"}, 0.8)
+    again = await world.client.post(launch["fetch"].replace(launch["base"], ""))
+    assert (await again.json())["error-code"] == "1"  # a fetch URL works once
     assert [s["verb"]["id"].rsplit("/", 1)[1] for s in statements] == \
         ["launched", "initialized", "completed", "passed", "terminated"]
     # the session id and context come from the LMS's launch data
@@ -65,36 +78,12 @@ async def test_a_launched_visit_reports_its_session(world: World) -> None:
     assert statements[0]["authority"]["name"].startswith("cmi5 launch")
 
 
-async def _run(world: World, request: dict[str, object], score: float) -> list[str]:
-    """Launches, runs a session that completes its scene with ``score``, and returns the
-    verbs the unit sent."""
-    base = str(world.client.make_url("")).rstrip("/")
-    reply = await world.client.post("/api/cmi5/launches", json=request,
-                                    headers=world.auth("member"))
-    assert reply.status == 201, await reply.text()
-    launch = await reply.json()
-    params = {k: (v.replace("http://localhost:8080", base) if k in ("endpoint", "fetch") else v)
-              for k, v in launch.items() if k != "launch"}
-    session = Cmi5Session(Launch.from_url("http://lms/launch?" + urlencode(params)),
-                          pass_mark=0.6)
-    await asyncio.to_thread(session.start)
-    session.emit(_completed(score))
-    assert await asyncio.to_thread(session.terminate) == []
-    reader = await create_client(world.client.server.app[SESSIONS], "auditor", ("read",))
-    headers = {"Authorization": "Basic " + base64.b64encode(":".join(reader).encode()).decode(),
-               "X-Experience-API-Version": "1.0.3"}
-    found = await world.client.get(
-        f"/xapi/statements?registration={launch['registration']}&ascending=true",
-        headers=headers)
-    return [s["verb"]["id"].rsplit("/", 1)[1] for s in (await found.json())["statements"]]
-
-
 async def test_launch_data_mastery_score_and_mode_are_honoured(world: World) -> None:
     # the LMS's mastery score overrides the scene's own quiz mark (0.6)
-    assert await _run(world, {"exhibit": "founding", "mastery_score": 0.9}, 0.8) == \
+    assert await _verbs(world, {"exhibit": "founding", "mastery_score": 0.9}, 0.8) == \
         ["launched", "initialized", "completed", "failed", "terminated"]
     # a Browse session judges nothing
-    assert await _run(world, {"exhibit": "founding", "launch_mode": "Browse"}, 0.8) == \
+    assert await _verbs(world, {"exhibit": "founding", "launch_mode": "Browse"}, 0.8) == \
         ["launched", "initialized", "terminated"]
     bad = await world.client.post("/api/cmi5/launches", json={"exhibit": "founding",
                                                               "mastery_score": 2},

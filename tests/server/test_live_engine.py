@@ -70,14 +70,22 @@ async def test_an_engine_view_takes_part_in_a_tour(world: World, samples: dict[s
         await guide.close()
 
 
-async def test_the_guide_steers_from_the_engine(world: World,
-                                                samples: dict[str, BuildResult],
-                                                open_view: Callable[..., ExhibitView]) -> None:  # noqa: F811
+async def _engine_in_tour(world: World, samples: dict[str, BuildResult],
+                          open_view: Callable[..., ExhibitView], who: str
+                          ) -> tuple[int, ExhibitView, TourLink, TourSystem]:  # noqa: F811
+    """A new tour of the founding exhibit, and an engine view in it as ``who``."""
     version = await publish(world.client, samples["founding"], world.users["editor"])
     tour = await schedule(world.client, version, world.users["guide"], [world.branch_a])
     view = open_view("first-congress-site")
-    link = TourLink(live_url(world.client, tour), world.tokens["guide"])
+    link = TourLink(live_url(world.client, tour), world.tokens[who])
     system = view.app.add(TourSystem(view, link, await asyncio.to_thread(link.connect)))
+    return tour, view, link, system
+
+
+async def test_the_guide_steers_from_the_engine(world: World,
+                                                samples: dict[str, BuildResult],
+                                                open_view: Callable[..., ExhibitView]) -> None:  # noqa: F811
+    tour, view, link, system = await _engine_in_tour(world, samples, open_view, "guide")
     controls = GuideControls(view, system)
     member = participant(world.client, tour, world.tokens["member"])
     await member.connect()
@@ -125,11 +133,7 @@ async def test_the_guide_steers_from_the_engine(world: World,
 async def test_a_member_cannot_steer_from_the_engine(
         world: World, samples: dict[str, BuildResult],
         open_view: Callable[..., ExhibitView]) -> None:  # noqa: F811
-    version = await publish(world.client, samples["founding"], world.users["editor"])
-    tour = await schedule(world.client, version, world.users["guide"], [world.branch_a])
-    view = open_view("first-congress-site")
-    link = TourLink(live_url(world.client, tour), world.tokens["member"])
-    system = view.app.add(TourSystem(view, link, await asyncio.to_thread(link.connect)))
+    _, view, link, system = await _engine_in_tour(world, samples, open_view, "member")
     controls = GuideControls(view, system)
     try:
         controls.command("begin")  # ignored: nothing is sent for a member

@@ -28,6 +28,8 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
     from server.logs import configure
 
     configure()
+    import os, sys
+    sys.setswitchinterval(float(os.environ.get("SWI", "0.005")))
     settings = _settings(args)
     web.run_app(create_app(settings), host=settings.host, port=settings.port,
                 print=lambda text: err.print(text), loop=_event_loop())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from server.auth import auth_middleware
 from server.background import bounded
 from server.crypto import PersonalDataCipher, load_or_create_key
+from server.db.checkpoints import checkpoints, no_automatic_checkpoint
 from server.db.migrate import upgrade
 from server.errors import error_middleware
 from server.keys import (
@@ -87,8 +89,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(settings.database_url,
                                  **_engine_options(settings.database_url))  # type: ignore[arg-type]
+    database_file = None
     if settings.database_url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if engine.url.database not in (None, "", ":memory:"):
+            database_file = engine.url.database
+            event.listen(engine.sync_engine, "connect", no_automatic_checkpoint)
     await upgrade(engine)
     app[ENGINE] = engine
     app[SESSIONS] = async_sessionmaker(engine, expire_on_commit=False)
@@ -98,8 +104,10 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
                            Head(settings.data_dir / "ledger-head.json", signer),
                            forward=app[LEARNING].forward)
     app[SIGNER] = signer
-    yield
-    await bounded(app[CREDITS].idle(), "finishing credit evaluations", grace=30)
+    async with (checkpoints(database_file) if database_file
+                else contextlib.nullcontext()):
+        yield
+        await bounded(app[CREDITS].idle(), "finishing credit evaluations", grace=30)
     await bounded(engine.dispose(), "closing database connections")
 
 

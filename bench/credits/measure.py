@@ -83,14 +83,19 @@ def _basic(key: str, secret: str) -> dict[str, str]:
             "X-Experience-API-Version": "1.0.3"}
 
 
-async def ingest(url: str, headers: dict[str, str], writers: int, seconds: float
-                 ) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def ingest(url: str, headers: dict[str, str], writers: int, seconds: float,
+                 server_pid: int) -> dict[str, float]:
     rng = random.Random(2)
     bodies = [json.dumps([statement(rng) for _ in range(50)]).encode()
               for _ in range(int(writers * seconds * 40))]
     latencies: list[float] = []
     sent, failed = 0, 0
-    deadline = time.perf_counter() + seconds
     post_headers = {**headers, "Content-Type": "application/json"}
 
     async def one_writer(http: aiohttp.ClientSession) -> None:
@@ -106,15 +111,21 @@ async def ingest(url: str, headers: dict[str, str], writers: int, seconds: float
                     failed += 1
             latencies.append(time.perf_counter() - began)
 
-    started = time.perf_counter()
+    started, server_cpu, own_cpu = time.perf_counter(), cpu_seconds(server_pid), time.process_time()
+    deadline = started + seconds
     async with aiohttp.ClientSession(url) as http:
         await asyncio.gather(*(one_writer(http) for _ in range(writers)))
     elapsed = time.perf_counter() - started
+    server_busy = (cpu_seconds(server_pid) - server_cpu) / elapsed
+    clients_busy = (time.process_time() - own_cpu) / elapsed
     latencies.sort()
     return {"statements_per_s": round(sent / elapsed, 1), "batches": len(latencies),
             "failed_batches": failed,
             "batch_p50_ms": round(statistics.median(latencies) * 1000, 1),
-            "batch_p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1)}
+            "batch_p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1),
+            # shares of one core: the server's is what the rate cost, the clients' shows
+            # they were not the limit
+            "server_core_busy": round(server_busy, 2), "clients_core_busy": round(clients_busy, 2)}
 
 
 async def queries(url: str, headers: dict[str, str], requests: int) -> dict[str, float]:
@@ -153,7 +164,7 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
     env = {**os.environ, "REDHALL_DATABASE_URL": database_url,
            "REDHALL_DATA_DIR": str(folder / "data"), "REDHALL_ENCRYPTION_KEY":
            base64.b64encode(b"b" * 32).decode()}
-    server = subprocess.Popen(["taskset", "-c", "0", str(ROOT / ".venv/bin/redhall"), "serve",
+    server = subprocess.Popen(["taskset", "-c", os.environ.get("SERVER_CORES", "0"), str(ROOT / ".venv/bin/redhall"), "serve",
                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -164,7 +175,7 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
         print(f"[{name}] querying …", flush=True)
         got = await queries(url, headers, args.requests)
         print(f"[{name}] ingesting for {args.seconds} s …", flush=True)
-        put = await ingest(url, headers, args.writers, args.seconds)
+        put = await ingest(url, headers, args.writers, args.seconds, server.pid)
     finally:
         server.terminate()
         server.wait(30)

@@ -73,14 +73,21 @@ def related(statement: dict[str, Any], *, sub: bool = False
 
 
 def normalized(statement: dict[str, Any]) -> dict[str, Any]:
-    """The statement as stored: context activities always in lists (xAPI 2.4.6.2)."""
-    for holder in (statement, statement["object"]):
-        context = holder.get("context")
-        if context and "contextActivities" in context:
-            context["contextActivities"] = {
-                key: value if isinstance(value, list) else [value]
-                for key, value in context["contextActivities"].items()}
+    """The statement as stored: context activities always in lists (xAPI 2.4.6.2). A new
+    statement; the one given is left as it was, parts not changed are shared with it."""
+    statement = _activities_in_lists(statement)
+    statement["object"] = _activities_in_lists(statement["object"])
     return statement
+
+
+def _activities_in_lists(holder: dict[str, Any]) -> dict[str, Any]:
+    out = dict(holder)
+    context = holder.get("context")
+    if context and "contextActivities" in context:
+        out["context"] = {**context, "contextActivities": {
+            key: value if isinstance(value, list) else [value]
+            for key, value in context["contextActivities"].items()}}
+    return out
 
 
 def same_statement(stored: dict[str, Any], incoming: dict[str, Any]) -> bool:

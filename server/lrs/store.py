@@ -9,9 +9,9 @@ import json
 import uuid
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select, union, update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from server.db.models import (ForwardItem, StatementActivity, StatementAgent, StatementRow,
                               XapiAttachment)
 from server.lrs.attachments import Part, declared
+from server.lrs.group_commit import GroupCommit
 from server.lrs.rules import VOIDED, StatementError
 from server.lrs.shape import normalized, related, same_statement
 
@@ -55,7 +56,8 @@ class Writer:
 
 def _completed(statement: dict[str, Any], writer: Writer, stored: str) -> dict[str, Any]:
     statement = normalized(statement)
-    statement.setdefault("id", str(uuid.uuid4()))
+    if "id" not in statement:
+        statement["id"] = str(uuid.uuid4())
     statement.setdefault("timestamp", stored)
     statement["stored"] = stored
     statement["authority"] = writer.authority
@@ -63,62 +65,138 @@ def _completed(statement: dict[str, Any], writer: Writer, stored: str) -> dict[s
     return statement
 
 
-def _row(statement: dict[str, Any], writer: Writer, stored: datetime) -> dict[str, Any]:
+def _row(statement: dict[str, Any], client_id: int | None, stored: datetime) -> dict[str, Any]:
     target = statement["object"]
     ref = target["id"] if target.get("objectType") == "StatementRef" else None
     return {"id": statement["id"], "stored": stored, "verb_id": statement["verb"]["id"],
             "registration": statement.get("context", {}).get("registration"),
             "ref_target": ref, "voiding": statement["verb"]["id"] == VOIDED and ref is not None,
-            "voided": False, "client_id": writer.client_id,
+            "voided": False, "client_id": client_id,
             "body": json.dumps(statement, ensure_ascii=False, separators=(",", ":"))}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The statements of one request: stored together, or not at all."""
+
+    statements: Sequence[dict]
+    writer: Writer
+    forward: bool = False
+    attachments: Mapping[str, Part] = field(default_factory=dict)
+
+
+class Fresh(NamedTuple):
+    """A completed statement about to be inserted, with who stored it."""
+
+    statement: dict[str, Any]
+    client_id: int | None
+    forward: bool
 
 
 async def ingest(sessions: async_sessionmaker[AsyncSession], statements: Sequence[dict],
                  writer: Writer, *, forward: bool = False,
                  attachments: Mapping[str, Part] | None = None) -> list[str]:
-    """Stores the batch in one transaction and returns every statement's id. Repeats of
+    """Stores the batch and returns every statement's id once it is committed. Repeats of
     stored statements are skipped; a different statement under a stored id raises
-    ``StatementConflict`` and nothing of the batch is stored."""
+    ``StatementConflict`` and nothing of the batch is stored. Batches that arrive together
+    share a transaction (see ``group_commit``)."""
     ids = [s["id"] for s in statements if "id" in s]
     if len(set(ids)) != len(ids):
         raise StatementError("the batch holds the same statement id twice")
+    batch = Batch(statements, writer, forward, attachments or {})
+    return await _group_commit(sessions).submit((sessions, batch))
+
+
+Submitted = tuple[async_sessionmaker[AsyncSession], Batch]
+_GROUPS: weakref.WeakKeyDictionary[Any, GroupCommit[Submitted, list[str]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _group_commit(sessions: async_sessionmaker[AsyncSession]
+                  ) -> GroupCommit[Submitted, list[str]]:
+    """One group commit per database (the items carry their session maker, so the
+    group keeps no database alive)."""
+    key = sessions.kw["bind"].sync_engine
+    group = _GROUPS.get(key)
+    if group is None:
+        group = _GROUPS[key] = GroupCommit(
+            lambda items: _store_group(items[0][0], [batch for _, batch in items]),
+            size=lambda item: len(item[1].statements))
+    return group
+
+
+async def _store_group(sessions: async_sessionmaker[AsyncSession], batches: list[Batch]
+                       ) -> list[list[str] | Exception]:
+    """Each batch's ids, or the exception that rejected it, after one shared commit."""
+    try:
+        return await _in_one_transaction(sessions, batches)
+    except Exception:
+        if len(batches) == 1:
+            raise
+    # something failed below the statement checks: each batch alone, so one batch's
+    # failure is not the others'
+    outcomes: list[list[str] | Exception] = []
+    for batch in batches:
+        try:
+            outcomes += await _in_one_transaction(sessions, [batch])
+        except Exception as exc:  # noqa: BLE001 - reported to that batch's request
+            outcomes.append(exc)
+    return outcomes
+
+
+async def _in_one_transaction(sessions: async_sessionmaker[AsyncSession], batches: list[Batch]
+                              ) -> list[list[str] | Exception]:
     for attempt in range(3):
         try:
-            return await _ingest_once(sessions, statements, writer, forward,
-                                      attachments or {})
-        except IntegrityError:  # another request stored one of these ids meanwhile
+            async with one_writer(sessions):
+                stored_at, stored_text = stored_now()
+                async with sessions.begin() as db:
+                    return await _store_in(db, batches, stored_at, stored_text)
+        except IntegrityError:  # another process stored one of these ids meanwhile
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
-async def _ingest_once(sessions: async_sessionmaker[AsyncSession], statements: Sequence[dict],
-                       writer: Writer, forward: bool,
-                       attachments: Mapping[str, Part]) -> list[str]:
-    async with one_writer(sessions):
-        stored_at, stored_text = stored_now()
-        async with sessions.begin() as db:
-            return await _ingest_in(db, statements, writer, forward, attachments, stored_at,
-                                    stored_text)
-
-
-async def _ingest_in(db: AsyncSession, statements: Sequence[dict], writer: Writer,
-                     forward: bool, attachments: Mapping[str, Part], stored_at: datetime,
-                     stored_text: str) -> list[str]:
-    known = await _stored_bodies(db, [s["id"] for s in statements if "id" in s])
-    fresh = []
-    for statement in statements:
-        previous = known.get(statement.get("id", ""))
-        if previous is None:
-            fresh.append(_completed(json.loads(json.dumps(statement)), writer, stored_text))
-        elif not same_statement(json.loads(previous), normalized(statement)):
-            raise StatementConflict(statement["id"])
+async def _store_in(db: AsyncSession, batches: list[Batch], stored_at: datetime,
+                    stored_text: str) -> list[list[str] | Exception]:
+    held: dict[str, str | dict] = dict(await _stored_bodies(
+        db, [s["id"] for batch in batches for s in batch.statements if "id" in s]))
+    outcomes: list[list[str] | Exception] = []
+    fresh: list[Fresh] = []
+    attachments: dict[str, Part] = {}
+    for batch in batches:
+        try:
+            new = _sorted_out(batch, held, stored_text)
+        except StatementConflict as exc:
+            outcomes.append(exc)
+            continue
+        held.update((s["id"], s) for s in new)
+        fresh += [Fresh(s, batch.writer.client_id, batch.forward) for s in new]
+        attachments.update(batch.attachments)
+        ordered = iter(s["id"] for s in new)
+        outcomes.append([s["id"] if "id" in s else next(ordered) for s in batch.statements])
     if fresh:
-        await _insert(db, fresh, writer, stored_at, forward)
+        await _insert(db, fresh, stored_at)
     if attachments:
         await _keep_attachments(db, attachments)
-    ordered = iter(s["id"] for s in fresh)
-    return [s["id"] if "id" in s else next(ordered) for s in statements]
+    return outcomes
+
+
+def _sorted_out(batch: Batch, held: dict[str, str | dict], stored_text: str) -> list[dict]:
+    """The batch's statements that are new, completed; raises if one conflicts with a
+    statement already held under its id."""
+    new = []
+    for statement in batch.statements:
+        previous = held.get(statement.get("id", ""))
+        if previous is None:
+            new.append(_completed(statement, batch.writer, stored_text))
+            continue
+        if isinstance(previous, str):
+            previous = held[statement["id"]] = json.loads(previous)
+        if not same_statement(previous, normalized(statement)):
+            raise StatementConflict(statement["id"])
+    return new
 
 
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -171,29 +249,43 @@ async def insert_statements(db: AsyncSession, statements: list[dict], writer: Wr
                             stored: datetime, stored_text: str, forward: bool) -> None:
     """Adds statements the server made itself (already valid, with fresh ids) to the
     caller's transaction."""
-    await _insert(db, [_completed(s, writer, stored_text) for s in statements], writer,
-                  stored, forward)
+    await _insert(db, [Fresh(_completed(s, writer, stored_text), writer.client_id, forward)
+                       for s in statements], stored)
 
 
-async def _insert(db: AsyncSession, fresh: list[dict], writer: Writer, stored: datetime,
-                  forward: bool) -> None:
-    rows = [_row(s, writer, stored) for s in fresh]
-    await db.execute(insert(S), rows)  # one executemany; numbers are looked up after
+_STATEMENTS, _AGENTS, _ACTIVITIES = (StatementRow.__table__, StatementAgent.__table__,
+                                     StatementActivity.__table__)
+
+
+async def _insert_plain(db: AsyncSession, table: Any, names: tuple[str, ...],
+                        rows: list[tuple]) -> None:
+    """Rows of plain text, numbers and flags, handed to the driver's executemany as they
+    are: the per-row parameter processing of a Core insert costs more than SQLite's own
+    work for these narrow index rows."""
+    if not rows:
+        return
+    connection = await db.connection()
+    marks = (["?"] * len(names) if connection.dialect.paramstyle == "qmark"
+             else [f"${i}" for i in range(1, len(names) + 1)])
+    await connection.exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(marks)})", rows)
+
+
+async def _insert(db: AsyncSession, fresh: list[Fresh], stored: datetime) -> None:
+    rows = [_row(f.statement, f.client_id, stored) for f in fresh]
+    await db.execute(insert(_STATEMENTS), rows)  # Core executemany: no ORM bookkeeping
     numbered: dict[str, int] = {}
     for start in range(0, len(rows), 500):
         chunk = [row["id"] for row in rows[start:start + 500]]
         numbered.update((await db.execute(select(S.id, S.number).where(S.id.in_(chunk)))).all())
     numbers = [numbered[row["id"]] for row in rows]
     agents, activities = [], []
-    for number, statement in zip(numbers, fresh):
-        about_agents, about_activities = related(statement)
-        agents += [{"agent": a, "number": number, "direct": d} for a, d in about_agents]
-        activities += [{"activity": a, "number": number, "direct": d}
-                       for a, d in about_activities]
-    if agents:
-        await db.execute(insert(StatementAgent), agents)
-    if activities:
-        await db.execute(insert(StatementActivity), activities)
+    for number, item in zip(numbers, fresh, strict=True):
+        about_agents, about_activities = related(item.statement)
+        agents += [(a, number, d) for a, d in about_agents]
+        activities += [(a, number, d) for a, d in about_activities]
+    await _insert_plain(db, _AGENTS, ("agent", "number", "direct"), agents)
+    await _insert_plain(db, _ACTIVITIES, ("activity", "number", "direct"), activities)
     targets = [row["ref_target"] for row in rows if row["voiding"]]
     if targets:  # a voiding statement never voids another voiding statement
         await db.execute(update(S).where(S.id.in_(targets), S.voiding.is_(False))
@@ -203,10 +295,11 @@ async def _insert(db: AsyncSession, fresh: list[dict], writer: Writer, stored: d
         S.voiding.is_(True), S.ref_target.is_not(None), S.ref_target.in_(new_ids)))).scalars().all() if new_ids else []
     if early:  # voided before it arrived
         await db.execute(update(S).where(S.id.in_(early)).values(voided=True))
-    if forward:
+    forwarded = [n for n, item in zip(numbers, fresh) if item.forward]
+    if forwarded:
         await db.execute(insert(ForwardItem), [
             {"number": n, "attempts": 0, "next_at": stored, "last_error": ""}
-            for n in numbers])
+            for n in forwarded])
 
 
 async def one(sessions: async_sessionmaker[AsyncSession], statement_id: str, *,

@@ -1,0 +1,90 @@
+"""SQLite checkpoints off the write path.
+
+In WAL mode SQLite copies the log back into the database file (a checkpoint, with an
+fsync) inside whichever commit pushes the log past 1000 pages, so that writer, and every
+writer queued behind it, waits for the disk. The server turns the automatic checkpoint
+off on its connections and runs passive checkpoints from a thread and connection of their
+own instead: they never block a writer, and the log is still reset once it has been
+copied back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+log = logging.getLogger("redhall.db")
+
+INTERVAL_SECONDS = 1.0
+LARGE_LOG_PAGES = 250_000  # about 1 GiB of log at 4 KiB pages: checkpoints are not keeping up
+
+
+def no_automatic_checkpoint(connection: Any, _record: object) -> None:
+    """Connect hook for the server's own connections (the checkpointer does the work)."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
+class Checkpointer:
+    """Passive checkpoints of one SQLite database file, every ``interval`` seconds."""
+
+    def __init__(self, path: str, interval: float = INTERVAL_SECONDS) -> None:
+        self.path = path
+        self.interval = interval
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.Lock()  # the last checkpoint may overlap a cancelled one
+        self.runs = 0
+
+    def checkpoint(self) -> tuple[int, int]:
+        """One passive checkpoint: (pages in the log, pages copied back so far)."""
+        with self._lock:
+            if self._connection is None:
+                self._connection = sqlite3.connect(self.path, timeout=30,
+                                                   check_same_thread=False)
+            _busy, in_log, copied = self._connection.execute(
+                "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            self.runs += 1
+        if in_log > LARGE_LOG_PAGES:
+            log.warning("the SQLite write-ahead log of %s holds %d pages; a reader may be "
+                        "holding an old snapshot", self.path, in_log)
+        return in_log, copied
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await asyncio.to_thread(self.checkpoint)
+            except sqlite3.Error:
+                log.exception("checkpoint of %s failed; trying again", self.path)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+@contextlib.asynccontextmanager
+async def checkpoints(path: str, interval: float = INTERVAL_SECONDS
+                      ) -> AsyncIterator[Checkpointer]:
+    """Checkpoints while the block runs, and one last time at its end."""
+    from server.background import stop
+
+    checkpointer = Checkpointer(path, interval)
+    task = asyncio.create_task(checkpointer.run(), name=f"checkpoints of {path}")
+    try:
+        yield checkpointer
+    finally:
+        await stop(task)
+        try:
+            await asyncio.to_thread(checkpointer.checkpoint)
+        except sqlite3.Error:
+            log.exception("last checkpoint of %s failed", path)
+        finally:
+            checkpointer.close()

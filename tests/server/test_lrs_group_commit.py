@@ -1,0 +1,141 @@
+"""Batches that arrive together share one transaction, yet each succeeds or fails on its
+own; SQLite's write-ahead log is copied back by the checkpointer, off the write path."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from server.db.checkpoints import Checkpointer, no_automatic_checkpoint
+from server.db.models import StatementAgent, StatementRow
+from server.keys import SESSIONS
+from server.lrs import store
+from server.lrs.group_commit import GroupCommit
+from server.lrs.store import StatementConflict, Writer
+from tests.server.conftest import World
+from tests.server.test_lrs import statement
+
+WRITER = Writer(None, {"objectType": "Agent", "account": {"homePage": "http://t", "name": "t"}})
+
+
+async def _stored_ids(world: World) -> set[str]:
+    async with world.client.server.app[SESSIONS]() as db:
+        return set((await db.scalars(select(StatementRow.id))).all())
+
+
+async def test_each_batch_of_a_group_stands_or_falls_alone(world: World) -> None:
+    sessions = world.client.server.app[SESSIONS]
+    old = statement()
+    await store.ingest(sessions, [old], WRITER)
+    first = [statement(), statement(who="bo")]
+    clashing_with_stored = [statement(), {**old, "verb": {"id": old["verb"]["id"] + "x"}}]
+    clashing_with_first = [statement(), {**first[0], "object": {"id": "http://example.com/z"}}]
+    repeating_first = [first[1], statement()]
+    outcomes = await asyncio.gather(
+        *(store.ingest(sessions, batch, WRITER) for batch in (
+            first, clashing_with_stored, clashing_with_first, repeating_first)),
+        return_exceptions=True)
+    assert outcomes[0] == [s["id"] for s in first]
+    assert isinstance(outcomes[1], StatementConflict) and outcomes[1].statement_id == old["id"]
+    assert isinstance(outcomes[2], StatementConflict)
+    assert outcomes[2].statement_id == first[0]["id"]
+    assert outcomes[3] == [s["id"] for s in repeating_first]
+    stored = await _stored_ids(world)
+    assert {s["id"] for s in first + repeating_first} | {old["id"]} == stored
+    async with sessions() as db:  # the index rows of the rejected batches are gone too
+        rows = await db.scalar(select(func.count()).select_from(StatementAgent))
+    assert rows == 3 * len(stored)  # actor as direct and related, and the authority
+
+
+async def test_a_group_commits_many_batches_at_once() -> None:
+    groups: list[int] = []
+
+    async def write(items: list[int]) -> list[int | Exception]:
+        groups.append(len(items))
+        await asyncio.sleep(0.01)
+        return [ValueError(f"odd {i}") if i % 2 else i * 10 for i in items]
+
+    commit: GroupCommit[int, int] = GroupCommit(write)
+    outcomes = await asyncio.gather(*(commit.submit(i) for i in range(8)),
+                                    return_exceptions=True)
+    assert groups == [8]
+    assert outcomes[::2] == [0, 20, 40, 60]
+    assert [str(e) for e in outcomes[1::2]] == ["odd 1", "odd 3", "odd 5", "odd 7"]
+
+
+async def test_a_group_stops_at_its_size_limit() -> None:
+    groups: list[list[int]] = []
+
+    async def write(items: list[int]) -> list[int]:
+        groups.append(items)
+        return items
+
+    commit: GroupCommit[int, int] = GroupCommit(write, size=lambda n: n, most=10)
+    assert await asyncio.gather(*(commit.submit(n) for n in (4, 5, 3, 20, 1))) == \
+        [4, 5, 3, 20, 1]
+    assert groups == [[4, 5], [3], [20], [1]]
+
+
+async def test_concurrent_posts_over_http_are_judged_one_by_one(world: World) -> None:
+    from tests.server.test_lrs import make_client
+
+    headers = {**await make_client(world, ["write", "read"]), "Content-Type": "application/json"}
+    old = statement()
+    assert (await world.client.post("/xapi/statements", data=json.dumps([old]),
+                                    headers=headers)).status == 200
+    good = [[statement() for _ in range(20)] for _ in range(4)]
+    bad = [statement(), {**old, "result": {"success": False}}]
+    replies = await asyncio.gather(*(world.client.post(
+        "/xapi/statements", data=json.dumps(batch), headers=headers) for batch in [*good, bad]))
+    assert [r.status for r in replies] == [200, 200, 200, 200, 409]
+    assert old["id"] in await replies[-1].text()
+    stored = await _stored_ids(world)
+    assert {s["id"] for batch in good for s in batch} <= stored
+    assert bad[0]["id"] not in stored
+
+
+def _write_rows(path: Path, count: int) -> None:
+    connection = sqlite3.connect(path)
+    no_automatic_checkpoint(connection, None)
+    with connection:
+        connection.executemany("INSERT INTO t (body) VALUES (?)",
+                               [("x" * 2000,) for _ in range(count)])
+    connection.close()
+
+
+@pytest.fixture
+def wal_database(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "log.db"
+    keeper = sqlite3.connect(path)  # keeps the log from being folded in on close
+    keeper.execute("PRAGMA journal_mode=WAL")
+    keeper.execute("CREATE TABLE t (body TEXT)")
+    keeper.commit()
+    yield path
+    keeper.close()
+
+
+def test_without_the_checkpointer_the_log_keeps_growing(wal_database: Path) -> None:
+    _write_rows(wal_database, 2000)
+    before = wal_database.with_name("log.db-wal").stat().st_size
+    _write_rows(wal_database, 2000)
+    assert wal_database.with_name("log.db-wal").stat().st_size > before * 1.5
+
+
+def test_the_checkpointer_copies_the_log_back_so_it_restarts(wal_database: Path) -> None:
+    _write_rows(wal_database, 2000)
+    checkpointer = Checkpointer(str(wal_database))
+    in_log, copied = checkpointer.checkpoint()
+    assert in_log > 1000 and copied == in_log
+    before = wal_database.with_name("log.db-wal").stat().st_size
+    _write_rows(wal_database, 2000)  # the next writer starts the log from its beginning
+    assert wal_database.with_name("log.db-wal").stat().st_size < before * 1.1
+    assert checkpointer.checkpoint()[0] < in_log * 1.2
+    checkpointer.close()
+    count = sqlite3.connect(wal_database).execute("SELECT count(*) FROM t").fetchone()[0]
+    assert count == 4000

@@ -164,7 +164,7 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
     env = {**os.environ, "REDHALL_DATABASE_URL": database_url,
            "REDHALL_DATA_DIR": str(folder / "data"), "REDHALL_ENCRYPTION_KEY":
            base64.b64encode(b"b" * 32).decode()}
-    server = subprocess.Popen(["taskset", "-c", os.environ.get("SERVER_CORES", "0"), str(ROOT / ".venv/bin/redhall"), "serve",
+    server = subprocess.Popen(["taskset", "-c", "0", str(ROOT / ".venv/bin/redhall"), "serve",
                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

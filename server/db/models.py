@@ -185,12 +185,14 @@ class StatementRow(Base):
 
 class StatementAgent(Base):
     """An agent a statement is about: ``direct`` as actor or object, else as authority,
-    instructor, team, group member or inside a sub-statement."""
+    instructor, team, group member or inside a sub-statement (one row for both when it is
+    direct and also related: the related filters match either)."""
 
     __tablename__ = "statement_agents"
+    __table_args__ = {"sqlite_with_rowid": False}
     agent: Mapped[str] = mapped_column(String(2048), primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, primary_key=True)
     direct: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class StatementActivity(Base):
@@ -198,9 +200,10 @@ class StatementActivity(Base):
     a sub-statement."""
 
     __tablename__ = "statement_activities"
+    __table_args__ = {"sqlite_with_rowid": False}
     activity: Mapped[str] = mapped_column(String(2048), primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, primary_key=True)
     direct: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class XapiClient(Base):

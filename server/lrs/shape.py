@@ -67,9 +67,12 @@ def related(statement: dict[str, Any], *, sub: bool = False
     agents.discard(("", True))
     if sub:
         return agents, activities
-    # a pair that is direct is also related: the related_* filters look at every pair
-    return agents | {(k, False) for k, d in agents if d}, \
-        activities | {(k, False) for k, d in activities if d}
+    # a direct pair is related too, and the related_* filters match pairs of either kind
+    return _direct_once(agents), _direct_once(activities)
+
+
+def _direct_once(pairs: set[tuple[str, bool]]) -> set[tuple[str, bool]]:
+    return {(key, direct) for key, direct in pairs if direct or (key, True) not in pairs}
 
 
 def normalized(statement: dict[str, Any]) -> dict[str, Any]:

@@ -361,12 +361,15 @@ def _matches(table: Any, q: Query) -> list[Any]:
     if q.registration is not None:
         found.append(table.registration == q.registration)
     if q.agent is not None:
-        found.append(table.number.in_(select(StatementAgent.number).where(
-            StatementAgent.agent == q.agent, StatementAgent.direct.is_(not q.related_agents))))
+        about = [StatementAgent.agent == q.agent]
+        if not q.related_agents:
+            about.append(StatementAgent.direct.is_(True))
+        found.append(table.number.in_(select(StatementAgent.number).where(*about)))
     if q.activity is not None:
-        found.append(table.number.in_(select(StatementActivity.number).where(
-            StatementActivity.activity == q.activity,
-            StatementActivity.direct.is_(not q.related_activities))))
+        about = [StatementActivity.activity == q.activity]
+        if not q.related_activities:
+            about.append(StatementActivity.direct.is_(True))
+        found.append(table.number.in_(select(StatementActivity.number).where(*about)))
     return found
 
 

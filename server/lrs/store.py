@@ -65,14 +65,27 @@ def _completed(statement: dict[str, Any], writer: Writer, stored: str) -> dict[s
     return statement
 
 
-def _row(statement: dict[str, Any], client_id: int | None, stored: datetime) -> dict[str, Any]:
+class Row(NamedTuple):
+    """A statement's row, in the driver's terms (``stored`` already converted)."""
+
+    id: str
+    stored: Any
+    verb_id: str
+    registration: str | None
+    ref_target: str | None
+    voiding: bool
+    voided: bool
+    client_id: int | None
+    body: str
+
+
+def _row(statement: dict[str, Any], client_id: int | None, stored: Any) -> Row:
     target = statement["object"]
     ref = target["id"] if target.get("objectType") == "StatementRef" else None
-    return {"id": statement["id"], "stored": stored, "verb_id": statement["verb"]["id"],
-            "registration": statement.get("context", {}).get("registration"),
-            "ref_target": ref, "voiding": statement["verb"]["id"] == VOIDED and ref is not None,
-            "voided": False, "client_id": client_id,
-            "body": json.dumps(statement, ensure_ascii=False, separators=(",", ":"))}
+    return Row(statement["id"], stored, statement["verb"]["id"],
+               statement.get("context", {}).get("registration"), ref,
+               statement["verb"]["id"] == VOIDED and ref is not None, False, client_id,
+               json.dumps(statement, ensure_ascii=False, separators=(",", ":")))
 
 
 @dataclass(frozen=True)
@@ -257,11 +270,17 @@ _STATEMENTS, _AGENTS, _ACTIVITIES = (StatementRow.__table__, StatementAgent.__ta
                                      StatementActivity.__table__)
 
 
+async def _as_bound(db: AsyncSession, column: Any, value: Any) -> Any:
+    """The value as the column's type hands it to the driver (once, not once a row)."""
+    dialect = (await db.connection()).dialect
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return processor(value) if processor else value
+
+
 async def _insert_plain(db: AsyncSession, table: Any, names: tuple[str, ...],
                         rows: list[tuple]) -> None:
-    """Rows of plain text, numbers and flags, handed to the driver's executemany as they
-    are: the per-row parameter processing of a Core insert costs more than SQLite's own
-    work for these narrow index rows."""
+    """Rows already in the driver's terms, handed to its executemany as they are: a Core
+    insert's per-row parameter processing costs more than the database's own work."""
     if not rows:
         return
     connection = await db.connection()
@@ -272,13 +291,14 @@ async def _insert_plain(db: AsyncSession, table: Any, names: tuple[str, ...],
 
 
 async def _insert(db: AsyncSession, fresh: list[Fresh], stored: datetime) -> None:
-    rows = [_row(f.statement, f.client_id, stored) for f in fresh]
-    await db.execute(insert(_STATEMENTS), rows)  # Core executemany: no ORM bookkeeping
+    stored_value = await _as_bound(db, _STATEMENTS.c.stored, stored)
+    rows = [_row(f.statement, f.client_id, stored_value) for f in fresh]
+    await _insert_plain(db, _STATEMENTS, Row._fields, rows)
     numbered: dict[str, int] = {}
     for start in range(0, len(rows), 500):
-        chunk = [row["id"] for row in rows[start:start + 500]]
+        chunk = [row.id for row in rows[start:start + 500]]
         numbered.update((await db.execute(select(S.id, S.number).where(S.id.in_(chunk)))).all())
-    numbers = [numbered[row["id"]] for row in rows]
+    numbers = [numbered[row.id] for row in rows]
     agents, activities = [], []
     for number, item in zip(numbers, fresh, strict=True):
         about_agents, about_activities = related(item.statement)
@@ -286,11 +306,11 @@ async def _insert(db: AsyncSession, fresh: list[Fresh], stored: datetime) -> Non
         activities += [(a, number, d) for a, d in about_activities]
     await _insert_plain(db, _AGENTS, ("agent", "number", "direct"), agents)
     await _insert_plain(db, _ACTIVITIES, ("activity", "number", "direct"), activities)
-    targets = [row["ref_target"] for row in rows if row["voiding"]]
+    targets = [row.ref_target for row in rows if row.voiding]
     if targets:  # a voiding statement never voids another voiding statement
         await db.execute(update(S).where(S.id.in_(targets), S.voiding.is_(False))
                          .values(voided=True))
-    new_ids = [row["id"] for row in rows if not row["voiding"]]
+    new_ids = [row.id for row in rows if not row.voiding]
     early = (await db.execute(select(S.ref_target).where(
         S.voiding.is_(True), S.ref_target.is_not(None), S.ref_target.in_(new_ids)))).scalars().all() if new_ids else []
     if early:  # voided before it arrived

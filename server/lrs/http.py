@@ -42,10 +42,15 @@ class Call:
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise StatementError(f"the JSON object repeats a key ({', '.join(sorted(keys))})")
-    return dict(pairs)
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        keys = sorted(key for key, _ in pairs)
+        raise StatementError(f"the JSON object repeats a key ({', '.join(keys)})")
+    return found
+
+
+def _no_constants(name: str) -> Any:
+    raise StatementError(f"{name} is not a JSON value")
 
 
 def parse_json(raw: bytes) -> Any:
@@ -56,7 +61,8 @@ def parse_json(raw: bytes) -> Any:
     if "\x00" in text or "\\u0000" in text:
         raise XapiError(400, "text may not contain NUL characters (\\u0000)")
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        return json.loads(text, object_pairs_hook=_no_duplicates,
+                          parse_constant=_no_constants)
     except StatementError as exc:
         raise XapiError(400, str(exc)) from None
     except ValueError as exc:

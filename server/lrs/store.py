@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import insert, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -85,7 +86,16 @@ def _row(statement: dict[str, Any], client_id: int | None, stored: Any) -> Row:
     return Row(statement["id"], stored, statement["verb"]["id"],
                statement.get("context", {}).get("registration"), ref,
                statement["verb"]["id"] == VOIDED and ref is not None, False, client_id,
-               json.dumps(statement, ensure_ascii=False, separators=(",", ":")))
+               compact_json(statement))
+
+
+def compact_json(value: Any) -> str:
+    """JSON without spaces, non-ASCII kept as is; orjson (several times faster) unless a
+    number is beyond its 64 bits."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

@@ -175,6 +175,24 @@ async def test_duplicate_json_keys_are_refused(lrs: Lrs) -> None:
     assert reply.status == 400 and "repeats a key" in (await reply.json())["error"]
 
 
+async def test_nan_and_infinity_are_not_json(lrs: Lrs) -> None:
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        raw = json.dumps(statement(result={"score": {"raw": 1}})).replace(
+            '"raw": 1', f'"raw": {constant}')
+        reply = await lrs.client.post("/xapi/statements", data=raw, headers={
+            **lrs.headers, "Content-Type": "application/json"})
+        assert reply.status == 400, constant
+        assert f"{constant} is not a JSON value" in (await reply.json())["error"]
+    assert await lrs.query() == []
+
+
+async def test_numbers_beyond_64_bits_are_kept_exactly(lrs: Lrs) -> None:
+    s = statement(result={"extensions": {"http://example.com/big": 2**70 + 1}})
+    assert (await lrs.post([s])).status == 200
+    back = await (await lrs.get(statementId=s["id"])).json()
+    assert back["result"]["extensions"]["http://example.com/big"] == 2**70 + 1
+
+
 async def test_headers_auth_and_about(lrs: Lrs, world: World) -> None:
     about = await lrs.client.get("/xapi/about")
     assert about.status == 200 and "1.0.3" in (await about.json())["version"]

@@ -18,22 +18,26 @@ Write = Callable[[list[Any]], Awaitable[Sequence[Any]]]
 
 
 class GroupCommit(Generic[Item, Result]):
-    """Queues items and writes them in groups, one group at a time, in arrival order."""
+    """Queues items and writes them in groups, in arrival order, with up to ``parallel``
+    groups being written at once (1 for a database that takes one writer at a time)."""
 
     def __init__(self, write: Write, *, size: Callable[[Item], int] = lambda _: 1,
-                 most: int = 2000) -> None:
+                 most: int = 2000, parallel: int = 1) -> None:
         self._write = write
         self._size = size
         self._most = most  # per group, so one transaction never grows without bound
+        self._parallel = parallel
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
-        self._drain: asyncio.Task[None] | None = None
+        self._drains: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: Item) -> Result:
         """Waits until the item's group is committed; its result, or its exception."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if self._drain is None or self._drain.done():
-            self._drain = asyncio.create_task(self._drain_queue(), name="group commit")
+        if len(self._drains) < self._parallel:
+            drain = asyncio.create_task(self._drain_queue(), name="group commit")
+            self._drains.add(drain)
+            drain.add_done_callback(self._drains.discard)
         return await future
 
     def _next_group(self) -> list[tuple[Item, asyncio.Future[Result]]]:

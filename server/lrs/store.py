@@ -142,9 +142,12 @@ def _group_commit(sessions: async_sessionmaker[AsyncSession]
     key = sessions.kw["bind"].sync_engine
     group = _GROUPS.get(key)
     if group is None:
+        # SQLite writes one transaction at a time; PostgreSQL overlaps two, so one
+        # group's statements are parsed and sent while the other's are being committed
         group = _GROUPS[key] = GroupCommit(
             lambda items: _store_group(items[0][0], [batch for _, batch in items]),
-            size=lambda item: len(item[1].statements))
+            size=lambda item: len(item[1].statements),
+            parallel=1 if key.dialect.name == "sqlite" else 2)
     return group
 
 

@@ -82,6 +82,33 @@ async def test_a_group_stops_at_its_size_limit() -> None:
     assert groups == [[4, 5], [3], [20], [1]]
 
 
+async def test_parallel_groups_overlap_up_to_their_limit() -> None:
+    writing, most_at_once, groups = 0, 0, []
+
+    async def write(items: list[int]) -> list[int]:
+        nonlocal writing, most_at_once
+        writing += 1
+        most_at_once = max(most_at_once, writing)
+        groups.append(items)
+        await asyncio.sleep(0.05)
+        writing -= 1
+        return items
+
+    async def later(commit: GroupCommit[int, int], items: range) -> list[int]:
+        await asyncio.sleep(0.01)  # while the first group is being written
+        return await asyncio.gather(*(commit.submit(i) for i in items))
+
+    for parallel, expected in ((1, 1), (2, 2)):
+        writing, most_at_once, groups = 0, 0, []
+        commit: GroupCommit[int, int] = GroupCommit(write, parallel=parallel)
+        first, second, third = await asyncio.gather(
+            asyncio.gather(*(commit.submit(i) for i in range(3))),
+            later(commit, range(3, 5)), later(commit, range(5, 9)))
+        assert (first, second, third) == ([0, 1, 2], [3, 4], [5, 6, 7, 8])
+        assert most_at_once == expected
+        assert groups[0] == [0, 1, 2] and sorted(sum(groups, [])) == list(range(9))
+
+
 async def test_concurrent_posts_over_http_are_judged_one_by_one(world: World) -> None:
     from tests.server.test_lrs import make_client
 

@@ -34,10 +34,11 @@ class GroupCommit(Generic[Item, Result]):
         """Waits until the item's group is committed; its result, or its exception."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
+        # a drain that has just finished is done at once (its done-callbacks would come
+        # later), so it is never counted as still draining the item added here
+        self._drains = {drain for drain in self._drains if not drain.done()}
         if len(self._drains) < self._parallel:
-            drain = asyncio.create_task(self._drain_queue(), name="group commit")
-            self._drains.add(drain)
-            drain.add_done_callback(self._drains.discard)
+            self._drains.add(asyncio.create_task(self._drain_queue(), name="group commit"))
         return await future
 
     def _next_group(self) -> list[tuple[Item, asyncio.Future[Result]]]:

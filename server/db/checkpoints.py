@@ -18,6 +18,8 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
+from server.background import stop
+
 log = logging.getLogger("redhall.db")
 
 INTERVAL_SECONDS = 1.0
@@ -74,8 +76,6 @@ class Checkpointer:
 async def checkpoints(path: str, interval: float = INTERVAL_SECONDS
                       ) -> AsyncIterator[Checkpointer]:
     """Checkpoints while the block runs, and one last time at its end."""
-    from server.background import stop
-
     checkpointer = Checkpointer(path, interval)
     task = asyncio.create_task(checkpointer.run(), name=f"checkpoints of {path}")
     try:

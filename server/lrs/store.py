@@ -3,8 +3,6 @@ and found again by the xAPI query filters."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import uuid
 import weakref
@@ -142,8 +140,9 @@ def _group_commit(sessions: async_sessionmaker[AsyncSession]
     key = sessions.kw["bind"].sync_engine
     group = _GROUPS.get(key)
     if group is None:
-        # SQLite writes one transaction at a time; PostgreSQL overlaps two, so one
-        # group's statements are parsed and sent while the other's are being committed
+        # SQLite takes one writer at a time: groups queue here, which costs nothing, where
+        # its busy handler would make them sleep and retry. PostgreSQL overlaps two, so
+        # one group is parsed and sent while the other is being committed.
         group = _GROUPS[key] = GroupCommit(
             lambda items: _store_group(items[0][0], [batch for _, batch in items]),
             size=lambda item: len(item[1].statements),
@@ -174,10 +173,9 @@ async def _in_one_transaction(sessions: async_sessionmaker[AsyncSession], batche
                               ) -> list[list[str] | Exception]:
     for attempt in range(3):
         try:
-            async with one_writer(sessions):
-                stored_at, stored_text = stored_now()
-                async with sessions.begin() as db:
-                    return await _store_in(db, batches, stored_at, stored_text)
+            stored_at, stored_text = stored_now()
+            async with sessions.begin() as db:
+                return await _store_in(db, batches, stored_at, stored_text)
         except IntegrityError:  # another process stored one of these ids meanwhile
             if attempt == 2:
                 raise
@@ -223,22 +221,6 @@ def _sorted_out(batch: Batch, held: dict[str, str | dict], stored_text: str) -> 
         if not same_statement(previous, normalized(statement)):
             raise StatementConflict(statement["id"])
     return new
-
-
-_WRITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-def one_writer(sessions: async_sessionmaker[AsyncSession]
-               ) -> contextlib.AbstractAsyncContextManager[Any]:
-    """SQLite takes one writer at a time: queueing writers here costs nothing, where its
-    own busy handler makes them sleep and retry (seconds at the tail under load)."""
-    bind = sessions.kw.get("bind")
-    if bind is None or bind.dialect.name != "sqlite":
-        return contextlib.nullcontext()
-    lock = _WRITE_LOCKS.get(bind.sync_engine)
-    if lock is None:
-        lock = _WRITE_LOCKS[bind.sync_engine] = asyncio.Lock()
-    return lock
 
 
 async def _keep_attachments(db: AsyncSession, attachments: Mapping[str, Part]) -> None:
@@ -324,8 +306,9 @@ async def _insert(db: AsyncSession, fresh: list[Fresh], stored: datetime) -> Non
         await db.execute(update(S).where(S.id.in_(targets), S.voiding.is_(False))
                          .values(voided=True))
     new_ids = [row.id for row in rows if not row.voiding]
-    early = (await db.execute(select(S.ref_target).where(
-        S.voiding.is_(True), S.ref_target.is_not(None), S.ref_target.in_(new_ids)))).scalars().all() if new_ids else []
+    early = (await db.scalars(select(S.ref_target).where(
+        S.voiding.is_(True), S.ref_target.is_not(None), S.ref_target.in_(new_ids)))
+    ).all() if new_ids else []
     if early:  # voided before it arrived
         await db.execute(update(S).where(S.id.in_(early)).values(voided=True))
     forwarded = [n for n, item in zip(numbers, fresh) if item.forward]

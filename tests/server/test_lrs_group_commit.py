@@ -19,7 +19,7 @@ from server.lrs import store
 from server.lrs.group_commit import GroupCommit
 from server.lrs.store import StatementConflict, Writer
 from tests.server.conftest import World
-from tests.server.test_lrs import statement
+from tests.server.test_lrs import make_client, statement
 
 WRITER = Writer(None, {"objectType": "Agent", "account": {"homePage": "http://t", "name": "t"}})
 
@@ -110,8 +110,6 @@ async def test_parallel_groups_overlap_up_to_their_limit() -> None:
 
 
 async def test_concurrent_posts_over_http_are_judged_one_by_one(world: World) -> None:
-    from tests.server.test_lrs import make_client
-
     headers = {**await make_client(world, ["write", "read"]), "Content-Type": "application/json"}
     old = statement()
     assert (await world.client.post("/xapi/statements", data=json.dumps([old]),

@@ -17,17 +17,18 @@ depends_on = None
 TABLES = (("statement_agents", "agent"), ("statement_activities", "activity"))
 
 
+def _create(table: str, column: str, key: tuple[str, str], **options: bool) -> None:
+    types = {"number": sa.Integer(), "direct": sa.Boolean()}
+    op.create_table(table, sa.Column(column, sa.String(2048), primary_key=True),
+                    *(sa.Column(name, types[name], primary_key=True) for name in key),
+                    **options)
+
+
 def upgrade() -> None:
     for table, column in TABLES:
         # Clustered on its key (no separate rowid tree on SQLite): each row is one insert
         # into one tree, where it was three (table, key, number index).
-        op.create_table(
-            f"{table}_new",
-            sa.Column(column, sa.String(2048), primary_key=True),
-            sa.Column("direct", sa.Boolean(), primary_key=True),
-            sa.Column("number", sa.Integer(), primary_key=True),
-            sqlite_with_rowid=False,
-        )
+        _create(f"{table}_new", column, ("direct", "number"), sqlite_with_rowid=False)
         # a direct key was also stored as related; the related filters now match both
         op.execute(f"""
             INSERT INTO {table}_new ({column}, direct, number)
@@ -43,12 +44,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table, column in TABLES:
-        op.create_table(
-            f"{table}_old",
-            sa.Column(column, sa.String(2048), primary_key=True),
-            sa.Column("number", sa.Integer(), primary_key=True),
-            sa.Column("direct", sa.Boolean(), primary_key=True),
-        )
+        _create(f"{table}_old", column, ("number", "direct"))
         op.execute(f"""
             INSERT INTO {table}_old ({column}, number, direct)
             SELECT {column}, number, direct FROM {table}

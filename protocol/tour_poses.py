@@ -131,6 +131,11 @@ def encode_frame(server_time: float, entries: list[bytes]) -> bytes:
     return FRAME_HEADER.pack(FRAME_KIND, 0, len(entries), server_time) + b"".join(entries)
 
 
+def encode_frame_parts(server_time: float, count: int, parts: tuple[bytes, ...]) -> bytes:
+    """A frame from entries already joined into a few byte strings, ``count`` in all."""
+    return FRAME_HEADER.pack(FRAME_KIND, 0, count, server_time) + b"".join(parts)
+
+
 def frame_info(data: bytes) -> tuple[float, int]:
     """Server time and entry count of a frame, checked against its length."""
     if len(data) < FRAME_HEADER.size or data[0] != FRAME_KIND:

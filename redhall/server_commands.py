@@ -25,13 +25,14 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
     from aiohttp import web
 
     from server.app import create_app
+    from server.collector import settle_collector
     from server.logs import configure
 
     configure()
-    import os, sys
-    sys.setswitchinterval(float(os.environ.get("SWI", "0.005")))
     settings = _settings(args)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port,
+    app = create_app(settings)
+    app.on_startup.append(settle_collector)
+    web.run_app(app, host=settings.host, port=settings.port,
                 print=lambda text: err.print(text), loop=_event_loop())
     return 0
 

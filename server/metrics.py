@@ -14,6 +14,15 @@ REQUESTS = Counter("redhall_http_requests_total", "HTTP requests", ["method", "r
                    registry=REGISTRY)
 LATENCY = Histogram("redhall_http_request_seconds", "HTTP request latency", ["route"],
                     registry=REGISTRY)
+# a live tour's 20 Hz pose tick: how late each ran (time the event loop was busy elsewhere),
+# how long it took, and the ticks lost when it fell a whole tick behind
+TICK_LATENESS = Histogram("redhall_tour_tick_lateness_seconds", "Pose tick start lateness",
+                          buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+                          registry=REGISTRY)
+TICK_SECONDS = Histogram("redhall_tour_tick_seconds", "Pose tick duration",
+                         buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1), registry=REGISTRY)
+TICKS_LOST = Counter("redhall_tour_ticks_lost_total", "Pose ticks skipped after falling "
+                     "behind", registry=REGISTRY)
 
 
 @web.middleware

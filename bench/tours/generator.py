@@ -94,6 +94,8 @@ class Participant(asyncio.Protocol):
                     self.stats.observe(self, buffer[start:start + length])
             elif opcode == 1 and self.seat is None:
                 self._welcome(bytes(buffer[start:start + length]))
+            elif opcode == 9:  # ping: a client that stays quiet (while others join) must pong
+                self.transport.write(client_frame(10, bytes(buffer[start:start + length])))  # type: ignore[union-attr]
             offset = start + length
         del buffer[:offset]
 

@@ -24,6 +24,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
@@ -105,8 +106,30 @@ async def _guide(url: str, tour: int, token: str, stop: asyncio.Event) -> int:
     return commands
 
 
+async def _tick_counters(urls: list[str]) -> dict[str, float]:
+    """The servers' pose-tick metrics, summed: ticks run, lost, and late by over 25 ms."""
+    totals = {"ticks": 0.0, "lost": 0.0, "late_25ms": 0.0, "tick_seconds": 0.0}
+    async with aiohttp.ClientSession() as http:
+        for url in urls:
+            async with http.get(f"{url}/metrics") as response:
+                text = await response.text()
+            for line in text.splitlines():
+                name, _, value = line.rpartition(" ")
+                if name == "redhall_tour_tick_lateness_seconds_count":
+                    totals["ticks"] += float(value)
+                elif name == 'redhall_tour_tick_lateness_seconds_bucket{le="0.025"}':
+                    totals["late_25ms"] -= float(value)
+                elif name == "redhall_tour_ticks_lost_total":
+                    totals["lost"] += float(value)
+                elif name == "redhall_tour_tick_seconds_sum":
+                    totals["tick_seconds"] += float(value)
+    totals["late_25ms"] += totals["ticks"]
+    return totals
+
+
 async def _step(urls: list[str], tour: int, tokens_file: Path, guide_token: str, count: int,
                 seconds: float) -> dict[str, object]:
+    before = await _tick_counters(urls)
     stop = asyncio.Event()
     guide = asyncio.create_task(_guide(urls[0], tour, guide_token, stop))
     generator = await asyncio.create_subprocess_exec(
@@ -118,6 +141,13 @@ async def _step(urls: list[str], tour: int, tokens_file: Path, guide_token: str,
     commands = await guide
     result = json.loads(out.decode().strip().splitlines()[-1])
     result["guide_commands"] = commands
+    after = await _tick_counters(urls)
+    ticks = after["ticks"] - before["ticks"]
+    result["server_ticks"] = {  # over the whole step, joining included
+        "run": int(ticks), "lost": int(after["lost"] - before["lost"]),
+        "late_over_25ms": int(after["late_25ms"] - before["late_25ms"]),
+        "mean_ms": round(1000 * (after["tick_seconds"] - before["tick_seconds"])
+                         / max(1.0, ticks), 2)}
     result["meets_goal"] = (result["p99_ms"] <= GOAL_P99_MS
                             and result["pose_delivery"] >= GOAL_DELIVERY
                             and not result["generator_saturated"])
@@ -152,7 +182,8 @@ async def _ladder(nodes: int, ladder: list[int], seconds: float) -> tuple[int, l
             print(f"  {nodes} node(s) {count:5d}: p50 {result['p50_ms']:6.1f} ms  p99 "
                   f"{result['p99_ms']:6.1f} ms  delivered {result['pose_delivery']:.3f}  "
                   f"frames/tick {result['frames_per_tick_median']:.2f}  generator cpu "
-                  f"{result['generator_cpu']:.2f}{' SATURATED' if result['generator_saturated'] else ''}",
+                  f"{result['generator_cpu']:.2f}{' SATURATED' if result['generator_saturated'] else ''}"
+                  f"  ticks {result['server_ticks']}",
                   flush=True)
             results.append(result)
             if not result["meets_goal"]:

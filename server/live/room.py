@@ -23,6 +23,7 @@ from server.live.plan import TourPlan
 from server.live.poses import InterestSettings, PoseTable
 from server.live.state import TourState
 from server.live.wsframe import binary_frame
+from server.metrics import TICK_LATENESS, TICK_SECONDS, TICKS_LOST
 from server.participation_store import row
 
 if TYPE_CHECKING:
@@ -197,12 +198,17 @@ class LiveTour:
         while True:
             deadline += self.tick_seconds
             await asyncio.sleep(max(0.0, deadline - loop.time()))
-            if loop.time() - deadline > self.tick_seconds:
-                deadline = loop.time()  # fell behind: skip rather than burst
+            started = loop.time()
+            late = started - deadline
+            TICK_LATENESS.observe(late)
+            if late > self.tick_seconds:
+                TICKS_LOST.inc(int(late / self.tick_seconds))
+                deadline = started  # fell behind: skip rather than burst
             try:
                 self.tick()
             except Exception:
                 log.exception("tour %s: pose tick failed", self.tour_id)
+            TICK_SECONDS.observe(loop.time() - started)
 
     def tick(self) -> None:
         if self.outgoing:

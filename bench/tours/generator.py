@@ -15,14 +15,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import struct
 import time
 
+import aiohttp
+
 from protocol import tour as wire
 from protocol.tour_poses import ENTRY_SIZE, FRAME_HEADER, Pose, Transform, encode_pose
 
+VARIANTS = 8
 HANDSHAKE = ("GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
              "Sec-WebSocket-Key: cmVkaGFsbC1iZW5jaGtleQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
 
@@ -40,9 +44,10 @@ def client_frame(opcode: int, payload: bytes) -> bytes:
 
 
 class Participant(asyncio.Protocol):
-    def __init__(self, stats: Stats, observer: bool) -> None:
+    def __init__(self, stats: Stats, observer: bool, colyseus: bool = False) -> None:
         self.stats = stats
         self.observer = observer
+        self.colyseus = colyseus
         self.buffer = bytearray()
         self.upgraded = False
         self.seat: int | None = None
@@ -88,7 +93,9 @@ class Participant(asyncio.Protocol):
                 start = offset + 10
             if size - start < length:
                 break
-            if opcode == 2:
+            if opcode == 2 and self.colyseus and not self.welcomed.done():
+                self._colyseus_joined(buffer[start])
+            elif opcode == 2:
                 self.frames += 1
                 if self.observer:
                     self.stats.observe(self, buffer[start:start + length])
@@ -98,6 +105,15 @@ class Participant(asyncio.Protocol):
                 self.transport.write(client_frame(10, bytes(buffer[start:start + length])))  # type: ignore[union-attr]
             offset = start + length
         del buffer[:offset]
+
+    def _colyseus_joined(self, code: int) -> None:
+        """Colyseus answers the socket with JOIN_ROOM (10); the client acknowledges with
+        the same code, and state patches follow."""
+        if code == 10:
+            self.transport.write(client_frame(2, b"\x0a"))  # type: ignore[union-attr]
+            self.welcomed.set_result(None)
+        else:
+            self.welcomed.set_exception(ConnectionError(f"colyseus said {code} first"))
 
     def _welcome(self, text: bytes) -> None:
         message = wire.SERVER.validate_json(text)
@@ -138,22 +154,35 @@ class Stats:
             self.last_seen[key] = seq
 
 
+async def _colyseus_seat(http: aiohttp.ClientSession, url: str, room: str) -> str:
+    """A seat reserved through Colyseus's matchmaker; the socket path that takes it."""
+    async with http.post(f"{url}/matchmake/joinById/{room}", json={}) as response:
+        seat = await response.json()
+    return f"/{seat['room']['processId']}/{room}?sessionId={seat['sessionId']}"
+
+
 async def run(urls: list[str], tour: int, tokens: list[str], seconds: float, observers: int,
-              spread: float) -> dict[str, object]:
+              spread: float, colyseus_room: str | None = None) -> dict[str, object]:
     loop = asyncio.get_running_loop()
     stats = Stats()
     people: list[Participant] = []
     path = f"/api/tours/{tour}/live"
     rng = random.Random(7)
 
+    http = aiohttp.ClientSession()
+
     async def connect(token: str, observer: bool, url: str) -> Participant:
         host, port = url.removeprefix("http://").split(":")
-        _, protocol = await loop.create_connection(lambda: Participant(stats, observer),
-                                                   host, int(port))
+        socket_path = path if colyseus_room is None else \
+            await _colyseus_seat(http, url, colyseus_room)
+        _, protocol = await loop.create_connection(
+            lambda: Participant(stats, observer, colyseus_room is not None), host, int(port))
         assert protocol.transport is not None
-        protocol.transport.write(HANDSHAKE.format(path=path, host=f"{host}:{port}").encode())
-        protocol.transport.write(client_frame(1, wire.Hello(
-            version=wire.TOUR_PROTOCOL, token=token).model_dump_json().encode()))
+        protocol.transport.write(HANDSHAKE.format(path=socket_path,
+                                                  host=f"{host}:{port}").encode())
+        if colyseus_room is None:
+            protocol.transport.write(client_frame(1, wire.Hello(
+                version=wire.TOUR_PROTOCOL, token=token).model_dump_json().encode()))
         await asyncio.wait_for(protocol.welcomed, 60)
         return protocol
 
@@ -164,14 +193,25 @@ async def run(urls: list[str], tour: int, tokens: list[str], seconds: float, obs
                                                  urls[(index + i) % len(urls)])
                                          for i, t in enumerate(batch)))
     join_seconds = time.perf_counter() - started
+    await http.close()
     watchers = [p for p in people if p.observer]
     stats.observer_seats = {p.seat for p in watchers}  # type: ignore[misc]
     # observers stand together (one interest cell); the rest spread over the floor
-    frames = {}
+    # heads in headsets never keep still: each participant cycles through VARIANTS poses
+    # (centimetres of sway, a few degrees of turn, the sequence number), pre-encoded
+    frames: dict[int, list[bytes]] = {}
     for p in people:
         x, z = (rng.uniform(0, 3), rng.uniform(0, 3)) if p.observer else \
             (rng.uniform(-spread, spread), rng.uniform(-spread, spread))
-        frames[p.seat] = client_frame(2, encode_pose(Pose(Transform((x, 1.6, z)))))
+        frames[id(p)] = []
+        for variant in range(VARIANTS):
+            turn = 0.05 * math.sin(variant)
+            pose = encode_pose(Pose(Transform((x + 0.01 * variant, 1.6, z - 0.01 * variant),
+                                              (0.0, math.sin(turn), 0.0, math.cos(turn))),
+                                    seq=variant))
+            # Colyseus: ROOM_DATA_BYTES (17), message type 1, the same pose bytes
+            frames[id(p)].append(client_frame(2, b"\x11\x01" + pose if colyseus_room
+                                              else pose))
     seq = {p.seat: 0 for p in watchers}
 
     def send_observer(p: Participant) -> None:
@@ -205,7 +245,7 @@ async def run(urls: list[str], tour: int, tokens: list[str], seconds: float, obs
                 if p.observer:
                     send_observer(p)
                 else:
-                    p.transport.write(frames[p.seat])  # type: ignore[union-attr]
+                    p.transport.write(frames[id(p)][ticks % VARIANTS])  # type: ignore[union-attr]
             next_at += period / groups
             delay = next_at - loop.time()
             if delay < 0:
@@ -239,17 +279,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", required=True, nargs="+", help="one or more servers; "
                         "participants are dealt to them in turn")
-    parser.add_argument("--tour", type=int, required=True)
-    parser.add_argument("--tokens", required=True, help="file with one token a line")
+    parser.add_argument("--tour", type=int, default=0)
+    parser.add_argument("--tokens", help="file with one token a line")
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--observers", type=int, default=8)
+    parser.add_argument("--colyseus-room", help="join this Colyseus room instead of a tour "
+                        "(no observers here: bench/tours/colyseus/observers.js times it)")
     args = parser.parse_args()
-    tokens = open(args.tokens).read().split()[:args.count]
-    assert len(tokens) == args.count, "not enough tokens"
+    if args.colyseus_room:
+        tokens, args.observers = [""] * args.count, 0
+    else:
+        tokens = open(args.tokens).read().split()[:args.count]
+        assert len(tokens) == args.count, "not enough tokens"
     spread = max(10.0, (args.count * 16) ** 0.5 / 2)  # about 16 m² each
     result = asyncio.run(run(args.url, args.tour, tokens, args.seconds, args.observers,
-                             spread))
+                             spread, args.colyseus_room))
     print(json.dumps(result), flush=True)
     os._exit(0)
 

@@ -196,18 +196,84 @@ async def _ladder(nodes: int, ladder: list[int], seconds: float) -> tuple[int, l
     return capacity, results
 
 
-async def main(seconds: float, one: list[int], three: list[int]) -> None:
+OBSERVERS = 8
+
+
+async def _colyseus_step(url: str, count: int, seconds: float) -> dict[str, object]:
+    """The same workload against a fresh Colyseus room: the generator's participants send
+    the same pose bytes at 20 Hz; observers on the colyseus.js client time the poses."""
+    async with aiohttp.ClientSession() as http, \
+            http.post(f"{url}/matchmake/create/tour", json={}) as response:
+        room = (await response.json())["room"]["roomId"]
+    generator = await asyncio.create_subprocess_exec(
+        "taskset", "-c", "1", sys.executable, "-m", "bench.tours.generator", "--url", url,
+        f"--colyseus-room={room}", "--count", str(count - OBSERVERS), "--seconds",
+        str(seconds + 1), stdout=asyncio.subprocess.PIPE, cwd=ROOT)
+    observers = await asyncio.create_subprocess_exec(
+        "taskset", "-c", "1", "node", "bench/tours/colyseus/observers.js", url, room,
+        str(OBSERVERS), str(count), "2", str(seconds), stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT)
+    (out, _), (seen, _) = await asyncio.gather(generator.communicate(),
+                                               observers.communicate())
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    timing = json.loads(seen.decode().strip().splitlines()[-1])
+    result.update(participants=count, p50_ms=round(timing["p50_ms"] or float("nan"), 1),
+                  p99_ms=round(timing["p99_ms"] or float("nan"), 1),
+                  pose_delivery=round(timing["delivered"], 4))
+    result["meets_goal"] = (result["p99_ms"] <= GOAL_P99_MS
+                            and result["pose_delivery"] >= GOAL_DELIVERY
+                            and not result["generator_saturated"])
+    return result
+
+
+async def _colyseus_ladder(ladder: list[int], seconds: float) -> tuple[int, list[dict[str, object]]]:
+    port = free_port()
+    server = subprocess.Popen(["taskset", "-c", "0", "node", "bench/tours/colyseus/server.js",
+                               str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    results: list[dict[str, object]] = []
+    capacity = 0
+    try:
+        for _ in range(100):  # Colyseus has no health route: wait for the port
+            try:
+                await asyncio.open_connection("127.0.0.1", port)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        for count in ladder:
+            result = await _colyseus_step(url, count, seconds)
+            print(f"  colyseus {count:5d}: p50 {result['p50_ms']:6.1f} ms  p99 "
+                  f"{result['p99_ms']:6.1f} ms  delivered {result['pose_delivery']:.3f}  "
+                  f"frames/tick {result['frames_per_tick_median']:.2f}  generator cpu "
+                  f"{result['generator_cpu']:.2f}", flush=True)
+            results.append(result)
+            if not result["meets_goal"]:
+                break
+            capacity = count
+    finally:
+        server.terminate()
+        server.wait(10)
+    return capacity, results
+
+
+async def main(seconds: float, one: list[int], three: list[int], colyseus: list[int]) -> None:
     print("one server process on one core:")
     capacity_one, steps_one = await _ladder(1, one, seconds)
     print("three server processes sharing the tour through Redis:")
     capacity_three, steps_three = await _ladder(3, three, seconds)
+    print("the peer: a Colyseus 0.16 room on one core, 20 Hz patches:")
+    capacity_colyseus, steps_colyseus = await _colyseus_ladder(colyseus, seconds)
     figures = {"capacity_one_core": capacity_one, "capacity_three_nodes": capacity_three,
-               "colyseus_capacity": None,
+               "colyseus_capacity": capacity_colyseus,
+               "ratio_to_colyseus": round(capacity_one / capacity_colyseus, 2)
+               if capacity_colyseus else None,
                "goal": {"p99_ms": GOAL_P99_MS, "delivery": GOAL_DELIVERY},
-               "one_core": steps_one, "three_nodes": steps_three, "seconds": seconds,
+               "one_core": steps_one, "three_nodes": steps_three, "colyseus": steps_colyseus,
+               "seconds": seconds,
                "machine": f"{os.cpu_count()} cores", "measured_at": time.strftime("%Y-%m-%d")}
     (ROOT / "bench/results/tours.json").write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"capacity: {capacity_one} on one core, {capacity_three} across three processes")
+    print(f"capacity: {capacity_one} on one core, {capacity_three} across three processes, "
+          f"Colyseus {capacity_colyseus} on one core")
 
 
 if __name__ == "__main__":
@@ -217,5 +283,7 @@ if __name__ == "__main__":
                                                                1250, 1500])
     parser.add_argument("--three", type=int, nargs="+", default=[250, 500, 1000, 1500, 2000,
                                                                  2400])
+    parser.add_argument("--colyseus", type=int, nargs="+", default=[50, 100, 150, 200, 300,
+                                                                   400, 500, 750, 1000])
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.one, args.three))
+    asyncio.run(main(args.seconds, args.one, args.three, args.colyseus))

@@ -6,6 +6,10 @@ frames are counted from their headers only, except on a few observer clients tha
 pose frames to measure latency: an observer's pose is timed from send to arrival at every
 other observer.
 
+With ``--colyseus-room`` the same participants join a Colyseus room instead (seats from
+its matchmaker, the same pose bytes as a bytes message); ``colyseus/observers.js`` then
+does the timing.
+
 Run as its own process (pinned to its own core); it prints one JSON line of figures,
 including whether the generator itself was saturated.
 """

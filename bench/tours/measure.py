@@ -5,7 +5,9 @@ the multi-node figure, all on core 0 as well: this machine has two cores); the l
 generator (``bench.tours.generator``) runs pinned to core 1. For each N of a rising
 ladder it reports p50/p99 pose latency between observer clients, the share of pose
 updates delivered and of frames received; capacity is the largest N with p99 ≤ 100 ms,
-≥ 99 % delivered and an unsaturated generator. Writes bench/results/tours.json.
+≥ 99 % delivered and an unsaturated generator. The same ladder then runs against the
+peer, a Colyseus 0.16 room at a 20 Hz patch rate (``bench/tours/colyseus``). Writes
+bench/results/tours.json.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from protocol.errors import RedhallError
@@ -128,10 +129,10 @@ def frame_entry(seat: int, pose_message: bytes) -> bytes:
 
 
 def encode_frame(server_time: float, entries: list[bytes]) -> bytes:
-    return FRAME_HEADER.pack(FRAME_KIND, 0, len(entries), server_time) + b"".join(entries)
+    return encode_frame_parts(server_time, len(entries), entries)
 
 
-def encode_frame_parts(server_time: float, count: int, parts: tuple[bytes, ...]) -> bytes:
+def encode_frame_parts(server_time: float, count: int, parts: Iterable[bytes]) -> bytes:
     """A frame from entries already joined into a few byte strings, ``count`` in all."""
     return FRAME_HEADER.pack(FRAME_KIND, 0, count, server_time) + b"".join(parts)
 

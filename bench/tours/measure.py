@@ -23,8 +23,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from sqlalchemy import select
@@ -108,6 +110,32 @@ async def _guide(url: str, tour: int, token: str, stop: asyncio.Event) -> int:
     return commands
 
 
+def _meets_goal(result: dict[str, Any]) -> bool:
+    return (result["p99_ms"] <= GOAL_P99_MS and result["pose_delivery"] >= GOAL_DELIVERY
+            and not result["generator_saturated"])
+
+
+async def _climb(label: str, ladder: list[int],
+                 step: Callable[[int], Awaitable[dict[str, Any]]]
+                 ) -> tuple[int, list[dict[str, Any]]]:
+    """Runs ``step`` up the ladder until one misses the goal; the last N that met it."""
+    results: list[dict[str, Any]] = []
+    capacity = 0
+    for count in ladder:
+        result = await step(count)
+        ticks = f"  ticks {result['server_ticks']}" if "server_ticks" in result else ""
+        print(f"  {label} {count:5d}: p50 {result['p50_ms']:6.1f} ms  p99 "
+              f"{result['p99_ms']:6.1f} ms  delivered {result['pose_delivery']:.3f}  "
+              f"frames/tick {result['frames_per_tick_median']:.2f}  generator cpu "
+              f"{result['generator_cpu']:.2f}"
+              f"{' SATURATED' if result['generator_saturated'] else ''}{ticks}", flush=True)
+        results.append(result)
+        if not result["meets_goal"]:
+            break
+        capacity = count
+    return capacity, results
+
+
 async def _tick_counters(urls: list[str]) -> dict[str, float]:
     """The servers' pose-tick metrics, summed: ticks run, lost, and late by over 25 ms."""
     totals = {"ticks": 0.0, "lost": 0.0, "late_25ms": 0.0, "tick_seconds": 0.0}
@@ -150,9 +178,7 @@ async def _step(urls: list[str], tour: int, tokens_file: Path, guide_token: str,
         "late_over_25ms": int(after["late_25ms"] - before["late_25ms"]),
         "mean_ms": round(1000 * (after["tick_seconds"] - before["tick_seconds"])
                          / max(1.0, ticks), 2)}
-    result["meets_goal"] = (result["p99_ms"] <= GOAL_P99_MS
-                            and result["pose_delivery"] >= GOAL_DELIVERY
-                            and not result["generator_saturated"])
+    result["meets_goal"] = _meets_goal(result)
     return result
 
 
@@ -174,28 +200,16 @@ async def _ladder(nodes: int, ladder: list[int], seconds: float) -> tuple[int, l
         env["REDHALL_REDIS_URL"] = "redis://127.0.0.1:6379/0"
         env["REDHALL_REDIS_PREFIX"] = f"bench-{uuid.uuid4().hex[:8]}"
     processes, urls = _servers(nodes, env)
-    results: list[dict[str, object]] = []
-    capacity = 0
+    unused_tours = iter(tours)
     try:
         for url in urls:
             await wait_until_serving(url)
-        for count, tour in zip(ladder, tours):
-            result = await _step(urls, tour, tokens_file, guide_token, count, seconds)
-            print(f"  {nodes} node(s) {count:5d}: p50 {result['p50_ms']:6.1f} ms  p99 "
-                  f"{result['p99_ms']:6.1f} ms  delivered {result['pose_delivery']:.3f}  "
-                  f"frames/tick {result['frames_per_tick_median']:.2f}  generator cpu "
-                  f"{result['generator_cpu']:.2f}{' SATURATED' if result['generator_saturated'] else ''}"
-                  f"  ticks {result['server_ticks']}",
-                  flush=True)
-            results.append(result)
-            if not result["meets_goal"]:
-                break
-            capacity = count
+        return await _climb(f"{nodes} node(s)", ladder, lambda count: _step(
+            urls, next(unused_tours), tokens_file, guide_token, count, seconds))
     finally:
         for process in processes:
             process.terminate()
             process.wait(10)
-    return capacity, results
 
 
 OBSERVERS = 8
@@ -222,9 +236,7 @@ async def _colyseus_step(url: str, count: int, seconds: float) -> dict[str, obje
     result.update(participants=count, p50_ms=round(timing["p50_ms"] or float("nan"), 1),
                   p99_ms=round(timing["p99_ms"] or float("nan"), 1),
                   pose_delivery=round(timing["delivered"], 4))
-    result["meets_goal"] = (result["p99_ms"] <= GOAL_P99_MS
-                            and result["pose_delivery"] >= GOAL_DELIVERY
-                            and not result["generator_saturated"])
+    result["meets_goal"] = _meets_goal(result)
     return result
 
 
@@ -233,8 +245,6 @@ async def _colyseus_ladder(ladder: list[int], seconds: float) -> tuple[int, list
     server = subprocess.Popen(["taskset", "-c", "0", "node", "bench/tours/colyseus/server.js",
                                str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    results: list[dict[str, object]] = []
-    capacity = 0
     try:
         for _ in range(100):  # Colyseus has no health route: wait for the port
             try:
@@ -242,20 +252,11 @@ async def _colyseus_ladder(ladder: list[int], seconds: float) -> tuple[int, list
                 break
             except OSError:
                 await asyncio.sleep(0.1)
-        for count in ladder:
-            result = await _colyseus_step(url, count, seconds)
-            print(f"  colyseus {count:5d}: p50 {result['p50_ms']:6.1f} ms  p99 "
-                  f"{result['p99_ms']:6.1f} ms  delivered {result['pose_delivery']:.3f}  "
-                  f"frames/tick {result['frames_per_tick_median']:.2f}  generator cpu "
-                  f"{result['generator_cpu']:.2f}", flush=True)
-            results.append(result)
-            if not result["meets_goal"]:
-                break
-            capacity = count
+        return await _climb("colyseus", ladder,
+                            lambda count: _colyseus_step(url, count, seconds))
     finally:
         server.terminate()
         server.wait(10)
-    return capacity, results
 
 
 async def main(seconds: float, one: list[int], three: list[int], colyseus: list[int]) -> None:
@@ -281,11 +282,10 @@ async def main(seconds: float, one: list[int], three: list[int], colyseus: list[
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--one", type=int, nargs="+", default=[100, 250, 500, 750, 1000,
-                                                               1250, 1500])
+    one_core_ladder = [100, 250, 500, 750, 1000, 1250, 1500]
+    parser.add_argument("--one", type=int, nargs="+", default=one_core_ladder)
     parser.add_argument("--three", type=int, nargs="+", default=[250, 500, 1000, 1500, 2000,
                                                                  2400])
-    parser.add_argument("--colyseus", type=int, nargs="+", default=[50, 100, 150, 200, 300,
-                                                                   400, 500, 750, 1000])
+    parser.add_argument("--colyseus", type=int, nargs="+", default=one_core_ladder)
     args = parser.parse_args()
     asyncio.run(main(args.seconds, args.one, args.three, args.colyseus))

@@ -120,7 +120,7 @@ class PoseTable:
             parts = [guide_bytes, b"".join([changed[s] for s in near]),
                      *_without(far_bytes, twice)]
             count = len(guide_entries) + len(near) + len(far) - len(twice)
-            out.append((encode_frame_parts(now, count, tuple(parts)), seats))
+            out.append((encode_frame_parts(now, count, parts), seats))
         return out
 
 

@@ -3,14 +3,29 @@
 Poses arrive from the network with the server's timestamp; each avatar is drawn a fixed
 delay behind the newest pose and interpolated between the two samples around that time,
 so 20 Hz updates look continuous at 90 Hz.
+
+All avatars are one Geom whose vertices are rewritten each frame with numpy: a tour of
+fifty people costs one draw call and no per-node transforms, where a node per body part
+cost two hundred draw calls and a culled transform each.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
-from panda3d.core import NodePath, Point3
+import numpy as np
+from panda3d.core import (
+    Geom,
+    GeomNode,
+    GeomTriangles,
+    GeomVertexArrayFormat,
+    GeomVertexData,
+    GeomVertexFormat,
+    NodePath,
+    OmniBoundingVolume,
+)
 
 from engine.clock import Clock
 
@@ -30,68 +45,171 @@ def _mix(a: tuple[float, ...], b: tuple[float, ...], k: float) -> tuple[float, .
     return tuple(x + (y - x) * k for x, y in zip(a, b))
 
 
+def _ellipsoid(radii: tuple[float, float, float], segments: int = 10,
+               rings: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vertices, normals and triangles of a low-poly ellipsoid around the origin."""
+    theta = np.linspace(0, math.pi, rings + 1)[:, None]
+    phi = np.linspace(0, 2 * math.pi, segments + 1)[None, :]
+    unit = np.stack([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi),
+                     np.cos(theta) * np.ones_like(phi)], axis=-1).reshape(-1, 3)
+    r = np.asarray(radii)
+    normals = unit / r  # the gradient of the ellipsoid's equation
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+    faces = []
+    for i in range(rings):
+        for j in range(segments):
+            a, b = i * (segments + 1) + j, (i + 1) * (segments + 1) + j
+            faces += [(a, b, b + 1), (a, b + 1, a + 1)]
+    return unit * r, normals, np.asarray(faces, dtype=np.int32)
+
+
+# Head 12 cm; a body below it that turns with the head; two 5 cm hands placed freely.
+_HEAD = _ellipsoid((0.12, 0.12, 0.12))
+_BODY = _ellipsoid((0.24, 0.168, 0.6))
+_HAND = _ellipsoid((0.05, 0.05, 0.05), 8, 4)
+_BODY_DROP = 0.78
+
+
+def _template() -> np.ndarray:
+    """(vertices, 9): position, normal, and which offset moves it (head, left, right)."""
+    rows = []
+    for (points, normals, _), drop, offset in ((_HEAD, 0.0, 0), (_BODY, _BODY_DROP, 0),
+                                                (_HAND, 0.0, 1), (_HAND, 0.0, 2)):
+        which = np.zeros((len(points), 3))
+        which[:, offset] = 1.0
+        rows.append(np.hstack([points - (0, 0, drop), normals, which]))
+    return np.concatenate(rows).astype(np.float32)
+
+
+_TEMPLATE = _template()
+_PER_AVATAR = len(_TEMPLATE)
+_PARTS = (_HEAD, _BODY, _HAND, _HAND)
+
+
+def _format() -> GeomVertexFormat:
+    moving = GeomVertexArrayFormat()
+    moving.addColumn("vertex", 3, Geom.NT_float32, Geom.C_point)
+    moving.addColumn("normal", 3, Geom.NT_float32, Geom.C_normal)
+    colours = GeomVertexArrayFormat()
+    colours.addColumn("color", 4, Geom.NT_uint8, Geom.C_color)
+    layout = GeomVertexFormat()
+    layout.addArray(moving)
+    layout.addArray(colours)
+    return GeomVertexFormat.registerFormat(layout)
+
+
+def _floats(array: object, count: int) -> np.ndarray:
+    """A writable (count, vertices, 6) float view of position and normal columns."""
+    return np.frombuffer(memoryview(array).cast("B"), np.float32).reshape(  # type: ignore[arg-type]
+        count, _PER_AVATAR, 6)
+
+
 class Avatar:
-    def __init__(self, parent: NodePath, loader: object, colour: tuple[float, float, float],
-                 name: str) -> None:
-        self.root = parent.attachNewNode(f"avatar:{name}")
+    """One remote participant: recent poses and the pose drawn this frame."""
+
+    def __init__(self, colour: tuple[float, float, float]) -> None:
         self.poses: deque[AvatarPose] = deque(maxlen=16)
-        sphere = "models/misc/sphere"
-        self.head = loader.loadModel(sphere)  # type: ignore[attr-defined]
-        self.head.reparentTo(self.root)
-        self.head.setScale(0.12)
-        self.body = loader.loadModel(sphere)  # type: ignore[attr-defined]
-        self.body.reparentTo(self.head)
-        self.body.setScale(2.0, 1.4, 5.0)
-        self.body.setZ(-6.5)
-        self.hands = [loader.loadModel(sphere) for _ in range(2)]  # type: ignore[attr-defined]
-        for hand in self.hands:
-            hand.reparentTo(self.root)
-            hand.setScale(0.05)
-        self.root.setColor(*colour, 1.0)
+        self.colour = colour
+        self.shown: AvatarPose | None = None
 
     def pose_at(self, t: float) -> AvatarPose | None:
         if not self.poses:
             return None
-        if t <= self.poses[0].t:
-            return self.poses[0]
-        for a, b in zip(self.poses, list(self.poses)[1:]):
-            if a.t <= t <= b.t:
+        poses = self.poses
+        if t >= poses[-1].t:
+            return poses[-1]  # no newer sample yet: hold the last one
+        for i in range(len(poses) - 1, 0, -1):  # from the newest: the pair is near the end
+            a, b = poses[i - 1], poses[i]
+            if a.t <= t:
                 k = (t - a.t) / (b.t - a.t) if b.t > a.t else 1.0
                 return AvatarPose(t, _mix(a.head, b.head, k), a.heading + (b.heading - a.heading)
                                   * k, _mix(a.left, b.left, k), _mix(a.right, b.right, k))
-        return self.poses[-1]  # no newer sample yet: hold the last one
+        return poses[0]
 
 
 class Avatars:
-    """All remote participants in the scene, keyed by participant id."""
+    """All remote participants in the scene, keyed by participant id, drawn as one Geom."""
 
     def __init__(self, parent: NodePath, loader: object, clock: Clock) -> None:
         self.root = parent.attachNewNode("avatars")
-        self.loader = loader
         self.clock = clock
         self.avatars: dict[str, Avatar] = {}
+        self._node = GeomNode("avatar-bodies")
+        # Bounds would be recomputed over every vertex each frame; one draw call gains
+        # nothing from culling, so the node is simply always drawn.
+        self._node.setBounds(OmniBoundingVolume())
+        self._node.setFinal(True)
+        self.root.attachNewNode(self._node)
+        self._drawn: list[str] = []  # slot order of the vertex data
 
     def receive(self, participant: str, pose: AvatarPose) -> None:
         avatar = self.avatars.get(participant)
         if avatar is None:
             hue = (hash(participant) % 360) / 360.0
-            colour = (0.4 + 0.5 * hue, 0.45, 0.9 - 0.5 * hue)
-            avatar = self.avatars[participant] = Avatar(self.root, self.loader, colour,
-                                                        participant)
+            avatar = self.avatars[participant] = Avatar((0.4 + 0.5 * hue, 0.45, 0.9 - 0.5 * hue))
         avatar.poses.append(pose)
 
     def remove(self, participant: str) -> None:
-        avatar = self.avatars.pop(participant, None)
-        if avatar is not None:
-            avatar.root.removeNode()
+        self.avatars.pop(participant, None)
+
+    @property
+    def geom(self) -> Geom | None:
+        return self._node.getGeom(0) if self._node.getNumGeoms() else None
 
     def update(self, dt: float) -> None:
         t = self.clock.now() - INTERPOLATION_DELAY
-        for avatar in self.avatars.values():
-            pose = avatar.pose_at(t)
-            if pose is None:
-                continue
-            avatar.head.setPos(Point3(*pose.head))
-            avatar.head.setH(pose.heading)
-            avatar.hands[0].setPos(Point3(*pose.left))
-            avatar.hands[1].setPos(Point3(*pose.right))
+        shown = []
+        for name, avatar in self.avatars.items():
+            avatar.shown = avatar.pose_at(t)
+            if avatar.shown is not None:
+                shown.append(name)
+        if shown != self._drawn:
+            self._rebuild(shown)
+        if shown:
+            self._write_vertices([self.avatars[name].shown for name in shown])  # type: ignore[misc]
+
+    def _rebuild(self, shown: list[str]) -> None:
+        """New vertex data and triangles for this set of avatars (joins and leaves only)."""
+        self._drawn = shown
+        self._node.removeAllGeoms()
+        if not shown:
+            return
+        data = GeomVertexData("avatars", _format(), Geom.UH_dynamic)
+        data.uncleanSetNumRows(len(shown) * _PER_AVATAR)
+        colours = np.frombuffer(memoryview(data.modifyArray(1)).cast("B"), np.uint8).reshape(
+            -1, _PER_AVATAR, 4)
+        colours[:, :, 3] = 255
+        for slot, name in enumerate(shown):
+            colours[slot, :, :3] = np.round(np.asarray(self.avatars[name].colour) * 255)
+        triangles = GeomTriangles(Geom.UH_static)
+        triangles.setIndexType(Geom.NT_uint32)
+        faces, base = [], 0
+        for part in _PARTS:
+            faces.append(part[2] + base)
+            base += len(part[0])
+        one = np.concatenate(faces)
+        every = (one[None] + (np.arange(len(shown)) * _PER_AVATAR)[:, None, None]).astype(np.uint32)
+        handle = triangles.modifyVertices()
+        handle.uncleanSetNumRows(every.size)
+        np.frombuffer(memoryview(handle).cast("B"), np.uint32)[:] = every.reshape(-1)
+        geom = Geom(data)
+        geom.addPrimitive(triangles)
+        self._node.addGeom(geom)
+
+    def _write_vertices(self, poses: list[AvatarPose]) -> None:
+        table = np.asarray([(*p.head, p.heading, *p.left, *p.right) for p in poses],
+                           dtype=np.float32)
+        heading = np.radians(table[:, 3])
+        # One matrix per avatar: turn positions and normals by the heading, then move each
+        # part by its offset (head, left hand, right hand), all in a single matmul.
+        place = np.zeros((len(poses), 9, 6), np.float32)
+        c, s = np.cos(heading), np.sin(heading)
+        for block in (0, 3):
+            place[:, block, block], place[:, block, block + 1] = c, s
+            place[:, block + 1, block], place[:, block + 1, block + 1] = -s, c
+            place[:, block + 2, block + 2] = 1.0
+        place[:, 6, :3], place[:, 7, :3], place[:, 8, :3] = (table[:, 0:3], table[:, 4:7],
+                                                              table[:, 7:10])
+        # A writable view taken each frame: taking it marks the vertices for re-upload.
+        array = self._node.modifyGeom(0).modifyVertexData().modifyArray(0)
+        np.matmul(_TEMPLATE, place, out=_floats(array, len(poses)))

@@ -125,3 +125,54 @@ def test_vr_panels_float_in_the_world_for_both_eyes(
         assert centre.mean() > 0.04, "the narration panel is not in front of this eye"
     panel_distance = view.narration.root.getPos(view.app.base.camera).y
     assert 0.5 < panel_distance < 1.0  # arm's length
+
+
+def test_avatars_are_one_draw_and_appear_where_their_poses_project(
+        open_view: Callable[..., ExhibitView]) -> None:
+    from engine.avatars import INTERPOLATION_DELAY, AvatarPose
+
+    view = open_view("zunyi-conference")
+    app, camera = view.app, view.app.base.camera
+
+    def ahead(x: float, z: float) -> tuple[float, float, float]:
+        p = app.render.getRelativePoint(camera, Point3(x, 5, z))
+        return (p.x, p.y, p.z)
+
+    def place(x_offsets: list[float]) -> list[tuple[float, float, float]]:
+        heads = [ahead(x, 0) for x in x_offsets]
+        for i, head in enumerate(heads):
+            view.avatars.receive(f"m{i}", AvatarPose(app.clock.now(), head, 0.0,
+                                                     ahead(x_offsets[i] - 0.3, -0.5),
+                                                     ahead(x_offsets[i] + 0.3, -0.5)))
+        app.step(INTERPOLATION_DELAY + 0.05)
+        return heads
+
+    def blobs() -> list[tuple[float, float]]:
+        view.avatars.root.hide()
+        without = app.capture().astype(int)
+        view.avatars.root.show()
+        changed = np.abs(app.capture().astype(int) - without).sum(axis=2) > 30
+        # Head, body and hands are apart by a few pixels: join them into one figure.
+        labels, count = ndimage.label(ndimage.binary_dilation(changed, iterations=4))
+        return [(float(xs.mean()), float(ys.min())) for xs, ys in
+                ((np.nonzero(labels == i)[1], np.nonzero(labels == i)[0])
+                 for i in range(1, count + 1)) if len(xs) > 20]
+
+    heads = place([-1.5, 0.0, 1.5])
+    assert sum(n.node().getNumGeoms()
+               for n in view.avatars.root.findAllMatches("**/+GeomNode")) == 1
+    found = blobs()
+    assert len(found) == 3
+    for head in heads:
+        x, _ = view.screen_position(head)  # type: ignore[misc]
+        _, crown = view.screen_position((head[0], head[1], head[2] + 0.12))  # type: ignore[misc]
+        # Centred under the head, the crown of the head (12 cm up) at the top.
+        assert min(abs(bx - x) + abs(top + 4 - crown) for bx, top in found) < 6
+
+    moved = place([-1.5, 0.0, 1.0])  # the third steps left: its vertices follow
+    after = sorted(bx for bx, _ in blobs())
+    expected = sorted(view.screen_position(h)[0] for h in moved)  # type: ignore[index]
+    assert after == pytest.approx(expected, abs=6)
+    view.avatars.remove("m2")
+    app.step(1 / 60)
+    assert len(blobs()) == 2

@@ -41,10 +41,6 @@ class AvatarPose:
     right: tuple[float, float, float]
 
 
-def _mix(a: tuple[float, ...], b: tuple[float, ...], k: float) -> tuple[float, ...]:
-    return tuple(x + (y - x) * k for x, y in zip(a, b))
-
-
 def _ellipsoid(radii: tuple[float, float, float], segments: int = 10,
                rings: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vertices, normals and triangles of a low-poly ellipsoid around the origin."""
@@ -105,26 +101,28 @@ def _floats(array: object, count: int) -> np.ndarray:
 
 
 class Avatar:
-    """One remote participant: recent poses and the pose drawn this frame."""
+    """One remote participant: its recent poses."""
 
     def __init__(self, colour: tuple[float, float, float]) -> None:
         self.poses: deque[AvatarPose] = deque(maxlen=16)
         self.colour = colour
-        self.shown: AvatarPose | None = None
 
-    def pose_at(self, t: float) -> AvatarPose | None:
-        if not self.poses:
-            return None
+    def around(self, t: float) -> tuple[AvatarPose, AvatarPose, float] | None:
+        """The samples on either side of ``t`` and how far ``t`` lies between them."""
         poses = self.poses
+        if not poses:
+            return None
         if t >= poses[-1].t:
-            return poses[-1]  # no newer sample yet: hold the last one
+            return poses[-1], poses[-1], 0.0  # no newer sample yet: hold the last one
         for i in range(len(poses) - 1, 0, -1):  # from the newest: the pair is near the end
             a, b = poses[i - 1], poses[i]
             if a.t <= t:
-                k = (t - a.t) / (b.t - a.t) if b.t > a.t else 1.0
-                return AvatarPose(t, _mix(a.head, b.head, k), a.heading + (b.heading - a.heading)
-                                  * k, _mix(a.left, b.left, k), _mix(a.right, b.right, k))
-        return poses[0]
+                return a, b, (t - a.t) / (b.t - a.t) if b.t > a.t else 1.0
+        return poses[0], poses[0], 0.0
+
+
+def _row(pose: AvatarPose) -> tuple[float, ...]:
+    return (*pose.head, pose.heading, *pose.left, *pose.right)
 
 
 class Avatars:
@@ -141,6 +139,8 @@ class Avatars:
         self._node.setFinal(True)
         self.root.attachNewNode(self._node)
         self._drawn: list[str] = []  # slot order of the vertex data
+        self._positions: object = None  # the vertex array written each frame
+        self._table = np.zeros((0, 10))  # the rows drawn last frame, in slot order
 
     def receive(self, participant: str, pose: AvatarPose) -> None:
         avatar = self.avatars.get(participant)
@@ -152,21 +152,34 @@ class Avatars:
     def remove(self, participant: str) -> None:
         self.avatars.pop(participant, None)
 
-    @property
-    def geom(self) -> Geom | None:
-        return self._node.getGeom(0) if self._node.getNumGeoms() else None
-
     def update(self, dt: float) -> None:
         t = self.clock.now() - INTERPOLATION_DELAY
-        shown = []
+        names, older, newer, mix = [], [], [], []
         for name, avatar in self.avatars.items():
-            avatar.shown = avatar.pose_at(t)
-            if avatar.shown is not None:
-                shown.append(name)
-        if shown != self._drawn:
-            self._rebuild(shown)
-        if shown:
-            self._write_vertices([self.avatars[name].shown for name in shown])  # type: ignore[misc]
+            pair = avatar.around(t)
+            if pair is not None:
+                names.append(name)
+                older.append(_row(pair[0]))
+                newer.append(_row(pair[1]))
+                mix.append(pair[2])
+        if names != self._drawn:
+            self._rebuild(names)
+        if not names:
+            return
+        a, b = np.asarray(older), np.asarray(newer)
+        step = b - a
+        step[:, 3] = (step[:, 3] + 180.0) % 360.0 - 180.0  # turn the short way round
+        table = a + step * np.asarray(mix)[:, None]
+        self._table = table
+        self._write_vertices(table)
+
+    def shown(self, participant: str) -> AvatarPose | None:
+        """Where ``participant`` was drawn in the last frame."""
+        if participant not in self._drawn:
+            return None
+        row = self._table[self._drawn.index(participant)].tolist()
+        return AvatarPose(self.clock.now() - INTERPOLATION_DELAY, tuple(row[0:3]), row[3],
+                          tuple(row[4:7]), tuple(row[7:10]))
 
     def _rebuild(self, shown: list[str]) -> None:
         """New vertex data and triangles for this set of avatars (joins and leaves only)."""
@@ -181,6 +194,9 @@ class Avatars:
         colours[:, :, 3] = 255
         for slot, name in enumerate(shown):
             colours[slot, :, :3] = np.round(np.asarray(self.avatars[name].colour) * 255)
+        # Kept and written in place each frame: the renderer's munged copy of the vertex
+        # data shares this array, where going through the vertex data would copy it.
+        self._positions = data.modifyArray(0)
         triangles = GeomTriangles(Geom.UH_static)
         triangles.setIndexType(Geom.NT_uint32)
         faces, base = [], 0
@@ -196,20 +212,17 @@ class Avatars:
         geom.addPrimitive(triangles)
         self._node.addGeom(geom)
 
-    def _write_vertices(self, poses: list[AvatarPose]) -> None:
-        table = np.asarray([(*p.head, p.heading, *p.left, *p.right) for p in poses],
-                           dtype=np.float32)
+    def _write_vertices(self, table: np.ndarray) -> None:
+        """Vertices from rows of (head xyz, heading degrees, left xyz, right xyz)."""
         heading = np.radians(table[:, 3])
         # One matrix per avatar: turn positions and normals by the heading, then move each
         # part by its offset (head, left hand, right hand), all in a single matmul.
-        place = np.zeros((len(poses), 9, 6), np.float32)
+        place = np.zeros((len(table), 9, 6), np.float32)
         c, s = np.cos(heading), np.sin(heading)
         for block in (0, 3):
             place[:, block, block], place[:, block, block + 1] = c, s
             place[:, block + 1, block], place[:, block + 1, block + 1] = -s, c
             place[:, block + 2, block + 2] = 1.0
-        place[:, 6, :3], place[:, 7, :3], place[:, 8, :3] = (table[:, 0:3], table[:, 4:7],
-                                                              table[:, 7:10])
+        place[:, 6, :3], place[:, 7, :3], place[:, 8, :3] = table[:, 0:3], table[:, 4:7], table[:, 7:10]
         # A writable view taken each frame: taking it marks the vertices for re-upload.
-        array = self._node.modifyGeom(0).modifyVertexData().modifyArray(0)
-        np.matmul(_TEMPLATE, place, out=_floats(array, len(poses)))
+        np.matmul(_TEMPLATE, place, out=_floats(self._positions, len(table)))

@@ -130,7 +130,7 @@ def test_remote_avatars_move_smoothly_between_pose_updates(
         view.avatars.receive("member-7", AvatarPose(t, (tick * 0.05, -10, 1.6), 0.0,
                                                     (-0.2, -9.7, 1.1), (0.2, -9.7, 1.1)))
     view.app.step(0.125 + INTERPOLATION_DELAY)  # halfway between the 3rd and 4th sample
-    shown = view.avatars.avatars["member-7"].shown
+    shown = view.avatars.shown("member-7")
     assert shown is not None and shown.head[0] == pytest.approx(0.125, abs=1e-3)
     view.avatars.remove("member-7")
     assert "member-7" not in view.avatars.avatars

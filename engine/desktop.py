@@ -2,7 +2,8 @@
 
 W/A/S/D walk, hold the right mouse button to look, left click selects a hotspot,
 1–9 jump to route stops, Q/E snap-turn, Tab toggles seated/standing, Esc closes a panel,
-F1–F4 answer the open quiz item.
+F1–F4 answer the quiz card's question (and put up the next one);
+a left click on a quiz button answers with it.
 """
 
 from __future__ import annotations
@@ -49,13 +50,13 @@ class DesktopControls:
         nav.set_mode("seated" if nav.mode == "standing" else "standing")
 
     def _answer(self, choice: int) -> None:
-        if self.tour is not None and self.tour.quiz is not None and not self.tour.quiz.closed:
-            self.tour.answer(choice)  # the item the guide has put
+        if self.tour is not None:
+            self.view.answer_offered(choice)  # the item the guide has put, if one is open
             return
-        pending = self.view.quiz.for_hotspot(self.view.current) if self.view.current else []
-        pending = pending or self.view.quiz.remaining()
-        if pending and choice < len(pending[0].choices):
-            self.view.answer(pending[0].id, choice)
+        if self.view.quiz_card.item is None or self.view.quiz_card.result is not None:
+            self.view.offer_quiz()  # the first press puts the next question up
+            return
+        self.view.answer_offered(choice)
 
     def update(self, dt: float) -> None:
         nav = self.view.navigation

@@ -21,7 +21,10 @@ class QuizSession:
     answers: dict[str, QuizResult] = field(default_factory=dict)
 
     def item(self, item_id: str) -> QuizItem:
-        return next(i for i in self.items if i.id == item_id)
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(f"no quiz item `{item_id}` in this scene")
 
     def for_hotspot(self, hotspot_id: str) -> list[QuizItem]:
         return [i for i in self.items if i.hotspot == hotspot_id and i.id not in self.answers]

@@ -11,6 +11,7 @@ from typing import Any
 from panda3d.core import LineSegs, NodePath, Point3
 
 from engine.avatars import AvatarPose
+from engine.quiz import QuizResult
 from engine.tour_client import TourClosed
 from protocol import tour as wire
 from protocol.tour_poses import Pose, Transform
@@ -45,6 +46,10 @@ class TourSystem:
         self._since_pose = 0.0
         self.laser = NodePath("laser")
         self.laser.reparentTo(view.app.render)
+        # In a tour the guide puts the quiz items, and answers go to the tour.
+        view.quiz_by_tour = self.answer
+        if snapshot.quiz is not None:
+            self._quiz(snapshot.quiz)
         if snapshot.highlight:
             view.hotspots.highlight(snapshot.highlight)
         if snapshot.stop and snapshot.scene == view.scene.script.id:
@@ -165,22 +170,28 @@ class TourSystem:
             item = self.view.quiz.item(quiz.item)
         except KeyError:  # an item of another scene of the exhibit
             return
-        language = self.view.language
-        if quiz.closed:
-            right = item.choices[item.answer].get(language)
-            self.view.narration.show(right, item.explain.get(language))
+        card = self.view.quiz_card
+        if not quiz.closed:
+            if card.item is None or card.item.id != item.id:
+                self.view.offer_quiz(item.id)
             return
-        choices = "\n".join(f"F{i + 1}  {c.get(language)}" for i, c in enumerate(item.choices))
-        self.view.narration.show(item.prompt.get(language), choices)
+        # The guide closed the item: show the right answer, and this member's verdict.
+        if card.item is None or card.item.id != item.id:
+            self.view.offer_quiz(item.id)
+        chosen = card.sent
+        labels = self.view.labels
+        verdict = (labels["correct" if chosen == item.answer else "wrong"] if chosen is not None
+                   else item.choices[item.answer].get(self.view.language))
+        card.show_result(QuizResult(item.id, -1 if chosen is None else chosen,
+                                    chosen == item.answer, item.answer),
+                         verdict, item.explain.get(self.view.language))
 
     def answer(self, choice: int) -> None:
-        """Answers the quiz item the guide has put (keys F1–F6 on the desktop)."""
-        if self.quiz is not None and not self.quiz.closed:
+        """Answers the quiz item the guide has put (a quiz button, or keys F1–F4)."""
+        if self.quiz is not None and not self.quiz.closed and self.view.quiz_card.sent is None:
             self.link.send(wire.Answer(item=self.quiz.item, choice=choice))
             # the tour records the answer; the verdict comes when the guide closes the item
-            item = self.view.quiz.item(self.quiz.item)
-            self.view.narration.show(item.prompt.get(self.view.language),
-                                     f"→ {item.choices[choice].get(self.view.language)}")
+            self.view.quiz_card.mark_sent(choice)
 
     def can_walk(self) -> bool:
         return not self.locked or self.role in ("guide", "co_guide")

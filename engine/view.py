@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+
 import numpy as np
-from panda3d.core import DynamicTextFont, Filename, Point2, Point3
+from panda3d.core import DynamicTextFont, Filename, Point2, Point3, Vec3
 
 from engine.app import ExhibitApp
 from engine.avatars import Avatars
@@ -15,12 +17,15 @@ from engine.loading import LoadedExhibit
 from engine.navigation import Navigation
 from engine.outbox import FactSink
 from engine.panel import Panel
+from engine.pointer import ControllerPointer
 from engine.progress import Progress
 from engine.quiz import QuizResult, QuizSession
+from engine.quiz_card import QuizCard
 from engine.scene_graph import build_scene
 from engine.shading import enable_shading
 from engine.xr import SimulatedXR
 from protocol.i18n import Language
+from protocol.scene import QuizItem
 from protocol.ui_text import UI_TEXT
 
 
@@ -55,14 +60,19 @@ class ExhibitView:
             panels.setPos(0, 0.7, 0)
             panels.setScale(0.34)  # letters ~17 mm tall at 0.7 m: about 1.4 degrees
             self.narration = Panel(panels, self.font, 1.5, "narration")
-            self.narration.root.setPos(-0.75, 0, -0.1)
+            self.narration.root.setPos(-1.25, 0, -0.1)
             self.status = Panel(panels, self.font, 1.5, "progress")
             self.status.root.setPos(-0.75, 0, 0.62)
+            # The quiz stands right of the narration, within both eyes' view.
+            self.quiz_card = QuizCard(panels, self.font, 1.1)
+            self.quiz_card.root.setPos(0.3, 0, 0.3)
         else:
             self.narration = Panel(overlay, self.font, 1.5, "narration")
             self.narration.root.setPos(-ratio + 0.05, 0, -0.25)
             self.status = Panel(overlay, self.font, 2 * ratio - 0.1, "progress")
             self.status.root.setPos(-ratio + 0.05, 0, 0.97)
+            self.quiz_card = QuizCard(overlay, self.font, 1.1)
+            self.quiz_card.root.setPos(ratio - 1.15, 0, 0.55)
         self.vignette = app.add(Vignette(overlay, self.navigation, ratio))
         self.hotspots = app.add(Hotspots(app.base.loader, app.render, script, self.select))
         self.avatars = app.add(Avatars(app.render, app.base.loader, app.clock))
@@ -75,11 +85,20 @@ class ExhibitView:
         self.sounds: dict[str, object] = {}
         self.playing: str | None = None
         self.xr = SimulatedXR(app, app.base.camera, app.size) if stereo else None
+        self.pointer: ControllerPointer | None = None
+        # Set while in a live tour: the guide puts quiz items and answers go to the tour.
+        self.quiz_by_tour: Callable[[int], None] | None = None
         if self.xr is not None:
             app.add(self.xr)
+            self.pointer = app.add(ControllerPointer(self, self.xr.controllers["right"]))
+            self.xr.on_trigger.append(self._trigger)
         self.completed = False
         self.facts.emit("scene_entered")
         self._refresh_status()
+
+    def _trigger(self, side: str) -> None:
+        if side == "right" and self.pointer is not None:  # the pointing hand
+            self.pointer.trigger()
 
     # -- hotspots and narration -------------------------------------------------------
     def select(self, hotspot_id: str) -> None:
@@ -97,6 +116,10 @@ class ExhibitView:
         self.progress.hotspots_seen.add(hotspot_id)
         self._play(hotspot_id)
         self._refresh_status()
+        if self.quiz.for_hotspot(hotspot_id):
+            self.offer_quiz()
+        else:
+            self.quiz_card.hide()
 
     def _play(self, owner: str) -> None:
         tracks = self.scene.audio.get(owner, {})
@@ -117,10 +140,18 @@ class ExhibitView:
     def close_panel(self) -> None:
         self._close_hotspot()
         self.narration.hide()
+        self.quiz_card.hide()
         self.hotspots.highlight(None)
 
     def click(self, x: float, y: float) -> str | None:
-        """Select the hotspot under film coordinates (-1..1); returns its id."""
+        """Answer with the quiz button, or select the hotspot, under film coordinates
+        (-1..1); returns the hotspot's id, or ``choice:N`` for a button."""
+        overlay = self.app.base.aspect2d
+        point = overlay.getRelativePoint(self.app.base.render2d, Point3(x, -1, y))
+        choice = self.quiz_card.choice_at(point, Vec3(0, 1, 0), overlay)
+        if choice is not None:
+            self.answer_offered(choice)
+            return f"choice:{choice}"
         origin, far = Point3(), Point3()
         self.app.base.camLens.extrude(Point2(x, y), origin, far)
         camera = self.app.base.camera
@@ -140,16 +171,49 @@ class ExhibitView:
         stop = next(s for s in self.scene.script.route if s.id == stop_id)
         self.narration.show(stop.say.get(self.language), "")
         self._refresh_status()
+        if stop_id == self.scene.script.route[-1].id and self.quiz.remaining():
+            self.offer_quiz()  # the end of the route: what is left of the quiz
 
     # -- quiz -------------------------------------------------------------------------
+    def offer_quiz(self, item_id: str | None = None) -> QuizItem | None:
+        """Put a quiz item on the card: ``item_id``, else the next unanswered one of the open
+        hotspot, else the next unanswered one of the scene."""
+        if item_id is not None:
+            item = self.quiz.item(item_id)
+        elif self.quiz_by_tour is not None:
+            return None  # in a live tour the guide decides when a question comes
+        else:
+            pending = (self.quiz.for_hotspot(self.current) if self.current else []) \
+                or self.quiz.remaining()
+            if not pending:
+                return None
+            item = pending[0]
+        self.quiz_card.show(item, self.language, keys=self.xr is None)
+        return item
+
+    def answer_offered(self, choice: int) -> QuizResult | None:
+        """Answer the item on the quiz card with ``choice`` (a button, a key, a trigger)."""
+        card = self.quiz_card
+        item = card.item
+        if item is None or card.result is not None or card.sent is not None \
+                or not 0 <= choice < len(item.choices):
+            return None
+        if self.quiz_by_tour is not None:
+            self.quiz_by_tour(choice)
+            return None
+        return self.answer(item.id, choice)
+
     def answer(self, item_id: str, choice: int) -> QuizResult:
-        """Answer a quiz item; the panel says right or wrong and explains."""
+        """Answer a quiz item; the card (or the panel) says right or wrong and explains."""
         first = item_id not in self.quiz.answers
         result = self.quiz.answer(item_id, choice)
         item = self.quiz.item(item_id)
         verdict = self.labels["correct" if result.correct else "wrong"]
         right = item.choices[item.answer].get(self.language)
-        self.narration.show(verdict, f"{right}\n{item.explain.get(self.language)}")
+        if self.quiz_card.item is not None and self.quiz_card.item.id == item_id:
+            self.quiz_card.show_result(result, verdict, item.explain.get(self.language))
+        else:
+            self.narration.show(verdict, f"{right}\n{item.explain.get(self.language)}")
         if first:
             self.facts.emit("quiz_answered", item=item_id, response=choice,
                             correct=result.correct)

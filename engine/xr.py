@@ -8,6 +8,7 @@ projection; used by tests and previews) and ``openxr`` (a real runtime and heads
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -101,6 +102,13 @@ class SimulatedXR:
                             for side in ("left", "right")}
         for side, x in (("left", -0.2), ("right", 0.2)):
             self.controllers[side].setPos(x, 0.35, 1.1)
+        # Called with "left" or "right" when that controller's trigger is pressed.
+        self.on_trigger: list[Callable[[str], object]] = []
+
+    def press_trigger(self, side: str) -> None:
+        """The scripted hand pulls ``side``'s trigger."""
+        for listener in self.on_trigger:
+            listener(side)
 
     def update(self, dt: float) -> None:
         self.time += dt

@@ -4,7 +4,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from panda3d.core import Point3
+import numpy as np
+from panda3d.core import Point2, Point3
 
 from engine.hotspots import GAZE_DWELL_SECONDS
 from engine.navigation import SEATED_EYE, STANDING_EYE, WALK_SPEED
@@ -153,3 +154,77 @@ def test_teleport_arc_lands_on_the_floor_not_on_walls(
     hand.setPos(-6, -8, 1.5)  # facing the front wall of the residence, aiming level
     hand.setHpr(0, 0, 0)
     assert arc.target(hand) is None  # the arc meets the wall: no teleport
+
+
+def test_a_headset_member_answers_quiz_items_with_the_controller(
+        open_view: Callable[..., ExhibitView], tmp_path: Path) -> None:
+    from engine.quiz_card import HOVER
+
+    outbox = Outbox(tmp_path / "outbox")
+    view = open_view("zunyi-conference", size=(320, 320), stereo=True, sink=outbox)
+    assert view.xr is not None and view.pointer is not None
+    app, hand = view.app, view.xr.controllers["right"]
+    view.go_to_stop("meeting-room")
+    bound = [item for item in view.scene.script.quiz if item.hotspot]
+    first = bound[0]
+    view.select(first.hotspot)  # type: ignore[arg-type]
+    assert view.quiz_card.visible and view.quiz_card.item == first
+    wrong = (first.answer + 1) % len(first.choices)
+    hand.lookAt(app.render, view.quiz_card.button_centre(wrong, app.render))
+    app.step(1 / 60)
+    assert view.pointer.aim == ("choice", wrong)
+    # The aimed-at button lights up where the left eye's projection puts it.
+    left, _ = view.xr.capture()
+    eye = view.xr.eyes["left"]
+    film = Point2()
+    centre = view.quiz_card.button_centre(wrong, eye)
+    assert eye.node().getLens().project(centre, film)  # type: ignore[attr-defined]
+    x, y = int((film.x + 1) / 2 * 320), int((1 - film.y) / 2 * 320)
+    assert np.abs(left[y, x] / 255 - np.array(HOVER[:3])).max() < 0.08
+    view.xr.press_trigger("left")  # the other hand does not point
+    assert first.id not in view.quiz.answers
+    view.xr.press_trigger("right")
+    result = view.quiz.answers[first.id]
+    assert (result.response, result.correct) == (wrong, False)
+    assert first.explain.get("zh-CN") in view.quiz_card.note.node().getText()  # type: ignore
+    view.xr.press_trigger("right")  # the card is answered: pressing again changes nothing
+    assert view.quiz.answers[first.id] == result
+    # The next item, answered right; the pointer also opens hotspots.
+    second = bound[1]
+    view.select(second.hotspot)  # type: ignore[arg-type]
+    hand.lookAt(app.render, view.quiz_card.button_centre(second.answer, app.render))
+    app.step(1 / 60)
+    view.xr.press_trigger("right")
+    assert view.quiz.answers[second.id].correct
+    view.close_panel()
+    target = next(h for h in view.scene.script.hotspots if h.id != second.hotspot)
+    hand.lookAt(app.render, Point3(*target.at))
+    app.step(1 / 60)
+    view.xr.press_trigger("right")
+    assert view.current == target.id
+    answered = [f for f in outbox.pending() if f.kind == "quiz_answered"]
+    assert [(f.item, f.response, f.correct) for f in answered] == [  # type: ignore[attr-defined]
+        (first.id, wrong, False), (second.id, second.answer, True)]
+
+
+def test_a_desktop_member_sees_the_question_and_clicks_an_answer(
+        open_view: Callable[..., ExhibitView]) -> None:
+    from engine.desktop import DesktopControls
+
+    view = open_view("luding-bridge", language="en")
+    item = next(i for i in view.scene.script.quiz if i.hotspot)
+    view.select(item.hotspot)  # type: ignore[arg-type]
+    card = view.quiz_card
+    assert card.visible and card.prompt.node().getText() == item.prompt.en  # type: ignore
+    labels = [b.label.node().getText() for b in card.buttons]  # type: ignore[attr-defined]
+    assert labels == [f"F{i + 1}  {c.en}" for i, c in enumerate(item.choices)]
+    centre = card.button_centre(item.answer, view.app.base.render2d)
+    assert view.click(centre.x, centre.z) == f"choice:{item.answer}"
+    assert view.quiz.answers[item.id].correct
+    # F-keys: the first press puts the next question up, the next one answers it.
+    controls = DesktopControls(view)
+    controls._answer(0)
+    following = card.item
+    assert following is not None and following.id != item.id and card.result is None
+    controls._answer(1)
+    assert view.quiz.answers[following.id].response == 1

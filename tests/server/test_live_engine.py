@@ -55,12 +55,24 @@ async def test_an_engine_view_takes_part_in_a_tour(world: World, samples: dict[s
         item = script.quiz[0]
         await guide.send(wire.StartQuiz(item=item.id))
         await _until(view, lambda: system.quiz is not None)
-        system.answer(item.answer)
+        card = view.quiz_card
+        assert card.visible and card.item is not None and card.item.id == item.id
+        assert view.offer_quiz() is None  # in a tour only the guide puts questions
+        centre = card.button_centre(item.answer, view.app.base.render2d)
+        assert view.click(centre.x, centre.z) == f"choice:{item.answer}"  # a click answers
+        assert card.sent == item.answer and item.id not in view.quiz.answers
         while True:
             update = await guide.expect("quiz")
             if update.quiz.answered == 1:
                 break
         assert update.quiz.counts[item.answer] == 1
+        system.answer((item.answer + 1) % len(item.choices))  # a second answer is not sent
+        await guide.send(wire.CloseQuiz())
+        while not (update := await guide.expect("quiz")).quiz.closed:
+            pass
+        assert update.quiz.answered == 1
+        await _until(view, lambda: card.result is not None)
+        assert card.result.correct and card.result.response == item.answer  # type: ignore
         # a member's view sends its head pose: the guide sees it
         await _until(view, lambda: not guide.frames.empty())
         _, entries = await guide.frames.get()

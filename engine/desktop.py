@@ -2,6 +2,7 @@
 
 W/A/S/D walk, hold the right mouse button to look, left click selects a hotspot,
 1–9 jump to route stops, Q/E snap-turn, Tab toggles seated/standing, Esc closes a panel,
+Ctrl+Q quits,
 F1–F4 answer the quiz card's question (and put up the next one);
 a left click on a quiz button answers with it.
 """
@@ -28,6 +29,7 @@ class DesktopControls:
         base.accept("e", view.navigation.snap_turn, [1])
         base.accept("tab", self._toggle_mode)
         base.accept("escape", view.close_panel)
+        base.accept("control-q", base.userExit)
         for number, stop in enumerate(view.scene.script.route[:9], start=1):
             base.accept(str(number), view.go_to_stop, [stop.id])
         for number in range(4):

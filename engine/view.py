@@ -95,6 +95,13 @@ class ExhibitView:
         self.completed = False
         self.facts.emit("scene_entered")
         self._refresh_status()
+        self._shown_second = 0
+        app.add(self)  # after Progress, so the clock on the status line has ticked
+
+    def update(self, dt: float) -> None:
+        if int(self.progress.seconds) != self._shown_second:  # the status clock, each second
+            self._shown_second = int(self.progress.seconds)
+            self._refresh_status()
 
     def _trigger(self, side: str) -> None:
         if side == "right" and self.pointer is not None:  # the pointing hand

@@ -79,6 +79,11 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
         tour = app.add(TourSystem(view, link, link.connect()))
         GuideControls(view, tour)  # steers only while this seat is guide or co-guide
     DesktopControls(view, tour)
+    from panda3d.core import WindowProperties
+
+    title = WindowProperties()
+    title.setTitle(f"RedHall — {view.scene.script.title.get(args.lang)}")
+    app.base.win.requestProperties(title)
     try:
         app.run()
     finally:

@@ -1,0 +1,118 @@
+"""`redhall view` in a real window on an X server (Xvfb, installed by scripts/setup), driven
+by real key presses through XTEST, seen through screenshots of the display."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageGrab
+
+from tools.build import BuildResult
+
+
+def _free_display() -> int:
+    for number in range(90, 200):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(
+                f"/tmp/.X{number}-lock").exists():
+            return number
+    raise RuntimeError("no free X display number between :90 and :199")
+
+
+@pytest.fixture
+def display() -> Iterator[str]:
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.fail("Xvfb is not installed: run scripts/setup (Debian package xvfb)")
+    number = _free_display()
+    server = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1280x720x24",
+                               "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    deadline = time.monotonic() + 10
+    while not socket.exists():
+        assert server.poll() is None, "Xvfb exited at start"
+        assert time.monotonic() < deadline, "Xvfb did not open its socket"
+        time.sleep(0.05)
+    yield f":{number}"
+    server.terminate()
+    server.wait(10)
+
+
+def _until(check: Callable[[], object], seconds: float, what: str) -> object:
+    """The first value of ``check()`` that is not None."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if (result := check()) is not None:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_view_opens_a_window_that_answers_keys(
+        display: str, samples: dict[str, BuildResult], key_files: tuple[Path, Path],
+        tmp_path: Path) -> None:
+    env = {**os.environ, "DISPLAY": display}
+    xdotool = shutil.which("xdotool")
+    assert xdotool is not None, "xdotool is not installed: run scripts/setup"
+    redhall = Path(sys.executable).parent / "redhall"
+    log = (tmp_path / "view.log").open("wb")
+    view = subprocess.Popen(
+        [str(redhall), "view", str(samples["long-march"].path), "--scene", "zunyi-conference",
+         "--lang", "en", "--outbox", str(tmp_path / "outbox"), "--trust", str(key_files[1])],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def xdo(*args: str) -> str:
+        return subprocess.run([xdotool, *args], env=env, capture_output=True, text=True,
+                              timeout=20).stdout.strip()
+
+    def screen() -> np.ndarray:
+        return np.asarray(ImageGrab.grab(xdisplay=display).convert("RGB")).astype(int)
+
+    try:
+        window = str(_until(lambda: xdo("search", "--name", "RedHall") or None, 90,
+                            "the RedHall window")).split()[0]
+        assert "Site of the Zunyi Conference" in xdo("getwindowname", window)
+        first: np.ndarray = _until(  # type: ignore[assignment]
+            lambda: s if (s := screen()).std() > 20 else None, 30, "the scene to be drawn")
+        xdo("windowfocus", "--sync", window)
+
+        def after_key(key: str, region: tuple[slice, slice]) -> np.ndarray:
+            """The screen once pressing ``key`` has changed ``region`` of it."""
+            before = screen()
+            xdo("key", key)
+
+            def changed() -> np.ndarray | None:
+                now = screen()
+                moved = np.abs(now - before).sum(axis=2)[region] > 60
+                return now if moved.mean() > 0.05 else None
+
+            return _until(changed, 20, f"the window to answer {key}")  # type: ignore
+
+        # "2": the second route stop; its narration appears at the lower left.
+        at_stop = after_key("2", (slice(360, 720), slice(0, 640)))
+        # F1 puts the quiz card up at the right, F1 again answers with its first choice.
+        after_key("F1", (slice(80, 400), slice(700, 1280)))
+        answered = after_key("F1", (slice(80, 400), slice(700, 1280)))
+        Image.fromarray(answered.astype(np.uint8)).save(tmp_path / "window.png")
+        assert np.abs(at_stop - first).sum(axis=2).mean() > 10  # the camera moved
+        xdo("key", "ctrl+q")
+        assert view.wait(30) == 0, (tmp_path / "view.log").read_text()
+    finally:
+        if view.poll() is None:
+            view.kill()
+            view.wait()
+        log.close()
+    facts = [json.loads(line) for line in (tmp_path / "outbox/outbox.jsonl").read_text()
+             .splitlines()]
+    kinds = [fact["kind"] for fact in facts]
+    assert kinds[0] == "scene_entered" and kinds[-1] == "scene_left"
+    assert "stop_reached" in kinds and "quiz_answered" in kinds

@@ -48,6 +48,7 @@ class TourSystem:
         self.laser.reparentTo(view.app.render)
         # In a tour the guide puts the quiz items, and answers go to the tour.
         view.quiz_by_tour = self.answer
+        view.may_move = self.can_walk
         if snapshot.quiz is not None:
             self._quiz(snapshot.quiz)
         if snapshot.highlight:

@@ -23,6 +23,7 @@ from engine.quiz import QuizResult, QuizSession
 from engine.quiz_card import QuizCard
 from engine.scene_graph import build_scene
 from engine.shading import enable_shading
+from engine.vr_locomotion import VRLocomotion
 from engine.xr import SimulatedXR
 from protocol.i18n import Language
 from protocol.scene import QuizItem
@@ -86,12 +87,18 @@ class ExhibitView:
         self.playing: str | None = None
         self.xr = SimulatedXR(app, app.base.camera, app.size) if stereo else None
         self.pointer: ControllerPointer | None = None
+        self.locomotion: VRLocomotion | None = None
+        # False while a live tour's guide has locked free movement (set by the tour).
+        self.may_move: Callable[[], bool] = lambda: True
         # Set while in a live tour: the guide puts quiz items and answers go to the tour.
         self.quiz_by_tour: Callable[[int], None] | None = None
         if self.xr is not None:
             app.add(self.xr)
             self.pointer = app.add(ControllerPointer(self, self.xr.controllers["right"]))
             self.xr.on_trigger.append(self._trigger)
+            self.locomotion = app.add(VRLocomotion(
+                self.navigation, self.nodes.root, self.xr.controllers["left"],
+                lambda: self.xr.sticks["left"], lambda: self.may_move()))  # type: ignore[union-attr]
         self.completed = False
         self.facts.emit("scene_entered")
         self._refresh_status()

@@ -104,6 +104,11 @@ class SimulatedXR:
             self.controllers[side].setPos(x, 0.35, 1.1)
         # Called with "left" or "right" when that controller's trigger is pressed.
         self.on_trigger: list[Callable[[str], object]] = []
+        self.sticks: dict[str, tuple[float, float]] = {"left": (0.0, 0.0), "right": (0.0, 0.0)}
+
+    def push_stick(self, side: str, x: float, y: float) -> None:
+        """The scripted hand holds ``side``'s thumbstick at (x, y), each in -1..1."""
+        self.sticks[side] = (x, y)
 
     def press_trigger(self, side: str) -> None:
         """The scripted hand pulls ``side``'s trigger."""

@@ -228,3 +228,40 @@ def test_a_desktop_member_sees_the_question_and_clicks_an_answer(
     assert following is not None and following.id != item.id and card.result is None
     controls._answer(1)
     assert view.quiz.answers[following.id].response == 1
+
+
+def test_a_headset_member_teleports_and_snap_turns_with_the_thumbstick(
+        open_view: Callable[..., ExhibitView]) -> None:
+    view = open_view("zunyi-conference", size=(160, 160), stereo=True)
+    assert view.xr is not None and view.locomotion is not None
+    nav, hand, xr = view.navigation, view.xr.controllers["left"], view.xr
+    nav.teleport(Point3(-6, -20, 1.6), Point3(-6, 0, 1.6))  # in the courtyard, facing north
+    hand.setHpr(0, 15, 0)  # aimed a little up, ahead
+
+    def teleport_with_stick() -> None:
+        xr.push_stick("left", 0.0, 1.0)
+        view.app.step(1 / 60)
+        xr.push_stick("left", 0.0, 0.0)
+        view.app.step(1 / 60)
+
+    start = nav.rig.getPos(view.app.render)
+    xr.push_stick("left", 0.0, 1.0)
+    view.app.step(1 / 60)
+    assert view.locomotion.aiming and view.locomotion.drawn.getNumChildren() == 1
+    xr.push_stick("left", 0.0, 0.0)
+    view.app.step(1 / 60)
+    moved = nav.rig.getPos(view.app.render)
+    assert moved.y - start.y > 2.0 and abs(moved.z) < 0.05  # ahead, on the floor
+    assert view.locomotion.drawn.getNumChildren() == 0
+    # Movement locked (as by a tour's guide): the stick no longer moves the member.
+    view.may_move = lambda: False
+    teleport_with_stick()
+    assert nav.rig.getPos(view.app.render) == moved
+    # A flick right turns once by the snap angle, however long it is held.
+    heading = nav.rig.getH()
+    xr.push_stick("left", 1.0, 0.0)
+    for _ in range(5):
+        view.app.step(1 / 60)
+    xr.push_stick("left", 0.0, 0.0)
+    view.app.step(1 / 60)
+    assert nav.rig.getH() == pytest.approx(heading - nav.snap_degrees)

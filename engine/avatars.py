@@ -12,6 +12,7 @@ cost two hundred draw calls and a culled transform each.
 from __future__ import annotations
 
 import math
+import zlib
 from collections import deque
 from dataclasses import dataclass
 
@@ -128,7 +129,7 @@ def _row(pose: AvatarPose) -> tuple[float, ...]:
 class Avatars:
     """All remote participants in the scene, keyed by participant id, drawn as one Geom."""
 
-    def __init__(self, parent: NodePath, loader: object, clock: Clock) -> None:
+    def __init__(self, parent: NodePath, clock: Clock) -> None:
         self.root = parent.attachNewNode("avatars")
         self.clock = clock
         self.avatars: dict[str, Avatar] = {}
@@ -145,7 +146,7 @@ class Avatars:
     def receive(self, participant: str, pose: AvatarPose) -> None:
         avatar = self.avatars.get(participant)
         if avatar is None:
-            hue = (hash(participant) % 360) / 360.0
+            hue = (zlib.crc32(participant.encode()) % 360) / 360.0  # the same in every run
             avatar = self.avatars[participant] = Avatar((0.4 + 0.5 * hue, 0.45, 0.9 - 0.5 * hue))
         avatar.poses.append(pose)
 

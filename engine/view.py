@@ -76,7 +76,7 @@ class ExhibitView:
             self.quiz_card.root.setPos(ratio - 1.15, 0, 0.55)
         self.vignette = app.add(Vignette(overlay, self.navigation, ratio))
         self.hotspots = app.add(Hotspots(app.base.loader, app.render, script, self.select))
-        self.avatars = app.add(Avatars(app.render, app.base.loader, app.clock))
+        self.avatars = app.add(Avatars(app.render, app.clock))
         self.quiz = QuizSession(list(script.quiz))
         self.progress = app.add(Progress(len(script.hotspots), len(script.route)))
         self.facts = FactRecorder(sink, session or uuid.uuid4(), manifest.id, manifest.version,

@@ -106,6 +106,19 @@ class SimulatedXR:
         self.on_trigger: list[Callable[[str], object]] = []
         self.sticks: dict[str, tuple[float, float]] = {"left": (0.0, 0.0), "right": (0.0, 0.0)}
 
+    def mirror(self) -> None:
+        """Show both eyes side by side in the app's window, as a headset's mirror view
+        does, in place of the single desktop camera."""
+        window = self.app.base.win
+        for index, side in enumerate(("left", "right")):
+            region = window.makeDisplayRegion(index * 0.5, index * 0.5 + 0.5, 0, 1)
+            region.setSort(20)  # over the desktop view's regions
+            region.setCamera(self.eyes[side])
+            region.setClearColorActive(True)
+            region.setClearColor(window.getClearColor())
+            region.setClearDepthActive(True)
+        self.app.base.cam.node().setActive(False)  # the desktop camera would draw unseen
+
     def push_stick(self, side: str, x: float, y: float) -> None:
         """The scripted hand holds ``side``'s thumbstick at (x, y), each in -1..1."""
         self.sticks[side] = (x, y)

@@ -79,6 +79,8 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
         tour = app.add(TourSystem(view, link, link.connect()))
         GuideControls(view, tour)  # steers only while this seat is guide or co-guide
     DesktopControls(view, tour)
+    if view.xr is not None:
+        view.xr.mirror()  # the window shows what the simulated headset's eyes see
     from panda3d.core import WindowProperties
 
     title = WindowProperties()

@@ -116,3 +116,31 @@ def test_view_opens_a_window_that_answers_keys(
     kinds = [fact["kind"] for fact in facts]
     assert kinds[0] == "scene_entered" and kinds[-1] == "scene_left"
     assert "stop_reached" in kinds and "quiz_answered" in kinds
+
+
+def test_a_simulated_headset_mirrors_both_eyes_in_the_window(
+        display: str, samples: dict[str, BuildResult], key_files: tuple[Path, Path],
+        tmp_path: Path) -> None:
+    env = {**os.environ, "DISPLAY": display}
+    redhall = Path(sys.executable).parent / "redhall"
+    with (tmp_path / "view.log").open("wb") as log:
+        view = subprocess.Popen(
+            [str(redhall), "view", str(samples["long-march"].path), "--scene",
+             "zunyi-conference", "--xr", "simulated", "--outbox", str(tmp_path / "outbox"),
+             "--trust", str(key_files[1])], cwd=tmp_path, env=env, stdout=log,
+            stderr=subprocess.STDOUT)
+        try:
+            def both_eyes() -> np.ndarray | None:
+                screen = np.asarray(ImageGrab.grab(xdisplay=display).convert("L")).astype(float)
+                left, right = screen[:, :640], screen[:, 640:]
+                return screen if left.std() > 20 and right.std() > 20 else None
+
+            screen: np.ndarray = _until(both_eyes, 90, "both eyes drawn")  # type: ignore
+            Image.fromarray(screen.astype(np.uint8)).save(tmp_path / "mirror.png")
+            left, right = screen[:, :640], screen[:, 640:]
+            # The same scene from two eyes 64 mm apart: alike, and not identical.
+            assert np.corrcoef(left.ravel(), right.ravel())[0, 1] > 0.6
+            assert np.abs(left - right).mean() > 1
+        finally:
+            view.kill()
+            view.wait()

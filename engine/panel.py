@@ -13,6 +13,28 @@ TEXT_COLOUR = (1.0, 0.97, 0.9, 1.0)
 ACCENT = (0.93, 0.3, 0.22, 1.0)
 
 
+def flat(root: NodePath, sort: int = 40) -> None:
+    """Draw ``root`` as flat UI: unlit, unshaded, unfogged, over the scene in fixed order."""
+    root.setLightOff(1)
+    root.setShaderOff(1)
+    root.setFogOff(1)
+    root.setBin("fixed", sort)
+    root.setDepthTest(False)
+    root.setDepthWrite(False)
+
+
+def text(parent: NodePath, font: TextFont, name: str, scale: float,
+         colour: tuple[float, float, float, float], width: float) -> NodePath:
+    """A text node wrapped to ``width`` (in the parent's units) at letter size ``scale``."""
+    node = TextNode(name)
+    node.setFont(font)
+    node.setTextColor(*colour)
+    node.setWordwrap(width / scale)
+    path = parent.attachNewNode(node)
+    path.setScale(scale)
+    return path
+
+
 class Panel:
     """A titled block of wrapped text on a dark card.
 
@@ -30,25 +52,10 @@ class Panel:
         self.card.setColor(*PANEL_COLOUR)
         self.card.setTwoSided(True)
         self.card.setTransparency(TransparencyAttrib.MAlpha)
-        self.title = self._text(font, f"{name}-title", 0.075, ACCENT)
-        self.body = self._text(font, f"{name}-body", 0.05, TEXT_COLOUR)
-        self.root.setLightOff(1)
-        self.root.setShaderOff(1)
-        self.root.setFogOff(1)
-        self.root.setBin("fixed", 40)
-        self.root.setDepthTest(False)
-        self.root.setDepthWrite(False)
+        self.title = text(self.root, font, f"{name}-title", 0.075, ACCENT, width - 0.08)
+        self.body = text(self.root, font, f"{name}-body", 0.05, TEXT_COLOUR, width - 0.08)
+        flat(self.root)
         self.root.hide()
-
-    def _text(self, font: TextFont, name: str, scale: float,
-              colour: tuple[float, float, float, float]) -> NodePath:
-        node = TextNode(name)
-        node.setFont(font)
-        node.setTextColor(*colour)
-        node.setWordwrap((self.width - 0.08) / scale)
-        path = self.root.attachNewNode(node)
-        path.setScale(scale)
-        return path
 
     @property
     def visible(self) -> bool:

@@ -20,7 +20,7 @@ from panda3d.core import (
     Vec3,
 )
 
-from engine.panel import ACCENT, PANEL_COLOUR, TEXT_COLOUR
+from engine.panel import ACCENT, PANEL_COLOUR, TEXT_COLOUR, flat, text
 from engine.quiz import QuizResult
 from protocol.i18n import Language
 from protocol.scene import QuizItem
@@ -49,20 +49,16 @@ class QuizCard:
         self.width = width
         self.background = self.root.attachNewNode(self._card("quiz-background", width, 1.0))
         self.background.setColor(*PANEL_COLOUR)
-        self.background.setBin("fixed", 45)
         self.prompt = self._text("quiz-prompt", ACCENT, _TEXT * 1.3)
         self.note = self._text("quiz-note", TEXT_COLOUR, _TEXT)
+        flat(self.root, 45)
         self.buttons: list[_Button] = []
         self.item: QuizItem | None = None
         self.hovered: int | None = None
         self.result: QuizResult | None = None
         self.sent: int | None = None  # a choice sent to a live tour, awaiting the verdict
-        for setting in (self.root.setLightOff, self.root.setShaderOff, self.root.setFogOff):
-            setting(1)
         self.root.setTransparency(TransparencyAttrib.MAlpha)
         self.root.setTwoSided(True)
-        self.root.setDepthTest(False)
-        self.root.setDepthWrite(False)
         self.root.hide()
 
     def _card(self, name: str, width: float, height: float) -> object:
@@ -70,13 +66,10 @@ class QuizCard:
         maker.setFrame(0, width, -height, 0)
         return maker.generate()
 
-    def _text(self, name: str, colour: tuple[float, ...], scale: float) -> NodePath:
-        node = TextNode(name)
-        node.setFont(self.font)
-        node.setTextColor(*colour)
-        node.setWordwrap((self.width - 2 * _PAD) / scale)
-        path = self.root.attachNewNode(node)
-        path.setScale(scale)
+    def _text(self, name: str, colour: tuple[float, float, float, float], scale: float,
+              width: float | None = None) -> NodePath:
+        path = text(self.root, self.font, name, scale, colour,
+                    self.width - 2 * _PAD if width is None else width)
         path.setBin("fixed", 47)  # drawn over the background and the buttons
         return path
 
@@ -97,10 +90,8 @@ class QuizCard:
         self.prompt.setPos(_PAD, 0, top)
         y = top - prompt.getHeight() * self.prompt.getSx() - _PAD
         for index, choice in enumerate(item.choices):
-            label_node = TextNode(f"choice-{index}")
-            label_node.setFont(self.font)
-            label_node.setTextColor(*TEXT_COLOUR)
-            label_node.setWordwrap((self.width - 4 * _PAD) / _TEXT)
+            label = self._text(f"choice-{index}", TEXT_COLOUR, _TEXT, self.width - 4 * _PAD)
+            label_node: TextNode = label.node()  # type: ignore[assignment]
             label_node.setText((f"F{index + 1}  " if keys else "") + choice.get(language))
             height = label_node.getHeight() * _TEXT + 2 * _PAD
             card = self.root.attachNewNode(self._card(f"choice-{index}-card",
@@ -108,10 +99,7 @@ class QuizCard:
             card.setPos(_PAD, 0, y)
             card.setColor(*BUTTON)
             card.setBin("fixed", 46)
-            label = self.root.attachNewNode(label_node)
-            label.setScale(_TEXT)
             label.setPos(2 * _PAD, 0, y - _PAD - _TEXT * 0.8)
-            label.setBin("fixed", 47)
             self.buttons.append(_Button(card, label, (_PAD, self.width - _PAD, y - height, y)))
             y -= height + _PAD / 2
         self.note.hide()

@@ -172,13 +172,11 @@ class TourSystem:
         except KeyError:  # an item of another scene of the exhibit
             return
         card = self.view.quiz_card
-        if not quiz.closed:
-            if card.item is None or card.item.id != item.id:
-                self.view.offer_quiz(item.id)
-            return
-        # The guide closed the item: show the right answer, and this member's verdict.
         if card.item is None or card.item.id != item.id:
             self.view.offer_quiz(item.id)
+        if not quiz.closed:
+            return
+        # The guide closed the item: show the right answer, and this member's verdict.
         chosen = card.sent
         labels = self.view.labels
         verdict = (labels["correct" if chosen == item.answer else "wrong"] if chosen is not None

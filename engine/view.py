@@ -96,9 +96,10 @@ class ExhibitView:
             app.add(self.xr)
             self.pointer = app.add(ControllerPointer(self, self.xr.controllers["right"]))
             self.xr.on_trigger.append(self._trigger)
+            sticks = self.xr.sticks
             self.locomotion = app.add(VRLocomotion(
                 self.navigation, self.nodes.root, self.xr.controllers["left"],
-                lambda: self.xr.sticks["left"], lambda: self.may_move()))  # type: ignore[union-attr]
+                lambda: sticks["left"], lambda: self.may_move()))  # may_move is set later
         self.completed = False
         self.facts.emit("scene_entered")
         self._refresh_status()
@@ -223,11 +224,12 @@ class ExhibitView:
         result = self.quiz.answer(item_id, choice)
         item = self.quiz.item(item_id)
         verdict = self.labels["correct" if result.correct else "wrong"]
-        right = item.choices[item.answer].get(self.language)
+        explanation = item.explain.get(self.language)
         if self.quiz_card.item is not None and self.quiz_card.item.id == item_id:
-            self.quiz_card.show_result(result, verdict, item.explain.get(self.language))
+            self.quiz_card.show_result(result, verdict, explanation)
         else:
-            self.narration.show(verdict, f"{right}\n{item.explain.get(self.language)}")
+            right = item.choices[item.answer].get(self.language)
+            self.narration.show(verdict, f"{right}\n{explanation}")
         if first:
             self.facts.emit("quiz_answered", item=item_id, response=choice,
                             correct=result.correct)

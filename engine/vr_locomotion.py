@@ -33,7 +33,6 @@ class VRLocomotion:
         self.stick = stick
         self.may_move = may_move
         self.arc = TeleportArc(scene)
-        self.scene = scene
         self.drawn = scene.attachNewNode("teleport-arc-line")
         self.aiming = False
         self.turned = False  # one snap per flick

@@ -48,6 +48,8 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         raise EngineError("no display to open a window on; use `redhall render` for an "
                           "offscreen image, or run under a desktop session")
+    from panda3d.core import WindowProperties
+
     from engine.app import ExhibitApp
     from engine.desktop import DesktopControls
     from engine.loading import load_exhibit
@@ -81,8 +83,6 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
     DesktopControls(view, tour)
     if view.xr is not None:
         view.xr.mirror()  # the window shows what the simulated headset's eyes see
-    from panda3d.core import WindowProperties
-
     title = WindowProperties()
     title.setTitle(f"RedHall — {view.scene.script.title.get(args.lang)}")
     app.base.win.requestProperties(title)

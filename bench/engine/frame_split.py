@@ -16,7 +16,6 @@ PStats collectors tell the two apart:
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,16 +26,12 @@ from pathlib import Path
 
 from panda3d.core import PStatClient
 
+from bench.serving import free_port
+
 _FRAME = re.compile(r"^Thread Main frame \d+")
 _LINE = re.compile(r"^( +)(.*?) = (-?[\d.e+-]+) ms$")
 # Draw's children that are Panda's own work; the display regions' time is the driver's.
 _SUBMISSION = ("Set State", "Primitive", "Bind FBO", "Make current", "Check errors")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _frames(text: str) -> list[dict[str, float]]:
@@ -59,7 +54,7 @@ def _frames(text: str) -> list[dict[str, float]]:
 
 def split(run_frames: Callable[[], None], skip: int = 10) -> dict[str, float]:
     """Mean ms per frame of app, cull, submission and driver while ``run_frames`` runs."""
-    port = _free_port()
+    port = free_port()
     out = Path(tempfile.mkdtemp(prefix="redhall-pstats-")) / "stats.txt"
     server = subprocess.Popen([str(Path(sys.executable).parent / "text-stats"), "-p", str(port),
                                "-o", str(out)], stdout=subprocess.DEVNULL,

@@ -82,8 +82,8 @@ def _frame_ms(view: ExhibitView, frames: int = 240) -> tuple[float, float, float
     for _ in range(10):
         view.app.step(1 / 90)
     inside = [0.0]
-    for system in view.app.systems:
-        original = system.update
+    originals = [system.update for system in view.app.systems]
+    for system, original in zip(view.app.systems, originals):
 
         def timed(dt: float, original=original) -> None:  # type: ignore[no-untyped-def]
             t0 = time.perf_counter()
@@ -92,14 +92,19 @@ def _frame_ms(view: ExhibitView, frames: int = 240) -> tuple[float, float, float
 
         system.update = timed  # type: ignore[method-assign]
     started, wall = time.process_time(), time.perf_counter()
-    for frame in range(frames):
-        now = clock.now()
-        if frame % 4 == 0:  # 20 Hz pose updates at 90 Hz frames
-            for i in range(50):
-                x = i % 10 - 5.0 + math.sin(now + i) * 0.5
-                view.avatars.receive(f"p{i}", AvatarPose(now, (x, -8 - i // 10, 1.6), now * 10,
-                                                         (x - 0.2, -7.7, 1.1), (x + 0.2, -7.7, 1.1)))
-        view.app.step(1 / 90)
+    try:
+        for frame in range(frames):
+            now = clock.now()
+            if frame % 4 == 0:  # 20 Hz pose updates at 90 Hz frames
+                for i in range(50):
+                    x = i % 10 - 5.0 + math.sin(now + i) * 0.5
+                    view.avatars.receive(f"p{i}", AvatarPose(now, (x, -8 - i // 10, 1.6),
+                                                             now * 10, (x - 0.2, -7.7, 1.1),
+                                                             (x + 0.2, -7.7, 1.1)))
+            view.app.step(1 / 90)
+    finally:  # unwrapped again, so a second measurement times the systems only once
+        for system, original in zip(view.app.systems, originals):
+            system.update = original  # type: ignore[method-assign]
     return ((time.process_time() - started) / frames * 1000,
             (time.perf_counter() - wall) / frames * 1000, inside[0] / frames * 1000)
 

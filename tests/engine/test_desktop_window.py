@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -57,18 +58,35 @@ def _until(check: Callable[[], object], seconds: float, what: str) -> object:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@contextmanager
+def _view(display: str, package: Path, key: Path, folder: Path,
+          *options: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`redhall view` of Zunyi on ``display``, its output in ``folder``/view.log; killed
+    on the way out if it is still running."""
+    redhall = Path(sys.executable).parent / "redhall"
+    with (folder / "view.log").open("wb") as log:
+        view = subprocess.Popen(
+            [str(redhall), "view", str(package), "--scene", "zunyi-conference", *options,
+             "--outbox", str(folder / "outbox"), "--trust", str(key)],
+            cwd=folder, env={**os.environ, "DISPLAY": display}, stdout=log,
+            stderr=subprocess.STDOUT)
+        try:
+            yield view
+        except BaseException:  # the view's own output goes into the failure report
+            print((folder / "view.log").read_text(errors="replace")[-4000:])
+            raise
+        finally:
+            if view.poll() is None:
+                view.kill()
+            view.wait()
+
+
 def test_view_opens_a_window_that_answers_keys(
         display: str, samples: dict[str, BuildResult], key_files: tuple[Path, Path],
         tmp_path: Path) -> None:
     env = {**os.environ, "DISPLAY": display}
     xdotool = shutil.which("xdotool")
     assert xdotool is not None, "xdotool is not installed: run scripts/setup"
-    redhall = Path(sys.executable).parent / "redhall"
-    log = (tmp_path / "view.log").open("wb")
-    view = subprocess.Popen(
-        [str(redhall), "view", str(samples["long-march"].path), "--scene", "zunyi-conference",
-         "--lang", "en", "--outbox", str(tmp_path / "outbox"), "--trust", str(key_files[1])],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def xdo(*args: str) -> str:
         return subprocess.run([xdotool, *args], env=env, capture_output=True, text=True,
@@ -77,7 +95,8 @@ def test_view_opens_a_window_that_answers_keys(
     def screen() -> np.ndarray:
         return np.asarray(ImageGrab.grab(xdisplay=display).convert("RGB")).astype(int)
 
-    try:
+    with _view(display, samples["long-march"].path, key_files[1], tmp_path,
+               "--lang", "en") as view:
         window = str(_until(lambda: xdo("search", "--name", "RedHall") or None, 90,
                             "the RedHall window")).split()[0]
         assert "Site of the Zunyi Conference" in xdo("getwindowname", window)
@@ -106,11 +125,6 @@ def test_view_opens_a_window_that_answers_keys(
         assert np.abs(at_stop - first).sum(axis=2).mean() > 10  # the camera moved
         xdo("key", "ctrl+q")
         assert view.wait(30) == 0, (tmp_path / "view.log").read_text()
-    finally:
-        if view.poll() is None:
-            view.kill()
-            view.wait()
-        log.close()
     facts = [json.loads(line) for line in (tmp_path / "outbox/outbox.jsonl").read_text()
              .splitlines()]
     kinds = [fact["kind"] for fact in facts]
@@ -121,26 +135,16 @@ def test_view_opens_a_window_that_answers_keys(
 def test_a_simulated_headset_mirrors_both_eyes_in_the_window(
         display: str, samples: dict[str, BuildResult], key_files: tuple[Path, Path],
         tmp_path: Path) -> None:
-    env = {**os.environ, "DISPLAY": display}
-    redhall = Path(sys.executable).parent / "redhall"
-    with (tmp_path / "view.log").open("wb") as log:
-        view = subprocess.Popen(
-            [str(redhall), "view", str(samples["long-march"].path), "--scene",
-             "zunyi-conference", "--xr", "simulated", "--outbox", str(tmp_path / "outbox"),
-             "--trust", str(key_files[1])], cwd=tmp_path, env=env, stdout=log,
-            stderr=subprocess.STDOUT)
-        try:
-            def both_eyes() -> np.ndarray | None:
-                screen = np.asarray(ImageGrab.grab(xdisplay=display).convert("L")).astype(float)
-                left, right = screen[:, :640], screen[:, 640:]
-                return screen if left.std() > 20 and right.std() > 20 else None
-
-            screen: np.ndarray = _until(both_eyes, 90, "both eyes drawn")  # type: ignore
-            Image.fromarray(screen.astype(np.uint8)).save(tmp_path / "mirror.png")
+    with _view(display, samples["long-march"].path, key_files[1], tmp_path,
+               "--xr", "simulated"):
+        def both_eyes() -> np.ndarray | None:
+            screen = np.asarray(ImageGrab.grab(xdisplay=display).convert("L")).astype(float)
             left, right = screen[:, :640], screen[:, 640:]
-            # The same scene from two eyes 64 mm apart: alike, and not identical.
-            assert np.corrcoef(left.ravel(), right.ravel())[0, 1] > 0.6
-            assert np.abs(left - right).mean() > 1
-        finally:
-            view.kill()
-            view.wait()
+            return screen if left.std() > 20 and right.std() > 20 else None
+
+        screen: np.ndarray = _until(both_eyes, 90, "both eyes drawn")  # type: ignore
+        Image.fromarray(screen.astype(np.uint8)).save(tmp_path / "mirror.png")
+        left, right = screen[:, :640], screen[:, 640:]
+        # The same scene from two eyes 64 mm apart: alike, and not identical.
+        assert np.corrcoef(left.ravel(), right.ravel())[0, 1] > 0.6
+        assert np.abs(left - right).mean() > 1

@@ -13,6 +13,7 @@ from server.auth import auth_middleware
 from server.background import bounded
 from server.crypto import PersonalDataCipher, load_or_create_key
 from server.db.checkpoints import checkpoints, no_automatic_checkpoint
+from server.db.sqlite import attach_writer, pragmas
 from server.db.migrate import upgrade
 from server.errors import error_middleware
 from server.keys import (
@@ -70,23 +71,6 @@ def _engine_options(url: str) -> dict[str, object]:
     return {"pool_size": 10, "max_overflow": 20}
 
 
-SQLITE_CACHE_KIB = 64 * 1024  # per connection
-SQLITE_MMAP_BYTES = 1024**3  # reads of the database file map it instead of copying pages
-
-
-def _sqlite_pragmas(connection: object, _record: object) -> None:
-    """Write-ahead logging: readers never wait for the writer, and a commit survives the
-    process being killed (only a power cut could lose the newest commits)."""
-    cursor = connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    # With millions of statements the indexes outgrow SQLite's default 2 MiB page cache;
-    # every insert into them would read pages back through system calls.
-    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
-    cursor.close()
-
-
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     if settings.database_url.startswith("sqlite"):
@@ -99,11 +83,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
                                  **_engine_options(settings.database_url))  # type: ignore[arg-type]
     database_file = None
     if settings.database_url.startswith("sqlite"):
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", pragmas)
         if engine.url.database not in (None, "", ":memory:"):
             database_file = engine.url.database
             event.listen(engine.sync_engine, "connect", no_automatic_checkpoint)
     await upgrade(engine)
+    writer = attach_writer(engine.sync_engine, database_file) if database_file else None
     app[ENGINE] = engine
     app[SESSIONS] = async_sessionmaker(engine, expire_on_commit=False)
     app[LRS_CLIENTS] = ClientDirectory(app[SESSIONS])
@@ -116,6 +101,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
                 else contextlib.nullcontext()):
         yield
         await bounded(app[CREDITS].idle(), "finishing credit evaluations", grace=30)
+    if writer is not None:
+        writer.close()
     await bounded(engine.dispose(), "closing database connections")
 
 

@@ -15,10 +15,12 @@ import orjson
 from sqlalchemy import insert, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from server.db.models import (ForwardItem, StatementActivity, StatementAgent, StatementRow,
                               XapiAttachment)
+from server.db.sqlite import writer_of
+from server.db.types import utcnow
 from server.lrs.attachments import Part, declared
 from server.lrs.group_commit import GroupCommit
 from server.lrs.rules import VOIDED, StatementError
@@ -107,11 +109,36 @@ class Batch:
 
 
 class Fresh(NamedTuple):
-    """A completed statement about to be inserted, with who stored it."""
+    """A completed statement made ready to insert: its row, and the agents and activities
+    it is about (as ``(key, direct)``)."""
 
     statement: dict[str, Any]
-    client_id: int | None
+    row: Row
+    agents: list[tuple[str, bool]]
+    activities: list[tuple[str, bool]]
     forward: bool
+
+
+def _fresh(statement: dict[str, Any], writer: Writer, stored_value: Any, stored_text: str,
+           forward: bool) -> Fresh:
+    statement = _completed(statement, writer, stored_text)
+    agents, activities = related(statement)
+    return Fresh(statement, _row(statement, writer.client_id, stored_value), agents,
+                 activities, forward)
+
+
+class Prepared(NamedTuple):
+    """A batch with each of its statements made ready, in order (used if it is new)."""
+
+    batch: Batch
+    fresh: list[Fresh]
+
+
+def _prepared(batches: list[Batch], dialect: Any) -> list[Prepared]:
+    stored_at, stored_text = stored_now()
+    stored_value = _as_bound(dialect, _STATEMENTS.c.stored, stored_at)
+    return [Prepared(b, [_fresh(s, b.writer, stored_value, stored_text, b.forward)
+                         for s in b.statements]) for b in batches]
 
 
 async def ingest(sessions: async_sessionmaker[AsyncSession], statements: Sequence[dict],
@@ -140,13 +167,14 @@ def _group_commit(sessions: async_sessionmaker[AsyncSession]
     key = sessions.kw["bind"].sync_engine
     group = _GROUPS.get(key)
     if group is None:
-        # SQLite takes one writer at a time: groups queue here, which costs nothing, where
-        # its busy handler would make them sleep and retry. PostgreSQL overlaps two, so
-        # one group is parsed and sent while the other is being committed.
+        # Two groups overlap: one is made ready while the other is written. SQLite takes
+        # one writer at a time, so its writer thread queues the second; without that
+        # thread (a database in memory) its groups queue here, where SQLite's busy handler
+        # would make them sleep and retry.
+        one_at_a_time = key.dialect.name == "sqlite" and writer_of(key) is None
         group = _GROUPS[key] = GroupCommit(
             lambda items: _store_group(items[0][0], [batch for _, batch in items]),
-            size=lambda item: len(item[1].statements),
-            parallel=1 if key.dialect.name == "sqlite" else 2)
+            size=lambda item: len(item[1].statements), parallel=1 if one_at_a_time else 2)
     return group
 
 
@@ -171,50 +199,53 @@ async def _store_group(sessions: async_sessionmaker[AsyncSession], batches: list
 
 async def _in_one_transaction(sessions: async_sessionmaker[AsyncSession], batches: list[Batch]
                               ) -> list[list[str] | Exception]:
+    engine = sessions.kw["bind"].sync_engine
+    # on SQLite the whole transaction runs in the writer thread (see server.db.sqlite)
+    writer = writer_of(engine)
     for attempt in range(3):
         try:
-            stored_at, stored_text = stored_now()
+            prepared = _prepared(batches, engine.dialect)
+            if writer is not None:
+                return await writer.run(_store_in, prepared)
             async with sessions.begin() as db:
-                return await _store_in(db, batches, stored_at, stored_text)
+                return await db.run_sync(_store_in, prepared)
         except IntegrityError:  # another process stored one of these ids meanwhile
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
-async def _store_in(db: AsyncSession, batches: list[Batch], stored_at: datetime,
-                    stored_text: str) -> list[list[str] | Exception]:
-    held: dict[str, str | dict] = dict(await _stored_bodies(
-        db, [s["id"] for batch in batches for s in batch.statements if "id" in s]))
+def _store_in(db: Session, prepared: list[Prepared]) -> list[list[str] | Exception]:
+    held: dict[str, str | dict] = dict(_stored_bodies(
+        db, [s["id"] for p in prepared for s in p.batch.statements if "id" in s]))
     outcomes: list[list[str] | Exception] = []
     fresh: list[Fresh] = []
     attachments: dict[str, Part] = {}
-    for batch in batches:
+    for p in prepared:
         try:
-            new = _sorted_out(batch, held, stored_text)
+            new = _sorted_out(p, held)
         except StatementConflict as exc:
             outcomes.append(exc)
             continue
-        held.update((s["id"], s) for s in new)
-        fresh += [Fresh(s, batch.writer.client_id, batch.forward) for s in new]
-        attachments.update(batch.attachments)
-        ordered = iter(s["id"] for s in new)
-        outcomes.append([s["id"] if "id" in s else next(ordered) for s in batch.statements])
+        held.update((f.row.id, f.statement) for f in new)
+        fresh += new
+        attachments.update(p.batch.attachments)
+        outcomes.append([f.row.id for f in p.fresh])
     if fresh:
-        await _insert(db, fresh, stored_at)
+        _insert(db, fresh)
     if attachments:
-        await _keep_attachments(db, attachments)
+        _keep_attachments(db, attachments)
     return outcomes
 
 
-def _sorted_out(batch: Batch, held: dict[str, str | dict], stored_text: str) -> list[dict]:
-    """The batch's statements that are new, completed; raises if one conflicts with a
-    statement already held under its id."""
+def _sorted_out(p: Prepared, held: dict[str, str | dict]) -> list[Fresh]:
+    """The batch's statements that are new; raises if one conflicts with a statement
+    already held under its id."""
     new = []
-    for statement in batch.statements:
+    for statement, fresh in zip(p.batch.statements, p.fresh, strict=True):
         previous = held.get(statement.get("id", ""))
         if previous is None:
-            new.append(_completed(statement, batch.writer, stored_text))
+            new.append(fresh)
             continue
         if isinstance(previous, str):
             previous = held[statement["id"]] = json.loads(previous)
@@ -223,12 +254,12 @@ def _sorted_out(batch: Batch, held: dict[str, str | dict], stored_text: str) -> 
     return new
 
 
-async def _keep_attachments(db: AsyncSession, attachments: Mapping[str, Part]) -> None:
-    held = set((await db.scalars(select(XapiAttachment.sha2).where(
+def _keep_attachments(db: Session, attachments: Mapping[str, Part]) -> None:
+    held = set((db.scalars(select(XapiAttachment.sha2).where(
         XapiAttachment.sha2.in_(list(attachments))))).all())
     db.add_all(XapiAttachment(sha2=sha2, content_type=part.content_type, content=part.content)
                for sha2, part in attachments.items() if sha2 not in held)
-    await db.flush()
+    db.flush()
 
 
 async def attachment_data(sessions: async_sessionmaker[AsyncSession], bodies: Sequence[str]
@@ -244,11 +275,11 @@ async def attachment_data(sessions: async_sessionmaker[AsyncSession], bodies: Se
     return [(row.sha2, Part(row.content_type, row.content)) for row in rows]
 
 
-async def _stored_bodies(db: AsyncSession, ids: list[str]) -> dict[str, str]:
+def _stored_bodies(db: Session, ids: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        rows = await db.execute(select(S.id, S.body).where(S.id.in_(chunk)))
+        rows = db.execute(select(S.id, S.body).where(S.id.in_(chunk)))
         found.update({row.id: row.body for row in rows})
     return found
 
@@ -257,64 +288,61 @@ async def insert_statements(db: AsyncSession, statements: list[dict], writer: Wr
                             stored: datetime, stored_text: str, forward: bool) -> None:
     """Adds statements the server made itself (already valid, with fresh ids) to the
     caller's transaction."""
-    await _insert(db, [Fresh(_completed(s, writer, stored_text), writer.client_id, forward)
-                       for s in statements], stored)
+    stored_value = _as_bound(db.bind.dialect, _STATEMENTS.c.stored, stored)
+    await db.run_sync(_insert, [_fresh(s, writer, stored_value, stored_text, forward)
+                                for s in statements])
 
 
 _STATEMENTS, _AGENTS, _ACTIVITIES = (StatementRow.__table__, StatementAgent.__table__,
                                      StatementActivity.__table__)
 
 
-async def _as_bound(db: AsyncSession, column: Any, value: Any) -> Any:
+def _as_bound(dialect: Any, column: Any, value: Any) -> Any:
     """The value as the column's type hands it to the driver (once, not once a row)."""
-    dialect = (await db.connection()).dialect
     processor = column.type.dialect_impl(dialect).bind_processor(dialect)
     return processor(value) if processor else value
 
 
-async def _insert_plain(db: AsyncSession, table: Any, names: tuple[str, ...],
-                        rows: list[tuple]) -> None:
+def _insert_plain(db: Session, table: Any, names: tuple[str, ...], rows: list[tuple]) -> None:
     """Rows already in the driver's terms, handed to its executemany as they are: a Core
     insert's per-row parameter processing costs more than the database's own work."""
     if not rows:
         return
-    connection = await db.connection()
+    connection = db.connection()
     marks = (["?"] * len(names) if connection.dialect.paramstyle == "qmark"
              else [f"${i}" for i in range(1, len(names) + 1)])
-    await connection.exec_driver_sql(
+    connection.exec_driver_sql(
         f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(marks)})", rows)
 
 
-async def _insert(db: AsyncSession, fresh: list[Fresh], stored: datetime) -> None:
-    stored_value = await _as_bound(db, _STATEMENTS.c.stored, stored)
-    rows = [_row(f.statement, f.client_id, stored_value) for f in fresh]
-    await _insert_plain(db, _STATEMENTS, Row._fields, rows)
+def _insert(db: Session, fresh: list[Fresh]) -> None:
+    rows = [f.row for f in fresh]
+    _insert_plain(db, _STATEMENTS, Row._fields, rows)
     numbered: dict[str, int] = {}
     for start in range(0, len(rows), 500):
         chunk = [row.id for row in rows[start:start + 500]]
-        numbered.update((await db.execute(select(S.id, S.number).where(S.id.in_(chunk)))).all())
+        numbered.update(db.execute(select(S.id, S.number).where(S.id.in_(chunk))).all())
     numbers = [numbered[row.id] for row in rows]
     agents, activities = [], []
     for number, item in zip(numbers, fresh, strict=True):
-        about_agents, about_activities = related(item.statement)
-        agents += [(a, number, d) for a, d in about_agents]
-        activities += [(a, number, d) for a, d in about_activities]
-    await _insert_plain(db, _AGENTS, ("agent", "number", "direct"), agents)
-    await _insert_plain(db, _ACTIVITIES, ("activity", "number", "direct"), activities)
+        agents += [(a, number, d) for a, d in item.agents]
+        activities += [(a, number, d) for a, d in item.activities]
+    _insert_plain(db, _AGENTS, ("agent", "number", "direct"), agents)
+    _insert_plain(db, _ACTIVITIES, ("activity", "number", "direct"), activities)
     targets = [row.ref_target for row in rows if row.voiding]
     if targets:  # a voiding statement never voids another voiding statement
-        await db.execute(update(S).where(S.id.in_(targets), S.voiding.is_(False))
+        db.execute(update(S).where(S.id.in_(targets), S.voiding.is_(False))
                          .values(voided=True))
     new_ids = [row.id for row in rows if not row.voiding]
-    early = (await db.scalars(select(S.ref_target).where(
-        S.voiding.is_(True), S.ref_target.is_not(None), S.ref_target.in_(new_ids)))
+    early = db.scalars(select(S.ref_target).where(
+        S.voiding.is_(True), S.ref_target.is_not(None), S.ref_target.in_(new_ids))
     ).all() if new_ids else []
     if early:  # voided before it arrived
-        await db.execute(update(S).where(S.id.in_(early)).values(voided=True))
+        db.execute(update(S).where(S.id.in_(early)).values(voided=True))
     forwarded = [n for n, item in zip(numbers, fresh) if item.forward]
     if forwarded:
-        await db.execute(insert(ForwardItem), [
-            {"number": n, "attempts": 0, "next_at": stored, "last_error": ""}
+        db.execute(insert(ForwardItem), [
+            {"number": n, "attempts": 0, "next_at": utcnow(), "last_error": ""}
             for n in forwarded])
 
 

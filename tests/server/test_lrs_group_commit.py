@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.db.checkpoints import Checkpointer, no_automatic_checkpoint
+from server.db.sqlite import writer_of
 from server.db.models import StatementAgent, StatementRow
 from server.keys import SESSIONS
 from server.lrs import store
@@ -123,6 +126,68 @@ async def test_concurrent_posts_over_http_are_judged_one_by_one(world: World) ->
     stored = await _stored_ids(world)
     assert {s["id"] for batch in good for s in batch} <= stored
     assert bad[0]["id"] not in stored
+
+
+async def test_on_sqlite_a_group_is_written_off_the_event_loop(world: World,
+                                                              monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sessions = world.client.server.app[SESSIONS]
+    engine = sessions.kw["bind"].sync_engine
+    if engine.dialect.name != "sqlite":
+        assert writer_of(engine) is None  # PostgreSQL's driver is asynchronous already
+        return
+    threads: list[str] = []
+    store_in = store._store_in
+
+    def spying(*args):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        return store_in(*args)
+
+    monkeypatch.setattr(store, "_store_in", spying)
+    ticks = 0
+
+    async def ticking() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(ticking())
+    batch = [statement() for _ in range(400)]
+    try:
+        assert await store.ingest(sessions, batch, WRITER) == [s["id"] for s in batch]
+    finally:
+        ticker.cancel()
+    assert threads and all(name.startswith("sqlite writer") for name in threads)
+    assert ticks > 10  # the loop went on running while the group was written
+    assert {s["id"] for s in batch} <= await _stored_ids(world)
+
+
+async def test_on_sqlite_a_group_waits_for_another_writer_instead_of_failing(
+        world: World, database_url: str) -> None:
+    sessions = world.client.server.app[SESSIONS]
+    if not database_url.startswith("sqlite"):
+        return
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_write_lock() -> None:
+        other = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("CREATE TABLE held_briefly (x)")
+        locked.set()
+        release.wait(10)
+        other.execute("COMMIT")
+        other.close()
+
+    holder = threading.Thread(target=hold_the_write_lock)
+    holder.start()
+    assert await asyncio.to_thread(locked.wait, 10)
+    asyncio.get_running_loop().call_later(0.5, release.set)
+    began = time.perf_counter()
+    batch = [statement() for _ in range(5)]
+    assert await store.ingest(sessions, batch, WRITER) == [s["id"] for s in batch]
+    assert time.perf_counter() - began >= 0.4  # it waited for the lock, then wrote
+    holder.join(10)
+    assert {s["id"] for s in batch} <= await _stored_ids(world)
 
 
 def _write_rows(path: Path, count: int) -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import uuid
 import weakref
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
@@ -134,8 +135,8 @@ class Prepared(NamedTuple):
     fresh: list[Fresh]
 
 
-def _prepared(batches: list[Batch], dialect: Any) -> list[Prepared]:
-    stored_at, stored_text = stored_now()
+def _prepared(batches: list[Batch], dialect: Any, stored_at: datetime, stored_text: str
+              ) -> list[Prepared]:
     stored_value = _as_bound(dialect, _STATEMENTS.c.stored, stored_at)
     return [Prepared(b, [_fresh(s, b.writer, stored_value, stored_text, b.forward)
                          for s in b.statements]) for b in batches]
@@ -203,8 +204,10 @@ async def _in_one_transaction(sessions: async_sessionmaker[AsyncSession], batche
     # on SQLite the whole transaction runs in the writer thread (see server.db.sqlite)
     writer = writer_of(engine)
     for attempt in range(3):
+        stored_at, stored_text = stored_now()
+        _STORING[stored_at] += 1
         try:
-            prepared = _prepared(batches, engine.dialect)
+            prepared = _prepared(batches, engine.dialect, stored_at, stored_text)
             if writer is not None:
                 return await writer.run(_store_in, prepared)
             async with sessions.begin() as db:
@@ -212,7 +215,26 @@ async def _in_one_transaction(sessions: async_sessionmaker[AsyncSession], batche
         except IntegrityError:  # another process stored one of these ids meanwhile
             if attempt == 2:
                 raise
+        finally:
+            _STORING[stored_at] -= 1
+            if not _STORING[stored_at]:
+                del _STORING[stored_at]
     raise AssertionError("unreachable")
+
+
+# The stored times of groups not yet committed: a group takes its time before it is
+# written, and a second group may be made ready while the first is written.
+_STORING: Counter[datetime] = Counter()
+
+
+def consistent_through() -> str:
+    """A time up to which every statement this server has stored is already visible
+    (``X-Experience-API-Consistent-Through``): just before the oldest group still being
+    written, or now."""
+    if not _STORING:
+        return stored_now()[1]
+    before = min(_STORING) - timedelta(milliseconds=1)
+    return before.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _store_in(db: Session, prepared: list[Prepared]) -> list[list[str] | Exception]:

@@ -214,9 +214,11 @@ async def _statements(call: Call, client: Client) -> web.StreamResponse:
 
 
 async def _dispatch(call: Call) -> web.StreamResponse:
+    # taken before the query runs: whatever is committed by then, the query sees
+    through = store.consistent_through()
     response = await answer(call, _statements)
     if call.method in ("GET", "HEAD"):
-        response.headers["X-Experience-API-Consistent-Through"] = store.stored_now()[1]
+        response.headers["X-Experience-API-Consistent-Through"] = through
     return response
 
 

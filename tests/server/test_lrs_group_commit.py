@@ -9,14 +9,15 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from server.db.checkpoints import Checkpointer, no_automatic_checkpoint
-from server.db.sqlite import writer_of
 from server.db.models import StatementAgent, StatementRow
+from server.db.sqlite import writer_of
 from server.keys import SESSIONS
 from server.lrs import store
 from server.lrs.group_commit import GroupCommit
@@ -162,32 +163,66 @@ async def test_on_sqlite_a_group_is_written_off_the_event_loop(world: World,
     assert {s["id"] for s in batch} <= await _stored_ids(world)
 
 
+class WriteLock:
+    """SQLite's write lock, held by another connection from a thread until released."""
+
+    def __init__(self, database_url: str) -> None:
+        self.path = database_url.split("///", 1)[1]
+        self.locked, self.release = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._hold)
+
+    def _hold(self) -> None:
+        other = sqlite3.connect(self.path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("CREATE TABLE held_briefly (x)")
+        self.locked.set()
+        self.release.wait(10)
+        other.execute("COMMIT")
+        other.close()
+
+    async def __aenter__(self) -> WriteLock:
+        self.thread.start()
+        assert await asyncio.to_thread(self.locked.wait, 10)
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self.release.set()
+        await asyncio.to_thread(self.thread.join, 10)
+
+
 async def test_on_sqlite_a_group_waits_for_another_writer_instead_of_failing(
         world: World, database_url: str) -> None:
     sessions = world.client.server.app[SESSIONS]
     if not database_url.startswith("sqlite"):
         return
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_the_write_lock() -> None:
-        other = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("CREATE TABLE held_briefly (x)")
-        locked.set()
-        release.wait(10)
-        other.execute("COMMIT")
-        other.close()
-
-    holder = threading.Thread(target=hold_the_write_lock)
-    holder.start()
-    assert await asyncio.to_thread(locked.wait, 10)
-    asyncio.get_running_loop().call_later(0.5, release.set)
-    began = time.perf_counter()
     batch = [statement() for _ in range(5)]
-    assert await store.ingest(sessions, batch, WRITER) == [s["id"] for s in batch]
-    assert time.perf_counter() - began >= 0.4  # it waited for the lock, then wrote
-    holder.join(10)
+    async with WriteLock(database_url) as lock:
+        asyncio.get_running_loop().call_later(0.5, lock.release.set)
+        began = time.perf_counter()
+        assert await store.ingest(sessions, batch, WRITER) == [s["id"] for s in batch]
+        assert time.perf_counter() - began >= 0.4  # it waited for the lock, then wrote
     assert {s["id"] for s in batch} <= await _stored_ids(world)
+
+
+async def test_consistent_through_stays_before_a_group_still_being_written(
+        world: World, database_url: str) -> None:
+    if not database_url.startswith("sqlite"):
+        return  # the write lock is held here with SQLite's own means
+    headers = await make_client(world, ["write", "read"])
+    late = statement()
+    async with WriteLock(database_url):
+        writing = asyncio.create_task(
+            store.ingest(world.client.server.app[SESSIONS], [late], WRITER))
+        await asyncio.sleep(0.3)  # the group has its stored time and waits for the lock
+        reply = await world.client.get("/xapi/statements", headers=headers)
+        through = reply.headers["X-Experience-API-Consistent-Through"]
+        assert late["id"] not in await reply.text()
+    await writing
+    reply = await world.client.get("/xapi/statements", params={"statementId": late["id"]},
+                                   headers=headers)
+    stored = (await reply.json())["stored"]
+    # a reader that trusted the header would otherwise never look for this statement
+    assert datetime.fromisoformat(through) < datetime.fromisoformat(stored)
 
 
 def _write_rows(path: Path, count: int) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import ExhibitVersion, ParticipationRecord, Tour
 from server.lrs.facts import Site, statement
-from server.lrs.store import Writer, insert_statements, stored_now
+from server.lrs.store import Writer, insert_statements, storing
 
 
 @dataclass(frozen=True)
@@ -41,20 +41,22 @@ async def store(sessions: async_sessionmaker[AsyncSession], rows: Sequence[dict[
     that were new. Returns after the commit."""
     if not rows:
         return []
-    async with sessions.begin() as db:
-        dialect = db.bind.dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement_ = insert(ParticipationRecord).on_conflict_do_nothing(index_elements=["id"])
-        result = await db.execute(statement_.returning(ParticipationRecord.id), list(rows))
-        new_ids = set(result.scalars().all())
-        fresh = [r for r in rows if r["id"] in new_ids]
-        if learning is not None and fresh:
-            await _as_statements(db, fresh, learning)
+    with storing() as stored:  # the statements' stored time, held until the commit
+        async with sessions.begin() as db:
+            dialect = db.bind.dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            statement_ = insert(ParticipationRecord).on_conflict_do_nothing(
+                index_elements=["id"])
+            result = await db.execute(statement_.returning(ParticipationRecord.id), list(rows))
+            new_ids = set(result.scalars().all())
+            fresh = [r for r in rows if r["id"] in new_ids]
+            if learning is not None and fresh:
+                await _as_statements(db, fresh, learning, stored)
     return fresh
 
 
-async def _as_statements(db: AsyncSession, rows: list[dict[str, Any]],
-                         learning: Learning) -> None:
+async def _as_statements(db: AsyncSession, rows: list[dict[str, Any]], learning: Learning,
+                         stored: tuple[datetime, str]) -> None:
     tours = {r["tour_id"] for r in rows if r["tour_id"] is not None}
     exhibits: dict[int, tuple[str, str]] = {}
     if tours:
@@ -70,9 +72,8 @@ async def _as_statements(db: AsyncSession, rows: list[dict[str, Any]],
         if one is not None:
             made.append(one)
     if made:
-        stored_at, stored_text = stored_now()
-        await insert_statements(db, made, Writer(None, learning.site.authority), stored_at,
-                                stored_text, learning.forward)
+        await insert_statements(db, made, Writer(None, learning.site.authority), *stored,
+                                learning.forward)
 
 
 async def facts_of(sessions: async_sessionmaker[AsyncSession], *, user: int | None = None,

@@ -22,7 +22,7 @@ from server.db.models import ExhibitVersion, LedgerEntry, ParticipationRecord, T
 from server.live.loading import outlines
 from server.live.plan import SceneOutline
 from server.lrs.facts import VERBS, Site, tour_registration
-from server.lrs.store import Writer, insert_statements, stored_now
+from server.lrs.store import Writer, insert_statements, stored_now, storing
 
 log = logging.getLogger("redhall.credits")
 AWARD_NAMESPACE = uuid.UUID("0b5e7f3a-2d4c-5e8f-9a1b-6c7d8e9f0a1b")
@@ -255,11 +255,11 @@ class Credits:
                     self.site.extension("credit-hours"): float(hours),
                     self.site.extension("ledger-entry"): entry.seq}},
                 "context": {"registration": registration, "platform": "RedHall"}}
-            stored_at, stored_text = stored_now()
             await insert_statements(db, [statement], Writer(None, self.site.authority),
-                                    stored_at, stored_text, self.forward)
+                                    *stored, self.forward)
 
-        entry = await append_with_retry(self.sessions, award, passed)
+        with storing() as stored:  # the statement's stored time, held until the commit
+            entry = await append_with_retry(self.sessions, award, passed)
         if entry is not None:
             self.head.advance(entry.seq, entry.hash)
             log.info("awarded %s 学时 to user %s for %s (ledger entry %s)", entry.hours, user,

@@ -3,11 +3,12 @@ and found again by the xAPI query filters."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 import weakref
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -204,27 +205,36 @@ async def _in_one_transaction(sessions: async_sessionmaker[AsyncSession], batche
     # on SQLite the whole transaction runs in the writer thread (see server.db.sqlite)
     writer = writer_of(engine)
     for attempt in range(3):
-        stored_at, stored_text = stored_now()
-        _STORING[stored_at] += 1
         try:
-            prepared = _prepared(batches, engine.dialect, stored_at, stored_text)
-            if writer is not None:
-                return await writer.run(_store_in, prepared)
-            async with sessions.begin() as db:
-                return await db.run_sync(_store_in, prepared)
+            with storing() as (stored_at, stored_text):
+                prepared = _prepared(batches, engine.dialect, stored_at, stored_text)
+                if writer is not None:
+                    return await writer.run(_store_in, prepared)
+                async with sessions.begin() as db:
+                    return await db.run_sync(_store_in, prepared)
         except IntegrityError:  # another process stored one of these ids meanwhile
             if attempt == 2:
                 raise
-        finally:
-            _STORING[stored_at] -= 1
-            if not _STORING[stored_at]:
-                del _STORING[stored_at]
     raise AssertionError("unreachable")
 
 
-# The stored times of groups not yet committed: a group takes its time before it is
-# written, and a second group may be made ready while the first is written.
+# The stored times of transactions not yet committed: each takes its time before it
+# writes, and a statement group may be made ready while another is written.
 _STORING: Counter[datetime] = Counter()
+
+
+@contextlib.contextmanager
+def storing() -> Iterator[tuple[datetime, str]]:
+    """The stored time (and its text) for statements that the block commits; until it
+    ends, :func:`consistent_through` stays before it."""
+    stored_at, stored_text = stored_now()
+    _STORING[stored_at] += 1
+    try:
+        yield stored_at, stored_text
+    finally:
+        _STORING[stored_at] -= 1
+        if not _STORING[stored_at]:
+            del _STORING[stored_at]
 
 
 def consistent_through() -> str:

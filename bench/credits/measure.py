@@ -93,8 +93,10 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def ingest(url: str, headers: dict[str, str], writers: int, seconds: float,
-                 server_pid: int) -> dict[str, float]:
-    rng = random.Random(2)
+                 server_pid: int, seed: int) -> dict[str, float]:
+    """POSTs new statements (each ``seed`` makes different ones: a repeat would only be
+    compared, not stored) from ``writers`` connections for ``seconds``."""
+    rng = random.Random(seed)
     bodies = [json.dumps([statement(rng) for _ in range(50)]).encode()
               for _ in range(int(writers * seconds * 40))]
     latencies: list[float] = []
@@ -189,13 +191,13 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
         print(f"[{name}] querying …", flush=True)
         got = await queries(url, headers, args.requests)
         print(f"[{name}] ingesting for {args.seconds} s …", flush=True)
-        put = await ingest(url, headers, args.writers, args.seconds, pid)
+        put = await ingest(url, headers, args.writers, args.seconds, pid, seed=2)
     # the same again with the server free to use both cores (the clients need ~5% of one):
     # the writer thread and the checkpoints then run beside the event loop
     os.sync()  # the first run's dirty pages are not written back during the second
     async with serving(database_url, folder, "0,1") as (url, pid):
         print(f"[{name}] ingesting for {args.seconds} s, server on both cores …", flush=True)
-        both = await ingest(url, headers, args.writers, args.seconds, pid)
+        both = await ingest(url, headers, args.writers, args.seconds, pid, seed=4)
     result = {"stored": args.stored, "fill_seconds": round(fill_seconds, 1),
               "ingest": put, "ingest_server_on_both_cores": both, "get": got,
               "ingest_ratio_to_goal": round(put["statements_per_s"] / 5000, 3),

@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -166,18 +166,6 @@ async def statement_count(database_url: str) -> int:
     return int(count or 0)
 
 
-async def stored_new(database_url: str, run: Awaitable[dict[str, Any]]) -> dict[str, Any]:
-    """The ingest run's figures, once the database shows that every statement it counted
-    was stored anew (a repeat is only compared, and would flatter the rate)."""
-    before = await statement_count(database_url)
-    figures = await run
-    added = await statement_count(database_url) - before
-    if added != figures["sent"]:
-        raise SystemExit(f"the ingest run counted {figures['sent']} statements but the "
-                         f"database gained {added}")
-    return figures
-
-
 @contextlib.asynccontextmanager
 async def serving(database_url: str, folder: Path, cores: str) -> AsyncIterator[tuple[str, int]]:
     """`redhall serve` on the database, pinned to ``cores``: its URL and process id."""
@@ -205,21 +193,29 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
     key, secret = await create_client(async_sessionmaker(engine), "bench", ("write", "read"))
     await engine.dispose()
     headers = _basic(key, secret)
-    os.sync()  # the fill's pages are written back now, not during the measurements
     os.sched_setaffinity(0, {1})  # the clients stay off the server's core
-    async with serving(database_url, folder, "0") as (url, pid):
+
+    async def ingest_on(cores: str, seed: int) -> dict[str, Any]:
+        """One ingest run; its figures only once the database shows that every statement
+        it counted was stored anew (a repeat is only compared, and would flatter the rate)."""
+        os.sync()  # earlier pages are written back now, not during the run
+        before = await statement_count(database_url)
+        async with serving(database_url, folder, cores) as (url, pid):
+            print(f"[{name}] ingesting for {args.seconds} s, server on cores {cores} …",
+                  flush=True)
+            figures = await ingest(url, headers, args.writers, args.seconds, pid, seed)
+        added = await statement_count(database_url) - before
+        if added != figures["sent"]:
+            raise SystemExit(f"the ingest run counted {figures['sent']} statements but the "
+                             f"database gained {added}")
+        return figures
+
+    async with serving(database_url, folder, "0") as (url, _pid):
         print(f"[{name}] querying …", flush=True)
         got = await queries(url, headers, args.requests)
-        print(f"[{name}] ingesting for {args.seconds} s …", flush=True)
-        put = await stored_new(database_url, ingest(url, headers, args.writers, args.seconds,
-                                                    pid, seed=2))
-    # the same again with the server free to use both cores (the clients need ~5% of one):
-    # the writer thread and the checkpoints then run beside the event loop
-    os.sync()  # the first run's dirty pages are not written back during the second
-    async with serving(database_url, folder, "0,1") as (url, pid):
-        print(f"[{name}] ingesting for {args.seconds} s, server on both cores …", flush=True)
-        both = await stored_new(database_url, ingest(url, headers, args.writers,
-                                                     args.seconds, pid, seed=4))
+    put = await ingest_on("0", seed=2)
+    # the same with the server free to use both cores (the clients need ~5 % of one)
+    both = await ingest_on("0,1", seed=4)
     result = {"stored": args.stored, "fill_seconds": round(fill_seconds, 1),
               "ingest": put, "ingest_server_on_both_cores": both, "get": got,
               "ingest_ratio_to_goal": round(put["statements_per_s"] / 5000, 3),

@@ -45,7 +45,11 @@ def stored_now() -> tuple[datetime, str]:
     """Now, to the millisecond, as a datetime and as the xAPI timestamp text."""
     now = datetime.now(UTC)
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-    return now, now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return now, _timestamp_text(now)
+
+
+def _timestamp_text(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -121,12 +125,16 @@ class Fresh(NamedTuple):
     forward: bool
 
 
-def _fresh(statement: dict[str, Any], writer: Writer, stored_value: Any, stored_text: str,
-           forward: bool) -> Fresh:
-    statement = _completed(statement, writer, stored_text)
-    agents, activities = related(statement)
-    return Fresh(statement, _row(statement, writer.client_id, stored_value), agents,
-                 activities, forward)
+def _made_ready(statements: Sequence[dict], writer: Writer, forward: bool, dialect: Any,
+                stored_at: datetime, stored_text: str) -> list[Fresh]:
+    stored_value = _as_bound(dialect, _STATEMENTS.c.stored, stored_at)
+    ready = []
+    for statement in statements:
+        statement = _completed(statement, writer, stored_text)
+        agents, activities = related(statement)
+        ready.append(Fresh(statement, _row(statement, writer.client_id, stored_value),
+                           agents, activities, forward))
+    return ready
 
 
 class Prepared(NamedTuple):
@@ -134,13 +142,6 @@ class Prepared(NamedTuple):
 
     batch: Batch
     fresh: list[Fresh]
-
-
-def _prepared(batches: list[Batch], dialect: Any, stored_at: datetime, stored_text: str
-              ) -> list[Prepared]:
-    stored_value = _as_bound(dialect, _STATEMENTS.c.stored, stored_at)
-    return [Prepared(b, [_fresh(s, b.writer, stored_value, stored_text, b.forward)
-                         for s in b.statements]) for b in batches]
 
 
 async def ingest(sessions: async_sessionmaker[AsyncSession], statements: Sequence[dict],
@@ -203,13 +204,15 @@ async def _in_one_transaction(sessions: async_sessionmaker[AsyncSession], batche
                               ) -> list[list[str] | Exception]:
     engine = sessions.kw["bind"].sync_engine
     # on SQLite the whole transaction runs in the writer thread (see server.db.sqlite)
-    writer = writer_of(engine)
+    writer_thread = writer_of(engine)
     for attempt in range(3):
         try:
-            with storing() as (stored_at, stored_text):
-                prepared = _prepared(batches, engine.dialect, stored_at, stored_text)
-                if writer is not None:
-                    return await writer.run(_store_in, prepared)
+            with storing() as stored:
+                prepared = [Prepared(b, _made_ready(b.statements, b.writer, b.forward,
+                                                    engine.dialect, *stored))
+                            for b in batches]
+                if writer_thread is not None:
+                    return await writer_thread.run(_store_in, prepared)
                 async with sessions.begin() as db:
                     return await db.run_sync(_store_in, prepared)
         except IntegrityError:  # another process stored one of these ids meanwhile
@@ -243,8 +246,7 @@ def consistent_through() -> str:
     written, or now."""
     if not _STORING:
         return stored_now()[1]
-    before = min(_STORING) - timedelta(milliseconds=1)
-    return before.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _timestamp_text(min(_STORING) - timedelta(milliseconds=1))
 
 
 def _store_in(db: Session, prepared: list[Prepared]) -> list[list[str] | Exception]:
@@ -287,8 +289,8 @@ def _sorted_out(p: Prepared, held: dict[str, str | dict]) -> list[Fresh]:
 
 
 def _keep_attachments(db: Session, attachments: Mapping[str, Part]) -> None:
-    held = set((db.scalars(select(XapiAttachment.sha2).where(
-        XapiAttachment.sha2.in_(list(attachments))))).all())
+    held = set(db.scalars(select(XapiAttachment.sha2).where(
+        XapiAttachment.sha2.in_(list(attachments)))).all())
     db.add_all(XapiAttachment(sha2=sha2, content_type=part.content_type, content=part.content)
                for sha2, part in attachments.items() if sha2 not in held)
     db.flush()
@@ -319,10 +321,9 @@ def _stored_bodies(db: Session, ids: list[str]) -> dict[str, str]:
 async def insert_statements(db: AsyncSession, statements: list[dict], writer: Writer,
                             stored: datetime, stored_text: str, forward: bool) -> None:
     """Adds statements the server made itself (already valid, with fresh ids) to the
-    caller's transaction."""
-    stored_value = _as_bound(db.bind.dialect, _STATEMENTS.c.stored, stored)
-    await db.run_sync(_insert, [_fresh(s, writer, stored_value, stored_text, forward)
-                                for s in statements])
+    caller's transaction, stored at a time the caller holds with :func:`storing`."""
+    await db.run_sync(_insert, _made_ready(statements, writer, forward, db.bind.dialect,
+                                           stored, stored_text))
 
 
 _STATEMENTS, _AGENTS, _ACTIVITIES = (StatementRow.__table__, StatementAgent.__table__,
@@ -364,7 +365,7 @@ def _insert(db: Session, fresh: list[Fresh]) -> None:
     targets = [row.ref_target for row in rows if row.voiding]
     if targets:  # a voiding statement never voids another voiding statement
         db.execute(update(S).where(S.id.in_(targets), S.voiding.is_(False))
-                         .values(voided=True))
+                   .values(voided=True))
     new_ids = [row.id for row in rows if not row.voiding]
     early = db.scalars(select(S.ref_target).where(
         S.voiding.is_(True), S.ref_target.is_not(None), S.ref_target.in_(new_ids))

@@ -129,8 +129,8 @@ async def test_concurrent_posts_over_http_are_judged_one_by_one(world: World) ->
     assert bad[0]["id"] not in stored
 
 
-async def test_on_sqlite_a_group_is_written_off_the_event_loop(world: World,
-                                                              monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_on_sqlite_a_group_is_written_off_the_event_loop(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     sessions = world.client.server.app[SESSIONS]
     engine = sessions.kw["bind"].sync_engine
     if engine.dialect.name != "sqlite":
@@ -139,7 +139,7 @@ async def test_on_sqlite_a_group_is_written_off_the_event_loop(world: World,
     threads: list[str] = []
     store_in = store._store_in
 
-    def spying(*args):  # type: ignore[no-untyped-def]
+    def spying(*args: object) -> list[list[str] | Exception]:
         threads.append(threading.current_thread().name)
         return store_in(*args)
 
@@ -190,11 +190,13 @@ class WriteLock:
         await asyncio.to_thread(self.thread.join, 10)
 
 
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@SQLITE_ONLY  # the write lock is held with SQLite's own means
 async def test_on_sqlite_a_group_waits_for_another_writer_instead_of_failing(
         world: World, database_url: str) -> None:
     sessions = world.client.server.app[SESSIONS]
-    if not database_url.startswith("sqlite"):
-        return
     batch = [statement() for _ in range(5)]
     async with WriteLock(database_url) as lock:
         asyncio.get_running_loop().call_later(0.5, lock.release.set)
@@ -204,10 +206,9 @@ async def test_on_sqlite_a_group_waits_for_another_writer_instead_of_failing(
     assert {s["id"] for s in batch} <= await _stored_ids(world)
 
 
+@SQLITE_ONLY
 async def test_consistent_through_stays_before_a_group_still_being_written(
         world: World, database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        return  # the write lock is held here with SQLite's own means
     headers = await make_client(world, ["write", "read"])
     late = statement()
     async with WriteLock(database_url):

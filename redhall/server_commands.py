@@ -24,28 +24,24 @@ def _settings(args: argparse.Namespace) -> Any:
 def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
     from aiohttp import web
 
+    from server import workers
     from server.app import create_app
     from server.collector import settle_collector
     from server.logs import configure
 
     configure()
     settings = _settings(args)
+    if args.workers != 1:
+        try:
+            return workers.serve(settings, args.workers, err.print)
+        except workers.WorkersRefused as exc:
+            err.print(f"[red]error:[/] {exc}")
+            return 2
     app = create_app(settings)
     app.on_startup.append(settle_collector)
     web.run_app(app, host=settings.host, port=settings.port,
-                print=lambda text: err.print(text), loop=_event_loop())
+                print=lambda text: err.print(text), loop=workers.event_loop())
     return 0
-
-
-def _event_loop():  # type: ignore[no-untyped-def]
-    """uvloop where it installs (Linux, macOS): live tours spend their time in socket I/O."""
-    try:
-        import uvloop
-    except ImportError:
-        import asyncio
-
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
 
 
 def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -88,6 +84,9 @@ def register(commands: Any) -> None:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--config", help="TOML settings file (REDHALL_* variables override it)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes sharing the port (default 1; several need a "
+                        "database file or server, and Redis for live tours)")
     p.set_defaults(run=_serve)
 
     p = commands.add_parser("demo", help="build the samples and serve them with demo accounts")

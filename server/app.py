@@ -24,6 +24,7 @@ from server.keys import (
     HUB,
     LEARNING,
     LRS_CLIENTS,
+    ROLE,
     LISTING,
     SESSIONS,
     SIGNER,
@@ -40,7 +41,9 @@ from server.credits.awards import Credits
 from server.credits.ledger import Head
 from server.credits.signing import Signer
 from server.lrs.clients import ClientDirectory
+from server.lrs import in_flight
 from server.lrs.facts import Site
+from server.lrs.in_flight import Board
 from server.lrs.forward import forward_worker
 from server.participation_store import Learning
 from server.routes import (
@@ -62,10 +65,11 @@ from server.routes import (
     xapi_documents,
 )
 from server.settings import Settings
+from server.workers import WorkerRole
 from protocol.publisher_keys import load_public_key
 
 
-def _engine_options(url: str) -> dict[str, object]:
+def engine_options(url: str) -> dict[str, object]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
     return {"pool_size": 10, "max_overflow": 20}
@@ -80,7 +84,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(settings.database_url,
-                                 **_engine_options(settings.database_url))  # type: ignore[arg-type]
+                                 **engine_options(settings.database_url))  # type: ignore[arg-type]
     database_file = None
     if settings.database_url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", pragmas)
@@ -97,10 +101,16 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
                            Head(settings.data_dir / "ledger-head.json", signer),
                            forward=app[LEARNING].forward)
     app[SIGNER] = signer
-    async with (checkpoints(database_file) if database_file
+    role = app.get(ROLE)
+    board = Board(role.board, role.count, role.index) if role else None
+    in_flight.share(board)
+    async with (checkpoints(database_file) if database_file and (not role or role.runs_jobs)
                 else contextlib.nullcontext()):
         yield
         await bounded(app[CREDITS].idle(), "finishing credit evaluations", grace=30)
+    if board is not None:
+        in_flight.share(None)
+        board.close()
     if writer is not None:
         writer.close()
     await bounded(engine.dispose(), "closing database connections")
@@ -120,11 +130,14 @@ async def _going_away(app: web.Application) -> None:
         await app[HUB].shutdown()
 
 
-def create_app(settings: Settings) -> web.Application:
-    """The server, configured by ``settings``; storage opens when it starts."""
+def create_app(settings: Settings, role: WorkerRole | None = None) -> web.Application:
+    """The server, configured by ``settings``; storage opens when it starts. ``role``: which
+    of several workers this is (``redhall serve --workers``); None for the only one."""
     app = web.Application(middlewares=[metrics_middleware, error_middleware, auth_middleware],
                           client_max_size=settings.max_upload_bytes)
     app[SETTINGS] = settings
+    if role is not None:
+        app[ROLE] = role
     app[CIPHER] = PersonalDataCipher(load_or_create_key(
         settings.encryption_key.get_secret_value() if settings.encryption_key else None,
         settings.data_dir))
@@ -135,9 +148,11 @@ def create_app(settings: Settings) -> web.Application:
     app[LEARNING] = Learning(Site(settings.site_url.rstrip("/")),
                              forward=settings.xapi_forward_url is not None)
     app.cleanup_ctx.append(_database)
-    app.cleanup_ctx.append(reminder_worker)
+    if role is None or role.runs_jobs:
+        app.cleanup_ctx.append(reminder_worker)
     app.cleanup_ctx.append(_live_tours)
-    app.cleanup_ctx.append(forward_worker)
+    if role is None or role.runs_jobs:
+        app.cleanup_ctx.append(forward_worker)
     app.on_shutdown.append(_going_away)
     for module in (health, accounts, people, privacy, catalog, tours, live, participation,
                    calendar, docs, xapi, xapi_documents, lrs_clients, credits, reports,

@@ -16,6 +16,7 @@ from server.participation_store import Learning
 from server.lrs.clients import ClientDirectory
 from server.settings import Settings
 from server.ttl_cache import TTLCache
+from server.workers import WorkerRole
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -36,3 +37,5 @@ LEARNING = web.AppKey("learning", Learning)
 CREDITS = web.AppKey("credits", Credits)
 # the server's Ed25519 key for certificates and the ledger head
 SIGNER = web.AppKey("signer", Signer)
+# which of several `redhall serve --workers` this process is (absent: the only one)
+ROLE = web.AppKey("role", WorkerRole)

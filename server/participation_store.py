@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import ExhibitVersion, ParticipationRecord, Tour
 from server.lrs.facts import Site, statement
-from server.lrs.store import Writer, insert_statements, storing
+from server.lrs.in_flight import storing
+from server.lrs.store import Writer, insert_statements
 
 
 @dataclass(frozen=True)

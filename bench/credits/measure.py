@@ -36,7 +36,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from bench.serving import free_port, wait_until_serving
 from server.db.migrate import upgrade
 from server.lrs.clients import create_client
-from server.lrs.store import Writer, insert_statements, stored_now
+from server.lrs.in_flight import stored_now
+from server.lrs.store import Writer, insert_statements
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN = "postgresql://root@127.0.0.1:5432/test"

@@ -22,7 +22,8 @@ from server.db.models import ExhibitVersion, LedgerEntry, ParticipationRecord, T
 from server.live.loading import outlines
 from server.live.plan import SceneOutline
 from server.lrs.facts import VERBS, Site, tour_registration
-from server.lrs.store import Writer, insert_statements, stored_now, storing
+from server.lrs.in_flight import stored_now, storing
+from server.lrs.store import Writer, insert_statements
 
 log = logging.getLogger("redhall.credits")
 AWARD_NAMESPACE = uuid.UUID("0b5e7f3a-2d4c-5e8f-9a1b-6c7d8e9f0a1b")

@@ -5,6 +5,7 @@ the newest entries is caught by the signed head the server keeps beside its data
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 from dataclasses import dataclass
@@ -107,14 +108,18 @@ class Head:
         return body
 
     def advance(self, seq: int, digest: str) -> None:
-        current = self.read()
-        if current is not None and current["seq"] >= seq:
-            return
-        body = {"seq": seq, "hash": digest}
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps({**body, "signature": self.signer.sign(canonical(body))}),
-                             encoding="utf-8")
-        temporary.replace(self.path)
+        # Several workers append to one ledger: the check and the write happen under a
+        # lock, or a slower worker could put an older head back.
+        with self.path.with_suffix(".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            current = self.read()
+            if current is not None and current["seq"] >= seq:
+                return
+            body = {"seq": seq, "hash": digest}
+            temporary = self.path.with_suffix(".tmp")
+            temporary.write_text(json.dumps({**body, "signature": self.signer.sign(
+                canonical(body))}), encoding="utf-8")
+            temporary.replace(self.path)
 
 
 async def append_with_retry(sessions: async_sessionmaker[AsyncSession], award: Award,

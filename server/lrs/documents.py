@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import XapiDocument
 from server.lrs.http import XapiError
-from server.lrs.store import stored_now
+from server.lrs.in_flight import stored_now
 
 RESOURCES = ("state", "activity_profile", "agent_profile")
 

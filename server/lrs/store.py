@@ -3,14 +3,12 @@ and found again by the xAPI query filters."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import uuid
 import weakref
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
@@ -25,6 +23,7 @@ from server.db.sqlite import writer_of
 from server.db.types import utcnow
 from server.lrs.attachments import Part, declared
 from server.lrs.group_commit import GroupCommit
+from server.lrs.in_flight import storing
 from server.lrs.rules import VOIDED, StatementError
 from server.lrs.shape import normalized, related, same_statement
 
@@ -39,17 +38,6 @@ class StatementConflict(Exception):
         super().__init__(f"statement {statement_id} is already stored with different content; "
                          "a statement id can never be reused")
         self.statement_id = statement_id
-
-
-def stored_now() -> tuple[datetime, str]:
-    """Now, to the millisecond, as a datetime and as the xAPI timestamp text."""
-    now = datetime.now(UTC)
-    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-    return now, _timestamp_text(now)
-
-
-def _timestamp_text(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -223,32 +211,6 @@ async def _in_one_transaction(sessions: async_sessionmaker[AsyncSession], batche
 
 # The stored times of transactions not yet committed: each takes its time before it
 # writes, and a statement group may be made ready while another is written.
-_STORING: Counter[datetime] = Counter()
-
-
-@contextlib.contextmanager
-def storing() -> Iterator[tuple[datetime, str]]:
-    """The stored time (and its text) for statements that the block commits; until it
-    ends, :func:`consistent_through` stays before it."""
-    stored_at, stored_text = stored_now()
-    _STORING[stored_at] += 1
-    try:
-        yield stored_at, stored_text
-    finally:
-        _STORING[stored_at] -= 1
-        if not _STORING[stored_at]:
-            del _STORING[stored_at]
-
-
-def consistent_through() -> str:
-    """A time up to which every statement this server has stored is already visible
-    (``X-Experience-API-Consistent-Through``): just before the oldest group still being
-    written, or now."""
-    if not _STORING:
-        return stored_now()[1]
-    return _timestamp_text(min(_STORING) - timedelta(milliseconds=1))
-
-
 def _store_in(db: Session, prepared: list[Prepared]) -> list[list[str] | Exception]:
     held: dict[str, str | dict] = dict(_stored_bodies(
         db, [s["id"] for p in prepared for s in p.batch.statements if "id" in s]))

@@ -22,7 +22,7 @@ from server.db.models import Cmi5Launch, User
 from server.db.types import utcnow
 from server.errors import json_error
 from server.keys import LEARNING, SESSIONS
-from server.lrs import documents, store
+from server.lrs import documents, in_flight, store
 from server.lrs.clients import create_client
 from server.lrs.documents import Conditions, Scope
 from server.lrs.facts import tour_registration
@@ -121,7 +121,7 @@ def _launched(actor: dict[str, Any], activity: str, registration: str, session_i
                         "contextActivities": {"category": [{"id": CMI5_CATEGORY}]},
                         "extensions": {SESSION_ID: session_id,
                                        LAUNCH_MODE: mode}},
-            "timestamp": store.stored_now()[1]}
+            "timestamp": in_flight.stored_now()[1]}
 
 
 def _error(code: str, text: str) -> web.Response:

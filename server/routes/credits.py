@@ -14,7 +14,7 @@ from server.credits.ledger import as_fields, entries, problems
 from server.db.models import LedgerEntry, User
 from server.errors import json_error
 from server.keys import CREDITS, SESSIONS, SETTINGS, SIGNER
-from server.lrs.store import stored_now
+from server.lrs.in_flight import stored_now
 from server.validation import body
 
 routes = web.RouteTableDef()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -16,7 +18,8 @@ routes = web.RouteTableDef()
 async def healthz(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as db:
         await db.execute(text("select 1"))
-    return web.json_response({"ok": True})
+    # the process: with `redhall serve --workers`, which worker answered
+    return web.json_response({"ok": True, "pid": os.getpid()})
 
 
 @routes.get("/metrics")

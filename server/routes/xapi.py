@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from server.keys import SESSIONS, SETTINGS
-from server.lrs import attachments, store
+from server.lrs import attachments, in_flight, store
 from server.lrs.attachments import Part
 from server.lrs.clients import Client
 from server.lrs.http import (MAX_BODY, Call, XapiError, alternate, answer, flag, may_read,
@@ -215,7 +215,7 @@ async def _statements(call: Call, client: Client) -> web.StreamResponse:
 
 async def _dispatch(call: Call) -> web.StreamResponse:
     # taken before the query runs: whatever is committed by then, the query sees
-    through = store.consistent_through()
+    through = in_flight.consistent_through()
     response = await answer(call, _statements)
     if call.method in ("GET", "HEAD"):
         response.headers["X-Experience-API-Consistent-Through"] = through

@@ -1,0 +1,114 @@
+"""Statement writes still in flight, for ``X-Experience-API-Consistent-Through``.
+
+A write takes its stored time before its transaction commits, and several overlap (two
+statement groups, participation facts, credit awards; and, with ``redhall serve
+--workers``, those of every worker). The header must stay before the oldest of them, or a
+client polling with ``since=<last header>`` would never see statements committed late.
+
+Each process counts its own writes. Workers sharing one database also publish their oldest
+in-flight stored time in a :class:`Board`, a small memory-mapped file with one slot per
+worker, which every worker reads when it answers a query.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+_EMPTY = 0  # a slot with no write in flight
+_SLOT_BYTES = 8  # microseconds since the epoch; an aligned 8-byte store is never torn
+
+
+def stored_now() -> tuple[datetime, str]:
+    """Now, to the millisecond, as a datetime and as the xAPI timestamp text."""
+    now = datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    return now, timestamp_text(now)
+
+
+def timestamp_text(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _micros(moment: datetime) -> int:
+    return int(moment.timestamp() * 1_000_000)
+
+
+class Board:
+    """One slot per worker process: the oldest stored time it has in flight, or empty."""
+
+    def __init__(self, path: Path, slots: int, mine: int) -> None:
+        with path.open("r+b") as file:
+            self._map = mmap.mmap(file.fileno(), slots * _SLOT_BYTES)
+        self._slots = memoryview(self._map).cast("q")
+        self.mine = mine
+        self._slots[mine] = _EMPTY  # a worker restarted after a crash drops its old entry
+
+    @staticmethod
+    def create(path: Path, slots: int) -> None:
+        """A board with every slot empty (before the workers start)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes(slots * _SLOT_BYTES))
+
+    def publish(self, oldest: datetime | None) -> None:
+        self._slots[self.mine] = _EMPTY if oldest is None else _micros(oldest)
+
+    def oldest(self) -> datetime | None:
+        held = [value for value in self._slots if value != _EMPTY]
+        return datetime.fromtimestamp(min(held) / 1_000_000, UTC) if held else None
+
+    def close(self) -> None:
+        self._slots.release()
+        self._map.close()
+
+
+_STORING: Counter[datetime] = Counter()
+_board: Board | None = None
+
+
+def share(board: Board | None) -> None:
+    """Publish this process's writes in ``board`` (None: this process is the only one)."""
+    global _board
+    if _board is not None and _board is not board:
+        _board.publish(None)
+    _board = board
+
+
+def _publish() -> None:
+    if _board is not None:
+        _board.publish(min(_STORING) if _STORING else None)
+
+
+@contextlib.contextmanager
+def storing() -> Iterator[tuple[datetime, str]]:
+    """The stored time (and its text) for statements that the block commits; until it
+    ends, :func:`consistent_through` stays before it, in every worker."""
+    if _board is not None:
+        # Published before the stored time is taken: a worker that reads the board
+        # before this lands took its "now" earlier than this stored time.
+        provisional = stored_now()[0]
+        _board.publish(min(provisional, *_STORING) if _STORING else provisional)
+    stored_at, stored_text = stored_now()
+    _STORING[stored_at] += 1
+    _publish()
+    try:
+        yield stored_at, stored_text
+    finally:
+        _STORING[stored_at] -= 1
+        if not _STORING[stored_at]:
+            del _STORING[stored_at]
+        _publish()
+
+
+def consistent_through() -> str:
+    """A time up to which every statement stored so far is already visible: just before
+    the oldest write still in flight (in any worker), or now."""
+    now = stored_now()[0]  # taken before the board is read (see storing)
+    oldest = [moment for moment in (min(_STORING) if _STORING else None,
+                                    _board.oldest() if _board else None) if moment]
+    # a millisecond before: a write that starts after this may still take ``now`` itself
+    return timestamp_text(min([now, *oldest]) - timedelta(milliseconds=1))

@@ -4,9 +4,9 @@ For each database: the store is filled to ``--stored`` statements straight throu
 store's own insert path (the same rows and indexes a POST makes), then `redhall serve`
 runs pinned to core 0 while clients on core 1 (1) GET with agent + verb filters and
 follow ``more`` for two further pages, one request at a time, and (2) POST batches of 50
-new statements from ``--writers`` connections for ``--seconds``; then (3) the POSTs again
-with the server free to use both cores. Writes
-bench/results/credits.json.
+new statements from ``--writers`` connections for ``--seconds``; then the POSTs again
+(3) with the server free to use both cores, and (4) with `redhall serve --workers 2`
+(two processes, on both cores). Writes bench/results/credits.json.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from server.lrs.store import Writer, insert_statements
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN = "postgresql://root@127.0.0.1:5432/test"
+REDIS = "redis://127.0.0.1:6379/0"
 AGENTS, ACTIVITIES = 20_000, 2_000
 VERBS = [f"http://adlnet.gov/expapi/verbs/{v}" for v in (
     "attended", "experienced", "interacted", "answered", "completed", "passed", "initialized",
@@ -86,10 +87,21 @@ def _basic(key: str, secret: str) -> dict[str, str]:
             "X-Experience-API-Version": "1.0.3"}
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time a process and its worker processes have used so far."""
+    own = _stat(pid)
+    workers = [entry.name for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    total = int(own[11]) + int(own[12])
+    for child in workers:
+        with contextlib.suppress(OSError, IndexError):
+            fields = _stat(int(child))
+            if int(fields[1]) == pid:
+                total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def ingest(url: str, headers: dict[str, str], writers: int, seconds: float,
@@ -98,7 +110,7 @@ async def ingest(url: str, headers: dict[str, str], writers: int, seconds: float
     compared, not stored) from ``writers`` connections for ``seconds``."""
     rng = random.Random(seed)
     bodies = [json.dumps([statement(rng) for _ in range(50)]).encode()
-              for _ in range(int(writers * seconds * 40))]
+              for _ in range(int(seconds * 200))]  # 10,000 statements/s at most
     latencies: list[float] = []
     sent, failed = 0, 0
     post_headers = {**headers, "Content-Type": "application/json"}
@@ -168,18 +180,22 @@ async def statement_count(database_url: str) -> int:
 
 
 @contextlib.asynccontextmanager
-async def serving(database_url: str, folder: Path, cores: str) -> AsyncIterator[tuple[str, int]]:
-    """`redhall serve` on the database, pinned to ``cores``: its URL and process id."""
+async def serving(database_url: str, folder: Path, cores: str,
+                  workers: int = 1) -> AsyncIterator[tuple[str, int]]:
+    """`redhall serve --workers ``workers``` on the database, pinned to ``cores``: its URL
+    and process id (several workers share live tours through the Redis on this machine)."""
     port = free_port()
     env = {**os.environ, "REDHALL_DATABASE_URL": database_url,
            "REDHALL_DATA_DIR": str(folder / "data"), "REDHALL_ENCRYPTION_KEY":
-           base64.b64encode(b"b" * 32).decode()}
+           base64.b64encode(b"b" * 32).decode(), "REDHALL_REDIS_URL": REDIS,
+           "REDHALL_REDIS_PREFIX": f"bench-credits-{port}"}
     server = subprocess.Popen(["taskset", "-c", cores, str(ROOT / ".venv/bin/redhall"), "serve",
-                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+                               "--port", str(port), "--workers", str(workers)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         await wait_until_serving(url, 60)
+        await asyncio.sleep(3 if workers > 1 else 0)  # the first worker answers first
         yield url, server.pid
     finally:
         server.terminate()
@@ -196,14 +212,14 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
     headers = _basic(key, secret)
     os.sched_setaffinity(0, {1})  # the clients stay off the server's core
 
-    async def ingest_on(cores: str, seed: int) -> dict[str, Any]:
+    async def ingest_on(cores: str, seed: int, workers: int = 1) -> dict[str, Any]:
         """One ingest run; its figures only once the database shows that every statement
         it counted was stored anew (a repeat is only compared, and would flatter the rate)."""
         os.sync()  # earlier pages are written back now, not during the run
         before = await statement_count(database_url)
-        async with serving(database_url, folder, cores) as (url, pid):
-            print(f"[{name}] ingesting for {args.seconds} s, server on cores {cores} …",
-                  flush=True)
+        async with serving(database_url, folder, cores, workers) as (url, pid):
+            print(f"[{name}] ingesting for {args.seconds} s, {workers} server process(es) "
+                  f"on cores {cores} …", flush=True)
             figures = await ingest(url, headers, args.writers, args.seconds, pid, seed)
         added = await statement_count(database_url) - before
         if added != figures["sent"]:
@@ -217,10 +233,14 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
     put = await ingest_on("0", seed=2)
     # the same with the server free to use both cores (the clients need ~5 % of one)
     both = await ingest_on("0,1", seed=4)
+    # two server processes (`redhall serve --workers 2`): Python runs on both cores
+    workers = await ingest_on("0,1", seed=6, workers=2)
     result = {"stored": args.stored, "fill_seconds": round(fill_seconds, 1),
-              "ingest": put, "ingest_server_on_both_cores": both, "get": got,
+              "ingest": put, "ingest_server_on_both_cores": both,
+              "ingest_two_workers": workers, "get": got,
               "ingest_ratio_to_goal": round(put["statements_per_s"] / 5000, 3),
               "ingest_both_cores_ratio_to_goal": round(both["statements_per_s"] / 5000, 3),
+              "ingest_two_workers_ratio_to_goal": round(workers["statements_per_s"] / 5000, 3),
               "get_p99_ratio_to_goal": round(got["p99_ms"] / 50, 3)}
     print(f"[{name}] {json.dumps(result)}", flush=True)
     return result
@@ -256,7 +276,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stored", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--writers", type=int, default=16)
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     asyncio.run(main(parser.parse_args()))

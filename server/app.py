@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy import event
@@ -13,7 +14,7 @@ from server.auth import auth_middleware
 from server.background import bounded
 from server.crypto import PersonalDataCipher, load_or_create_key
 from server.db.checkpoints import checkpoints, no_automatic_checkpoint
-from server.db.sqlite import attach_writer, pragmas
+from server.db.sqlite import attach_writer, pragmas, sqlite_file
 from server.db.migrate import upgrade
 from server.errors import error_middleware
 from server.keys import (
@@ -43,7 +44,6 @@ from server.credits.signing import Signer
 from server.lrs.clients import ClientDirectory
 from server.lrs import in_flight
 from server.lrs.facts import Site
-from server.lrs.in_flight import Board
 from server.lrs.forward import forward_worker
 from server.participation_store import Learning
 from server.routes import (
@@ -77,19 +77,14 @@ def engine_options(url: str) -> dict[str, object]:
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    if settings.database_url.startswith("sqlite"):
-        path = settings.database_url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            from pathlib import Path
-
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    database_file = sqlite_file(settings.database_url)
+    if database_file:
+        Path(database_file).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(settings.database_url,
                                  **engine_options(settings.database_url))  # type: ignore[arg-type]
-    database_file = None
     if settings.database_url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", pragmas)
-        if engine.url.database not in (None, "", ":memory:"):
-            database_file = engine.url.database
+        if database_file:
             event.listen(engine.sync_engine, "connect", no_automatic_checkpoint)
     await upgrade(engine)
     writer = attach_writer(engine.sync_engine, database_file) if database_file else None
@@ -102,7 +97,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
                            forward=app[LEARNING].forward)
     app[SIGNER] = signer
     role = app.get(ROLE)
-    board = Board(role.board, role.count, role.index) if role else None
+    board = in_flight.Board(role.board, role.count, role.index) if role else None
     in_flight.share(board)
     async with (checkpoints(database_file) if database_file and (not role or role.runs_jobs)
                 else contextlib.nullcontext()):
@@ -147,11 +142,12 @@ def create_app(settings: Settings, role: WorkerRole | None = None) -> web.Applic
     app[TRUSTED] = [load_public_key(path) for path in settings.trusted_keys]
     app[LEARNING] = Learning(Site(settings.site_url.rstrip("/")),
                              forward=settings.xapi_forward_url is not None)
+    runs_jobs = role is None or role.runs_jobs  # the once-only jobs (see server.workers)
     app.cleanup_ctx.append(_database)
-    if role is None or role.runs_jobs:
+    if runs_jobs:
         app.cleanup_ctx.append(reminder_worker)
     app.cleanup_ctx.append(_live_tours)
-    if role is None or role.runs_jobs:
+    if runs_jobs:
         app.cleanup_ctx.append(forward_worker)
     app.on_shutdown.append(_going_away)
     for module in (health, accounts, people, privacy, catalog, tours, live, participation,

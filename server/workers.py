@@ -33,6 +33,8 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from protocol.errors import RedhallError
+from server.db.sqlite import sqlite_file
+from server.lrs.in_flight import Board
 from server.settings import Settings
 
 log = logging.getLogger("redhall.workers")
@@ -65,8 +67,7 @@ def check(settings: Settings, count: int) -> None:
         raise WorkersRefused(f"--workers must be at least 1 (got {count})")
     if count == 1:
         return
-    if settings.database_url.startswith("sqlite") and (
-            settings.database_url.endswith(":memory:") or "///" not in settings.database_url):
+    if settings.database_url.startswith("sqlite") and not sqlite_file(settings.database_url):
         raise WorkersRefused("an in-memory SQLite database cannot be shared by several "
                              "workers: give REDHALL_DATABASE_URL a file or a PostgreSQL "
                              "server, or run one worker")
@@ -85,9 +86,8 @@ async def _prepare(settings: Settings) -> None:
     from server.crypto import load_or_create_key
     from server.db.migrate import upgrade
 
-    if settings.database_url.startswith("sqlite"):
-        Path(settings.database_url.split("///", 1)[1]).parent.mkdir(parents=True,
-                                                                     exist_ok=True)
+    if database_file := sqlite_file(settings.database_url):
+        Path(database_file).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(settings.database_url, **engine_options(settings.database_url))
     try:
         await upgrade(engine)
@@ -138,8 +138,6 @@ def serve(settings: Settings, count: int, say: Callable[[str], None]) -> int:
     check(settings, count)
     asyncio.run(_prepare(settings))
     board = settings.data_dir / BOARD
-    from server.lrs.in_flight import Board
-
     Board.create(board, count)
     spawn = multiprocessing.get_context("spawn")  # no threads or loops carried over
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session
 
 from server.db.checkpoints import no_automatic_checkpoint
@@ -27,6 +27,14 @@ CACHE_KIB = 64 * 1024  # per connection
 MMAP_BYTES = 4 * 1024**3  # reads of the database file map it instead of copying pages
 
 T = TypeVar("T")
+
+
+def sqlite_file(database_url: str) -> str | None:
+    """The database file of a SQLite URL; None for an in-memory one or another database."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return url.database
 
 
 def pragmas(connection: Any, _record: object) -> None:

@@ -90,8 +90,7 @@ def storing() -> Iterator[tuple[datetime, str]]:
     if _board is not None:
         # Published before the stored time is taken: a worker that reads the board
         # before this lands took its "now" earlier than this stored time.
-        provisional = stored_now()[0]
-        _board.publish(min(provisional, *_STORING) if _STORING else provisional)
+        _board.publish(min(_STORING) if _STORING else stored_now()[0])
     stored_at, stored_text = stored_now()
     _STORING[stored_at] += 1
     _publish()

@@ -209,8 +209,6 @@ async def _in_one_transaction(sessions: async_sessionmaker[AsyncSession], batche
     raise AssertionError("unreachable")
 
 
-# The stored times of transactions not yet committed: each takes its time before it
-# writes, and a statement group may be made ready while another is written.
 def _store_in(db: Session, prepared: list[Prepared]) -> list[list[str] | Exception]:
     held: dict[str, str | dict] = dict(_stored_bodies(
         db, [s["id"] for p in prepared for s in p.batch.statements if "id" in s]))

@@ -18,18 +18,11 @@ import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from bench.serving import free_port, wait_until_serving
 from server.lrs.clients import create_client
 from tests.server.conftest import KEY
 
 BOTH = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _environment(database_url: str, tmp_path: Path, port: int,
@@ -55,19 +48,6 @@ async def _answering_pids(url: str, expected: set[int]) -> set[int]:
     return pids
 
 
-async def _until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        assert process.poll() is None, "redhall serve --workers stopped at start"
-        try:
-            async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as reply:
-                if reply.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError("redhall serve --workers did not start")
-
-
 def _children(pid: int) -> set[int]:
     """The worker processes of the supervisor ``pid``."""
     found = set()
@@ -86,14 +66,14 @@ def _children(pid: int) -> set[int]:
 @pytest.fixture
 async def two_workers(database_url: str, redis_url: str, tmp_path: Path
                       ) -> AsyncIterator[tuple[str, subprocess.Popen[bytes], dict[str, str]]]:
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "redhall", "serve", "--workers", "2"],
                                env=_environment(database_url, tmp_path, port, redis_url),
                                stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        await _until_serving(url, process)
+        await wait_until_serving(url, 60)
         engine = create_async_engine(database_url)
         key, secret = await create_client(async_sessionmaker(engine), "workers",
                                           ("write", "read"))
@@ -180,7 +160,7 @@ def test_workers_that_cannot_share_are_refused(
         database_url: str, redis_url: str, tmp_path: Path, workers: int, redis: bool,
         expected: str) -> None:
     done = subprocess.run([sys.executable, "-m", "redhall", "serve", "--workers", str(workers)],
-                          env=_environment(database_url, tmp_path, _free_port(),
+                          env=_environment(database_url, tmp_path, free_port(),
                                            redis_url if redis else None),
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2

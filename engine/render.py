@@ -34,7 +34,7 @@ def render(request: RenderRequest, trusted: list[Ed25519PublicKey] | None,
     app = ExhibitApp("offscreen", request.size, ManualClock())
     try:
         view = ExhibitView(app, exhibit, request.scene, request.language,
-                           stereo=request.stereo)
+                           xr="simulated" if request.stereo else "none")
         if request.stop is not None:
             stops = view.scene.script.route
             if not 1 <= request.stop <= len(stops):

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 
 import numpy as np
-from panda3d.core import DynamicTextFont, Filename, Point2, Point3, Vec3
+from panda3d.core import DynamicTextFont, Filename, NodePath, Point2, Point3, Vec3
 
 from engine.app import ExhibitApp
 from engine.avatars import Avatars
@@ -24,7 +24,7 @@ from engine.quiz_card import QuizCard
 from engine.scene_graph import build_scene
 from engine.shading import enable_shading
 from engine.vr_locomotion import VRLocomotion
-from engine.xr import SimulatedXR
+from engine.xr import Headset, SimulatedXR, XRMode
 from protocol.i18n import Language
 from protocol.scene import QuizItem
 from protocol.ui_text import UI_TEXT
@@ -32,8 +32,15 @@ from protocol.ui_text import UI_TEXT
 
 
 class ExhibitView:
+    """A scene a member visits.
+
+    Args:
+        xr: ``none`` for a desktop or offscreen camera; ``simulated`` or ``openxr`` for a
+            headset, with panels in the world and controllers that point.
+    """
+
     def __init__(self, app: ExhibitApp, exhibit: LoadedExhibit, scene_id: str | None,
-                 language: str = "zh-CN", stereo: bool = False, sink: FactSink | None = None,
+                 language: str = "zh-CN", xr: XRMode = "none", sink: FactSink | None = None,
                  session: uuid.UUID | None = None) -> None:
         self.app = app
         self.exhibit = exhibit
@@ -54,7 +61,8 @@ class ExhibitView:
         self.labels = {k: v.get(self.language) for k, v in UI_TEXT.items()}
         overlay = app.base.aspect2d
         ratio = app.size[0] / app.size[1]
-        if stereo:
+        panels: NodePath | None = None
+        if xr != "none":
             # In a headset, panels float in the world 0.7 m ahead, about 0.5 m wide:
             # readable at arm's length, and seen by both eyes at the right depth.
             panels = app.base.camera.attachNewNode("vr-panels")
@@ -85,7 +93,15 @@ class ExhibitView:
         self._opened_at = 0.0
         self.sounds: dict[str, object] = {}
         self.playing: str | None = None
-        self.xr = SimulatedXR(app, app.base.camera, app.size) if stereo else None
+        self.xr: Headset | None = None
+        tonemap = self.shading.pipeline == "simplepbr"  # eyes tone-map as the window does
+        if xr == "simulated":
+            self.xr = SimulatedXR(app, app.base.camera, app.size, tonemap=tonemap,
+                                  panels=panels)
+        elif xr == "openxr":
+            from engine.openxr_headset import OpenXRHeadset
+
+            self.xr = OpenXRHeadset(app, app.base.camera, tonemap=tonemap, panels=panels)
         self.pointer: ControllerPointer | None = None
         self.locomotion: VRLocomotion | None = None
         # False while a live tour's guide has locked free movement (set by the tour).
@@ -113,6 +129,8 @@ class ExhibitView:
 
     def _trigger(self, side: str) -> None:
         if side == "right" and self.pointer is not None:  # the pointing hand
+            if self.pointer.aim is not None and self.xr is not None:
+                self.xr.pulse("right")  # a tick in the hand: the press took
             self.pointer.trigger()
 
     # -- hotspots and narration -------------------------------------------------------
@@ -267,6 +285,6 @@ class ExhibitView:
 
     def stereo_capture(self) -> np.ndarray:
         """Left and right eye side by side."""
-        assert self.xr is not None, "create the view with stereo=True"
+        assert isinstance(self.xr, SimulatedXR), "create the view with xr='simulated'"
         left, right = self.xr.capture()
         return np.concatenate([left, right], axis=1)

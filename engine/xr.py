@@ -10,22 +10,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
 import numpy as np
 from panda3d.core import (
     Camera,
-    FrameBufferProperties,
-    GraphicsOutput,
-    GraphicsPipe,
     NodePath,
     PerspectiveLens,
-    Texture,
-    WindowProperties,
 )
 
 from engine.app import ExhibitApp
-from engine.errors import XRUnavailable
+from engine.eye_buffer import EyeBuffer, show_side_by_side
 
+XRMode = Literal["none", "simulated", "openxr"]
 IPD = 0.064  # metres, a typical adult interpupillary distance
 # Per-eye field of view in degrees (outer, inner, up, down), like current headsets.
 EYE_FOV = (52.0, 44.0, 48.0, 52.0)
@@ -56,18 +53,41 @@ class HeadScript:
         return self.keys[-1][1]
 
 
+class Headset(Protocol):
+    """What the view needs of an XR backend, simulated or real."""
+
+    name: str
+    controllers: dict[str, NodePath]  # nodes on the rig where each hand points
+    on_trigger: list[Callable[[str], object]]  # called with the hand whose trigger went down
+    sticks: dict[str, tuple[float, float]]  # each hand's thumbstick, -1..1
+    on_exit: list[Callable[[], object]]  # called when the headset ends the visit
+
+    def update(self, dt: float) -> None: ...
+
+    def mirror(self) -> None: ...
+
+    def pulse(self, side: str, amplitude: float = 0.5, seconds: float = 0.03) -> None: ...
+
+    def close(self) -> None: ...
+
+
 def eye_lens(side: str, near: float = 0.05, far: float = 3000.0) -> PerspectiveLens:
     """An asymmetric frustum: each eye sees farther outward than inward."""
     outer, inner, up, down = (math.radians(a) for a in EYE_FOV)
     left, right = (outer, inner) if side == "left" else (inner, outer)
     lens = PerspectiveLens()
-    width = math.tan(left) + math.tan(right)
-    height = math.tan(up) + math.tan(down)
-    lens.setFilmSize(width, height)
-    lens.setFocalLength(1.0)
-    lens.setFilmOffset((math.tan(right) - math.tan(left)) / 2, (math.tan(up) - math.tan(down)) / 2)
+    fov_lens(lens, -left, right, up, -down)
     lens.setNearFar(near, far)
     return lens
+
+
+def fov_lens(lens: PerspectiveLens, left: float, right: float, up: float, down: float) -> None:
+    """Shape ``lens`` to a field of view given as OpenXR does: the angles of the frustum's
+    sides in radians, left and down negative."""
+    t_left, t_right, t_up, t_down = (math.tan(a) for a in (left, right, up, down))
+    lens.setFilmSize(t_right - t_left, t_up - t_down)
+    lens.setFocalLength(1.0)
+    lens.setFilmOffset((t_right + t_left) / 2, (t_up + t_down) / 2)
 
 
 class SimulatedXR:
@@ -76,28 +96,21 @@ class SimulatedXR:
     name = "simulated"
 
     def __init__(self, app: ExhibitApp, head: NodePath, eye_size: tuple[int, int] = (640, 640),
-                 script: HeadScript | None = None) -> None:
+                 script: HeadScript | None = None, tonemap: bool = True,
+                 panels: NodePath | None = None) -> None:
         self.app = app
         self.head = head
         self.script = script or HeadScript()
         self.time = 0.0
         self.eyes: dict[str, NodePath] = {}
-        self.textures: dict[str, Texture] = {}
-        self.buffers: dict[str, GraphicsOutput] = {}
+        self.buffers: dict[str, EyeBuffer] = {}
         for side, offset in (("left", -IPD / 2), ("right", IPD / 2)):
-            texture = Texture(f"{side}-eye")
-            buffer = app.base.graphicsEngine.makeOutput(
-                app.base.pipe, f"{side}-eye", -2, FrameBufferProperties.getDefault(),
-                WindowProperties.size(*eye_size), GraphicsPipe.BF_refuse_window,
-                app.base.win.getGsg(), app.base.win)
-            buffer.addRenderTexture(texture, GraphicsOutput.RTMCopyRam)
-            buffer.setClearColor(app.base.win.getClearColor())
-            camera = Camera(f"{side}-eye", eye_lens(side))
-            eye = head.attachNewNode(camera)
+            eye = head.attachNewNode(Camera(f"{side}-eye", eye_lens(side)))
             eye.setX(offset)
-            region = buffer.makeDisplayRegion()
-            region.setCamera(eye)
-            self.eyes[side], self.textures[side], self.buffers[side] = eye, texture, buffer
+            self.eyes[side] = eye
+            self.buffers[side] = EyeBuffer(app, f"{side}-eye", eye_size, eye, tonemap, panels,
+                                           ram=True)
+        self.textures = {side: buffer.texture for side, buffer in self.buffers.items()}
         self.controllers = {side: head.getParent().attachNewNode(f"{side}-controller")
                             for side in ("left", "right")}
         for side, x in (("left", -0.2), ("right", 0.2)):
@@ -105,19 +118,13 @@ class SimulatedXR:
         # Called with "left" or "right" when that controller's trigger is pressed.
         self.on_trigger: list[Callable[[str], object]] = []
         self.sticks: dict[str, tuple[float, float]] = {"left": (0.0, 0.0), "right": (0.0, 0.0)}
+        self.pulses: list[tuple[str, float, float]] = []  # (side, amplitude, seconds) felt
+        self.on_exit: list[Callable[[], object]] = []  # a scripted head never takes it off
 
     def mirror(self) -> None:
         """Show both eyes side by side in the app's window, as a headset's mirror view
         does, in place of the single desktop camera."""
-        window = self.app.base.win
-        for index, side in enumerate(("left", "right")):
-            region = window.makeDisplayRegion(index * 0.5, index * 0.5 + 0.5, 0, 1)
-            region.setSort(20)  # over the desktop view's regions
-            region.setCamera(self.eyes[side])
-            region.setClearColorActive(True)
-            region.setClearColor(window.getClearColor())
-            region.setClearDepthActive(True)
-        self.app.base.cam.node().setActive(False)  # the desktop camera would draw unseen
+        show_side_by_side(self.app, [self.textures["left"], self.textures["right"]])
 
     def push_stick(self, side: str, x: float, y: float) -> None:
         """The scripted hand holds ``side``'s thumbstick at (x, y), each in -1..1."""
@@ -128,12 +135,20 @@ class SimulatedXR:
         for listener in self.on_trigger:
             listener(side)
 
+    def pulse(self, side: str, amplitude: float = 0.5, seconds: float = 0.03) -> None:
+        """The scripted hand feels a buzz; kept in ``pulses``."""
+        self.pulses.append((side, amplitude, seconds))
+
     def update(self, dt: float) -> None:
         self.time += dt
         pose = self.script.at(self.time)
         if pose is not None:
             self.head.setPos(*pose.position)
             self.head.setHpr(*pose.hpr)
+
+    def close(self) -> None:
+        for buffer in self.buffers.values():
+            buffer.remove(self.app)
 
     def capture(self) -> tuple[np.ndarray, np.ndarray]:
         """Both eyes' last frames as (h, w, 3) RGB arrays."""
@@ -144,18 +159,3 @@ class SimulatedXR:
             data = np.frombuffer(bytes(texture.getRamImageAs("RGB")), dtype=np.uint8)
             images.append(data.reshape(texture.getYSize(), texture.getXSize(), 3)[::-1].copy())
         return images[0], images[1]
-
-
-def require_openxr() -> None:
-    """Raise ``XRUnavailable`` with what to do when no OpenXR runtime can be reached."""
-    try:
-        import xr  # pyopenxr
-    except ImportError as exc:
-        raise XRUnavailable("OpenXR support is not installed: `pip install pyopenxr`, then "
-                            "start your headset's OpenXR runtime (SteamVR, Monado, Meta "
-                            "Quest Link); or use --xr simulated to preview") from exc
-    try:
-        xr.enumerate_instance_extension_properties()
-    except Exception as exc:  # the loader raises its own types when no runtime is active
-        raise XRUnavailable(f"no OpenXR runtime is running ({exc}); start one (SteamVR, "
-                            "Monado, Meta Quest Link) or use --xr simulated") from exc

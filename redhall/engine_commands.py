@@ -41,10 +41,10 @@ def _render(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
-    if args.xr == "openxr":
-        from engine.xr import require_openxr
+    if args.xr == "openxr":  # say at once, before a window opens, when there is no runtime
+        from engine.openxr_headset import require_runtime
 
-        require_openxr()
+        require_runtime()
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         raise EngineError("no display to open a window on; use `redhall render` for an "
                           "offscreen image, or run under a desktop session")
@@ -67,8 +67,7 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
         cmi5.start()
         sink = Tee(sink, cmi5)
     app = ExhibitApp("onscreen", (1280, 720))
-    view = ExhibitView(app, exhibit, args.scene, args.lang, stereo=args.xr == "simulated",
-                       sink=sink)
+    view = ExhibitView(app, exhibit, args.scene, args.lang, xr=args.xr, sink=sink)
     tour = link = None
     if args.tour:
         from engine.guide_controls import GuideControls
@@ -82,7 +81,8 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
         GuideControls(view, tour)  # steers only while this seat is guide or co-guide
     DesktopControls(view, tour)
     if view.xr is not None:
-        view.xr.mirror()  # the window shows what the simulated headset's eyes see
+        view.xr.mirror()  # the window shows what the headset's eyes see
+        view.xr.on_exit.append(app.base.taskMgr.stop)  # the member quit from the headset
     title = WindowProperties()
     title.setTitle(f"RedHall — {view.scene.script.title.get(args.lang)}")
     app.base.win.requestProperties(title)
@@ -90,6 +90,8 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
         app.run()
     finally:
         view.leave()
+        if view.xr is not None:
+            view.xr.close()
         if link is not None:
             link.close()
         if cmi5 is not None:

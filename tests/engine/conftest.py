@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +16,8 @@ from engine.clock import ManualClock
 from engine.loading import load_exhibit
 from engine.outbox import FactSink
 from engine.view import ExhibitView
+from engine.xr import XRMode
+from tests.engine.xwindow import free_display
 from tools.build import BuildResult
 
 SCENES = {"nanhu-red-boat": "founding", "first-congress-site": "founding",
@@ -27,17 +32,43 @@ def engine_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def open_view(samples: dict[str, BuildResult], key: Ed25519PrivateKey,
               engine_cache: Path) -> Iterator[Callable[..., ExhibitView]]:
-    apps: list[ExhibitApp] = []
+    views: list[ExhibitView] = []
 
     def make(scene: str, size: tuple[int, int] = (480, 270), language: str = "zh-CN",
-             stereo: bool = False, sink: FactSink | None = None) -> ExhibitView:
+             xr: XRMode = "none", sink: FactSink | None = None) -> ExhibitView:
         exhibit = load_exhibit(samples[SCENES[scene]].path, [key.public_key()], engine_cache)
         app = ExhibitApp("offscreen", size, ManualClock())
-        apps.append(app)
-        view = ExhibitView(app, exhibit, scene, language, stereo=stereo, sink=sink)
+        try:
+            view = ExhibitView(app, exhibit, scene, language, xr=xr, sink=sink)
+        except BaseException:
+            app.destroy()
+            raise
+        views.append(view)
         app.step(1 / 60)
         return view
 
     yield make
-    for app in apps:
-        app.destroy()
+    for view in views:
+        if view.xr is not None:
+            view.xr.close()  # a headset session ends before its window goes
+        view.app.destroy()
+
+
+@pytest.fixture
+def display() -> Iterator[str]:
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.fail("Xvfb is not installed: run scripts/setup (Debian package xvfb)")
+    number = free_display()
+    server = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1280x720x24",
+                               "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    deadline = time.monotonic() + 10
+    while not socket.exists():
+        assert server.poll() is None, "Xvfb exited at start"
+        assert time.monotonic() < deadline, "Xvfb did not open its socket"
+        time.sleep(0.05)
+    yield f":{number}"
+    server.terminate()
+    server.wait(10)

@@ -8,79 +8,14 @@ import math
 import os
 import shutil
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image, ImageGrab
 
 from engine.xr import EYE_FOV
+from tests.engine.xwindow import redhall_view, until
 from tools.build import BuildResult
-
-
-def _free_display() -> int:
-    for number in range(90, 200):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(
-                f"/tmp/.X{number}-lock").exists():
-            return number
-    raise RuntimeError("no free X display number between :90 and :199")
-
-
-@pytest.fixture
-def display() -> Iterator[str]:
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        pytest.fail("Xvfb is not installed: run scripts/setup (Debian package xvfb)")
-    number = _free_display()
-    server = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1280x720x24",
-                               "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    deadline = time.monotonic() + 10
-    while not socket.exists():
-        assert server.poll() is None, "Xvfb exited at start"
-        assert time.monotonic() < deadline, "Xvfb did not open its socket"
-        time.sleep(0.05)
-    yield f":{number}"
-    server.terminate()
-    server.wait(10)
-
-
-def _until(check: Callable[[], object], seconds: float, what: str) -> object:
-    """The first value of ``check()`` that is not None."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if (result := check()) is not None:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@contextmanager
-def _view(display: str, package: Path, key: Path, folder: Path,
-          *options: str) -> Iterator[subprocess.Popen[bytes]]:
-    """`redhall view` of Zunyi on ``display``, its output in ``folder``/view.log; killed
-    on the way out if it is still running."""
-    redhall = Path(sys.executable).parent / "redhall"
-    with (folder / "view.log").open("wb") as log:
-        view = subprocess.Popen(
-            [str(redhall), "view", str(package), "--scene", "zunyi-conference", *options,
-             "--outbox", str(folder / "outbox"), "--trust", str(key)],
-            cwd=folder, env={**os.environ, "DISPLAY": display}, stdout=log,
-            stderr=subprocess.STDOUT)
-        try:
-            yield view
-        except BaseException:  # the view's own output goes into the failure report
-            print((folder / "view.log").read_text(errors="replace")[-4000:])
-            raise
-        finally:
-            if view.poll() is None:
-                view.kill()
-            view.wait()
 
 
 def test_view_opens_a_window_that_answers_keys(
@@ -97,12 +32,12 @@ def test_view_opens_a_window_that_answers_keys(
     def screen() -> np.ndarray:
         return np.asarray(ImageGrab.grab(xdisplay=display).convert("RGB")).astype(int)
 
-    with _view(display, samples["long-march"].path, key_files[1], tmp_path,
+    with redhall_view(display, samples["long-march"].path, key_files[1], tmp_path,
                "--lang", "en") as view:
-        window = str(_until(lambda: xdo("search", "--name", "RedHall") or None, 90,
+        window = str(until(lambda: xdo("search", "--name", "RedHall") or None, 90,
                             "the RedHall window")).split()[0]
         assert "Site of the Zunyi Conference" in xdo("getwindowname", window)
-        first: np.ndarray = _until(  # type: ignore[assignment]
+        first: np.ndarray = until(  # type: ignore[assignment]
             lambda: s if (s := screen()).std() > 20 else None, 30, "the scene to be drawn")
         xdo("windowfocus", "--sync", window)
 
@@ -116,7 +51,7 @@ def test_view_opens_a_window_that_answers_keys(
                 moved = np.abs(now - before).sum(axis=2)[region] > 60
                 return now if moved.mean() > 0.05 else None
 
-            return _until(changed, 20, f"the window to answer {key}")  # type: ignore
+            return until(changed, 20, f"the window to answer {key}")  # type: ignore
 
         # "2": the second route stop; its narration appears at the lower left.
         at_stop = after_key("2", (slice(360, 720), slice(0, 640)))
@@ -137,14 +72,14 @@ def test_view_opens_a_window_that_answers_keys(
 def test_a_simulated_headset_mirrors_both_eyes_in_the_window(
         display: str, samples: dict[str, BuildResult], key_files: tuple[Path, Path],
         tmp_path: Path) -> None:
-    with _view(display, samples["long-march"].path, key_files[1], tmp_path,
+    with redhall_view(display, samples["long-march"].path, key_files[1], tmp_path,
                "--xr", "simulated"):
         def both_eyes() -> np.ndarray | None:
             screen = np.asarray(ImageGrab.grab(xdisplay=display).convert("L")).astype(float)
             left, right = screen[:, :640], screen[:, 640:]
             return screen if left.std() > 20 and right.std() > 20 else None
 
-        screen: np.ndarray = _until(both_eyes, 90, "both eyes drawn")  # type: ignore
+        screen: np.ndarray = until(both_eyes, 90, "both eyes drawn")  # type: ignore
         Image.fromarray(screen.astype(np.uint8)).save(tmp_path / "mirror.png")
         left, right = screen[:, :640], screen[:, 640:]
         assert np.abs(left - right).mean() > 1  # two eyes, not one image twice

@@ -161,7 +161,7 @@ def test_a_headset_member_answers_quiz_items_with_the_controller(
     from engine.quiz_card import HOVER
 
     outbox = Outbox(tmp_path / "outbox")
-    view = open_view("zunyi-conference", size=(320, 320), stereo=True, sink=outbox)
+    view = open_view("zunyi-conference", size=(320, 320), xr="simulated", sink=outbox)
     assert view.xr is not None and view.pointer is not None
     app, hand = view.app, view.xr.controllers["right"]
     view.go_to_stop("meeting-room")
@@ -232,7 +232,7 @@ def test_a_desktop_member_sees_the_question_and_clicks_an_answer(
 
 def test_a_headset_member_teleports_and_snap_turns_with_the_thumbstick(
         open_view: Callable[..., ExhibitView]) -> None:
-    view = open_view("zunyi-conference", size=(160, 160), stereo=True)
+    view = open_view("zunyi-conference", size=(160, 160), xr="simulated")
     assert view.xr is not None and view.locomotion is not None
     nav, hand, xr = view.navigation, view.xr.controllers["left"], view.xr
     nav.teleport(Point3(-6, -20, 1.6), Point3(-6, 0, 1.6))  # in the courtyard, facing north

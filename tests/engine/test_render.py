@@ -79,7 +79,7 @@ def test_stereo_eyes_differ_by_the_expected_parallax(
         open_view: Callable[..., ExhibitView]) -> None:
     from engine.xr import IPD
 
-    view = open_view("first-congress-site", stereo=True)
+    view = open_view("first-congress-site", xr="simulated")
     target = view.scene.script.hotspots[0].at
     view.navigation.teleport(Point3(target[0], target[1] - 3.0, target[2]), Point3(*target))
     view.app.step(1 / 60)
@@ -113,7 +113,7 @@ def test_stereo_eyes_differ_by_the_expected_parallax(
 
 def test_vr_panels_float_in_the_world_for_both_eyes(
         open_view: Callable[..., ExhibitView]) -> None:
-    view = open_view("zunyi-conference", size=(320, 320), stereo=True)
+    view = open_view("zunyi-conference", size=(320, 320), xr="simulated")
     view.go_to_stop("meeting-room")
     view.close_panel()
     left0, right0 = view.xr.capture()

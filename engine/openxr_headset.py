@@ -83,6 +83,7 @@ class OpenXRHeadset:
         # menu, or the runtime is shutting down).
         self.on_exit: list[Callable[[], object]] = []
         self.eyes: list[_Eye] = []
+        self.hands_tracked = False  # until the runtime locates the pointing hand
         self.state = xr.SessionState.UNKNOWN
         self.running = self.exiting = False
         self._frame: Any = None
@@ -191,6 +192,7 @@ class OpenXRHeadset:
             eye.picture.set_active(self._rendering)
         if self.state == xr.SessionState.FOCUSED:
             self.input.sync(self.stage, when)
+            self.hands_tracked = "right" in self.input.tracked  # the pointing hand
 
     def _draw(self, eye: _Eye, data: Any) -> None:
         """Draw the eye, then copy it into the runtime's next swapchain image."""

@@ -39,8 +39,8 @@ class Controllers:
     """The hands' actions, bound and attached to ``session``.
 
     Each sync moves ``nodes[hand]`` (children of the rig, which is the tracking space) to
-    where the hand's aim points, calls ``on_trigger`` listeners when a trigger goes down, and
-    keeps ``sticks[hand]`` as (x, y) in -1..1.
+    where the hand's aim points, calls ``on_trigger`` listeners when a trigger goes down,
+    keeps ``sticks[hand]`` as (x, y) in -1..1 and ``tracked`` as the hands it could locate.
     """
 
     def __init__(self, instance: Any, session: Any, nodes: dict[str, NodePath],
@@ -81,6 +81,7 @@ class Controllers:
             action=self.aim, subaction_path=hand, pose_in_action_space=xr.Posef()))
             for hand in self.hands]
         self._pressed = [False, False]
+        self.tracked: set[str] = set()  # hands whose aim was located at the last sync
 
     def sync(self, stage: Any, time: int) -> None:
         """Read the hands at display time ``time``; poses are relative to ``stage``."""
@@ -91,6 +92,7 @@ class Controllers:
                 active_action_sets=[xr.ActiveActionSet(self.action_set, xr.NULL_PATH)]))
         except xr.SessionNotFocused:  # another app has the input; ours reads as inactive
             pass
+        self.tracked.clear()
         for index, (hand, path, space) in enumerate(zip(HANDS, self.hands, self.spaces)):
             located = xr.locate_space(space, stage, time)
             valid = xr.SpaceLocationFlags.POSITION_VALID_BIT | \
@@ -98,6 +100,7 @@ class Controllers:
             if located.location_flags & valid == valid:
                 self.nodes[hand].setPosQuat(panda_point(located.pose.position),
                                             panda_quat(located.pose.orientation))
+                self.tracked.add(hand)
             info = xr.ActionStateGetInfo(action=self.select, subaction_path=path)
             pressed = bool(xr.get_action_state_boolean(self.session, info).current_state)
             if pressed and not self._pressed[index]:

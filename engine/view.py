@@ -123,6 +123,8 @@ class ExhibitView:
         app.add(self)  # after Progress, so the clock on the status line has ticked
 
     def update(self, dt: float) -> None:
+        if self.xr is not None:  # without a pointing hand, a look held on a hotspot opens it
+            self.hotspots.gaze_source = None if self.xr.hands_tracked else self.app.base.camera
         if int(self.progress.seconds) != self._shown_second:  # the status clock, each second
             self._shown_second = int(self.progress.seconds)
             self._refresh_status()

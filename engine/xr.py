@@ -61,6 +61,7 @@ class Headset(Protocol):
     on_trigger: list[Callable[[str], object]]  # called with the hand whose trigger went down
     sticks: dict[str, tuple[float, float]]  # each hand's thumbstick, -1..1
     on_exit: list[Callable[[], object]]  # called when the headset ends the visit
+    hands_tracked: bool  # False: no controller points, so hotspots are chosen by gaze
 
     def update(self, dt: float) -> None: ...
 
@@ -120,6 +121,7 @@ class SimulatedXR:
         self.sticks: dict[str, tuple[float, float]] = {"left": (0.0, 0.0), "right": (0.0, 0.0)}
         self.pulses: list[tuple[str, float, float]] = []  # (side, amplitude, seconds) felt
         self.on_exit: list[Callable[[], object]] = []  # a scripted head never takes it off
+        self.hands_tracked = True
 
     def mirror(self) -> None:
         """Show both eyes side by side in the app's window, as a headset's mirror view

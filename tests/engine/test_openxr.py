@@ -201,6 +201,28 @@ def test_controllers_point_pick_buzz_and_teleport(
         assert moved == start
 
 
+def test_without_bound_controllers_a_held_look_opens_a_hotspot(
+        open_view: Callable[..., ExhibitView], runtime: Runtime,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.hotspots import GAZE_DWELL_SECONDS
+
+    # Controllers RedHall suggests no bindings for: no hand points.
+    monkeypatch.setenv("REDHALL_XR_PROFILE", "/interaction_profiles/hp/mixed_reality_controller")
+    view = open_view("zunyi-conference", xr="openxr")
+    _until_focused(view, runtime)
+    assert view.xr is not None and not view.xr.hands_tracked
+    target = view.scene.script.hotspots[0]
+    d = _stage(view, target.at) - np.array([0.0, 1.6, 0.0])
+    d /= np.linalg.norm(d)
+    look = _xr_quat(math.degrees(math.atan2(-d[0], -d[2])), math.degrees(math.asin(d[1])))
+    runtime.say("0 head 0 1.6 0 " + " ".join(f"{c:.6f}" for c in look))
+    view.app.step(GAZE_DWELL_SECONDS / 3)
+    assert view.current is None
+    for _ in range(4):
+        view.app.step(GAZE_DWELL_SECONDS / 3)
+    assert view.current == target.id
+
+
 def test_the_runtime_ends_the_session_and_the_visit_hears_of_it(
         open_view: Callable[..., ExhibitView], runtime: Runtime) -> None:
     view = open_view("nanhu-red-boat", xr="openxr")

@@ -21,9 +21,10 @@ import random
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from bench.serving import free_port, wait_until_serving
 from server.db.migrate import upgrade
+from server.db.sqlite import sqlite_file
 from server.lrs.clients import create_client
 from server.lrs.in_flight import stored_now
 from server.lrs.store import Writer, insert_statements
@@ -179,6 +181,28 @@ async def statement_count(database_url: str) -> int:
     return int(count or 0)
 
 
+@contextlib.contextmanager
+def largest_log(database_url: str) -> Iterator[list[int]]:
+    """Samples of a SQLite database's write-ahead log size (bytes) while the block runs,
+    taken by a thread every 0.2 s; empty for other databases."""
+    path = sqlite_file(database_url)
+    sizes: list[int] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while path and not done.wait(0.2):
+            with contextlib.suppress(FileNotFoundError):
+                sizes.append(os.path.getsize(f"{path}-wal"))
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield sizes
+    finally:
+        done.set()
+        thread.join()
+
+
 @contextlib.asynccontextmanager
 async def serving(database_url: str, folder: Path, cores: str,
                   workers: int = 1) -> AsyncIterator[tuple[str, int]]:
@@ -220,7 +244,10 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
         async with serving(database_url, folder, cores, workers) as (url, pid):
             print(f"[{name}] ingesting for {args.seconds} s, {workers} server process(es) "
                   f"on cores {cores} …", flush=True)
-            figures = await ingest(url, headers, args.writers, args.seconds, pid, seed)
+            with largest_log(database_url) as log:
+                figures = await ingest(url, headers, args.writers, args.seconds, pid, seed)
+            if log:
+                figures["sqlite_log_peak_mib"] = round(max(log) / 2**20, 1)
         added = await statement_count(database_url) - before
         if added != figures["sent"]:
             raise SystemExit(f"the ingest run counted {figures['sent']} statements but the "

@@ -6,13 +6,22 @@ writer queued behind it, waits for the disk. The server turns the automatic chec
 off on its connections and runs passive checkpoints from a thread and connection of their
 own instead: they never block a writer, and the log is still reset once it has been
 copied back.
+
+A log is reset only when a writer starts after a checkpoint has copied all of it; under
+writes that never pause, each passive checkpoint ends with newer frames already behind it,
+so the log would grow without end (a gigabyte in seconds). Once it passes
+``RESET_PAGES`` the checkpointer therefore takes the writers' turn for one blocking
+checkpoint that copies the rest and truncates the log; the passive one just before has
+copied most of it, so writers wait only for the remainder.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -23,6 +32,7 @@ from server.background import stop
 log = logging.getLogger("redhall.db")
 
 INTERVAL_SECONDS = 1.0
+RESET_PAGES = 32_768  # 128 MiB of log at 4 KiB pages
 LARGE_LOG_PAGES = 250_000  # about 1 GiB of log at 4 KiB pages: checkpoints are not keeping up
 
 
@@ -34,17 +44,21 @@ def no_automatic_checkpoint(connection: Any, _record: object) -> None:
 
 
 class Checkpointer:
-    """Passive checkpoints of one SQLite database file, every ``interval`` seconds."""
+    """Passive checkpoints of one SQLite database file, every ``interval`` seconds, and a
+    truncating one when the log passes ``reset_pages``."""
 
-    def __init__(self, path: str, interval: float = INTERVAL_SECONDS) -> None:
+    def __init__(self, path: str, interval: float = INTERVAL_SECONDS,
+                 reset_pages: int = RESET_PAGES) -> None:
         self.path = path
         self.interval = interval
+        self.reset_pages = reset_pages
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # the last checkpoint may overlap a cancelled one
-        self.runs = 0
+        self.runs = self.resets = 0
 
     def checkpoint(self) -> tuple[int, int]:
-        """One passive checkpoint: (pages in the log, pages copied back so far)."""
+        """One checkpoint: (pages in the log, pages copied back so far); (0, 0) after a
+        reset."""
         with self._lock:
             if self._connection is None:
                 self._connection = sqlite3.connect(self.path, timeout=30,
@@ -52,10 +66,26 @@ class Checkpointer:
             _busy, in_log, copied = self._connection.execute(
                 "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             self.runs += 1
+            if in_log > self.reset_pages:
+                busy, in_log, copied = self._reset()
         if in_log > LARGE_LOG_PAGES:
             log.warning("the SQLite write-ahead log of %s holds %d pages; a reader may be "
                         "holding an old snapshot", self.path, in_log)
         return in_log, copied
+
+    def _reset(self) -> tuple[int, int, int]:
+        """Copy the rest of the log back and truncate it, in the writers' turn."""
+        assert self._connection is not None
+        # The writer threads queue on this lock (server.db.sqlite.WriterThread); holding it
+        # they wait in the kernel and wake at once, not in SQLite's sleeping busy handler.
+        queue = os.open(f"{self.path}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(queue, fcntl.LOCK_EX)
+            row = self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            os.close(queue)  # closing lets go of the lock
+        self.resets += row[0] == 0
+        return row
 
     async def run(self) -> None:
         while True:

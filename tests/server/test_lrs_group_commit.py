@@ -265,3 +265,39 @@ def test_the_checkpointer_copies_the_log_back_so_it_restarts(wal_database: Path)
     checkpointer.close()
     count = sqlite3.connect(wal_database).execute("SELECT count(*) FROM t").fetchone()[0]
     assert count == 4000
+
+
+def test_under_writes_that_never_pause_the_log_stays_bounded(wal_database: Path) -> None:
+    # Each passive checkpoint ends with newer frames behind it, so the log is never reset
+    # by itself; past its limit the checkpointer truncates it in the writers' turn.
+    written, stop = [0], threading.Event()
+
+    def write() -> None:
+        connection = sqlite3.connect(wal_database, timeout=30, isolation_level=None)
+        no_automatic_checkpoint(connection, None)
+        while not stop.is_set():
+            connection.execute("BEGIN IMMEDIATE")
+            connection.executemany("INSERT INTO t (body) VALUES (?)", [("x" * 2000,)] * 20)
+            connection.execute("COMMIT")
+            written[0] += 20
+        connection.close()
+
+    writer = threading.Thread(target=write)
+    checkpointer = Checkpointer(str(wal_database), reset_pages=2000)  # 8 MiB
+    log, largest = wal_database.with_name("log.db-wal"), 0
+    writer.start()
+    try:
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            largest = max(largest, log.stat().st_size)
+            checkpointer.checkpoint()
+    finally:
+        stop.set()
+        writer.join()
+        checkpointer.close()
+    assert checkpointer.resets >= 1
+    assert written[0] * 2000 > 100 * 2**20, "the writer wrote too little to fill the log"
+    assert largest < 64 * 2**20, f"the log reached {largest / 2**20:.0f} MiB"
+    count = sqlite3.connect(wal_database).execute("SELECT count(*) FROM t").fetchone()[0]
+    assert count == written[0]

@@ -1,5 +1,5 @@
 """The `openxr` backend through the real OpenXR loader (pyopenxr's) and a scripted runtime
-(`openxr_runtime/scripted_runtime.c`, compiled here): the session's lifecycle, each eye's
+(`openxr_runtime/`, compiled here): the session's lifecycle, each eye's
 picture where the runtime's pose and field of view put it, controllers that point, pick,
 buzz and teleport, and `redhall view --xr openxr` in a real window."""
 
@@ -24,7 +24,7 @@ from engine.view import ExhibitView
 from tests.engine.xwindow import redhall_view, until
 from tools.build import BuildResult
 
-RUNTIME_SOURCE = Path(__file__).parent / "openxr_runtime" / "scripted_runtime.c"
+RUNTIME_SOURCES = Path(__file__).parent / "openxr_runtime"
 STEP = 1 / 90
 
 
@@ -38,8 +38,10 @@ def openxr_runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail("the OpenXR headers are missing: run scripts/setup (Debian libopenxr-dev)")
     folder = tmp_path_factory.mktemp("openxr-runtime")
     library = folder / "libredhall_scripted_xr.so"
-    subprocess.run([gcc, "-shared", "-fPIC", "-O1", "-Wall", "-Wextra", "-Werror", "-o",
-                    str(library), str(RUNTIME_SOURCE), "-ldl", "-lm"], check=True)
+    sources = sorted(str(p) for p in RUNTIME_SOURCES.glob("*.c"))
+    subprocess.run([gcc, "-shared", "-fPIC", "-O1", "-Wall", "-Wextra", "-Werror",
+                    "-fvisibility=hidden", "-o", str(library), *sources, "-ldl", "-lm"],
+                   check=True)
     manifest = folder / "runtime.json"
     manifest.write_text(json.dumps({"file_format_version": "1.0.0", "runtime": {
         "name": "RedHall scripted test runtime", "library_path": str(library)}}))

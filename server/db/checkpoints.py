@@ -9,10 +9,10 @@ copied back.
 
 A log is reset only when a writer starts after a checkpoint has copied all of it; under
 writes that never pause, each passive checkpoint ends with newer frames already behind it,
-so the log would grow without end (a gigabyte in seconds). Once it passes
-``RESET_PAGES`` the checkpointer therefore takes the writers' turn for one blocking
-checkpoint that copies the rest and truncates the log; the passive one just before has
-copied most of it, so writers wait only for the remainder.
+so the log would grow without end (two gigabytes in twenty seconds of ingest). Once it
+passes ``RESET_PAGES`` the checkpointer copies passively until little is left, then takes
+the writers' turn for a blocking checkpoint of the rest, after which the next writer
+starts the log from its beginning. Writers wait only for that remainder.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ log = logging.getLogger("redhall.db")
 
 INTERVAL_SECONDS = 1.0
 RESET_PAGES = 32_768  # 128 MiB of log at 4 KiB pages
+LEFT_FOR_RESET = 2_048  # pages a reset may have to copy while writers wait
+PRECOPIES = 4
 LARGE_LOG_PAGES = 250_000  # about 1 GiB of log at 4 KiB pages: checkpoints are not keeping up
 
 
@@ -57,8 +59,7 @@ class Checkpointer:
         self.runs = self.resets = 0
 
     def checkpoint(self) -> tuple[int, int]:
-        """One checkpoint: (pages in the log, pages copied back so far); (0, 0) after a
-        reset."""
+        """One checkpoint: (pages in the log, pages copied back so far)."""
         with self._lock:
             if self._connection is None:
                 self._connection = sqlite3.connect(self.path, timeout=30,
@@ -67,6 +68,11 @@ class Checkpointer:
                 "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             self.runs += 1
             if in_log > self.reset_pages:
+                for _ in range(PRECOPIES):  # each pass leaves fewer frames behind it
+                    if in_log - copied <= LEFT_FOR_RESET:
+                        break
+                    _busy, in_log, copied = self._connection.execute(
+                        "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 busy, in_log, copied = self._reset()
         if in_log > LARGE_LOG_PAGES:
             log.warning("the SQLite write-ahead log of %s holds %d pages; a reader may be "
@@ -74,14 +80,16 @@ class Checkpointer:
         return in_log, copied
 
     def _reset(self) -> tuple[int, int, int]:
-        """Copy the rest of the log back and truncate it, in the writers' turn."""
+        """Copy the rest of the log back, in the writers' turn, so that it restarts."""
         assert self._connection is not None
         # The writer threads queue on this lock (server.db.sqlite.WriterThread); holding it
         # they wait in the kernel and wake at once, not in SQLite's sleeping busy handler.
         queue = os.open(f"{self.path}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(queue, fcntl.LOCK_EX)
-            row = self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            # RESTART (not TRUNCATE): the log's file keeps its size and is written over,
+            # rather than grown again from nothing
+            row = self._connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
         finally:
             os.close(queue)  # closing lets go of the lock
         self.resets += row[0] == 0

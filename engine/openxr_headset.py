@@ -13,6 +13,7 @@ and teleporting move the rig and the member's own movements move the head within
 from __future__ import annotations
 
 import ctypes
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -318,6 +319,8 @@ class OpenXRHeadset:
 def require_runtime() -> set[str]:
     """The extensions of the running OpenXR runtime; ``XRUnavailable`` saying what to do
     when pyopenxr is missing or no runtime is running."""
+    # the loader's own error lines would repeat ours; XR_LOADER_DEBUG=error shows them
+    os.environ.setdefault("XR_LOADER_DEBUG", "none")
     xr = _import_xr()
     try:
         return {e.extension_name.decode() for e in xr.enumerate_instance_extension_properties()}

@@ -85,12 +85,9 @@ class EyeBuffer:
             quad.setShaderInput("exposure", 1.0)
             quad.setDepthTest(False)
             quad.setDepthWrite(False)
-            lens = OrthographicLens()
-            lens.setFilmSize(2, 2)
-            lens.setNearFar(-10, 10)
             out = self._buffer(app, name, size, -2, float_color=False)
             self.region: DisplayRegion = out.makeDisplayRegion()
-            self.region.setCamera(quad.attachNewNode(Camera(f"{name}-tonemap", lens)))
+            self.region.setCamera(quad.attachNewNode(Camera(f"{name}-tonemap", _flat_lens())))
             if panels is not None:
                 self.region = self._panels_over(out, camera, panels, name)
         else:
@@ -157,12 +154,9 @@ def show_side_by_side(app: ExhibitApp, textures: list[Texture]) -> NodePath:
         scene.attachNewNode(card.generate()).setTexture(texture)
     scene.setDepthTest(False)
     scene.setDepthWrite(False)
-    lens = OrthographicLens()
-    lens.setFilmSize(2, 2)
-    lens.setNearFar(-10, 10)
     region = app.base.win.makeDisplayRegion()
     region.setSort(20)  # over the desktop view's regions
-    region.setCamera(scene.attachNewNode(Camera("mirror", lens)))
+    region.setCamera(scene.attachNewNode(Camera("mirror", _flat_lens())))
     app.base.cam.node().setActive(False)  # the desktop camera would draw unseen
     return scene
 
@@ -171,3 +165,11 @@ def _fullscreen_quad() -> NodePath:
     card = CardMaker("fullscreen")
     card.setFrameFullscreenQuad()
     return NodePath(card.generate())
+
+
+def _flat_lens() -> OrthographicLens:
+    """A lens that sees the square -1..1 in x and z: full-frame cards and quads."""
+    lens = OrthographicLens()
+    lens.setFilmSize(2, 2)
+    lens.setNearFar(-10, 10)
+    return lens

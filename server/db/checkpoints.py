@@ -38,6 +38,12 @@ PRECOPIES = 4
 LARGE_LOG_PAGES = 250_000  # about 1 GiB of log at 4 KiB pages: checkpoints are not keeping up
 
 
+def open_writers_queue(path: str) -> int:
+    """The lock file on which every writer of the database file ``path`` takes its turn
+    (``fcntl.flock``), across threads and processes."""
+    return os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+
 def no_automatic_checkpoint(connection: Any, _record: object) -> None:
     """Connect hook for the server's own connections (the checkpointer does the work)."""
     cursor = connection.cursor()
@@ -84,7 +90,7 @@ class Checkpointer:
         assert self._connection is not None
         # The writer threads queue on this lock (server.db.sqlite.WriterThread); holding it
         # they wait in the kernel and wake at once, not in SQLite's sleeping busy handler.
-        queue = os.open(f"{self.path}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        queue = open_writers_queue(self.path)
         try:
             fcntl.flock(queue, fcntl.LOCK_EX)
             # RESTART (not TRUNCATE): the log's file keeps its size and is written over,

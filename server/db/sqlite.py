@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session
 
-from server.db.checkpoints import no_automatic_checkpoint
+from server.db.checkpoints import no_automatic_checkpoint, open_writers_queue
 
 CACHE_KIB = 64 * 1024  # per connection
 MMAP_BYTES = 4 * 1024**3  # reads of the database file map it instead of copying pages
@@ -68,7 +68,7 @@ class WriterThread:
         # Writer threads of other processes (`redhall serve --workers`) queue on this lock
         # in the kernel and wake the moment it is free; waiting in SQLite's busy handler
         # instead sleeps 1, 2, 5, 10 ... ms between tries while the database idles.
-        self._queue = os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        self._queue = open_writers_queue(path)
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """``work(session, *args)`` inside one transaction, committed when it returns."""

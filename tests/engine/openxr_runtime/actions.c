@@ -160,25 +160,33 @@ static XrResult xrGetCurrentInteractionProfile_(XrSession session, XrPath topLev
 }
 
 /* The input's value for ACTION on HAND from the script: v[0..1], with how many it has. */
-static int read_input(Session *s, Action *a, int hand, float *v) {
-    int found = 0;
-    v[0] = v[1] = 0;
-    for (int i = 0; i < s->binding_count; i++) {
-        Binding *b = &s->bindings[i];
+int next_source(Session *s, Action *a, int *at, Source *out) {
+    while (*at < s->binding_count) {
+        Binding *b = &s->bindings[(*at)++];
         if (b->action != a || strcmp(path_text(b->profile), profile_name) != 0) continue;
-        int h; char ident[32], component[32], key[80];
-        split_binding(path_text(b->path), &h, ident, component);
-        if (h != hand) continue;
+        out->path = b->path;
+        split_binding(path_text(b->path), &out->hand, out->ident, out->component);
+        snprintf(out->key, sizeof out->key, "%s.%s", out->hand ? "right" : "left", out->ident);
+        return 1;
+    }
+    return 0;
+}
+
+static int read_input(Session *s, Action *a, int hand, float *v) {
+    int found = 0, at = 0;
+    Source src;
+    v[0] = v[1] = 0;
+    while (next_source(s, a, &at, &src)) {
+        if (src.hand != hand) continue;
         float in[7] = {0};
-        snprintf(key, sizeof key, "%s.%s", hand ? "right" : "left", ident);
-        int n = lookup(key, s->frame, in);
+        int n = lookup(src.key, s->frame, in);
         float value = n > 0 ? in[0] : 0;
-        if (strcmp(component, "y") == 0) value = n > 1 ? in[1] : 0;
+        if (strcmp(src.component, "y") == 0) value = n > 1 ? in[1] : 0;
         if (a->type == XR_ACTION_TYPE_VECTOR2F_INPUT) {
-            if (component[0]) continue; /* a vector binds to the whole stick */
+            if (src.component[0]) continue; /* a vector binds to the whole stick */
             if (hypotf(in[0], in[1]) >= hypotf(v[0], v[1])) { v[0] = in[0]; v[1] = in[1]; }
         } else if (a->type == XR_ACTION_TYPE_BOOLEAN_INPUT) {
-            int pressed = strcmp(component, "touch") == 0 ? value > 0 : value >= 0.5f;
+            int pressed = strcmp(src.component, "touch") == 0 ? value > 0 : value >= 0.5f;
             v[0] = v[0] > 0 || pressed;
         } else if (fabsf(value) > fabsf(v[0])) {
             v[0] = value;
@@ -305,10 +313,10 @@ static XrResult xrEnumerateBoundSourcesForAction_(XrSession session,
     CHECK(Action, a, info->action, M_ACTION);
     if (!a->set->attached) return XR_ERROR_ACTIONSET_NOT_ATTACHED;
     uint32_t n = 0;
-    for (int i = 0; i < s->binding_count; i++) {
-        Binding *b = &s->bindings[i];
-        if (b->action != a || strcmp(path_text(b->profile), profile_name) != 0) continue;
-        if (capacity && n < capacity) sources[n] = b->path;
+    int at = 0;
+    Source src;
+    while (next_source(s, a, &at, &src)) {
+        if (capacity && n < capacity) sources[n] = src.path;
         n++;
     }
     *count = n;

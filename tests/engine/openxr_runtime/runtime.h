@@ -179,6 +179,11 @@ void queue_profile_changed(Session *s);
 int context_current(Session *s);
 void stop(Session *s);
 int bound_pose(Session *s, Action *a, XrPath subaction, XrPosef *out);
+/* One input bound to an action in the emulated profile: its path, hand (0 left, 1 right),
+   identifier and component ("trigger", "value"), and its key in the script ("right.trigger"). */
+typedef struct { XrPath path; int hand; char ident[32], component[32], key[80]; } Source;
+/* The next source of action A after binding *AT (start at 0); 0 when there are no more. */
+int next_source(Session *s, Action *a, int *at, Source *out);
 void forget_actions(void);
 
 /* ---- dispatch: each part lists the calls it implements ------------------------------- */

@@ -59,17 +59,14 @@ static XrResult xrDestroySpace_(XrSpace space) {
 
 /* Where a bound pose input is, in stage space, or 0 when the action is not bound. */
 int bound_pose(Session *s, Action *a, XrPath subaction, XrPosef *out) {
-    for (int i = 0; i < s->binding_count; i++) {
-        Binding *b = &s->bindings[i];
-        if (b->action != a || strcmp(path_text(b->profile), profile_name) != 0) continue;
-        int hand; char ident[32], component[32], key[80];
-        split_binding(path_text(b->path), &hand, ident, component);
-        if (subaction && strcmp(path_text(subaction), hand ? "/user/hand/right"
-                                                           : "/user/hand/left") != 0)
+    int at = 0;
+    Source src;
+    while (next_source(s, a, &at, &src)) {
+        if (subaction && strcmp(path_text(subaction), src.hand ? "/user/hand/right"
+                                                               : "/user/hand/left") != 0)
             continue;
-        XrPosef held = {{0, 0, 0, 1}, {hand ? 0.2f : -0.2f, 1.2f, -0.35f}};
-        snprintf(key, sizeof key, "%s.%s", hand ? "right" : "left", ident);
-        *out = scripted_pose(key, s->frame, held);
+        XrPosef held = {{0, 0, 0, 1}, {src.hand ? 0.2f : -0.2f, 1.2f, -0.35f}};
+        *out = scripted_pose(src.key, s->frame, held);
         return 1;
     }
     return 0;

@@ -4,7 +4,9 @@ own; SQLite's write-ahead log is copied back by the checkpointer, off the write 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from server.db.checkpoints import Checkpointer, no_automatic_checkpoint
+from server.db.checkpoints import Checkpointer, no_automatic_checkpoint, open_writers_queue
 from server.db.models import StatementAgent, StatementRow
 from server.db.sqlite import writer_of
 from server.keys import SESSIONS
@@ -270,39 +272,46 @@ def test_the_checkpointer_copies_the_log_back_so_it_restarts(wal_database: Path)
 def test_under_writes_that_never_pause_the_log_stops_growing(wal_database: Path) -> None:
     # Each passive checkpoint ends with newer frames behind it, so the log is never reset
     # by itself and grows with every write; past its limit the checkpointer restarts it in
-    # the writers' turn, and the file is written over instead of growing. How large it gets
-    # first depends on how fast the machine is; that it stops growing does not.
-    written, stop = [0], threading.Event()
+    # the writers' turn, and the file is written over instead of growing. The writer writes
+    # a fixed amount, however long that takes on a loaded machine.
+    rows, batch = 40_000, 20  # about 80 MiB of rows, 10 log resets' worth
+    done = threading.Event()
 
     def write() -> None:
+        # like the server's writer threads, it takes its turn on the writers' queue; a
+        # writer that did not could win SQLite's lock back after every commit, before the
+        # checkpointer's busy handler woke, and keep the log from restarting
         connection = sqlite3.connect(wal_database, timeout=30, isolation_level=None)
         no_automatic_checkpoint(connection, None)
-        while not stop.is_set():
-            connection.execute("BEGIN IMMEDIATE")
-            connection.executemany("INSERT INTO t (body) VALUES (?)", [("x" * 2000,)] * 20)
-            connection.execute("COMMIT")
-            written[0] += 20
-        connection.close()
+        queue = open_writers_queue(str(wal_database))
+        try:
+            for _ in range(rows // batch):
+                fcntl.flock(queue, fcntl.LOCK_EX)
+                connection.execute("BEGIN IMMEDIATE")
+                connection.executemany("INSERT INTO t (body) VALUES (?)",
+                                       [("x" * 2000,)] * batch)
+                connection.execute("COMMIT")
+                fcntl.flock(queue, fcntl.LOCK_UN)
+        finally:
+            done.set()
+            os.close(queue)
+            connection.close()
 
     writer = threading.Thread(target=write)
     checkpointer = Checkpointer(str(wal_database), reset_pages=2000)  # 8 MiB
     log = wal_database.with_name("log.db-wal")
-    largest = {"first half": 0, "second half": 0}
+    largest = 0
     writer.start()
     try:
-        start = time.monotonic()
-        while (elapsed := time.monotonic() - start) < 3:
-            time.sleep(0.05)
-            half = "first half" if elapsed < 1.5 else "second half"
-            largest[half] = max(largest[half], log.stat().st_size)
+        while not done.wait(0.05):
+            largest = max(largest, log.stat().st_size)
             checkpointer.checkpoint()
     finally:
-        stop.set()
         writer.join()
         checkpointer.close()
+    written = rows * 2000
     assert checkpointer.resets >= 1
-    assert written[0] * 2000 > 100 * 2**20, "the writer wrote too little to fill the log"
-    # Growing with every write, the second half would end near twice the first.
-    assert largest["second half"] < largest["first half"] * 1.5 + 8 * 2**20, largest
+    # Without the resets the log would hold every row written (more than ``written``).
+    assert largest < written / 2, (largest, written)
     count = sqlite3.connect(wal_database).execute("SELECT count(*) FROM t").fetchone()[0]
-    assert count == written[0]
+    assert count == rows

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Float, Numeric, case, cast, exists, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import (
@@ -60,13 +58,14 @@ class Scope:
     org_id: int | None = None
 
 
-async def _people(db: AsyncSession, scope: Scope) -> list[tuple[User, str]]:
-    query = (select(User, Organization.name).outerjoin(Organization, Organization.id == User.org_id)
-             .where(User.deleted_at.is_(None), User.role.in_(("member", "guide")))
-             .order_by(User.id))
-    if scope.org_id is not None:
-        query = query.where(User.org_id == scope.org_id)
-    return [(user, name or "") for user, name in (await db.execute(query)).all()]
+# Every report is aggregated by the database: a year's facts and awards run to millions of
+# rows, and only one row per member, branch or exhibit comes back.
+
+
+def _in_scope(scope: Scope) -> Any:
+    """The members and guides a report counts (of one branch, or of all)."""
+    condition = User.deleted_at.is_(None) & User.role.in_(("member", "guide"))
+    return condition if scope.org_id is None else condition & (User.org_id == scope.org_id)
 
 
 def _awarded_in(period: Period) -> Any:
@@ -79,103 +78,124 @@ def _awarded_in(period: Period) -> Any:
         (LedgerEntry.at < end.isoformat().replace("+00:00", "Z"))
 
 
-async def _hours(db: AsyncSession, period: Period) -> dict[int, Decimal]:
-    rows = await db.execute(select(LedgerEntry.user_id, LedgerEntry.hours)
-                            .where(_awarded_in(period)))
-    total: dict[int, Decimal] = defaultdict(Decimal)
-    for user, hours in rows:
-        total[user] += Decimal(hours)
-    return total
+def _sum_of_hours() -> Any:
+    # hours are exact decimal text; summed as decimals, read back as a float
+    return type_coerce(func.coalesce(func.sum(cast(LedgerEntry.hours, Numeric(12, 4))), 0),
+                       Numeric(asdecimal=False))
 
 
-async def _active(db: AsyncSession, period: Period) -> set[int]:
+def _took_part_in(period: Period) -> Any:
+    """Whether the member has a fact in the period: one seek in the (user, time) index."""
     start, end = period.bounds()
-    return set((await db.scalars(select(ParticipationRecord.user_id).distinct().where(
-        ParticipationRecord.at >= start, ParticipationRecord.at < end))).all())
+    return exists().where(ParticipationRecord.user_id == User.id,
+                          ParticipationRecord.at >= start, ParticipationRecord.at < end)
+
+
+def _target(targets: dict[str, float]) -> Any:
+    default = targets.get("member", 32.0)
+    return case({role: targets.get(role, default) for role in ("member", "guide")},
+                value=User.role, else_=default)
+
+
+def _progress(period: Period, scope: Scope, targets: dict[str, float]) -> Any:
+    """One row per member in scope: branch, hours earned, yearly target, took part."""
+    hours = (select(LedgerEntry.user_id, _sum_of_hours().label("hours"))
+             .where(_awarded_in(period)).group_by(LedgerEntry.user_id).subquery())
+    return (select(User.id, User.username, User.display_name, User.role, User.org_id,
+                   func.coalesce(Organization.name, "").label("branch"),
+                   type_coerce(func.coalesce(hours.c.hours, 0), Numeric(asdecimal=False))
+                   .label("hours"),
+                   type_coerce(_target(targets), Float).label("target"),
+                   _took_part_in(period).label("active"))
+            .outerjoin(Organization, Organization.id == User.org_id)
+            .outerjoin(hours, hours.c.user_id == User.id)
+            .where(_in_scope(scope)))
 
 
 async def members(sessions: async_sessionmaker[AsyncSession], period: Period, scope: Scope,
                   targets: dict[str, float], today: date) -> list[dict[str, Any]]:
+    query = _progress(period, scope, targets).order_by(User.id)
     async with sessions() as db:
-        people = await _people(db, scope)
-        hours = await _hours(db, period)
-        active = await _active(db, period)
+        people = (await db.execute(query)).all()
     due = period.share_of_year_elapsed(today)
-    rows = []
-    for user, branch in people:
-        target = targets.get(user.role, targets.get("member", 32.0))
-        earned = float(hours.get(user.id, 0))
-        rows.append({"user": user.id, "username": user.username, "name": user.display_name,
-                     "role": user.role, "branch": branch, "hours": round(earned, 2),
-                     "target": target, "progress": round(earned / target, 4) if target else 1.0,
-                     "due_by_now": round(target * due, 2),
-                     "on_pace": earned + 1e-9 >= target * due, "active": user.id in active})
-    return rows
+    return [{"user": person.id, "username": person.username, "name": person.display_name,
+             "role": person.role, "branch": person.branch, "hours": round(person.hours, 2),
+             "target": person.target,
+             "progress": round(person.hours / person.target, 4) if person.target else 1.0,
+             "due_by_now": round(person.target * due, 2),
+             "on_pace": person.hours + 1e-9 >= person.target * due,
+             "active": bool(person.active)} for person in people]
 
 
 async def branches(sessions: async_sessionmaker[AsyncSession], period: Period, scope: Scope,
                    targets: dict[str, float], today: date) -> list[dict[str, Any]]:
-    people = await members(sessions, period, scope, targets, today)
-    by_branch: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for person in people:
-        by_branch[person["branch"] or "(no branch)"].append(person)
+    due_share = period.share_of_year_elapsed(today)
+    person = _progress(period, scope, targets).subquery()
+    due = person.c.target * due_share
+    # by branch, not by name: two committees may each have a 第一党支部
+    query = (select(person.c.org_id, person.c.branch, func.count().label("members"),
+                    func.sum(case((person.c.active, 1), else_=0)).label("active"),
+                    type_coerce(func.sum(person.c.hours), Numeric(asdecimal=False))
+                    .label("hours"),
+                    type_coerce(func.sum(due), Float).label("due"),
+                    func.sum(case((person.c.hours + 1e-9 < due, 1), else_=0)).label("behind"))
+             .group_by(person.c.org_id, person.c.branch))
+    async with sessions() as db:
+        groups = (await db.execute(query)).all()
     rows = []
-    for branch, group in sorted(by_branch.items()):
-        count = len(group)
-        hours = sum(p["hours"] for p in group)
-        due = sum(p["due_by_now"] for p in group) / count
-        average = hours / count
-        rate = sum(p["active"] for p in group) / count
-        pace = average / due if due else 1.0
+    for group in sorted(groups, key=lambda group: (group.branch or "(no branch)",
+                                                   group.org_id or 0)):
+        count = group.members
+        due_by_now = group.due / count
+        average = group.hours / count
+        rate = group.active / count
+        pace = average / due_by_now if due_by_now else 1.0
         warnings = []
         if pace < PACE_WARNING:
-            warnings.append(f"behind pace: {average:.1f} 学时 a member against {due:.1f} due "
-                            "by now")
+            warnings.append(f"behind pace: {average:.1f} 学时 a member against "
+                            f"{due_by_now:.1f} due by now")
         if rate < RATE_WARNING:
             warnings.append(f"only {rate:.0%} of members took part in this period")
-        rows.append({"branch": branch, "members": count,
-                     "active_members": sum(p["active"] for p in group),
-                     "participation_rate": round(rate, 4), "hours": round(hours, 2),
-                     "average_hours": round(average, 2), "due_by_now": round(due, 2),
-                     "pace": round(pace, 4),
-                     "behind": sum(not p["on_pace"] for p in group),
-                     "warning": "; ".join(warnings)})
+        rows.append({"branch": group.branch or "(no branch)", "members": count,
+                     "active_members": group.active, "participation_rate": round(rate, 4),
+                     "hours": round(group.hours, 2), "average_hours": round(average, 2),
+                     "due_by_now": round(due_by_now, 2), "pace": round(pace, 4),
+                     "behind": group.behind, "warning": "; ".join(warnings),
+                     "branch_id": group.org_id})
     return rows
 
 
 async def exhibits(sessions: async_sessionmaker[AsyncSession], period: Period, scope: Scope
                    ) -> list[dict[str, Any]]:
     start, end = period.bounds()
+    # a tour's facts belong to its exhibit; a self-guided visit's name theirs
+    exhibit = func.coalesce(ExhibitVersion.exhibit_id,
+                            ParticipationRecord.detail["exhibit"].as_string())
+    visits = (select(exhibit.label("exhibit"),
+                     func.count(ParticipationRecord.user_id.distinct()).label("visitors"),
+                     func.count(case((ParticipationRecord.kind == "tour_ended",
+                                      ParticipationRecord.tour_id)).distinct()).label("tours"))
+              .outerjoin(Tour, Tour.id == ParticipationRecord.tour_id)
+              .outerjoin(ExhibitVersion, ExhibitVersion.id == Tour.exhibit_version_id)
+              .where(ParticipationRecord.at >= start, ParticipationRecord.at < end,
+                     exhibit.is_not(None))
+              .group_by(exhibit))
+    awards = (select(LedgerEntry.exhibit_id, func.count().label("awards"),
+                     _sum_of_hours().label("hours"))
+              .where(_awarded_in(period)).group_by(LedgerEntry.exhibit_id))
+    if scope.org_id is not None:
+        allowed = select(User.id).where(_in_scope(scope))
+        visits = visits.where(ParticipationRecord.user_id.in_(allowed))
+        awards = awards.where(LedgerEntry.user_id.in_(allowed))
     async with sessions() as db:
-        allowed = {user.id for user, _ in await _people(db, scope)} \
-            if scope.org_id is not None else None
-        tour_exhibit = dict((await db.execute(
-            select(Tour.id, ExhibitVersion.exhibit_id)
-            .join(ExhibitVersion, ExhibitVersion.id == Tour.exhibit_version_id))).all())
-        facts = (await db.execute(select(
-            ParticipationRecord.user_id, ParticipationRecord.tour_id, ParticipationRecord.kind,
-            ParticipationRecord.detail).where(ParticipationRecord.at >= start,
-                                             ParticipationRecord.at < end))).all()
-        awards = (await db.execute(select(LedgerEntry.user_id, LedgerEntry.exhibit_id,
-                                          LedgerEntry.hours).where(_awarded_in(period)))).all()
-    visitors: dict[str, set[int]] = defaultdict(set)
-    tours: dict[str, set[int]] = defaultdict(set)
-    for user, tour, kind, detail in facts:
-        exhibit = tour_exhibit.get(tour) if tour is not None else detail.get("exhibit")
-        if exhibit is None or (allowed is not None and user not in allowed):
-            continue
-        visitors[exhibit].add(user)
-        if kind == "tour_ended":
-            tours[exhibit].add(tour)
-    hours: dict[str, Decimal] = defaultdict(Decimal)
-    count: dict[str, int] = defaultdict(int)
-    for user, exhibit, value in awards:
-        if allowed is None or user in allowed:
-            hours[exhibit] += Decimal(value)
-            count[exhibit] += 1
-    names = sorted(set(visitors) | set(hours))
-    return [{"exhibit": name, "visitors": len(visitors[name]), "tours": len(tours[name]),
-             "awards": count[name], "hours": float(hours[name])} for name in names]
+        seen = {row.exhibit: row for row in (await db.execute(visits)).all()}
+        earned = {row.exhibit_id: row for row in (await db.execute(awards)).all()}
+    return [{"exhibit": name,
+             "visitors": seen[name].visitors if name in seen else 0,
+             "tours": seen[name].tours if name in seen else 0,
+             "awards": earned[name].awards if name in earned else 0,
+             "hours": round(earned[name].hours, 2) if name in earned else 0.0}
+            for name in sorted(set(seen) | set(earned))]
 
 
 def as_csv(rows: list[dict[str, Any]]) -> bytes:

@@ -11,11 +11,13 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -158,12 +160,14 @@ class ParticipationRecord(Base):
     __tablename__ = "participation"
     number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(36), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     tour_id: Mapped[int | None] = mapped_column(ForeignKey("tours.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # reports by period
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # a member's facts, and whether they took part in a period, are one index seek
+    __table_args__ = (Index("ix_participation_user_at", "user_id", "at"),)
 
 
 class StatementRow(Base):
@@ -181,6 +185,16 @@ class StatementRow(Base):
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     client_id: Mapped[int | None] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
+    __table_args__ = (
+        Index("ix_statements_stored", "stored"),
+        Index("ix_statements_verb_id", "verb_id", "number"),
+        Index("ix_statements_registration", "registration", "number"),
+        Index("ix_statements_client_id", "client_id", "number"),
+        # partial: almost no statement refers to another (migration 0005)
+        Index("ix_statements_ref_target", "ref_target",
+              sqlite_where=text("ref_target IS NOT NULL"),
+              postgresql_where=text("ref_target IS NOT NULL")),
+    )
 
 
 class StatementAgent(Base):

@@ -47,3 +47,23 @@ async def test_index_rows_lose_their_related_twins_and_get_them_back(database_ur
         assert await _rows(engine, "statement_activities", "activity") == old
     finally:
         await engine.dispose()
+
+
+async def test_the_migrations_build_the_schema_the_models_describe(database_url: str) -> None:
+    # a column, index or constraint added to a model without a migration (or the other way
+    # round) would work in tests that create the models and fail on an upgraded database
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from server.db.models import Base
+
+    engine = create_async_engine(database_url)
+    await _migrate(engine, "upgrade", "head")
+
+    def differences(connection: object) -> list[object]:
+        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+
+    async with engine.connect() as connection:
+        found = await connection.run_sync(differences)
+    await engine.dispose()
+    assert found == [], "\n".join(map(str, found))

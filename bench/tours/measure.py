@@ -92,7 +92,8 @@ def _servers(count: int, env: dict[str, str]) -> tuple[list[subprocess.Popen[byt
 
 
 async def _guide(url: str, tour: int, token: str, stop: asyncio.Event) -> int:
-    """Starts the tour and keeps steering it: highlight, laser, follow, once a second."""
+    """Starts the tour and keeps steering it (laser, follow-me, once a second) until
+    ``stop``, then ends it."""
     guide = TourClient(f"{url}/api/tours/{tour}/live", token)
     welcome = await guide.connect()
     await guide.send(wire.Start())
@@ -105,6 +106,9 @@ async def _guide(url: str, tour: int, token: str, stop: asyncio.Event) -> int:
         while not guide.frames.empty():
             guide.frames.get_nowait()
         await asyncio.sleep(1.0)
+    # Ended, the tour lets its seats go now; left open, a thousand held seats would all
+    # expire a minute later, during the next step's measurement.
+    await guide.send(wire.EndTour())
     await guide.close()
     assert welcome.role == "guide"
     return commands

@@ -119,7 +119,8 @@ async def members(sessions: async_sessionmaker[AsyncSession], period: Period, sc
         people = (await db.execute(query)).all()
     due = period.share_of_year_elapsed(today)
     return [{"user": person.id, "username": person.username, "name": person.display_name,
-             "role": person.role, "branch": person.branch, "hours": round(person.hours, 2),
+             "role": person.role, "branch": person.branch,
+             "hours": round(float(person.hours), 2),
              "target": person.target,
              "progress": round(person.hours / person.target, 4) if person.target else 1.0,
              "due_by_now": round(person.target * due, 2),
@@ -158,7 +159,8 @@ async def branches(sessions: async_sessionmaker[AsyncSession], period: Period, s
             warnings.append(f"only {rate:.0%} of members took part in this period")
         rows.append({"branch": group.branch or "(no branch)", "members": count,
                      "active_members": group.active, "participation_rate": round(rate, 4),
-                     "hours": round(group.hours, 2), "average_hours": round(average, 2),
+                     "hours": round(float(group.hours), 2),
+                     "average_hours": round(average, 2),
                      "due_by_now": round(due_by_now, 2), "pace": round(pace, 4),
                      "behind": group.behind, "warning": "; ".join(warnings),
                      "branch_id": group.org_id})
@@ -194,7 +196,7 @@ async def exhibits(sessions: async_sessionmaker[AsyncSession], period: Period, s
              "visitors": seen[name].visitors if name in seen else 0,
              "tours": seen[name].tours if name in seen else 0,
              "awards": earned[name].awards if name in earned else 0,
-             "hours": round(earned[name].hours, 2) if name in earned else 0.0}
+             "hours": round(float(earned[name].hours), 2) if name in earned else 0.0}
             for name in sorted(set(seen) | set(earned))]
 
 

@@ -306,6 +306,7 @@ async def test_reports_in_json_csv_and_xlsx(world: World, founding: dict[str, An
     by_name = {r["username"]: r for r in rows}
     assert by_name["member-a"]["hours"] == 1.5 and by_name["member-a"]["active"]
     assert by_name["member-b"]["hours"] == 0 and not by_name["member-b"]["active"]
+    assert all(isinstance(r["hours"], float) for r in rows), "hours are always decimals"
     assert by_name["guide-a"]["target"] == 56.0
     # a guide sees only their own branch
     mine = await (await world.client.get(f"/api/reports/members?year={YEAR}",

@@ -92,11 +92,12 @@ class TourState:
     def _role_for(self, user: int) -> wire.Role:
         if user == self.plan.guide:
             return "guide"
+        free = self.plan.capacity - len(self.plan.reserved)  # places not kept for anyone
+        if user in self.plan.reserved or len(self.seats) < free:
+            return "member"  # (fewer seats were ever given than there are free places)
         unreserved = sum(1 for s in self.seats.values() if s.role == "member"
                          and s.user not in self.plan.reserved and self.occupied(s))
-        if user in self.plan.reserved or unreserved + len(self.plan.reserved) < self.plan.capacity:
-            return "member"
-        return "spectator"
+        return "member" if unreserved < free else "spectator"
 
     def _join(self, event: Join) -> list[Output]:
         if self.phase == "ended":

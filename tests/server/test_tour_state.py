@@ -69,3 +69,41 @@ def test_large_tours_tell_only_guides_of_arrivals() -> None:
         outputs = state.apply(Join(1 if i == 0 else 1000 + i, "x", f"t{i}", f"c{i}", 0.0))
     joined = [o for o in outputs if isinstance(o, Send) and o.message.type == "joined"]
     assert [o.to for o in joined] == [GUIDES]
+
+
+def _welcome_roster(outputs: list) -> dict[int, wire.Participant]:  # type: ignore[type-arg]
+    (welcome,) = [o.message for o in outputs if isinstance(o, Send)
+                  and isinstance(o.message, wire.Welcome)]
+    return {p.seat: p for p in welcome.snapshot.participants}
+
+
+def test_a_late_joiners_roster_shows_each_seat_as_it_is_now() -> None:
+    state = TourState(PLAN)
+    for event in _script()[:6]:
+        state.apply(event)
+    state.apply(Command(2, wire.RaiseHand(raised=True), 5.0))
+    state.apply(Drop(3, "c102", 6.0))
+    roster = _welcome_roster(state.apply(Join(200, "迟到者", "t-late", "c200", 7.0)))
+    assert roster[2].hand and roster[2].present
+    assert not roster[3].present and not roster[3].hand
+    state.apply(Command(2, wire.RaiseHand(raised=False), 8.0))
+    roster = _welcome_roster(state.apply(Join(201, "又一位", "t-later", "c201", 9.0)))
+    assert not roster[2].hand and roster[6].name == "迟到者"
+
+
+def test_joining_a_full_tour_builds_each_roster_entry_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Every join sends the whole roster; rebuilding each entry for each join made a
+    # thousand joins cost a million entries.
+    built = [0]
+    original = wire.Participant
+
+    class Counted(original):  # type: ignore[misc, valid-type]
+        def __init__(self, **fields: object) -> None:
+            built[0] += 1
+            super().__init__(**fields)
+
+    monkeypatch.setattr(wire, "Participant", Counted)
+    state = TourState(PLAN)
+    for user in range(300):
+        state.apply(Join(user + 1, f"m{user}", f"t{user}", f"c{user}", float(user)))
+    assert built[0] <= 2 * 300, built[0]

@@ -118,7 +118,8 @@ class TourState:
             was_present, seat.present, seat.ticket = seat.present, True, event.ticket
             seat.conn = event.conn
             self.by_ticket[seat.ticket] = seat.seat
-            out += [Seated(seat.seat, event.ticket), Send(seat.seat, self._welcome(seat, event.now))]
+            out += [Seated(seat.seat, event.ticket),
+                    Send(seat.seat, self._welcome(seat, event.now))]
             if not was_present:
                 out.append(self._roster(wire.Joined(participant=seat.public())))
             if not held and seat.role != "spectator":

@@ -10,7 +10,7 @@ from aiohttp import web
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from server.auth import auth_middleware
+from server.auth import auth_middleware, configure_passwords
 from server.background import bounded
 from server.crypto import PersonalDataCipher, load_or_create_key
 from server.db.checkpoints import checkpoints, no_automatic_checkpoint
@@ -131,6 +131,7 @@ def create_app(settings: Settings, role: WorkerRole | None = None) -> web.Applic
     app = web.Application(middlewares=[metrics_middleware, error_middleware, auth_middleware],
                           client_max_size=settings.max_upload_bytes)
     app[SETTINGS] = settings
+    configure_passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     if role is not None:
         app[ROLE] = role
     app[CIPHER] = PersonalDataCipher(load_or_create_key(

@@ -6,6 +6,7 @@ Deny by default: a handler states which roles may call it; everyone else gets 40
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -23,7 +24,28 @@ from server.errors import Handler, json_error
 from server.keys import CREDENTIALS, SESSIONS
 
 COOKIE = "redhall_session"
-_HASHER = PasswordHasher()
+
+
+class _Passwords:
+    """Argon2id with the cost the settings give; the hashing runs in a worker thread (the
+    library lets go of the GIL), since one hash takes a core for a fifth of a second and
+    the event loop meanwhile steers live tours."""
+
+    def __init__(self, time_cost: int = 3, memory_kib: int = 65536) -> None:
+        self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        # checked against when a username does not exist, so timing does not reveal which do
+        self.dummy = self.hasher.hash("not-a-real-password")
+
+
+_passwords = _Passwords()
+
+
+def configure_passwords(time_cost: int, memory_kib: int) -> None:
+    """The Argon2 cost of new password hashes (stored hashes carry their own)."""
+    global _passwords
+    current = _passwords.hasher
+    if (current.time_cost, current.memory_cost) != (time_cost, memory_kib):
+        _passwords = _Passwords(time_cost, memory_kib)
 
 
 @dataclass(frozen=True)
@@ -37,15 +59,20 @@ class Principal:
 PRINCIPAL = web.RequestKey("principal", Principal)
 
 
-def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_passwords.hasher.hash, password)
 
 
-def check_password(stored: str, password: str) -> bool:
+async def check_password(stored: str | None, password: str) -> bool:
+    """Whether ``password`` matches the ``stored`` hash; None (no such user) takes as long
+    and never matches."""
+    passwords = _passwords
     try:
-        return _HASHER.verify(stored, password)
+        matches = await asyncio.to_thread(passwords.hasher.verify,
+                                          stored or passwords.dummy, password)
     except (VerificationError, InvalidHashError):
         return False
+    return matches and stored is not None
 
 
 def _digest(token: str) -> str:

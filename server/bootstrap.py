@@ -23,11 +23,16 @@ async def ensure_org(sessions: async_sessionmaker[AsyncSession], name: str, kind
 async def ensure_user(sessions: async_sessionmaker[AsyncSession], username: str, password: str,
                       role: str, org_id: int | None = None, display_name: str = "") -> int:
     """The user's id; created with ``password`` if missing (an existing one is kept)."""
+    async with sessions() as db:
+        found = await db.scalar(select(User.id).where(User.username == username))
+    if found is not None:
+        return found
+    password_hash = await hash_password(password)  # before the transaction, not inside it
     async with sessions.begin() as db:
         user = await db.scalar(select(User).where(User.username == username))
         if user is None:
             user = User(username=username, display_name=display_name or username,
-                        password_hash=hash_password(password), role=role, org_id=org_id)
+                        password_hash=password_hash, role=role, org_id=org_id)
             db.add(user)
             await db.flush()
         return user.id

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
                                      description="publisher public keys accepted for uploads")
     max_upload_bytes: int = 512 * 1024**2
     session_hours: float = 12.0
+    # Argon2id cost of new password hashes (RFC 9106's second recommended set); lower it
+    # only where log-ins must be cheap, as in tests
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=64)
     token_days: float = 30.0
     reminder_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 60])
     cookie_secure: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from collections.abc import Callable
@@ -18,6 +19,11 @@ from tools.keys import keygen, load_private
 from tools.props import BuildOptions
 
 ROOT = Path(__file__).resolve().parent.parent
+# Servers started by the tests (in process or as `redhall serve`) hash passwords with a
+# cheap Argon2 cost: the same algorithm and code, without a fifth of a second per log-in.
+# tests/server/test_passwords.py checks the production cost.
+os.environ.setdefault("REDHALL_PASSWORD_HASH_TIME_COST", "1")
+os.environ.setdefault("REDHALL_PASSWORD_HASH_MEMORY_KIB", "1024")
 # Builds of small test exhibits: no speech synthesis, no thumbnail rendering.
 QUICK = BuildOptions(speech=False, thumbnails=False)
 

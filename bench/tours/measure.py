@@ -49,7 +49,7 @@ async def _populate(database_url: str, people: int, tours: int) -> tuple[list[st
     """Members with bearer tokens, a guide token, and ``tours`` scheduled tours."""
     engine = create_async_engine(database_url)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    password = hash_password(secrets.token_hex(8))
+    password = await hash_password(secrets.token_hex(8))
     expires = datetime.now(UTC) + timedelta(days=1)
     tokens = [secrets.token_urlsafe(24) for _ in range(people + 1)]
     async with sessions.begin() as db:

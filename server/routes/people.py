@@ -68,7 +68,8 @@ async def create_user(request: web.Request) -> web.Response:
         raise json_error(403, "guides may add members to their own branch only")
     cipher = request.app[CIPHER]
     user = User(username=data.username, display_name=data.display_name,
-                password_hash=hash_password(data.password), role=data.role, org_id=data.org_id,
+                password_hash=await hash_password(data.password), role=data.role,
+                org_id=data.org_id,
                 phone_enc=cipher.encrypt(data.phone, "phone"),
                 id_number_enc=cipher.encrypt(data.id_number, "id_number"))
     try:

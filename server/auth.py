@@ -75,6 +75,11 @@ async def check_password(stored: str | None, password: str) -> bool:
     return matches and stored is not None
 
 
+def needs_rehash(stored: str) -> bool:
+    """Whether a hash was made at another cost than the settings now give."""
+    return _passwords.hasher.check_needs_rehash(stored)
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

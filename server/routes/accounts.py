@@ -12,8 +12,10 @@ from server.auth import (
     COOKIE,
     EVERYONE,
     check_password,
+    hash_password,
     forget_credentials,
     issue,
+    needs_rehash,
     require,
 )
 from server.db.models import Credential, User
@@ -39,6 +41,13 @@ async def login(request: web.Request) -> web.Response:
     valid = await check_password(user.password_hash if user else None, data.password)
     if user is None or not valid:
         raise json_error(401, "wrong username or password")
+    if needs_rehash(user.password_hash):
+        # the cost was changed in the settings: the password is at hand only now
+        new_hash = await hash_password(data.password)
+        async with request.app[SESSIONS].begin() as db:
+            await db.execute(update(User).where(User.id == user.id,
+                                                User.password_hash == user.password_hash)
+                             .values(password_hash=new_hash))
     settings = request.app[SETTINGS]
     token, _ = await issue(request, user, "session", timedelta(hours=settings.session_hours))
     response = web.json_response({"user": user_out(user)})

@@ -116,3 +116,31 @@ async def test_text_with_nul_characters_is_refused_not_a_server_error(world: Wor
     login = await world.client.post("/api/auth/login",
                                     json={"username": "adm\u0000in", "password": "x"})
     assert login.status == 400 and "NUL" in await login.text()
+
+
+async def test_a_log_in_after_the_hash_cost_changed_upgrades_the_stored_hash(world: World
+                                                                              ) -> None:
+    from server.auth import configure_passwords
+    from server.db.models import User
+    from server.keys import SESSIONS, SETTINGS
+
+    async def stored() -> str:
+        async with world.client.server.app[SESSIONS]() as db:
+            user = await db.get(User, world.users["member"])
+            return user.password_hash
+
+    before = await stored()
+    settings = world.client.server.app[SETTINGS]
+    configure_passwords(2, 2048)  # as if the server restarted with a higher cost
+    try:
+        login = await world.client.post("/api/auth/login", json={"username": "member-a",
+                                                                 "password": PASSWORD})
+        assert login.status == 200
+        after = await stored()
+        assert "m=2048,t=2" in after and after != before
+        again = await world.client.post("/api/auth/login", json={"username": "member-a",
+                                                                 "password": PASSWORD})
+        assert again.status == 200 and await stored() == after  # made once, then kept
+    finally:
+        configure_passwords(settings.password_hash_time_cost,
+                            settings.password_hash_memory_kib)

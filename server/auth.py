@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from aiohttp import web
 from argon2 import PasswordHasher
@@ -24,12 +26,14 @@ from server.errors import Handler, json_error
 from server.keys import CREDENTIALS, SESSIONS
 
 COOKIE = "redhall_session"
+_T = TypeVar("_T")
 
 
 class _Passwords:
-    """Argon2id with the cost the settings give; the hashing runs in a worker thread (the
-    library lets go of the GIL), since one hash takes a core for a fifth of a second and
-    the event loop meanwhile steers live tours."""
+    """Argon2id with the cost the settings give. Hashing runs in a thread of its own (the
+    library lets go of the GIL): one hash keeps the cores busy for a fifth of a second, and
+    the event loop meanwhile steers live tours. One hash at a time, so that a burst of
+    log-ins queues there instead of crowding the loop off the cores."""
 
     def __init__(self, time_cost: int = 3, memory_kib: int = 65536) -> None:
         self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
@@ -38,6 +42,11 @@ class _Passwords:
 
 
 _passwords = _Passwords()
+_hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password hashing")
+
+
+async def _in_hashing_thread(work: Callable[..., _T], *args: Any) -> _T:
+    return await asyncio.get_running_loop().run_in_executor(_hashing, work, *args)
 
 
 def configure_passwords(time_cost: int, memory_kib: int) -> None:
@@ -60,7 +69,7 @@ PRINCIPAL = web.RequestKey("principal", Principal)
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_passwords.hasher.hash, password)
+    return await _in_hashing_thread(_passwords.hasher.hash, password)
 
 
 async def check_password(stored: str | None, password: str) -> bool:
@@ -68,8 +77,8 @@ async def check_password(stored: str | None, password: str) -> bool:
     and never matches."""
     passwords = _passwords
     try:
-        matches = await asyncio.to_thread(passwords.hasher.verify,
-                                          stored or passwords.dummy, password)
+        matches = await _in_hashing_thread(passwords.hasher.verify,
+                                           stored or passwords.dummy, password)
     except (VerificationError, InvalidHashError):
         return False
     return matches and stored is not None

@@ -37,8 +37,14 @@ class _Passwords:
 
     def __init__(self, time_cost: int = 3, memory_kib: int = 65536) -> None:
         self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
-        # checked against when a username does not exist, so timing does not reveal which do
-        self.dummy = self.hasher.hash("not-a-real-password")
+        self._dummy: str | None = None
+
+    def dummy(self) -> str:
+        """Checked against when a username does not exist, so timing does not reveal which
+        do (made on first use: importing the server should not cost a hash)."""
+        if self._dummy is None:
+            self._dummy = self.hasher.hash("not-a-real-password")
+        return self._dummy
 
 
 _passwords = _Passwords()
@@ -77,8 +83,8 @@ async def check_password(stored: str | None, password: str) -> bool:
     and never matches."""
     passwords = _passwords
     try:
-        matches = await _in_hashing_thread(passwords.hasher.verify,
-                                           stored or passwords.dummy, password)
+        matches = await _in_hashing_thread(
+            lambda: passwords.hasher.verify(stored or passwords.dummy(), password))
     except (VerificationError, InvalidHashError):
         return False
     return matches and stored is not None

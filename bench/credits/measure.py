@@ -30,10 +30,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from bench.databases import scratch_postgresql, scratch_sqlite
 from bench.serving import free_port, wait_until_serving
 from server.db.migrate import upgrade
 from server.db.sqlite import sqlite_file
@@ -42,7 +42,6 @@ from server.lrs.in_flight import stored_now
 from server.lrs.store import Writer, insert_statements
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_ADMIN = "postgresql://root@127.0.0.1:5432/test"
 REDIS = "redis://127.0.0.1:6379/0"
 AGENTS, ACTIVITIES = 20_000, 2_000
 VERBS = [f"http://adlnet.gov/expapi/verbs/{v}" for v in (
@@ -278,18 +277,10 @@ async def main(args: argparse.Namespace) -> None:
         f"--{k} {v}" for k, v in vars(args).items() if k != "databases"),
         "goal": {"ingest_statements_per_s": 5000, "get_p99_ms": 50}}
     if "sqlite" in args.databases:
-        folder = Path(tempfile.mkdtemp(prefix="redhall-credits-db-"))
-        results["sqlite"] = await measure("sqlite", f"sqlite+aiosqlite:///{folder}/lrs.db", args)
+        results["sqlite"] = await measure("sqlite", scratch_sqlite("redhall-credits-db"), args)
     if "postgresql" in args.databases:
-        name = f"redhall_bench_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(PG_ADMIN)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            results["postgresql"] = await measure(
-                "postgresql", f"postgresql+asyncpg://root@127.0.0.1:5432/{name}", args)
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+        async with scratch_postgresql("redhall_bench") as url:
+            results["postgresql"] = await measure("postgresql", url, args)
     out = ROOT / "bench/results/credits.json"
     if out.exists():  # a database not measured this time keeps its last figures
         kept = json.loads(out.read_text(encoding="utf-8"))

@@ -15,7 +15,6 @@ import asyncio
 import json
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -23,10 +22,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from sqlalchemy import event, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from bench.databases import scratch_postgresql, scratch_sqlite
 from bench.reports import peer
 from server.credits import reports
 from server.credits.reports import Period, Scope
@@ -42,7 +41,6 @@ from server.db.models import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_ADMIN = "postgresql://root@127.0.0.1:5432/test"
 YEAR = 2026
 TARGETS = {"member": 32.0, "guide": 56.0}
 TODAY = date(YEAR, 10, 1)
@@ -153,18 +151,10 @@ async def main(args: argparse.Namespace) -> None:
     results: dict[str, Any] = {"command": "bench/reports/run " + " ".join(
         f"--{k} {v}" for k, v in vars(args).items() if k != "databases")}
     if "sqlite" in args.databases:
-        folder = Path(tempfile.mkdtemp(prefix="redhall-reports-"))
-        results["sqlite"] = await measure("sqlite", f"sqlite+aiosqlite:///{folder}/r.db", args)
+        results["sqlite"] = await measure("sqlite", scratch_sqlite("redhall-reports"), args)
     if "postgresql" in args.databases:
-        name = f"redhall_reports_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(PG_ADMIN)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            results["postgresql"] = await measure(
-                "postgresql", f"postgresql+asyncpg://root@127.0.0.1:5432/{name}", args)
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+        async with scratch_postgresql("redhall_reports") as url:
+            results["postgresql"] = await measure("postgresql", url, args)
     out = ROOT / "bench/results/reports.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out}")

@@ -107,8 +107,17 @@ def _end_with_parent() -> None:
         pass
 
 
+# How long a thread waits for the event loop's thread to let go of the GIL. A thread that
+# hands work to C and takes the GIL back (the SQLite writer, after each statement it
+# runs) would otherwise wait up to Python's default 5 ms each time the loop is busy:
+# about a third of a write transaction went on that wait under full ingest.
+SWITCH_INTERVAL_SECONDS = 0.001
+
+
 def event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop where it installs (Linux, macOS): live tours spend their time in socket I/O."""
+    """uvloop where it installs (Linux, macOS): live tours spend their time in socket I/O.
+    Sets the process's GIL switch interval for the server's threads too."""
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     try:
         import uvloop
     except ImportError:

@@ -10,7 +10,8 @@ copied back.
 A log is reset only when a writer starts after a checkpoint has copied all of it; under
 writes that never pause, each passive checkpoint ends with newer frames already behind it,
 so the log would grow without end (two gigabytes in twenty seconds of ingest). Once it
-passes ``RESET_PAGES`` the checkpointer copies passively until little is left, then takes
+passes ``RESET_PAGES`` the checkpointer copies passively until little is left (or until a
+pass leaves more behind it than the one before: the writers outpace the copy), then takes
 the writers' turn for a blocking checkpoint of the rest, after which the next writer
 starts the log from its beginning. Writers wait only for that remainder.
 """
@@ -74,16 +75,25 @@ class Checkpointer:
                 "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             self.runs += 1
             if in_log > self.reset_pages:
-                for _ in range(PRECOPIES):  # each pass leaves fewer frames behind it
-                    if in_log - copied <= LEFT_FOR_RESET:
-                        break
-                    _busy, in_log, copied = self._connection.execute(
-                        "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                busy, in_log, copied = self._reset()
+                self._precopy(in_log - copied)
+                _busy, in_log, copied = self._reset()
         if in_log > LARGE_LOG_PAGES:
             log.warning("the SQLite write-ahead log of %s holds %d pages; a reader may be "
                         "holding an old snapshot", self.path, in_log)
         return in_log, copied
+
+    def _precopy(self, left: int) -> None:
+        """Passive copies while each leaves fewer frames behind it than the one before.
+        Writers faster than the copy would otherwise grow the log with every pass."""
+        assert self._connection is not None
+        for _ in range(PRECOPIES):
+            if left <= LEFT_FOR_RESET:
+                return
+            _busy, in_log, copied = self._connection.execute(
+                "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if in_log - copied >= left:
+                return
+            left = in_log - copied
 
     def _reset(self) -> tuple[int, int, int]:
         """Copy the rest of the log back, in the writers' turn, so that it restarts."""

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import insert, select, union, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, aliased
@@ -23,6 +24,7 @@ from server.db.sqlite import writer_of
 from server.db.types import utcnow
 from server.lrs.attachments import Part, declared
 from server.lrs.group_commit import GroupCommit
+from server.lrs import driver_sql
 from server.lrs.in_flight import storing
 from server.lrs.rules import VOIDED, StatementError
 from server.lrs.shape import normalized, related, same_statement
@@ -270,12 +272,8 @@ async def attachment_data(sessions: async_sessionmaker[AsyncSession], bodies: Se
 
 
 def _stored_bodies(db: Session, ids: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        rows = db.execute(select(S.id, S.body).where(S.id.in_(chunk)))
-        found.update({row.id: row.body for row in rows})
-    return found
+    return dict(driver_sql.select_in(db.connection(),
+                                     "SELECT id, body FROM statements WHERE id IN ({})", ids))
 
 
 async def insert_statements(db: AsyncSession, statements: list[dict], writer: Writer,
@@ -286,8 +284,7 @@ async def insert_statements(db: AsyncSession, statements: list[dict], writer: Wr
                                            stored, stored_text))
 
 
-_STATEMENTS, _AGENTS, _ACTIVITIES = (StatementRow.__table__, StatementAgent.__table__,
-                                     StatementActivity.__table__)
+_STATEMENTS = StatementRow.__table__
 
 
 def _as_bound(dialect: Any, column: Any, value: Any) -> Any:
@@ -296,40 +293,41 @@ def _as_bound(dialect: Any, column: Any, value: Any) -> Any:
     return processor(value) if processor else value
 
 
-def _insert_plain(db: Session, table: Any, names: tuple[str, ...], rows: list[tuple]) -> None:
-    """Rows already in the driver's terms, handed to its executemany as they are: a Core
-    insert's per-row parameter processing costs more than the database's own work."""
-    if not rows:
-        return
-    connection = db.connection()
-    marks = (["?"] * len(names) if connection.dialect.paramstyle == "qmark"
-             else [f"${i}" for i in range(1, len(names) + 1)])
-    connection.exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(marks)})", rows)
+def _numbers(connection: Connection, rows: list[Row], rowids: list[int]) -> list[int]:
+    """The numbers the database gave the statement rows just inserted."""
+    if not rowids:
+        numbered = dict(driver_sql.select_in(
+            connection, "SELECT id, number FROM statements WHERE id IN ({})",
+            [row.id for row in rows]))
+        return [numbered[row.id] for row in rows]
+    # the rowids SQLite reported; a wrong one would file agents under another statement
+    first = connection.exec_driver_sql("SELECT id FROM statements WHERE number = ?",
+                                       (rowids[0],)).scalar()
+    if first != rows[0].id or len(rowids) != len(rows):
+        raise RuntimeError("SQLite did not number the new statements one after another")
+    return rowids
 
 
 def _insert(db: Session, fresh: list[Fresh]) -> None:
+    connection = db.connection()
     rows = [f.row for f in fresh]
-    _insert_plain(db, _STATEMENTS, Row._fields, rows)
-    numbered: dict[str, int] = {}
-    for start in range(0, len(rows), 500):
-        chunk = [row.id for row in rows[start:start + 500]]
-        numbered.update(db.execute(select(S.id, S.number).where(S.id.in_(chunk))).all())
-    numbers = [numbered[row.id] for row in rows]
+    rowids = driver_sql.insert(connection, "statements", Row._fields, rows)
+    numbers = _numbers(connection, rows, rowids)
     agents, activities = [], []
     for number, item in zip(numbers, fresh, strict=True):
         agents += [(a, number, d) for a, d in item.agents]
         activities += [(a, number, d) for a, d in item.activities]
-    _insert_plain(db, _AGENTS, ("agent", "number", "direct"), agents)
-    _insert_plain(db, _ACTIVITIES, ("activity", "number", "direct"), activities)
+    driver_sql.insert(connection, "statement_agents", ("agent", "number", "direct"), agents)
+    driver_sql.insert(connection, "statement_activities", ("activity", "number", "direct"),
+                 activities)
     targets = [row.ref_target for row in rows if row.voiding]
     if targets:  # a voiding statement never voids another voiding statement
         db.execute(update(S).where(S.id.in_(targets), S.voiding.is_(False))
                    .values(voided=True))
     new_ids = [row.id for row in rows if not row.voiding]
-    early = db.scalars(select(S.ref_target).where(
-        S.voiding.is_(True), S.ref_target.is_not(None), S.ref_target.in_(new_ids))
-    ).all() if new_ids else []
+    early = [row.ref_target for row in driver_sql.select_in(
+        connection, "SELECT ref_target FROM statements WHERE voiding "
+                    "AND ref_target IS NOT NULL AND ref_target IN ({})", new_ids)]
     if early:  # voided before it arrived
         db.execute(update(S).where(S.id.in_(early)).values(voided=True))
     forwarded = [n for n, item in zip(numbers, fresh) if item.forward]
@@ -436,7 +434,8 @@ async def search(sessions: async_sessionmaker[AsyncSession], q: Query
     if matches:  # statements that target a matching statement count as matching too
         target = aliased(S, name="target")
         referring = (select(S.number).join(target, target.id == S.ref_target)
-                     .where(S.ref_target.is_not(None), *_window(q), *_matches(target, q)).order_by(order).limit(take))
+                     .where(S.ref_target.is_not(None), *_window(q), *_matches(target, q))
+                     .order_by(order).limit(take))
         numbers = union(select(direct.subquery().c.number),
                         select(referring.subquery().c.number)).subquery()
         query = select(S.number, S.body).where(S.number.in_(select(numbers.c.number)))

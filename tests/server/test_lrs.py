@@ -272,6 +272,23 @@ async def test_query_filters(lrs: Lrs) -> None:
         assert (await lrs.get(**bad)).status == 400, bad
 
 
+async def test_a_large_batch_files_each_statement_under_its_own_agent_and_activity(
+        lrs: Lrs) -> None:
+    # 2,400 statements: on SQLite their rows go in several multi-row inserts, and each
+    # statement's agent and activity rows carry the number SQLite gave it
+    posted = [statement(who=f"p{i}", activity=f"scene/{i}") for i in range(2400)]
+    reply = await lrs.post(posted)
+    assert reply.status == 200, await reply.text()
+    assert await reply.json() == [s["id"] for s in posted]
+    for i in (0, 999, 1000, 1001, 1799, 2399):
+        agent = json.dumps({"mbox": f"mailto:p{i}@example.com"})
+        assert [s["id"] for s in await lrs.query(agent=agent)] == [posted[i]["id"]]
+        found = await lrs.query(activity=f"http://example.com/scene/{i}")
+        assert [s["id"] for s in found] == [posted[i]["id"]]
+    ascending = [s["id"] for s in await lrs.query(limit="500", ascending="true")]
+    assert ascending == [s["id"] for s in posted[:500]]
+
+
 async def test_paging_with_more(lrs: Lrs) -> None:
     posted = [statement(activity=f"page/{i}") for i in range(7)]
     for s in posted:

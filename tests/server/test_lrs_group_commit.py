@@ -273,7 +273,9 @@ def test_under_writes_that_never_pause_the_log_stops_growing(wal_database: Path)
     # Each passive checkpoint ends with newer frames behind it, so the log is never reset
     # by itself and grows with every write; past its limit the checkpointer restarts it in
     # the writers' turn, and the file is written over instead of growing. The writer writes
-    # a fixed amount, however long that takes on a loaded machine.
+    # a fixed amount, however long that takes on a loaded machine, at about the pace of the
+    # server's log under full ingest (a group commit every few milliseconds): the gaps are
+    # shorter than any checkpoint, so none ever finds the log still.
     rows, batch = 40_000, 20  # about 80 MiB of rows, 10 log resets' worth
     done = threading.Event()
 
@@ -292,6 +294,7 @@ def test_under_writes_that_never_pause_the_log_stops_growing(wal_database: Path)
                                        [("x" * 2000,)] * batch)
                 connection.execute("COMMIT")
                 fcntl.flock(queue, fcntl.LOCK_UN)
+                time.sleep(0.001)
         finally:
             done.set()
             os.close(queue)

@@ -5,9 +5,14 @@ statement groups, participation facts, credit awards; and, with ``redhall serve
 --workers``, those of every worker). The header must stay before the oldest of them, or a
 client polling with ``since=<last header>`` would never see statements committed late.
 
-Each process counts its own writes. Workers sharing one database also publish their oldest
-in-flight stored time in a :class:`Board`, a small memory-mapped file with one slot per
-worker, which every worker reads when it answers a query.
+On SQLite each process counts its own writes. Workers sharing one database file also
+publish their oldest in-flight stored time in a :class:`Board`, a small memory-mapped file
+with one slot per worker, which every worker reads when it answers a query.
+
+PostgreSQL may be shared by servers on several hosts, whose clocks differ and which share
+no board. There a write takes its stored time from the database's clock: the start of its
+own transaction, which every server sees in ``pg_stat_activity`` until the commit. The
+header stays before the oldest transaction open on the database.
 """
 
 from __future__ import annotations
@@ -19,15 +24,22 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 _EMPTY = 0  # a slot with no write in flight
 _SLOT_BYTES = 8  # microseconds since the epoch; an aligned 8-byte store is never torn
 
 
 def stored_now() -> tuple[datetime, str]:
     """Now, to the millisecond, as a datetime and as the xAPI timestamp text."""
-    now = datetime.now(UTC)
-    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-    return now, timestamp_text(now)
+    return _stored(datetime.now(UTC))
+
+
+def _stored(moment: datetime) -> tuple[datetime, str]:
+    moment = moment.astimezone(UTC)
+    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    return moment, timestamp_text(moment)
 
 
 def timestamp_text(moment: datetime) -> str:
@@ -111,3 +123,30 @@ def consistent_through() -> str:
                                     _board.oldest() if _board else None) if moment]
     # a millisecond before: a write that starts after this may still take ``now`` itself
     return timestamp_text(min([now, *oldest]) - timedelta(milliseconds=1))
+
+
+def shared_by_hosts(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether the database tracks writes in flight itself (PostgreSQL)."""
+    return sessions.kw["bind"].dialect.name == "postgresql"
+
+
+async def transaction_time(db: AsyncSession) -> tuple[datetime, str]:
+    """PostgreSQL: the stored time for statements the open transaction ``db`` commits, the
+    start of that transaction on the database's clock."""
+    return _stored(await db.scalar(text("SELECT now()")))
+
+
+# the reader's own transaction starts first, so ``now()`` is before whatever it finds open
+_OLDEST_OPEN = text(
+    "SELECT now(), min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+
+
+async def consistent_through_in(sessions: async_sessionmaker[AsyncSession]) -> str:
+    """:func:`consistent_through` for a query on this database: on PostgreSQL, just before
+    the oldest transaction open on it (any server's), or the database's now."""
+    if not shared_by_hosts(sessions):
+        return consistent_through()
+    async with sessions() as db:
+        now, oldest = (await db.execute(_OLDEST_OPEN)).one()
+    return timestamp_text(min(now, oldest or now).astimezone(UTC) - timedelta(milliseconds=1))

@@ -25,7 +25,7 @@ from server.db.types import utcnow
 from server.lrs.attachments import Part, declared
 from server.lrs.group_commit import GroupCommit
 from server.lrs import driver_sql
-from server.lrs.in_flight import storing
+from server.lrs.in_flight import shared_by_hosts, storing, transaction_time
 from server.lrs.rules import VOIDED, StatementError
 from server.lrs.shape import normalized, related, same_statement
 
@@ -197,10 +197,12 @@ async def _in_one_transaction(sessions: async_sessionmaker[AsyncSession], batche
     writer_thread = writer_of(engine)
     for attempt in range(3):
         try:
+            if shared_by_hosts(sessions):
+                async with sessions.begin() as db:
+                    stored = await transaction_time(db)
+                    return await db.run_sync(_store_in, _prepared(batches, engine, stored))
             with storing() as stored:
-                prepared = [Prepared(b, _made_ready(b.statements, b.writer, b.forward,
-                                                    engine.dialect, *stored))
-                            for b in batches]
+                prepared = _prepared(batches, engine, stored)
                 if writer_thread is not None:
                     return await writer_thread.run(_store_in, prepared)
                 async with sessions.begin() as db:
@@ -209,6 +211,12 @@ async def _in_one_transaction(sessions: async_sessionmaker[AsyncSession], batche
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _prepared(batches: list[Batch], engine: Any, stored: tuple[datetime, str]
+              ) -> list[Prepared]:
+    return [Prepared(b, _made_ready(b.statements, b.writer, b.forward, engine.dialect,
+                                    *stored)) for b in batches]
 
 
 def _store_in(db: Session, prepared: list[Prepared]) -> list[list[str] | Exception]:
@@ -279,7 +287,10 @@ def _stored_bodies(db: Session, ids: list[str]) -> dict[str, str]:
 async def insert_statements(db: AsyncSession, statements: list[dict], writer: Writer,
                             stored: datetime, stored_text: str, forward: bool) -> None:
     """Adds statements the server made itself (already valid, with fresh ids) to the
-    caller's transaction, stored at a time the caller holds with :func:`storing`."""
+    caller's transaction, stored at a time the caller holds with :func:`storing` (on
+    PostgreSQL, the transaction's own time: see ``server.lrs.in_flight``)."""
+    if db.bind.dialect.name == "postgresql":
+        stored, stored_text = await transaction_time(db)
     await db.run_sync(_insert, _made_ready(statements, writer, forward, db.bind.dialect,
                                            stored, stored_text))
 

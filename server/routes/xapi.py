@@ -119,7 +119,8 @@ def _query(call: Call, client: Client) -> Query:
                  registration=params.get("registration"),
                  related_agents=flag(params, "related_agents"),
                  related_activities=flag(params, "related_activities"),
-                 since=time_param(params, "since"), until=time_param(params, "until"), limit=int(limit),
+                 since=time_param(params, "since"), until=time_param(params, "until"),
+                 limit=int(limit),
                  ascending=flag(params, "ascending"),
                  client_id=None if client.reads_all else client.id)
 
@@ -215,7 +216,7 @@ async def _statements(call: Call, client: Client) -> web.StreamResponse:
 
 async def _dispatch(call: Call) -> web.StreamResponse:
     # taken before the query runs: whatever is committed by then, the query sees
-    through = in_flight.consistent_through()
+    through = await in_flight.consistent_through_in(call.app[SESSIONS])
     response = await answer(call, _statements)
     if call.method in ("GET", "HEAD"):
         response.headers["X-Experience-API-Consistent-Through"] = through

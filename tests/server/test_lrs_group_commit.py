@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from server.db.checkpoints import Checkpointer, no_automatic_checkpoint, open_writers_queue
 from server.db.models import StatementAgent, StatementRow
@@ -23,6 +24,7 @@ from server.db.sqlite import writer_of
 from server.keys import SESSIONS
 from server.lrs import store
 from server.lrs.group_commit import GroupCommit
+from server.lrs.in_flight import stored_now
 from server.lrs.store import StatementConflict, Writer
 from tests.server.conftest import World
 from tests.server.test_lrs import make_client, statement
@@ -226,6 +228,32 @@ async def test_consistent_through_stays_before_a_group_still_being_written(
     stored = (await reply.json())["stored"]
     # a reader that trusted the header would otherwise never look for this statement
     assert datetime.fromisoformat(through) < datetime.fromisoformat(stored)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_on_postgresql_consistent_through_stays_before_another_hosts_open_write(
+        world: World, database_url: str) -> None:
+    # Another host: its own engine and connections, and no memory shared with this server;
+    # only the database knows its transaction is open.
+    other_host = create_async_engine(database_url)
+    headers = await make_client(world, ["write", "read"])
+    late = statement()
+    try:
+        async with async_sessionmaker(other_host).begin() as db:
+            await store.insert_statements(db, [late], WRITER, *stored_now(), False)
+            await asyncio.sleep(0.05)
+            await store.ingest(world.client.server.app[SESSIONS], [statement()], WRITER)
+            reply = await world.client.get("/xapi/statements", headers=headers)
+            through = reply.headers["X-Experience-API-Consistent-Through"]
+            assert late["id"] not in await reply.text()
+    finally:
+        await other_host.dispose()
+    # a reader polling with since=<header> finds the statement committed late
+    reply = await world.client.get("/xapi/statements", params={"since": through},
+                                   headers=headers)
+    assert late["id"] in {s["id"] for s in (await reply.json())["statements"]}
+    reply = await world.client.get("/xapi/statements", headers=headers)
+    assert reply.headers["X-Experience-API-Consistent-Through"] > through
 
 
 def _write_rows(path: Path, count: int) -> None:

@@ -1,8 +1,9 @@
 """Live-tour capacity: N participants posing at 20 Hz in one tour while a guide steers.
 
-`redhall serve` runs pinned to core 0 (three processes sharing the tour through Redis for
-the multi-node figure, all on core 0 as well: this machine has two cores); the load
-generator (``bench.tours.generator``) runs pinned to core 1. For each N of a rising
+`redhall serve` runs pinned to core 0, and for the multi-node figure three processes
+share the tour through Redis, on cores 0-2 where the machine has four cores or more, all
+on core 0 otherwise; the load generator (``bench.tours.generator``) runs pinned to the
+next core (core 1 on a 2-core machine). For each N of a rising
 ladder it reports p50/p99 pose latency between observer clients, the share of pose
 updates delivered and of frames received; capacity is the largest N with p99 ≤ 100 ms,
 ≥ 99 % delivered and an unsaturated generator. The same ladder then runs against the
@@ -79,12 +80,21 @@ async def _populate(database_url: str, people: int, tours: int) -> tuple[list[st
     return tokens[1:], tokens[0], tour_ids
 
 
-def _servers(count: int, env: dict[str, str]) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
+def cores_for(nodes: int, available: int) -> tuple[list[str], str]:
+    """The core of each server process and the load generator's: a core each where the
+    machine has enough, else every server on core 0 and the generator on core 1."""
+    if available >= nodes + 1:
+        return [str(core) for core in range(nodes)], str(nodes)
+    return ["0"] * nodes, "1"
+
+
+def _servers(cores: list[str], env: dict[str, str]
+             ) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
     processes, urls = [], []
-    for _ in range(count):
+    for core in cores:
         port = free_port()
         processes.append(subprocess.Popen(
-            ["taskset", "-c", "0", str(ROOT / ".venv/bin/redhall"), "serve"],
+            ["taskset", "-c", core, str(ROOT / ".venv/bin/redhall"), "serve"],
             env={**env, "REDHALL_PORT": str(port)}, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL))
         urls.append(f"http://127.0.0.1:{port}")
@@ -162,12 +172,13 @@ async def _tick_counters(urls: list[str]) -> dict[str, float]:
 
 
 async def _step(urls: list[str], tour: int, tokens_file: Path, guide_token: str, count: int,
-                seconds: float) -> dict[str, object]:
+                seconds: float, generator_core: str) -> dict[str, object]:
     before = await _tick_counters(urls)
     stop = asyncio.Event()
     guide = asyncio.create_task(_guide(urls[0], tour, guide_token, stop))
     generator = await asyncio.create_subprocess_exec(
-        "taskset", "-c", "1", sys.executable, "-m", "bench.tours.generator", "--url", *urls,
+        "taskset", "-c", generator_core, sys.executable, "-m", "bench.tours.generator",
+        "--url", *urls,
         "--tour", str(tour), "--tokens", str(tokens_file), "--count", str(count),
         "--seconds", str(seconds), stdout=asyncio.subprocess.PIPE, cwd=ROOT)
     out, _ = await generator.communicate()
@@ -186,7 +197,8 @@ async def _step(urls: list[str], tour: int, tokens_file: Path, guide_token: str,
     return result
 
 
-async def _ladder(nodes: int, ladder: list[int], seconds: float) -> tuple[int, list[dict[str, object]]]:
+async def _ladder(nodes: int, ladder: list[int], seconds: float
+                  ) -> tuple[int, list[dict[str, object]]]:
     folder = Path(tempfile.mkdtemp(prefix="redhall-tours-"))
     database_url = f"sqlite+aiosqlite:///{folder}/bench.db"
     key = ROOT / "var/keys/publisher.key.pub"
@@ -203,13 +215,18 @@ async def _ladder(nodes: int, ladder: list[int], seconds: float) -> tuple[int, l
     if nodes > 1:
         env["REDHALL_REDIS_URL"] = "redis://127.0.0.1:6379/0"
         env["REDHALL_REDIS_PREFIX"] = f"bench-{uuid.uuid4().hex[:8]}"
-    processes, urls = _servers(nodes, env)
+    server_cores, generator_core = cores_for(nodes, os.cpu_count() or 1)
+    processes, urls = _servers(server_cores, env)
     unused_tours = iter(tours)
     try:
         for url in urls:
             await wait_until_serving(url)
-        return await _climb(f"{nodes} node(s)", ladder, lambda count: _step(
-            urls, next(unused_tours), tokens_file, guide_token, count, seconds))
+        capacity, steps = await _climb(f"{nodes} node(s)", ladder, lambda count: _step(
+            urls, next(unused_tours), tokens_file, guide_token, count, seconds,
+            generator_core))
+        for step in steps:
+            step["server_cores"] = ",".join(server_cores)
+        return capacity, steps
     finally:
         for process in processes:
             process.terminate()
@@ -244,7 +261,8 @@ async def _colyseus_step(url: str, count: int, seconds: float) -> dict[str, obje
     return result
 
 
-async def _colyseus_ladder(ladder: list[int], seconds: float) -> tuple[int, list[dict[str, object]]]:
+async def _colyseus_ladder(ladder: list[int], seconds: float
+                           ) -> tuple[int, list[dict[str, object]]]:
     port = free_port()
     server = subprocess.Popen(["taskset", "-c", "0", "node", "bench/tours/colyseus/server.js",
                                str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)

@@ -68,7 +68,8 @@ def _highlight(state: TourState, seat: Seat, message: wire.HighlightHotspot,
     refused = _need_live(state, seat, message)
     if refused:
         return refused
-    if message.hotspot is not None and message.hotspot not in state.plan.scenes[state.scene].hotspots:
+    hotspots = state.plan.scenes[state.scene].hotspots
+    if message.hotspot is not None and message.hotspot not in hotspots:
         return [Send(seat.seat, error("bad_message", f"scene {state.scene!r} has no hotspot "
                                       f"{message.hotspot!r}", message.type))]
     state.highlight = message.hotspot

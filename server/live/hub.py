@@ -21,7 +21,8 @@ from server.participation_store import Learning, store
 
 class Hub:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], packages: PackageStore,
-                 redis_url: str | None = None, redis_prefix: str = "redhall", hold_seconds: float = 60.0,
+                 redis_url: str | None = None, redis_prefix: str = "redhall",
+                 hold_seconds: float = 60.0,
                  tick_hz: float = 20.0, interest: InterestSettings | None = None,
                  learning: Learning | None = None,
                  on_stored: Callable[[list[dict[str, Any]]], None] | None = None) -> None:

@@ -33,7 +33,8 @@ table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:.4e
 text-align:left}}.m{{font-weight:bold;color:#a8201a}}</style>
 <h1>RedHall API</h1><p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a>
 (OpenAPI 3.1). Authenticate with <code>Authorization: Bearer …</code> from
-<code>POST /api/auth/tokens</code>, or the session cookie from <code>POST /api/auth/login</code>.</p>
+<code>POST /api/auth/tokens</code>, or the session cookie from
+<code>POST /api/auth/login</code>.</p>
 <table><tr><th>method</th><th>path</th><th>what</th><th>who</th></tr>{''.join(rows)}</table>
 </html>"""
     return web.Response(text=page, content_type="text/html")

@@ -136,7 +136,8 @@ async def transaction_time(db: AsyncSession) -> tuple[datetime, str]:
     return _stored(await db.scalar(text("SELECT now()")))
 
 
-# the reader's own transaction starts first, so ``now()`` is before whatever it finds open
+# ``now()`` is the reader's own start, taken before it reads the view: a transaction that
+# began earlier is in the view by then, and one that begins later starts after ``now()``
 _OLDEST_OPEN = text(
     "SELECT now(), min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
     "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")

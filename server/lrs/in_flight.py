@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Dialect, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 _EMPTY = 0  # a slot with no write in flight
@@ -125,9 +125,9 @@ def consistent_through() -> str:
     return timestamp_text(min([now, *oldest]) - timedelta(milliseconds=1))
 
 
-def shared_by_hosts(sessions: async_sessionmaker[AsyncSession]) -> bool:
+def shared_by_hosts(dialect: Dialect) -> bool:
     """Whether the database tracks writes in flight itself (PostgreSQL)."""
-    return sessions.kw["bind"].dialect.name == "postgresql"
+    return dialect.name == "postgresql"
 
 
 async def transaction_time(db: AsyncSession) -> tuple[datetime, str]:
@@ -146,7 +146,7 @@ _OLDEST_OPEN = text(
 async def consistent_through_in(sessions: async_sessionmaker[AsyncSession]) -> str:
     """:func:`consistent_through` for a query on this database: on PostgreSQL, just before
     the oldest transaction open on it (any server's), or the database's now."""
-    if not shared_by_hosts(sessions):
+    if not shared_by_hosts(sessions.kw["bind"].dialect):
         return consistent_through()
     async with sessions() as db:
         now, oldest = (await db.execute(_OLDEST_OPEN)).one()

@@ -22,9 +22,9 @@ from server.db.models import (ForwardItem, StatementActivity, StatementAgent, St
                               XapiAttachment)
 from server.db.sqlite import writer_of
 from server.db.types import utcnow
+from server.lrs import driver_sql
 from server.lrs.attachments import Part, declared
 from server.lrs.group_commit import GroupCommit
-from server.lrs import driver_sql
 from server.lrs.in_flight import shared_by_hosts, storing, transaction_time
 from server.lrs.rules import VOIDED, StatementError
 from server.lrs.shape import normalized, related, same_statement
@@ -197,12 +197,13 @@ async def _in_one_transaction(sessions: async_sessionmaker[AsyncSession], batche
     writer_thread = writer_of(engine)
     for attempt in range(3):
         try:
-            if shared_by_hosts(sessions):
+            if shared_by_hosts(engine.dialect):
                 async with sessions.begin() as db:
                     stored = await transaction_time(db)
-                    return await db.run_sync(_store_in, _prepared(batches, engine, stored))
+                    return await db.run_sync(_store_in,
+                                             _prepared(batches, engine.dialect, stored))
             with storing() as stored:
-                prepared = _prepared(batches, engine, stored)
+                prepared = _prepared(batches, engine.dialect, stored)
                 if writer_thread is not None:
                     return await writer_thread.run(_store_in, prepared)
                 async with sessions.begin() as db:
@@ -213,10 +214,10 @@ async def _in_one_transaction(sessions: async_sessionmaker[AsyncSession], batche
     raise AssertionError("unreachable")
 
 
-def _prepared(batches: list[Batch], engine: Any, stored: tuple[datetime, str]
+def _prepared(batches: list[Batch], dialect: Any, stored: tuple[datetime, str]
               ) -> list[Prepared]:
-    return [Prepared(b, _made_ready(b.statements, b.writer, b.forward, engine.dialect,
-                                    *stored)) for b in batches]
+    return [Prepared(b, _made_ready(b.statements, b.writer, b.forward, dialect, *stored))
+            for b in batches]
 
 
 def _store_in(db: Session, prepared: list[Prepared]) -> list[list[str] | Exception]:
@@ -289,7 +290,7 @@ async def insert_statements(db: AsyncSession, statements: list[dict], writer: Wr
     """Adds statements the server made itself (already valid, with fresh ids) to the
     caller's transaction, stored at a time the caller holds with :func:`storing` (on
     PostgreSQL, the transaction's own time: see ``server.lrs.in_flight``)."""
-    if db.bind.dialect.name == "postgresql":
+    if shared_by_hosts(db.bind.dialect):
         stored, stored_text = await transaction_time(db)
     await db.run_sync(_insert, _made_ready(statements, writer, forward, db.bind.dialect,
                                            stored, stored_text))
@@ -330,7 +331,7 @@ def _insert(db: Session, fresh: list[Fresh]) -> None:
         activities += [(a, number, d) for a, d in item.activities]
     driver_sql.insert(connection, "statement_agents", ("agent", "number", "direct"), agents)
     driver_sql.insert(connection, "statement_activities", ("activity", "number", "direct"),
-                 activities)
+                      activities)
     targets = [row.ref_target for row in rows if row.voiding]
     if targets:  # a voiding statement never voids another voiding statement
         db.execute(update(S).where(S.id.in_(targets), S.voiding.is_(False))

@@ -215,11 +215,12 @@ async def _statements(call: Call, client: Client) -> web.StreamResponse:
 
 
 async def _dispatch(call: Call) -> web.StreamResponse:
+    if call.method not in ("GET", "HEAD"):
+        return await answer(call, _statements)
     # taken before the query runs: whatever is committed by then, the query sees
     through = await in_flight.consistent_through_in(call.app[SESSIONS])
     response = await answer(call, _statements)
-    if call.method in ("GET", "HEAD"):
-        response.headers["X-Experience-API-Consistent-Through"] = through
+    response.headers["X-Experience-API-Consistent-Through"] = through
     return response
 
 

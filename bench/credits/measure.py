@@ -33,7 +33,7 @@ import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from bench.databases import scratch_postgresql, scratch_sqlite
+from bench.databases import DATABASES, on_each, write_results
 from bench.serving import free_port, wait_until_serving
 from server.db.migrate import upgrade
 from server.db.sqlite import sqlite_file
@@ -276,18 +276,9 @@ async def main(args: argparse.Namespace) -> None:
     results: dict[str, Any] = {"command": "bench/credits/run " + " ".join(
         f"--{k} {v}" for k, v in vars(args).items() if k != "databases"),
         "goal": {"ingest_statements_per_s": 5000, "get_p99_ms": 50}}
-    if "sqlite" in args.databases:
-        results["sqlite"] = await measure("sqlite", scratch_sqlite("redhall-credits-db"), args)
-    if "postgresql" in args.databases:
-        async with scratch_postgresql("redhall_bench") as url:
-            results["postgresql"] = await measure("postgresql", url, args)
-    out = ROOT / "bench/results/credits.json"
-    if out.exists():  # a database not measured this time keeps its last figures
-        kept = json.loads(out.read_text(encoding="utf-8"))
-        results = {**results, **{k: v for k, v in kept.items()
-                                 if k in ("sqlite", "postgresql") and k not in results}}
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {out}")
+    results |= await on_each(args.databases, "credits",
+                             lambda name, url: measure(name, url, args))
+    write_results(ROOT / "bench/results/credits.json", results)
 
 
 if __name__ == "__main__":
@@ -296,5 +287,5 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--writers", type=int, default=16)
     parser.add_argument("--requests", type=int, default=600)
-    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--databases", nargs="+", choices=DATABASES, default=list(DATABASES))
     asyncio.run(main(parser.parse_args()))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import statistics
 import time
@@ -25,7 +24,7 @@ from typing import Any
 from sqlalchemy import event, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from bench.databases import scratch_postgresql, scratch_sqlite
+from bench.databases import DATABASES, on_each, write_results
 from bench.reports import peer
 from server.credits import reports
 from server.credits.reports import Period, Scope
@@ -150,14 +149,9 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
 async def main(args: argparse.Namespace) -> None:
     results: dict[str, Any] = {"command": "bench/reports/run " + " ".join(
         f"--{k} {v}" for k, v in vars(args).items() if k != "databases")}
-    if "sqlite" in args.databases:
-        results["sqlite"] = await measure("sqlite", scratch_sqlite("redhall-reports"), args)
-    if "postgresql" in args.databases:
-        async with scratch_postgresql("redhall_reports") as url:
-            results["postgresql"] = await measure("postgresql", url, args)
-    out = ROOT / "bench/results/reports.json"
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {out}")
+    results |= await on_each(args.databases, "reports",
+                             lambda name, url: measure(name, url, args))
+    write_results(ROOT / "bench/results/reports.json", results)
 
 
 if __name__ == "__main__":
@@ -166,5 +160,5 @@ if __name__ == "__main__":
     parser.add_argument("--branches", type=int, default=200)
     parser.add_argument("--facts", type=int, default=1_000_000)
     parser.add_argument("--awards", type=int, default=100_000)
-    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--databases", nargs="+", choices=DATABASES, default=list(DATABASES))
     asyncio.run(main(parser.parse_args()))

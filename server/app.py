@@ -115,6 +115,7 @@ async def _live_tours(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     app[HUB] = Hub(app[SESSIONS], app[STORE], settings.redis_url, settings.redis_prefix,
                    hold_seconds=settings.tour_hold_seconds, tick_hz=settings.tour_tick_hz,
+                   relay_hz=settings.tour_relay_hz,
                    learning=app[LEARNING], on_stored=app[CREDITS].consider_soon)
     yield
     await bounded(app[HUB].close(), "closing live tours", grace=30)

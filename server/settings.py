@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     tour_hold_seconds: float = Field(default=60.0, gt=0, description="how long a dropped "
                                      "participant's seat is held for them to resume")
     tour_tick_hz: float = Field(default=20.0, gt=0, le=60, description="pose frames a second")
+    tour_relay_hz: float = Field(default=100.0, gt=0, le=1000, description="how often a "
+                                 "process sends its new poses to the others sharing its tours "
+                                 "(with Redis); a pose from another process waits up to one "
+                                 "interval more")
     tour_heartbeat_seconds: float = Field(default=10.0, gt=0)
     site_url: str = Field(default="http://localhost:8080", pattern=r"^https?://[^\s/]+(/\S*)?$",
                           description="where members and LRS clients reach this server; "

@@ -6,7 +6,8 @@ state machine, so all copies agree (capacity included) without locks.
 
 - :class:`LocalFanout`: one process; the log is the tour's in-memory inbox.
 - :class:`RedisFanout`: a Redis stream per tour is the log (ordered, and replayable by a
-  process that joins the tour late); poses go over Redis pub/sub once per tick per process.
+  process that joins the tour late); poses go over Redis pub/sub, each process sending
+  its new ones several times a tick (``LiveTour.relay_seconds``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ log = logging.getLogger("redhall.tours")
 
 class Fanout(Protocol):
     node: str
-    watches_nodes: bool  # whether other processes can vanish (see ``dead``)
+    # whether other processes share tours: poses go to them, and they can vanish (``dead``)
+    shared: bool
 
     async def attach(self, room: LiveTour) -> None: ...
     async def append(self, room: LiveTour, event: Input) -> None: ...
@@ -37,7 +39,7 @@ class Fanout(Protocol):
 
 
 class LocalFanout:
-    watches_nodes = False
+    shared = False
 
     def __init__(self, node: str) -> None:
         self.node = node
@@ -67,7 +69,7 @@ class RedisFanout:
     LOG_TTL = 7 * 24 * 3600
     HEARTBEAT_SECONDS = 2.0
     NODE_TTL = 6  # seconds without a heartbeat before a process counts as gone
-    watches_nodes = True
+    shared = True
 
     def __init__(self, node: str, url: str, prefix: str = "redhall") -> None:
         import redis.asyncio as redis  # only when configured

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,7 +21,8 @@ class Hub:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], packages: PackageStore,
                  redis_url: str | None = None, redis_prefix: str = "redhall",
                  hold_seconds: float = 60.0,
-                 tick_hz: float = 20.0, interest: InterestSettings | None = None,
+                 tick_hz: float = 20.0, relay_hz: float = 100.0,
+                 interest: InterestSettings | None = None,
                  learning: Learning | None = None,
                  on_stored: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
         self.node = uuid.uuid4().hex[:12]
@@ -33,6 +32,7 @@ class Hub:
             else LocalFanout(self.node)
         self.hold_seconds = hold_seconds
         self.tick_hz = tick_hz
+        self.relay_hz = relay_hz
         self.interest = interest
         self.learning = learning
         self.on_stored = on_stored
@@ -50,7 +50,7 @@ class Hub:
         async with self._opening.setdefault(tour_id, asyncio.Lock()):
             if tour_id not in self.rooms:
                 plan = await load_plan(self.sessions, self.packages, tour_id, self.hold_seconds)
-                room = LiveTour(self, plan, self.tick_hz, self.interest)
+                room = LiveTour(self, plan, self.tick_hz, self.interest, self.relay_hz)
                 await self.fanout.attach(room)
                 self.rooms[tour_id] = room
         return self.rooms[tour_id]

@@ -35,7 +35,7 @@ WATCH_SECONDS = 3.0
 
 class LiveTour:
     def __init__(self, hub: Hub, plan: TourPlan, tick_hz: float = 20.0,
-                 interest: InterestSettings | None = None) -> None:
+                 interest: InterestSettings | None = None, relay_hz: float = 100.0) -> None:
         self.hub = hub
         self.tour_id = plan.tour
         self.state = TourState(plan)
@@ -45,14 +45,17 @@ class LiveTour:
         self.poses = PoseTable(interest or InterestSettings())
         self.outgoing: list[bytes] = []  # this process's new pose entries, for other nodes
         self.tick_seconds = 1.0 / tick_hz
+        self.relay_seconds = 1.0 / relay_hz
         self.expiries: dict[int, asyncio.TimerHandle] = {}
         self._busy = False
         self.conn_nodes: dict[str, str] = {}  # connection -> the process holding it
         self._adopted: set[str] = set()
         self._tasks = [asyncio.create_task(self._apply_loop()),
                        asyncio.create_task(self._tick_loop())]
-        if hub.fanout.watches_nodes:
-            self._tasks.append(asyncio.create_task(self._watch_nodes()))
+        self.shared = hub.fanout.shared
+        if self.shared:
+            self._tasks += [asyncio.create_task(self._watch_nodes()),
+                            asyncio.create_task(self._relay_loop())]
 
     # -- inputs --------------------------------------------------------------------------
 
@@ -183,7 +186,9 @@ class LiveTour:
     # -- poses ---------------------------------------------------------------------------
 
     def pose(self, seat: int, message: bytes) -> None:
-        self.outgoing.append(self.poses.update(seat, message))
+        entry = self.poses.update(seat, message)
+        if self.shared:
+            self.outgoing.append(entry)
 
     def remote_poses(self, blob: bytes) -> None:
         for offset in range(0, len(blob) - ENTRY_SIZE + 1, ENTRY_SIZE):
@@ -191,6 +196,15 @@ class LiveTour:
             seat = int.from_bytes(entry[:2], "little")
             if seat not in self.conns:  # our own come back too; those are already in
                 self.poses.merge(seat, entry, entry_xz(entry))
+
+    async def _relay_loop(self) -> None:
+        """Sends this process's new poses to the others every relay interval, not once a
+        tick: a pose from another process then waits for one tick (theirs), not for two."""
+        while True:
+            await asyncio.sleep(self.relay_seconds)
+            if self.outgoing:
+                blob, self.outgoing = b"".join(self.outgoing), []
+                self.hub.fanout.publish_poses(self, blob)
 
     async def _tick_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -211,9 +225,6 @@ class LiveTour:
             TICK_SECONDS.observe(loop.time() - started)
 
     def tick(self) -> None:
-        if self.outgoing:
-            self.hub.fanout.publish_poses(self, b"".join(self.outgoing))
-            self.outgoing = []
         if not self.conns:
             self.poses.changed.clear()
             return

@@ -9,10 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
 import pytest
+import redis.asyncio as redis
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
@@ -40,10 +42,10 @@ async def nodes(aiohttp_client, world: World, database_url: str, redis_url: str,
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     started: list[TestClient] = []
 
-    async def start(hold_seconds: float = 60.0) -> TestClient:
+    async def start(hold_seconds: float = 60.0, tick_hz: float = 20.0) -> TestClient:
         settings = Settings(database_url=database_url, data_dir=tmp_path / "data",
                             encryption_key=KEY, redis_url=redis_url, redis_prefix=prefix,
-                            tour_hold_seconds=hold_seconds)
+                            tour_hold_seconds=hold_seconds, tour_tick_hz=tick_hz)
         started.append(await aiohttp_client(create_app(settings)))
         return started[-1]
     start.prefix = prefix  # type: ignore[attr-defined]
@@ -104,6 +106,44 @@ async def test_one_tour_across_three_processes(world: World, nodes,  # type: ign
     assert len(snapshot.participants) == 7
     for client in [guide, late, *members]:
         await client.close()
+
+
+async def test_poses_go_to_the_other_processes_between_ticks(  # type: ignore[no-untyped-def]
+        world: World, nodes, samples: dict[str, BuildResult], redis_url: str) -> None:
+    """A process relays its members' poses to the others within a few milliseconds, not on
+    its next tick, so a pose crossing processes waits for one tick (the receiver's), not
+    two. With a tick every two seconds, waiting for the sender's tick would take a second
+    on average."""
+    version = await publish(world.client, samples["founding"], world.users["editor"])
+    tour = await schedule(world.client, version, world.users["guide"], [world.branch_a])
+    a, b = await nodes(tick_hz=0.5), await nodes(tick_hz=0.5)
+    guide = TourClient(live_url(a, tour), world.tokens["guide"], session=a.session)
+    await guide.connect()
+    member = TourClient(live_url(b, tour), world.tokens["member"], session=b.session)
+    seat = (await member.connect()).seat
+    await guide.send(wire.Start())
+    await member.expect("phase", phase="live")
+    listener = redis.Redis.from_url(redis_url)
+    channel = listener.pubsub(ignore_subscribe_messages=True)
+    await channel.subscribe(f"{nodes.prefix}:tour:{tour}:poses")
+    try:
+        for step in range(3):
+            await member.send_pose(Pose(Transform((float(step), 1.6, 0.0))))
+            sent = time.perf_counter()
+            async with asyncio.timeout(5):
+                while True:
+                    message = await channel.get_message(timeout=1.0)
+                    if message is not None:
+                        break
+            entries = message["data"].split(b"|", 1)[1]
+            assert int.from_bytes(entries[:2], "little") == seat
+            assert time.perf_counter() - sent < 0.5
+            await asyncio.sleep(0.3 * step)  # the next pose at another point of the tick
+    finally:
+        await channel.aclose()
+        await listener.aclose()
+        await member.close()
+        await guide.close()
 
 
 async def test_participants_of_a_killed_process_are_let_go(  # type: ignore[no-untyped-def]

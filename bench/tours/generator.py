@@ -28,6 +28,7 @@ import time
 import aiohttp
 
 from protocol import tour as wire
+from bench.tours.stand_ins import StandIn
 from protocol.tour_poses import ENTRY_SIZE, FRAME_HEADER, Pose, Transform, encode_pose
 
 VARIANTS = 8
@@ -136,6 +137,8 @@ class Stats:
         self.superseded = 0
         self.expected = 0
         self.observer_seats: set[int] = set()
+        self.stood_in_seats: set[int] = set()  # observers of the other processes' members
+        self.stood_in_latencies: list[float] = []
         self.measuring = False
         self.last_seen: dict[tuple[int | None, int], int] = {}
 
@@ -152,6 +155,8 @@ class Stats:
             last = self.last_seen.get(key)
             if sent is not None and self.measuring and last != seq:
                 self.latencies.append(now - sent)
+                if seat in self.stood_in_seats:
+                    self.stood_in_latencies.append(now - sent)
                 self.exact += 1
                 if last is not None and (seq - last) & 0xFFFF == 2:
                     self.superseded += 1  # the pose between was replaced within one tick
@@ -166,7 +171,9 @@ async def _colyseus_seat(http: aiohttp.ClientSession, url: str, room: str) -> st
 
 
 async def run(urls: list[str], tour: int, tokens: list[str], seconds: float, observers: int,
-              spread: float, colyseus_room: str | None = None) -> dict[str, object]:
+              spread: float, colyseus_room: str | None = None,
+              stand_ins: list[StandIn] | None = None, relay_hz: float = 100.0
+              ) -> dict[str, object]:
     loop = asyncio.get_running_loop()
     stats = Stats()
     people: list[Participant] = []
@@ -191,6 +198,11 @@ async def run(urls: list[str], tour: int, tokens: list[str], seconds: float, obs
         return protocol
 
     started = time.perf_counter()
+    stand_ins = stand_ins or []
+    for stand_in in stand_ins:  # the other processes' members first: their seats come next
+        await stand_in.join()
+    for stand_in in stand_ins:
+        await stand_in.find_seats()
     for index in range(0, len(tokens), 50):  # join in waves, as a real audience would
         batch = tokens[index:index + 50]
         people += await asyncio.gather(*(connect(t, index + i < observers,
@@ -234,6 +246,8 @@ async def run(urls: list[str], tour: int, tokens: list[str], seconds: float, obs
     cpu_start = time.process_time()
     wall_start = time.perf_counter()
     warmup = 2.0
+    relays = [asyncio.create_task(s.relay(stats, len(watchers), relay_hz,
+                                          wall_start + seconds + warmup)) for s in stand_ins]
     frames_at_start: dict[int, int] = {}
     next_at = loop.time()
     while time.perf_counter() - wall_start < seconds + warmup:
@@ -259,24 +273,33 @@ async def run(urls: list[str], tour: int, tokens: list[str], seconds: float, obs
         ticks += 1
     measured = time.perf_counter() - measure_start
     cpu = (time.process_time() - cpu_start) / measured
+    await asyncio.gather(*relays)
+    stand_ins_late = sum(s.late for s in stand_ins)
+    for stand_in in stand_ins:
+        await stand_in.close()
     for p in people:
         p.transport.close()  # type: ignore[union-attr]
     received = sorted((p.frames - frames_at_start.get(id(p), 0)) / (measured / period)
                       for p in people)
     latencies = sorted(stats.latencies)
 
-    def pct(q: float) -> float:
+    def pct(q: float, latencies: list[float] = latencies) -> float:
         return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 \
             if latencies else float("nan")
+    from_stand_ins = {"p99_ms_from_other_processes": round(pct(
+        0.99, sorted(stats.stood_in_latencies)), 1)} if stand_ins else {}
     delivered = (stats.exact + stats.superseded) / stats.expected if stats.expected else 0.0
-    return {"participants": len(people), "join_seconds": round(join_seconds, 2),
+    return {"participants": len(people) + sum(len(s.users) for s in stand_ins),
+            "local_participants": len(people), "join_seconds": round(join_seconds, 2),
             "p50_ms": round(pct(0.5), 1), "p99_ms": round(pct(0.99), 1),
-            "pose_delivery": round(min(1.0, delivered), 4),
+            "pose_delivery": round(min(1.0, delivered), 4), **from_stand_ins,
             "frames_per_tick_median": round(received[len(received) // 2], 3),
             "frames_per_tick_p1": round(received[len(received) // 100], 3),
             "closed": sum(p.closed for p in people),
             "generator_cpu": round(cpu, 2), "generator_late_s": round(late, 2),
-            "generator_saturated": cpu > 0.9 or late > 0.05 * measured}
+            "stand_ins_late_s": round(stand_ins_late, 2),
+            "generator_saturated": cpu > 0.9 or late > 0.05 * measured
+            or stand_ins_late > 0.05 * measured}
 
 
 def main() -> None:
@@ -288,6 +311,15 @@ def main() -> None:
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--observers", type=int, default=8)
+    parser.add_argument("--stand-ins", type=int, default=0, help="stand in on Redis for "
+                        "this many other server processes, each with --count members of "
+                        "its own (bench/tours/stand_ins.py)")
+    parser.add_argument("--stand-in-users", help="file with the user ids of the stand-ins' "
+                        "members, one a line (--count for each)")
+    parser.add_argument("--redis", help="the servers' REDHALL_REDIS_URL, for --stand-ins")
+    parser.add_argument("--prefix", help="the servers' REDHALL_REDIS_PREFIX")
+    parser.add_argument("--relay-hz", type=float, default=100.0,
+                        help="the servers' REDHALL_TOUR_RELAY_HZ")
     parser.add_argument("--colyseus-room", help="join this Colyseus room instead of a tour "
                         "(no observers here: bench/tours/colyseus/observers.js times it)")
     args = parser.parse_args()
@@ -296,9 +328,17 @@ def main() -> None:
     else:
         tokens = open(args.tokens).read().split()[:args.count]
         assert len(tokens) == args.count, "not enough tokens"
-    spread = max(10.0, (args.count * 16) ** 0.5 / 2)  # about 16 m² each
+    everyone = args.count * (1 + args.stand_ins)
+    spread = max(10.0, (everyone * 16) ** 0.5 / 2)  # about 16 m² each
+    rng = random.Random(11)
+    users = [int(u) for u in open(args.stand_in_users).read().split()] \
+        if args.stand_ins else []
+    assert len(users) >= args.count * args.stand_ins, "not enough stand-in users"
+    stand_ins = [StandIn(args.redis, args.prefix, args.tour,
+                         users[i * args.count:(i + 1) * args.count], args.observers // 2,
+                         spread, rng) for i in range(args.stand_ins)]
     result = asyncio.run(run(args.url, args.tour, tokens, args.seconds, args.observers,
-                             spread, args.colyseus_room))
+                             spread, args.colyseus_room, stand_ins, args.relay_hz))
     print(json.dumps(result), flush=True)
     os._exit(0)
 

@@ -1,14 +1,20 @@
 """Live-tour capacity: N participants posing at 20 Hz in one tour while a guide steers.
 
-`redhall serve` runs pinned to core 0, and for the multi-node figure three processes
-share the tour through Redis, on cores 0-2 where the machine has four cores or more, all
-on core 0 otherwise; the load generator (``bench.tours.generator``) runs pinned to the
-next core (core 1 on a 2-core machine). For each N of a rising
-ladder it reports p50/p99 pose latency between observer clients, the share of pose
-updates delivered and of frames received; capacity is the largest N with p99 ≤ 100 ms,
-≥ 99 % delivered and an unsaturated generator. The same ladder then runs against the
-peer, a Colyseus 0.16 room at a 20 Hz patch rate (``bench/tours/colyseus``). Writes
-bench/results/tours.json.
+Four ladders, each of rising N (participants in the tour):
+
+- one core: `redhall serve` pinned to core 0;
+- three nodes: three processes sharing the tour through Redis, on cores 0-2 where the
+  machine has four cores or more, all on core 0 otherwise;
+- node of three: one process on core 0 holding a third of the participants, the other
+  two processes stood in for on Redis (``bench.tours.stand_ins``), for machines without
+  a core for each of three;
+- the peer: a Colyseus 0.16 room at a 20 Hz patch rate (``bench/tours/colyseus``).
+
+The load generator (``bench.tours.generator``) runs pinned to the next core (core 1 on a
+2-core machine). Each step reports p50/p99 pose latency between observer clients, the
+share of pose updates delivered and of frames received; capacity is the largest N with
+p99 ≤ 100 ms, ≥ 99 % delivered and an unsaturated generator. Writes
+bench/results/tours.json; a ladder not run keeps its last figures there.
 """
 
 from __future__ import annotations
@@ -46,8 +52,10 @@ GOAL_P99_MS = 100.0
 GOAL_DELIVERY = 0.99
 
 
-async def _populate(database_url: str, people: int, tours: int) -> tuple[list[str], str, list[int]]:
-    """Members with bearer tokens, a guide token, and ``tours`` scheduled tours."""
+async def _populate(database_url: str, people: int, tours: int
+                    ) -> tuple[list[str], list[int], str, list[int]]:
+    """Members with bearer tokens (and their user ids), a guide token, and ``tours``
+    scheduled tours."""
     engine = create_async_engine(database_url)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     password = await hash_password(secrets.token_hex(8))
@@ -77,7 +85,7 @@ async def _populate(database_url: str, people: int, tours: int) -> tuple[list[st
             db.add(TourBranch(tour_id=tour.id, org_id=branch.id))
             tour_ids.append(tour.id)
     await engine.dispose()
-    return tokens[1:], tokens[0], tour_ids
+    return tokens[1:], [u.id for u in users[1:]], tokens[0], tour_ids
 
 
 def cores_for(nodes: int, available: int) -> tuple[list[str], str]:
@@ -172,7 +180,8 @@ async def _tick_counters(urls: list[str]) -> dict[str, float]:
 
 
 async def _step(urls: list[str], tour: int, tokens_file: Path, guide_token: str, count: int,
-                seconds: float, generator_core: str) -> dict[str, object]:
+                seconds: float, generator_core: str, stand_ins: list[str]
+                ) -> dict[str, object]:
     before = await _tick_counters(urls)
     stop = asyncio.Event()
     guide = asyncio.create_task(_guide(urls[0], tour, guide_token, stop))
@@ -180,7 +189,7 @@ async def _step(urls: list[str], tour: int, tokens_file: Path, guide_token: str,
         "taskset", "-c", generator_core, sys.executable, "-m", "bench.tours.generator",
         "--url", *urls,
         "--tour", str(tour), "--tokens", str(tokens_file), "--count", str(count),
-        "--seconds", str(seconds), stdout=asyncio.subprocess.PIPE, cwd=ROOT)
+        "--seconds", str(seconds), *stand_ins, stdout=asyncio.subprocess.PIPE, cwd=ROOT)
     out, _ = await generator.communicate()
     stop.set()
     commands = await guide
@@ -197,8 +206,11 @@ async def _step(urls: list[str], tour: int, tokens_file: Path, guide_token: str,
     return result
 
 
-async def _ladder(nodes: int, ladder: list[int], seconds: float
+async def _ladder(nodes: int, ladder: list[int], seconds: float, stand_ins: int = 0
                   ) -> tuple[int, list[dict[str, object]]]:
+    """Climbs ``ladder`` (participants in the tour) against ``nodes`` server processes;
+    with ``stand_ins``, one process holds its share of the participants and the others'
+    are stood in for on Redis (``bench.tours.stand_ins``)."""
     folder = Path(tempfile.mkdtemp(prefix="redhall-tours-"))
     database_url = f"sqlite+aiosqlite:///{folder}/bench.db"
     key = ROOT / "var/keys/publisher.key.pub"
@@ -206,24 +218,32 @@ async def _ladder(nodes: int, ladder: list[int], seconds: float
                         trusted_keys=[key])
     runner, _ = await prepare(settings, sorted((ROOT / "var/exhibits").glob("*.exhibit")))
     await runner.cleanup()
-    tokens, guide_token, tours = await _populate(database_url, max(ladder) + 10, len(ladder))
+    tokens, users, guide_token, tours = await _populate(database_url, max(ladder) + 10,
+                                                        len(ladder))
     tokens_file = folder / "tokens.txt"
     tokens_file.write_text("\n".join(tokens))
+    stood_in = max(ladder) * stand_ins // (stand_ins + 1)
+    users_file = folder / "stand-in-users.txt"  # the last accounts; real clients take the first
+    users_file.write_text("\n".join(map(str, users[len(users) - stood_in:])))
     env = {**os.environ, "REDHALL_DATABASE_URL": database_url,
            "REDHALL_DATA_DIR": str(folder / "data"),
            "REDHALL_TRUSTED_KEYS": json.dumps([str(key)])}
-    if nodes > 1:
+    if nodes > 1 or stand_ins:
         env["REDHALL_REDIS_URL"] = "redis://127.0.0.1:6379/0"
         env["REDHALL_REDIS_PREFIX"] = f"bench-{uuid.uuid4().hex[:8]}"
+    stand_in_args = ["--stand-ins", str(stand_ins), "--stand-in-users", str(users_file),
+                     "--redis", env["REDHALL_REDIS_URL"], "--prefix",
+                     env["REDHALL_REDIS_PREFIX"]] if stand_ins else []
     server_cores, generator_core = cores_for(nodes, os.cpu_count() or 1)
     processes, urls = _servers(server_cores, env)
     unused_tours = iter(tours)
     try:
         for url in urls:
             await wait_until_serving(url)
-        capacity, steps = await _climb(f"{nodes} node(s)", ladder, lambda count: _step(
-            urls, next(unused_tours), tokens_file, guide_token, count, seconds,
-            generator_core))
+        label = f"1 node of {stand_ins + 1}" if stand_ins else f"{nodes} node(s)"
+        capacity, steps = await _climb(label, ladder, lambda count: _step(
+            urls, next(unused_tours), tokens_file, guide_token, count // (stand_ins + 1),
+            seconds, generator_core, stand_in_args))
         for step in steps:
             step["server_cores"] = ",".join(server_cores)
         return capacity, steps
@@ -281,33 +301,54 @@ async def _colyseus_ladder(ladder: list[int], seconds: float
         server.wait(10)
 
 
-async def main(seconds: float, one: list[int], three: list[int], colyseus: list[int]) -> None:
-    print("one server process on one core:")
-    capacity_one, steps_one = await _ladder(1, one, seconds)
-    print("three server processes sharing the tour through Redis:")
-    capacity_three, steps_three = await _ladder(3, three, seconds)
-    print("the peer: a Colyseus 0.16 room on one core, 20 Hz patches:")
-    capacity_colyseus, steps_colyseus = await _colyseus_ladder(colyseus, seconds)
-    figures = {"capacity_one_core": capacity_one, "capacity_three_nodes": capacity_three,
-               "colyseus_capacity": capacity_colyseus,
-               "ratio_to_colyseus": round(capacity_one / capacity_colyseus, 2)
-               if capacity_colyseus else None,
-               "goal": {"p99_ms": GOAL_P99_MS, "delivery": GOAL_DELIVERY},
-               "one_core": steps_one, "three_nodes": steps_three, "colyseus": steps_colyseus,
-               "seconds": seconds,
-               "machine": f"{os.cpu_count()} cores", "measured_at": time.strftime("%Y-%m-%d")}
-    (ROOT / "bench/results/tours.json").write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"capacity: {capacity_one} on one core, {capacity_three} across three processes, "
-          f"Colyseus {capacity_colyseus} on one core")
+RESULTS = ROOT / "bench/results/tours.json"
+# name: (capacity figure, heading, how the ladder runs)
+LADDERS: dict[str, tuple[str, str, Callable[[list[int], float], Awaitable[
+        tuple[int, list[dict[str, Any]]]]]]] = {
+    "one_core": ("capacity_one_core", "one server process on one core",
+                 lambda ladder, seconds: _ladder(1, ladder, seconds)),
+    "three_nodes": ("capacity_three_nodes", "three server processes sharing the tour "
+                    "through Redis", lambda ladder, seconds: _ladder(3, ladder, seconds)),
+    "node_of_three": ("capacity_node_of_three", "one of three processes on its own core, "
+                      "the other two stood in for on Redis",
+                      lambda ladder, seconds: _ladder(1, ladder, seconds, stand_ins=2)),
+    "colyseus": ("colyseus_capacity", "the peer: a Colyseus 0.16 room on one core, 20 Hz "
+                 "patches", _colyseus_ladder),
+}
+
+
+async def main(seconds: float, ladders: dict[str, list[int]]) -> None:
+    """Runs each ladder given; one left empty keeps its figures from the last run."""
+    figures: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if not isinstance(figures.get("measured_at"), dict):
+        figures["measured_at"] = {}
+    for name, ladder in ladders.items():
+        if not ladder:
+            continue
+        capacity_key, heading, run = LADDERS[name]
+        print(f"{heading}:")
+        figures[capacity_key], figures[name] = await run(ladder, seconds)
+        figures["measured_at"][name] = time.strftime("%Y-%m-%d")
+    one, colyseus = figures.get("capacity_one_core"), figures.get("colyseus_capacity")
+    figures.update(ratio_to_colyseus=round(one / colyseus, 2) if one and colyseus else None,
+                   goal={"p99_ms": GOAL_P99_MS, "delivery": GOAL_DELIVERY}, seconds=seconds,
+                   machine=f"{os.cpu_count()} cores")
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    print("capacity: " + ", ".join(f"{name} {figures.get(key)}"
+                                   for name, (key, _, _) in LADDERS.items()))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10)
     one_core_ladder = [100, 250, 500, 750, 1000, 1250, 1500]
-    parser.add_argument("--one", type=int, nargs="+", default=one_core_ladder)
-    parser.add_argument("--three", type=int, nargs="+", default=[250, 500, 1000, 1500, 2000,
-                                                                 2400])
-    parser.add_argument("--colyseus", type=int, nargs="+", default=one_core_ladder)
+    defaults = {"one_core": one_core_ladder,
+                "three_nodes": [250, 500, 1000, 1500, 2000, 2400],
+                "node_of_three": [900, 1500, 1800, 2100, 2400, 2700],
+                "colyseus": one_core_ladder}
+    for name, ladder in defaults.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, nargs="*",
+                            default=ladder, help=f"participants in all (default {ladder}); "
+                            "none: keep the last figures")
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.one, args.three, args.colyseus))
+    asyncio.run(main(args.seconds, {name: getattr(args, name) for name in defaults}))

@@ -82,9 +82,9 @@ class RedisFanout:
         self.rooms: dict[int, LiveTour] = {}
         self._listener: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
-        self._prefix = node.encode() + b"|"
+        self.sender = node.encode() + b"|"  # begins each pose message this process sends
 
-    def _alive_key(self, node: str) -> str:
+    def alive_key(self, node: str) -> str:
         return f"{self.prefix}:node:{node}"
 
     async def _beat(self) -> None:
@@ -92,7 +92,7 @@ class RedisFanout:
         stops saying so, and the others then let its participants go (``dead``)."""
         while True:
             try:
-                await self.redis.set(self._alive_key(self.node), "1", ex=self.NODE_TTL)
+                await self.redis.set(self.alive_key(self.node), "1", ex=self.NODE_TTL)
             except Exception as exc:  # Redis away for a moment: the next beat retries
                 log.warning("heartbeat to Redis failed: %s", exc)
             await asyncio.sleep(self.HEARTBEAT_SECONDS)
@@ -101,21 +101,21 @@ class RedisFanout:
         others = sorted(nodes - {self.node})
         if not others:
             return set()
-        alive = await self.redis.mget([self._alive_key(n) for n in others])
+        alive = await self.redis.mget([self.alive_key(n) for n in others])
         return {n for n, beat in zip(others, alive) if beat is None}
 
-    def _log(self, tour: int) -> str:
+    def log_key(self, tour: int) -> str:
         return f"{self.prefix}:tour:{tour}:log"
 
-    def _channel(self, tour: int) -> str:
+    def channel(self, tour: int) -> str:
         return f"{self.prefix}:tour:{tour}:poses"
 
     async def attach(self, room: LiveTour) -> None:
         self.rooms[room.tour_id] = room
         if self._heartbeat is None:
-            await self.redis.set(self._alive_key(self.node), "1", ex=self.NODE_TTL)
+            await self.redis.set(self.alive_key(self.node), "1", ex=self.NODE_TTL)
             self._heartbeat = asyncio.create_task(self._beat())
-        await self.pubsub.subscribe(self._channel(room.tour_id))
+        await self.pubsub.subscribe(self.channel(room.tour_id))
         if self._listener is None:
             self._listener = asyncio.create_task(self._listen())
         self.readers[room.tour_id] = asyncio.create_task(self._read(room))
@@ -129,8 +129,8 @@ class RedisFanout:
         try:
             while True:
                 try:
-                    answer = await reader.xread({self._log(room.tour_id): last}, count=1000,
-                                                block=1000)
+                    answer = await reader.xread({self.log_key(room.tour_id): last},
+                                                count=1000, block=1000)
                 except RedisConnectionError:
                     if _cancelling():
                         raise  # a cancel that the client library turned into an error
@@ -148,7 +148,7 @@ class RedisFanout:
     async def _listen(self) -> None:
         async for message in self.pubsub.listen():
             data: bytes = message["data"]
-            if data.startswith(self._prefix):
+            if data.startswith(self.sender):
                 continue  # our own poses
             channel = message["channel"].decode()
             room = self.rooms.get(int(channel.rsplit(":", 2)[1]))
@@ -156,15 +156,15 @@ class RedisFanout:
                 room.remote_poses(data.split(b"|", 1)[1])
 
     async def append(self, room: LiveTour, event: Input) -> None:
-        key = self._log(room.tour_id)
+        key = self.log_key(room.tour_id)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.xadd(key, {"node": self.node, "input": encode(event)})
             pipe.expire(key, self.LOG_TTL)
             await pipe.execute()
 
     def publish_poses(self, room: LiveTour, blob: bytes) -> None:
-        task = asyncio.ensure_future(self.redis.publish(self._channel(room.tour_id),
-                                                        self._prefix + blob))
+        task = asyncio.ensure_future(self.redis.publish(self.channel(room.tour_id),
+                                                        self.sender + blob))
         task.add_done_callback(_log_failure)
 
     async def detach(self, room: LiveTour) -> None:
@@ -172,7 +172,7 @@ class RedisFanout:
         reader = self.readers.pop(room.tour_id, None)
         if reader:
             await stop(reader)
-        await bounded(self.pubsub.unsubscribe(self._channel(room.tour_id)),
+        await bounded(self.pubsub.unsubscribe(self.channel(room.tour_id)),
                       f"unsubscribing from tour {room.tour_id}'s poses")
 
     async def close(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -18,12 +19,14 @@ import redis.asyncio as redis
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bench.serving import wait_until_serving
+from bench.tours.generator import Stats
+from bench.tours.stand_ins import StandIn
 from engine.tour_client import TourClient
 from protocol import tour as wire
 from protocol.tour_poses import Pose, Transform
 from server.app import create_app
 from server.bootstrap import ensure_user
-from bench.serving import wait_until_serving
 from server.db.models import ParticipationRecord
 from server.keys import SESSIONS, SETTINGS
 from server.settings import Settings
@@ -143,6 +146,44 @@ async def test_poses_go_to_the_other_processes_between_ticks(  # type: ignore[no
         await channel.aclose()
         await listener.aclose()
         await member.close()
+        await guide.close()
+
+
+async def test_a_benchmark_stand_in_is_taken_for_another_process(  # type: ignore[no-untyped-def]
+        world: World, nodes, samples: dict[str, BuildResult], redis_url: str) -> None:
+    """The tour benchmark measures one process's share of a tour with the other processes
+    stood in for on Redis (``bench/tours/stand_ins.py``); that is only a measurement if a
+    real process seats the stand-in's members where the stand-in expects and passes their
+    poses on to its own members."""
+    version = await publish(world.client, samples["founding"], world.users["editor"])
+    tour = await schedule(world.client, version, world.users["guide"], [world.branch_a])
+    a = await nodes()
+    guide = TourClient(live_url(a, tour), world.tokens["guide"], session=a.session)
+    await guide.connect()
+    members = [world.users["member"], world.users["editor"]]
+    stand_in = StandIn(redis_url, nodes.prefix, tour, members, observers=1, spread=5.0,
+                       rng=random.Random(1))
+    watcher = TourClient(live_url(a, tour), world.tokens["admin"], session=a.session)
+    try:
+        await stand_in.join()
+        await stand_in.find_seats()
+        roster = {p.seat: p for p in (await watcher.connect()).snapshot.participants}
+        assert {roster[seat].user for seat in stand_in.seats.values()} == set(members)
+        assert all(roster[seat].user == user for user, seat in stand_in.seats.items())
+        timing = Stats()
+        timing.measuring = True
+        await stand_in.relay(timing, 1, 100.0, time.perf_counter() + 0.5)
+        seen: set[int] = set()
+        async with asyncio.timeout(5):
+            while seen != set(stand_in.seats.values()):
+                seen |= dict((await watcher.frames.get())[1]).keys()
+        observer = stand_in.seats[members[0]]
+        assert timing.stood_in_seats == {observer}
+        assert {seat for seat, _ in timing.sent_at} == {observer}
+        assert timing.expected == len(timing.sent_at)  # one receiver each
+    finally:
+        await stand_in.close()
+        await watcher.close()
         await guide.close()
 
 

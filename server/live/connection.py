@@ -1,10 +1,15 @@
 """One participant's websocket on the sending side: a bounded queue drained by its own
 writer task, so a slow client never holds up the tour.
 
-Control messages queue in order and the writer task sends them. Pose frames are written
-straight to the socket's transport, already framed (one websocket frame built per tick
-and shared by every recipient), unless the transport still holds more than
-``frame_buffer`` unsent bytes: then the frame is skipped, as a newer one follows in 50 ms.
+Control messages queue in order and the writer task sends them. The queue is bounded by
+its size in characters, not by a count of messages: applying one read of the tour's log
+can send every member thousands of small roster messages at once (many joining through
+other processes at the same moment), which a client that reads keeps up with.
+
+Pose frames are written straight to the socket's transport, already framed (one
+websocket frame built per tick and shared by every recipient), unless the transport still
+holds more than ``frame_buffer`` unsent bytes: then the frame is skipped, as a newer one
+follows in 50 ms.
 A client whose control queue overflows, or that skips ``stall_frames`` frames in a row, is
 closed with 4008 and may resume its held seat.
 """
@@ -24,13 +29,14 @@ TOO_SLOW = 4008
 
 class Connection:
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport | None,
-                 queue_limit: int = 512, stall_frames: int = 100,
+                 queue_limit: int = 1_000_000, stall_frames: int = 100,
                  frame_buffer: int = 256 * 1024) -> None:
         self.ws = ws
         self.transport = transport
         self.frame_buffer = frame_buffer
         self.id = secrets.token_hex(8)
         self.queue: deque[str] = deque()
+        self.queued = 0  # characters in ``queue``
         self.queue_limit = queue_limit
         self.stall_frames = stall_frames
         self._stalled = 0
@@ -42,10 +48,11 @@ class Connection:
     def send(self, text: str) -> None:
         if self.closing:
             return
-        if len(self.queue) >= self.queue_limit:
+        if self.queued + len(text) > self.queue_limit:
             self.close(TOO_SLOW, "too slow: messages piled up unread; resume to continue")
             return
         self.queue.append(text)
+        self.queued += len(text)
         self._wake.set()
 
     def send_frame(self, ws_frame: bytes) -> None:
@@ -78,7 +85,9 @@ class Connection:
                 await self._wake.wait()
                 self._wake.clear()
                 while self.queue:
-                    await self.ws.send_str(self.queue.popleft())
+                    text = self.queue.popleft()
+                    self.queued -= len(text)
+                    await self.ws.send_str(text)
                 if self.closing is not None and not self.queue:
                     return
         except (ConnectionError, RuntimeError):  # the socket went away while writing

@@ -32,7 +32,7 @@ class Fanout(Protocol):
 
     async def attach(self, room: LiveTour) -> None: ...
     async def append(self, room: LiveTour, event: Input) -> None: ...
-    def publish_poses(self, room: LiveTour, blob: bytes) -> None: ...
+    async def publish_poses(self, room: LiveTour, blob: bytes) -> None: ...
     async def detach(self, room: LiveTour) -> None: ...
     async def close(self) -> None: ...
     async def dead(self, nodes: set[str]) -> set[str]: ...
@@ -50,7 +50,7 @@ class LocalFanout:
     async def append(self, room: LiveTour, event: Input) -> None:
         room.inbox.put_nowait((self.node, event))
 
-    def publish_poses(self, room: LiveTour, blob: bytes) -> None:
+    async def publish_poses(self, room: LiveTour, blob: bytes) -> None:
         pass  # no other process to tell
 
     async def detach(self, room: LiveTour) -> None:
@@ -67,6 +67,7 @@ class RedisFanout:
     """Stream ``{prefix}:tour:{id}:log`` for inputs, channel ``{prefix}:tour:{id}:poses``."""
 
     LOG_TTL = 7 * 24 * 3600
+    APPEND_BATCH = 1000  # inputs a pipeline carries at most
     HEARTBEAT_SECONDS = 2.0
     NODE_TTL = 6  # seconds without a heartbeat before a process counts as gone
     shared = True
@@ -82,6 +83,9 @@ class RedisFanout:
         self.rooms: dict[int, LiveTour] = {}
         self._listener: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        self._appends: list[tuple[str, bytes, asyncio.Future[None]]] = []
+        self._appending = asyncio.Event()
+        self._appender: asyncio.Task[None] | None = None
         self.sender = node.encode() + b"|"  # begins each pose message this process sends
 
     def alive_key(self, node: str) -> str:
@@ -156,16 +160,40 @@ class RedisFanout:
                 room.remote_poses(data.split(b"|", 1)[1])
 
     async def append(self, room: LiveTour, event: Input) -> None:
-        key = self.log_key(room.tour_id)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.xadd(key, {"node": self.node, "input": encode(event)})
-            pipe.expire(key, self.LOG_TTL)
-            await pipe.execute()
+        """Returns once the input is in the tour's log. Inputs from many connections at once
+        (a whole tour leaving as it ends) go in one pipeline from one task, in the order
+        they came, rather than each taking a connection of the pool, which has 100."""
+        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._appends.append((self.log_key(room.tour_id), encode(event), written))
+        self._appending.set()
+        if self._appender is None:
+            self._appender = asyncio.create_task(self._append_loop())
+        await written
 
-    def publish_poses(self, room: LiveTour, blob: bytes) -> None:
-        task = asyncio.ensure_future(self.redis.publish(self.channel(room.tour_id),
-                                                        self.sender + blob))
-        task.add_done_callback(_log_failure)
+    async def _append_loop(self) -> None:
+        while True:
+            await self._appending.wait()
+            self._appending.clear()
+            while self._appends:
+                batch, self._appends = self._appends[:self.APPEND_BATCH], \
+                    self._appends[self.APPEND_BATCH:]
+                try:
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        for key, data, _ in batch:
+                            pipe.xadd(key, {"node": self.node, "input": data})
+                        for key in {key for key, _, _ in batch}:
+                            pipe.expire(key, self.LOG_TTL)
+                        await pipe.execute()
+                except Exception as exc:  # each sender hears of it, as with its own write
+                    _settle(batch, exc)
+                else:
+                    _settle(batch, None)
+
+    async def publish_poses(self, room: LiveTour, blob: bytes) -> None:
+        try:
+            await self.redis.publish(self.channel(room.tour_id), self.sender + blob)
+        except Exception as exc:  # Redis away for a moment: the next relay carries on
+            log.warning("publishing poses failed: %s", exc)
 
     async def detach(self, room: LiveTour) -> None:
         self.rooms.pop(room.tour_id, None)
@@ -182,6 +210,9 @@ class RedisFanout:
             await stop(self._listener)
         if self._heartbeat:
             await stop(self._heartbeat)
+        if self._appender:
+            await stop(self._appender)
+        _settle(self._appends, ConnectionError("the tour fan-out closed"))
         await bounded(self.pubsub.aclose(), "closing the Redis pub/sub connection")
         await bounded(self.redis.aclose(), "closing the Redis connections")
 
@@ -191,6 +222,12 @@ def _cancelling() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-def _log_failure(task: asyncio.Future[object]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("publishing poses failed: %s", task.exception())
+def _settle(batch: list[tuple[str, bytes, asyncio.Future[None]]],
+            error: Exception | None) -> None:
+    for _, _, written in batch:
+        if written.done():  # its sender gave up waiting
+            continue
+        if error is None:
+            written.set_result(None)
+        else:
+            written.set_exception(error)

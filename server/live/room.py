@@ -204,7 +204,7 @@ class LiveTour:
             await asyncio.sleep(self.relay_seconds)
             if self.outgoing:
                 blob, self.outgoing = b"".join(self.outgoing), []
-                self.hub.fanout.publish_poses(self, blob)
+                await self.hub.fanout.publish_poses(self, blob)
 
     async def _tick_loop(self) -> None:
         loop = asyncio.get_running_loop()

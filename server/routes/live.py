@@ -66,12 +66,14 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     try:
         await _serve_until_closed(room, conn, seat, ws)
     finally:
-        if room.conns.get(seat) is conn:  # not replaced, removed or ended meanwhile
-            del room.conns[seat]
-            room.poses.forget(seat)
-            gone = Leave if ws.close_code == 1000 else Drop
-            await room.submit(gone(seat, conn.id, time.time()))
-        await conn.stop()
+        try:
+            if room.conns.get(seat) is conn:  # not replaced, removed or ended meanwhile
+                del room.conns[seat]
+                room.poses.forget(seat)
+                gone = Leave if ws.close_code == 1000 else Drop
+                await room.submit(gone(seat, conn.id, time.time()))
+        finally:
+            await conn.stop()
     return ws
 
 

@@ -96,45 +96,63 @@ def cores_for(nodes: int, available: int) -> tuple[list[str], str]:
     return ["0"] * nodes, "1"
 
 
-def _servers(cores: list[str], env: dict[str, str]
-             ) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
-    processes, urls = [], []
-    for core in cores:
+def _servers(cores: list[str], env: dict[str, str], folder: Path
+             ) -> tuple[list[subprocess.Popen[bytes]], list[str], list[Path]]:
+    """The server processes, their addresses and their logs (in ``folder``)."""
+    processes, urls, logs = [], [], []
+    for number, core in enumerate(cores):
         port = free_port()
-        processes.append(subprocess.Popen(
-            ["taskset", "-c", core, str(ROOT / ".venv/bin/redhall"), "serve"],
-            env={**env, "REDHALL_PORT": str(port)}, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL))
+        logs.append(folder / f"server-{number}.log")
+        with logs[-1].open("wb") as log:
+            processes.append(subprocess.Popen(
+                ["taskset", "-c", core, str(ROOT / ".venv/bin/redhall"), "serve"],
+                env={**env, "REDHALL_PORT": str(port)}, stdout=subprocess.DEVNULL,
+                stderr=log))
         urls.append(f"http://127.0.0.1:{port}")
-    return processes, urls
+    return processes, urls, logs
 
 
-async def _guide(url: str, tour: int, token: str, stop: asyncio.Event) -> int:
+async def _guide(url: str, tour: int, token: str, stop: asyncio.Event) -> tuple[int, str]:
     """Starts the tour and keeps steering it (laser, follow-me, once a second) until
-    ``stop``, then ends it."""
+    ``stop``, then ends it. Returns the commands sent, and why the guide's connection
+    failed ("" if it did not)."""
     guide = TourClient(f"{url}/api/tours/{tour}/live", token)
-    welcome = await guide.connect()
-    await guide.send(wire.Start())
     commands = 0
-    while not stop.is_set():
-        for message in (wire.Follow(on=commands % 2 == 0),
-                        wire.Laser(origin=(0, 1.5, 0), target=(commands % 5, 1.0, 2.0))):
-            await guide.send(message)
-            commands += 1
-        while not guide.frames.empty():
-            guide.frames.get_nowait()
-        await asyncio.sleep(1.0)
-    # Ended, the tour lets its seats go now; left open, a thousand held seats would all
-    # expire a minute later, during the next step's measurement.
-    await guide.send(wire.EndTour())
-    await guide.close()
-    assert welcome.role == "guide"
-    return commands
+    try:
+        welcome = await guide.connect()
+        assert welcome.role == "guide"
+        await guide.send(wire.Start())
+        while not stop.is_set():
+            for message in (wire.Follow(on=commands % 2 == 0),
+                            wire.Laser(origin=(0, 1.5, 0), target=(commands % 5, 1.0, 2.0))):
+                await guide.send(message)
+                commands += 1
+            while not guide.frames.empty():
+                guide.frames.get_nowait()
+            while not guide.messages.empty():
+                guide.messages.get_nowait()
+            await asyncio.sleep(1.0)
+        # Ended, the tour lets its seats go now; left open, a thousand held seats would all
+        # expire a minute later, during the next step's measurement.
+        await guide.send(wire.EndTour())
+    except Exception as exc:  # the step then misses the goal, and the ladder goes on
+        closed = guide.ws.close_code if guide.ws is not None else None
+        return commands, f"{type(exc).__name__}: {exc} (close code {closed})"
+    finally:
+        await guide.close()
+    return commands, ""
+
+
+def _errors_logged(logs: list[Path]) -> int:
+    """Errors the server processes have logged so far."""
+    return sum(line.count('"level": "error"') for log in logs if log.exists()
+               for line in log.open(encoding="utf-8", errors="replace"))
 
 
 def _meets_goal(result: dict[str, Any]) -> bool:
     return (result["p99_ms"] <= GOAL_P99_MS and result["pose_delivery"] >= GOAL_DELIVERY
-            and not result["generator_saturated"])
+            and not result["generator_saturated"] and not result.get("server_errors")
+            and not result.get("guide_failed"))
 
 
 async def _climb(label: str, ladder: list[int],
@@ -146,6 +164,10 @@ async def _climb(label: str, ladder: list[int],
     for count in ladder:
         result = await step(count)
         ticks = f"  ticks {result['server_ticks']}" if "server_ticks" in result else ""
+        if result.get("server_errors"):
+            ticks += f"  SERVER ERRORS {result['server_errors']}"
+        if result.get("guide_failed"):
+            ticks += f"  GUIDE FAILED {result['guide_failed']}"
         print(f"  {label} {count:5d}: p50 {result['p50_ms']:6.1f} ms  p99 "
               f"{result['p99_ms']:6.1f} ms  delivered {result['pose_delivery']:.3f}  "
               f"frames/tick {result['frames_per_tick_median']:.2f}  generator cpu "
@@ -179,10 +201,11 @@ async def _tick_counters(urls: list[str]) -> dict[str, float]:
     return totals
 
 
-async def _step(urls: list[str], tour: int, tokens_file: Path, guide_token: str, count: int,
-                seconds: float, generator_core: str, stand_ins: list[str]
-                ) -> dict[str, object]:
+async def _step(urls: list[str], logs: list[Path], tour: int, tokens_file: Path,
+                guide_token: str, count: int, seconds: float, generator_core: str,
+                stand_ins: list[str]) -> dict[str, object]:
     before = await _tick_counters(urls)
+    errors_before = _errors_logged(logs)
     stop = asyncio.Event()
     guide = asyncio.create_task(_guide(urls[0], tour, guide_token, stop))
     generator = await asyncio.create_subprocess_exec(
@@ -192,9 +215,13 @@ async def _step(urls: list[str], tour: int, tokens_file: Path, guide_token: str,
         "--seconds", str(seconds), *stand_ins, stdout=asyncio.subprocess.PIPE, cwd=ROOT)
     out, _ = await generator.communicate()
     stop.set()
-    commands = await guide
+    commands, guide_failed = await guide
     result = json.loads(out.decode().strip().splitlines()[-1])
     result["guide_commands"] = commands
+    if guide_failed:
+        result["guide_failed"] = guide_failed
+    await asyncio.sleep(1.0)  # the departures are applied (and any error logged)
+    result["server_errors"] = _errors_logged(logs) - errors_before
     after = await _tick_counters(urls)
     ticks = after["ticks"] - before["ticks"]
     result["server_ticks"] = {  # over the whole step, joining included
@@ -235,15 +262,15 @@ async def _ladder(nodes: int, ladder: list[int], seconds: float, stand_ins: int 
                      "--redis", env["REDHALL_REDIS_URL"], "--prefix",
                      env["REDHALL_REDIS_PREFIX"]] if stand_ins else []
     server_cores, generator_core = cores_for(nodes, os.cpu_count() or 1)
-    processes, urls = _servers(server_cores, env)
+    processes, urls, logs = _servers(server_cores, env, folder)
     unused_tours = iter(tours)
     try:
         for url in urls:
             await wait_until_serving(url)
         label = f"1 node of {stand_ins + 1}" if stand_ins else f"{nodes} node(s)"
         capacity, steps = await _climb(label, ladder, lambda count: _step(
-            urls, next(unused_tours), tokens_file, guide_token, count // (stand_ins + 1),
-            seconds, generator_core, stand_in_args))
+            urls, logs, next(unused_tours), tokens_file, guide_token,
+            count // (stand_ins + 1), seconds, generator_core, stand_in_args))
         for step in steps:
             step["server_cores"] = ",".join(server_cores)
         return capacity, steps
@@ -341,10 +368,10 @@ async def main(seconds: float, ladders: dict[str, list[int]]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10)
-    one_core_ladder = [100, 250, 500, 750, 1000, 1250, 1500]
+    one_core_ladder = [100, 250, 500, 750, 1000, 1250, 1500, 1750, 2000]
     defaults = {"one_core": one_core_ladder,
                 "three_nodes": [250, 500, 1000, 1500, 2000, 2400],
-                "node_of_three": [900, 1500, 1800, 2100, 2400, 2700],
+                "node_of_three": [900, 1500, 1800, 2100, 2400, 2700, 3000, 3300],
                 "colyseus": one_core_ladder}
     for name, ladder in defaults.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, nargs="*",

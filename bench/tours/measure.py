@@ -371,7 +371,7 @@ if __name__ == "__main__":
     one_core_ladder = [100, 250, 500, 750, 1000, 1250, 1500, 1750, 2000]
     defaults = {"one_core": one_core_ladder,
                 "three_nodes": [250, 500, 1000, 1500, 2000, 2400],
-                "node_of_three": [900, 1500, 1800, 2100, 2400, 2700, 3000, 3300],
+                "node_of_three": [900, 1800, 2400, 3000, 3300, 3600, 3900, 4200, 4500],
                 "colyseus": one_core_ladder}
     for name, ladder in defaults.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, nargs="*",

@@ -38,12 +38,15 @@ class Hub:
         self.on_stored = on_stored
         self.rooms: dict[int, LiveTour] = {}
         self._opening: dict[int, asyncio.Lock] = {}
+        self.retire_seconds = 5.0  # an ended tour's late departures are applied meanwhile
+        self._retiring: set[asyncio.Task[None]] = set()
 
     async def room(self, tour_id: int) -> LiveTour:
         """The running tour, started on this process on first use.
 
         Raises:
             NoSuchTour: no such tour, or it was cancelled.
+            TourOver: the tour has ended (and its room was let go).
         """
         if tour_id in self.rooms:
             return self.rooms[tour_id]
@@ -54,6 +57,23 @@ class Hub:
                 await self.fanout.attach(room)
                 self.rooms[tour_id] = room
         return self.rooms[tour_id]
+
+    def ended(self, room: LiveTour) -> None:
+        """Lets go of an ended tour's room after ``retire_seconds``: its tasks, its pose
+        tick and, with Redis, its log reader's connection would otherwise last as long as
+        the process. Joining it afterwards is refused (``load_plan`` finds the end)."""
+        def retire() -> None:
+            task = asyncio.ensure_future(self._retire(room))
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+        asyncio.get_running_loop().call_later(self.retire_seconds, retire)
+
+    async def _retire(self, room: LiveTour) -> None:
+        if self.rooms.get(room.tour_id) is room:
+            del self.rooms[room.tour_id]
+            self._opening.pop(room.tour_id, None)
+            await self.fanout.detach(room)
+            await room.close()
 
     async def store_rows(self, rows: Sequence[dict[str, Any]]) -> None:
         fresh = await store(self.sessions, rows, self.learning)

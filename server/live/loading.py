@@ -11,12 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from protocol.manifest import PackagedScene
 from protocol.package import open_package
 from server.catalog_store import PackageStore
-from server.db.models import ExhibitVersion, Registration, Tour
+from server.db.models import ExhibitVersion, ParticipationRecord, Registration, Tour
 from server.live.plan import SceneOutline, TourPlan, outline
 
 
 class NoSuchTour(LookupError):
     pass
+
+
+class TourOver(LookupError):
+    """The tour has ended; it does not start again."""
 
 
 def outlines(store: PackageStore, sha256: str) -> tuple[dict[str, SceneOutline], str]:
@@ -34,6 +38,11 @@ async def load_plan(sessions: async_sessionmaker[AsyncSession], store: PackageSt
         tour = await db.get(Tour, tour_id)
         if tour is None or tour.cancelled_at is not None:
             raise NoSuchTour(tour_id)
+        ended = await db.scalar(select(ParticipationRecord.number).where(
+            ParticipationRecord.tour_id == tour_id, ParticipationRecord.kind == "tour_ended"
+        ).limit(1))
+        if ended is not None:  # its room was let go after the end (``Hub.retire``)
+            raise TourOver(tour_id)
         version = await db.get(ExhibitVersion, tour.exhibit_version_id)
         assert version is not None
         reserved = (await db.scalars(select(Registration.user_id).where(

@@ -48,6 +48,7 @@ class LiveTour:
         self.relay_seconds = 1.0 / relay_hz
         self.expiries: dict[int, asyncio.TimerHandle] = {}
         self._busy = False
+        self._ended = False
         self.conn_nodes: dict[str, str] = {}  # connection -> the process holding it
         self._adopted: set[str] = set()
         self._tasks = [asyncio.create_task(self._apply_loop()),
@@ -107,6 +108,9 @@ class LiveTour:
         if rows:
             await self.hub.store_rows(rows)  # acknowledged only after this commit
         self._carry_out(effects)
+        if self.state.phase == "ended" and not self._ended:
+            self._ended = True
+            self.hub.ended(self)
 
     async def _watch_nodes(self) -> None:
         """Participants of a process that died without closing their connections are

@@ -23,7 +23,7 @@ from server.db.models import Tour, TourBranch, User
 from server.keys import HUB, SESSIONS, SETTINGS
 from server.live.connection import Connection
 from server.live.inputs import Command, Drop, Join, Leave, Resume
-from server.live.loading import NoSuchTour
+from server.live.loading import NoSuchTour, TourOver
 from server.live.outputs import error
 from server.live.ratelimit import TokenBucket
 from server.live.room import LiveTour, Refused
@@ -124,6 +124,9 @@ async def _admit(request: web.Request, ws: web.WebSocketResponse,
         room = await request.app[HUB].room(tour_id)
     except NoSuchTour:
         raise unknown from None
+    except TourOver:
+        raise _Closed(POLICY, error("illegal_state", "this tour has ended", "hello")) \
+            from None
     conn = Connection(ws, request.transport)  # type: ignore[arg-type]
     ticket = hello.resume or secrets.token_urlsafe(18)
     event = Resume(ticket, user.id, conn.id, time.time()) if hello.resume \

@@ -224,6 +224,27 @@ async def test_ending_the_tour_closes_everyone_and_ends_attendance(world: World,
         await late.connect()
 
 
+async def test_an_ended_tour_is_let_go_and_stays_ended(world: World, tour: int) -> None:
+    """An ended tour's room (its tasks, its pose tick, its log reader) does not last as
+    long as the process; joining afterwards is refused as before."""
+    hub = world.client.server.app[HUB]
+    hub.retire_seconds = 0.2
+    guide = await _join(world, tour, "guide")
+    room = hub.rooms[tour]
+    await guide.send(wire.Start())
+    await guide.send(wire.EndTour())
+    assert (await guide.closed()).code == 1000
+    async with asyncio.timeout(10):
+        while tour in hub.rooms:
+            await asyncio.sleep(0.05)
+    assert all(task.done() for task in room._tasks)
+    late = participant(world.client, tour, world.tokens["member"])
+    with pytest.raises(TourClosed) as refused:
+        await late.connect()
+    assert refused.value.error is not None and refused.value.error.code == "illegal_state"
+    assert tour not in hub.rooms
+
+
 async def test_removed_members_cannot_come_back(world: World, tour: int) -> None:
     guide = await _join(world, tour, "guide")
     member = await _join(world, tour, "member")

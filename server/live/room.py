@@ -203,7 +203,8 @@ class LiveTour:
 
     async def _relay_loop(self) -> None:
         """Sends this process's new poses to the others every relay interval, not once a
-        tick: a pose from another process then waits for one tick (theirs), not for two."""
+        tick: a pose crossing processes then waits for the receiving process's tick only,
+        not for the sender's as well."""
         while True:
             await asyncio.sleep(self.relay_seconds)
             if self.outgoing:

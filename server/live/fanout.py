@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from server.background import bounded, stop
 from server.live.inputs import Input, decode, encode
@@ -150,14 +150,28 @@ class RedisFanout:
             await reader.aclose()
 
     async def _listen(self) -> None:
-        async for message in self.pubsub.listen():
-            data: bytes = message["data"]
-            if data.startswith(self.sender):
-                continue  # our own poses
-            channel = message["channel"].decode()
-            room = self.rooms.get(int(channel.rsplit(":", 2)[1]))
-            if room is not None:
-                room.remote_poses(data.split(b"|", 1)[1])
+        """Hands other processes' poses to their tours; a lost connection (a Redis restart,
+        a kill on the server's side) is made again, with the tours' channels."""
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        while True:
+            try:
+                async for message in self.pubsub.listen():
+                    self._deliver(message)
+            except RedisConnectionError as exc:
+                if _cancelling():
+                    raise
+                log.warning("tour poses: Redis connection lost (%s); subscribing again", exc)
+                await asyncio.sleep(0.5)
+
+    def _deliver(self, message: dict[str, Any]) -> None:
+        data: bytes = message["data"]
+        if data.startswith(self.sender):
+            return  # our own poses
+        channel = message["channel"].decode()
+        room = self.rooms.get(int(channel.rsplit(":", 2)[1]))
+        if room is not None:
+            room.remote_poses(data.split(b"|", 1)[1])
 
     async def append(self, room: LiveTour, event: Input) -> None:
         """Returns once the input is in the tour's log. Inputs from many connections at once

@@ -39,3 +39,41 @@ async def test_an_input_that_cannot_be_written_fails_for_its_sender(redis_url: s
         assert raised is not None and not isinstance(raised, asyncio.TimeoutError)
     finally:
         await fanout.close()
+
+
+class _Room:
+    """What the fan-out needs of a tour: its id, its inbox, and where remote poses go."""
+
+    def __init__(self, tour_id: int) -> None:
+        self.tour_id = tour_id
+        self.inbox: asyncio.Queue[object] = asyncio.Queue()
+        self.poses: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def remote_poses(self, blob: bytes) -> None:
+        self.poses.put_nowait(blob)
+
+
+async def test_poses_keep_arriving_after_redis_drops_the_subscription(redis_url: str) -> None:
+    """A Redis restart, or a server-side kill of the connection, must not stop poses from
+    crossing processes for the rest of the tour."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    here, there = RedisFanout("node-a", redis_url, prefix), RedisFanout("node-b", redis_url,
+                                                                        prefix)
+    room = _Room(9)
+    try:
+        await here.attach(room)  # type: ignore[arg-type]
+        await there.publish_poses(room, b"first")  # type: ignore[arg-type]
+        assert await asyncio.wait_for(room.poses.get(), 5) == b"first"
+        killed = await there.redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        assert killed >= 1
+        async with asyncio.timeout(10):
+            while True:  # published until the listener is back on the channel
+                await there.publish_poses(room, b"again")  # type: ignore[arg-type]
+                try:
+                    assert await asyncio.wait_for(room.poses.get(), 0.2) == b"again"
+                    break
+                except TimeoutError:
+                    pass
+    finally:
+        await here.close()
+        await there.close()

@@ -110,9 +110,15 @@ def _quiz_close(state: TourState, seat: Seat, message: wire.CloseQuiz,
 
 
 def _end(state: TourState, seat: Seat, message: wire.EndTour, now: float) -> list[Output]:
+    return end_tour(state, seat, now)
+
+
+def end_tour(state: TourState, seat: Seat, now: float, **detail: Any) -> list[Output]:
+    """Ends the tour in ``seat``'s name: everyone's attendance ends, and the ``tour_ended``
+    fact lets the credits be judged."""
     state.phase = "ended"
     out: list[Output] = [Send(ALL, wire.PhaseChanged(phase="ended")),
-                         state.record("tour_ended", seat, now)]
+                         state.record("tour_ended", seat, now, **detail)]
     for other in list(state.seats.values()):
         if state.occupied(other):
             out += state.release(other, now, "ended", announce=False)

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from protocol import tour as wire
-from server.live.handlers import GUIDE_HANDLERS, MEMBER_HANDLERS
+from server.live.handlers import GUIDE_HANDLERS, MEMBER_HANDLERS, end_tour
 from server.live.inputs import Command, Drop, Expire, Input, Join, Leave, Resume
 from server.live.outputs import ALL, GUIDES, Disconnect, Output, Record, Seated, Send, error
 from server.live.plan import TourPlan
@@ -172,7 +172,14 @@ class TourState:
             return [self._roster(wire.Left(seat=seat.seat, reason="dropped"))]
         if isinstance(event, Expire) and seat.present:
             return []  # came back in time
-        return self.release(seat, event.now, "left" if isinstance(event, Leave) else "expired")
+        out = self.release(seat, event.now, "left" if isinstance(event, Leave) else "expired")
+        if self.phase == "live" and seat.role in GUIDE_ROLES and not any(
+                self.occupied(self.seats[n]) and self.seats[n].role in GUIDE_ROLES
+                for n in self.guides):
+            # no one can steer it any more, and a tour never ended would never be judged
+            # for credits: it ends when its last guide leaves or is not back in time
+            out += end_tour(self, seat, event.now, reason="guides_gone")
+        return out
 
     def release(self, seat: Seat, now: float, reason: str, announce: bool = True) -> list[Output]:
         """Gives the seat up: attendance ends now; the resume token stops working."""

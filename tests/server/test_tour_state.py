@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from server.live.inputs import Command, Drop, Join, decode, encode
-from server.live.outputs import GUIDES, Record, Send
+from server.live.inputs import Command, Drop, Expire, Join, Leave, Resume, decode, encode
+from server.live.outputs import GUIDES, Disconnect, Record, Send
 from server.live.plan import SceneOutline, TourPlan
 from server.live.state import ROSTER_LIMIT, TourState
 from protocol import tour as wire
@@ -107,3 +107,47 @@ def test_joining_a_full_tour_builds_each_roster_entry_once(monkeypatch) -> None:
     for user in range(300):
         state.apply(Join(user + 1, f"m{user}", f"t{user}", f"c{user}", float(user)))
     assert built[0] <= 2 * 300, built[0]
+
+
+def _live_tour() -> TourState:
+    state = TourState(PLAN)
+    state.apply(Join(1, "导游", "t-guide", "c1", 0.0))
+    state.apply(Join(100, "党员", "t-member", "c100", 1.0))
+    state.apply(Command(0, wire.Start(), 2.0))
+    return state
+
+
+def test_a_tour_whose_guide_does_not_come_back_ends_itself() -> None:
+    """Ended, the tour's attendance closes and its credits can be judged; left live
+    without a guide it would be neither."""
+    state = _live_tour()
+    assert state.apply(Drop(0, "c1", 3.0))  # held: the guide may come back
+    assert state.phase == "live"
+    outputs = state.apply(Expire(0, "c1", 63.0))
+    assert state.phase == "ended"
+    ended = [o for o in outputs if isinstance(o, Record) and o.kind == "tour_ended"]
+    assert len(ended) == 1 and ended[0].user == 1
+    assert ended[0].detail["reason"] == "guides_gone"
+    assert any(isinstance(o, Disconnect) and o.seat == 1 for o in outputs)
+    left = {o.user for o in outputs if isinstance(o, Record) and o.kind == "left"}
+    assert left == {1, 100}
+
+
+def test_a_guide_back_in_time_or_a_co_guide_keeps_the_tour_going() -> None:
+    state = _live_tour()
+    state.apply(Drop(0, "c1", 3.0))
+    state.apply(Resume("t-guide", 1, "c1b", 10.0))
+    assert state.apply(Expire(0, "c1", 63.0)) == []  # the old connection's expiry
+    assert state.phase == "live"
+    state.apply(Command(0, wire.HandOver(seat=1, lead=False), 64.0))  # the member co-guides
+    state.apply(Leave(0, "c1b", 65.0))
+    assert state.phase == "live"
+    state.apply(Leave(1, "c100", 66.0))  # the last one able to steer
+    assert state.phase == "ended"
+
+
+def test_a_guide_leaving_the_lobby_does_not_end_a_tour_not_begun() -> None:
+    state = TourState(PLAN)
+    state.apply(Join(1, "导游", "t-guide", "c1", 0.0))
+    state.apply(Leave(0, "c1", 1.0))
+    assert state.phase == "lobby"

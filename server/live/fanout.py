@@ -120,7 +120,7 @@ class RedisFanout:
             await self.redis.set(self.alive_key(self.node), "1", ex=self.NODE_TTL)
             self._heartbeat = asyncio.create_task(self._beat())
         await self.pubsub.subscribe(self.channel(room.tour_id))
-        if self._listener is None:
+        if self._listener is None or self._listener.done():  # ends with the last tour
             self._listener = asyncio.create_task(self._listen())
         self.readers[room.tour_id] = asyncio.create_task(self._read(room))
 
@@ -150,14 +150,16 @@ class RedisFanout:
             await reader.aclose()
 
     async def _listen(self) -> None:
-        """Hands other processes' poses to their tours; a lost connection (a Redis restart,
-        a kill on the server's side) is made again, with the tours' channels."""
+        """Hands other processes' poses to their tours until no tour is subscribed; a lost
+        connection (a Redis restart, a kill on the server's side) is made again, with the
+        tours' channels."""
         from redis.exceptions import ConnectionError as RedisConnectionError
 
         while True:
             try:
                 async for message in self.pubsub.listen():
                     self._deliver(message)
+                return
             except RedisConnectionError as exc:
                 if _cancelling():
                     raise

@@ -77,3 +77,22 @@ async def test_poses_keep_arriving_after_redis_drops_the_subscription(redis_url:
     finally:
         await here.close()
         await there.close()
+
+
+async def test_a_tour_opened_after_the_last_one_closed_still_gets_poses(redis_url: str) -> None:
+    """Ended tours let go of their channels; the next tour on the same process subscribes
+    afresh and must hear the other processes again."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    here, there = RedisFanout("node-a", redis_url, prefix), RedisFanout("node-b", redis_url,
+                                                                        prefix)
+    first, second = _Room(1), _Room(2)
+    try:
+        await here.attach(first)  # type: ignore[arg-type]
+        await here.detach(first)  # type: ignore[arg-type]
+        await asyncio.sleep(0.2)  # the listener has seen the last unsubscribe
+        await here.attach(second)  # type: ignore[arg-type]
+        await there.publish_poses(second, b"pose")  # type: ignore[arg-type]
+        assert await asyncio.wait_for(second.poses.get(), 5) == b"pose"
+    finally:
+        await here.close()
+        await there.close()

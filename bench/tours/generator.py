@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import random
 import struct
@@ -27,11 +26,11 @@ import time
 
 import aiohttp
 
-from protocol import tour as wire
 from bench.tours.stand_ins import StandIn
+from bench.tours.sway import VARIANTS, swaying
+from protocol import tour as wire
 from protocol.tour_poses import ENTRY_SIZE, FRAME_HEADER, Pose, Transform, encode_pose
 
-VARIANTS = 8
 HANDSHAKE = ("GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
              "Sec-WebSocket-Key: cmVkaGFsbC1iZW5jaGtleQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
 
@@ -212,22 +211,15 @@ async def run(urls: list[str], tour: int, tokens: list[str], seconds: float, obs
     await http.close()
     watchers = [p for p in people if p.observer]
     stats.observer_seats = {p.seat for p in watchers}  # type: ignore[misc]
-    # observers stand together (one interest cell); the rest spread over the floor
-    # heads in headsets never keep still: each participant cycles through VARIANTS poses
-    # (centimetres of sway, a few degrees of turn, the sequence number), pre-encoded
+    # observers stand together (one interest cell); the rest spread over the floor, each
+    # cycling through its swaying poses (``bench.tours.sway``)
     frames: dict[int, list[bytes]] = {}
     for p in people:
         x, z = (rng.uniform(0, 3), rng.uniform(0, 3)) if p.observer else \
             (rng.uniform(-spread, spread), rng.uniform(-spread, spread))
-        frames[id(p)] = []
-        for variant in range(VARIANTS):
-            turn = 0.05 * math.sin(variant)
-            pose = encode_pose(Pose(Transform((x + 0.01 * variant, 1.6, z - 0.01 * variant),
-                                              (0.0, math.sin(turn), 0.0, math.cos(turn))),
-                                    seq=variant))
-            # Colyseus: ROOM_DATA_BYTES (17), message type 1, the same pose bytes
-            frames[id(p)].append(client_frame(2, b"\x11\x01" + pose if colyseus_room
-                                              else pose))
+        # Colyseus: ROOM_DATA_BYTES (17), message type 1, the same pose bytes
+        frames[id(p)] = [client_frame(2, b"\x11\x01" + pose if colyseus_room else pose)
+                         for pose in swaying(x, z)]
     seq = {p.seat: 0 for p in watchers}
 
     def send_observer(p: Participant) -> None:

@@ -21,18 +21,17 @@ them, one relay wait (drawn uniformly over the interval) before the publication.
 from __future__ import annotations
 
 import asyncio
-import math
 import random
 import time
 import uuid
 from typing import Protocol
 
+from bench.tours.sway import VARIANTS, swaying
 from protocol.tour_poses import Pose, Transform, encode_pose, frame_entry
 from server.live.fanout import RedisFanout
 from server.live.inputs import Join, decode, encode
 
 POSES_PER_SECOND = 20
-VARIANTS = 8
 
 
 class Timing(Protocol):
@@ -88,7 +87,8 @@ class StandIn:
         for index, user in enumerate(self.users):
             if user not in self.observer_users:
                 groups[index % slots].append(user)
-        blobs = [[b"".join(self._entries(group, variant)) for group in groups]
+        entries = {user: self._swaying_entries(user) for group in groups for user in group}
+        blobs = [[b"".join(entries[user][variant] for user in group) for group in groups]
                  for variant in range(VARIANTS)]
         watchers = [self.seats[u] for u in sorted(self.observer_users)]
         timing.observer_seats.update(watchers)
@@ -121,19 +121,13 @@ class StandIn:
                 next_at = time.perf_counter()
             await asyncio.sleep(max(0.0, delay))
 
-    def _entries(self, users: list[int], variant: int) -> list[bytes]:
-        """Pre-encoded pose entries, a member's place fixed by its user id, as the
-        generator's participants sway and turn."""
-        entries = []
-        for user in users:
-            place = random.Random(user)
-            x, z = place.uniform(-self.spread, self.spread), place.uniform(-self.spread,
-                                                                           self.spread)
-            turn = 0.05 * math.sin(variant)
-            pose = Pose(Transform((x + 0.01 * variant, 1.6, z - 0.01 * variant),
-                                  (0.0, math.sin(turn), 0.0, math.cos(turn))), seq=variant)
-            entries.append(frame_entry(self.seats[user], encode_pose(pose)))
-        return entries
+    def _swaying_entries(self, user: int) -> list[bytes]:
+        """A member's pre-encoded pose entries, one per variant, at a place fixed by its
+        user id, swaying as the generator's participants do."""
+        place = random.Random(user)
+        x, z = place.uniform(-self.spread, self.spread), place.uniform(-self.spread,
+                                                                       self.spread)
+        return [frame_entry(self.seats[user], pose) for pose in swaying(x, z)]
 
     async def close(self) -> None:
         await self.fanout.redis.delete(self.fanout.alive_key(self.fanout.node))

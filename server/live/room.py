@@ -48,7 +48,6 @@ class LiveTour:
         self.relay_seconds = 1.0 / relay_hz
         self.expiries: dict[int, asyncio.TimerHandle] = {}
         self._busy = False
-        self._ended = False
         self.conn_nodes: dict[str, str] = {}  # connection -> the process holding it
         self._adopted: set[str] = set()
         self._tasks = [asyncio.create_task(self._apply_loop()),
@@ -88,6 +87,7 @@ class LiveTour:
 
     async def _apply(self, batch: list[tuple[str, Input]]) -> None:
         node = self.hub.node
+        was_over = self.state.phase == "ended"
         effects: list[Output] = []
         rows = []
         for origin, event in batch:
@@ -108,8 +108,7 @@ class LiveTour:
         if rows:
             await self.hub.store_rows(rows)  # acknowledged only after this commit
         self._carry_out(effects)
-        if self.state.phase == "ended" and not self._ended:
-            self._ended = True
+        if self.state.phase == "ended" and not was_over:
             self.hub.ended(self)
 
     async def _watch_nodes(self) -> None:

@@ -173,13 +173,16 @@ class TourState:
         if isinstance(event, Expire) and seat.present:
             return []  # came back in time
         out = self.release(seat, event.now, "left" if isinstance(event, Leave) else "expired")
-        if self.phase == "live" and seat.role in GUIDE_ROLES and not any(
-                self.occupied(self.seats[n]) and self.seats[n].role in GUIDE_ROLES
-                for n in self.guides):
-            # no one can steer it any more, and a tour never ended would never be judged
-            # for credits: it ends when its last guide leaves or is not back in time
+        if self.phase == "live" and seat.role in GUIDE_ROLES and not self._steered():
+            # a tour never ended would never be judged for credits: it ends when its last
+            # guide leaves or is not back in time
             out += end_tour(self, seat, event.now, reason="guides_gone")
         return out
+
+    def _steered(self) -> bool:
+        """Whether a guide or co-guide still holds a seat (present, or away and held)."""
+        return any(self.occupied(self.seats[n]) and self.seats[n].role in GUIDE_ROLES
+                   for n in self.guides)
 
     def release(self, seat: Seat, now: float, reason: str, announce: bool = True) -> list[Output]:
         """Gives the seat up: attendance ends now; the resume token stops working."""

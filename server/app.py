@@ -48,6 +48,7 @@ from server.lrs.forward import forward_worker
 from server.participation_store import Learning
 from server.routes import (
     accounts,
+    attendance,
     calendar,
     cmi5,
     credits,
@@ -94,7 +95,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     signer = Signer.load_or_create(settings.data_dir)
     app[CREDITS] = Credits(app[SESSIONS], app[STORE], app[LEARNING].site,
                            Head(settings.data_dir / "ledger-head.json", signer),
-                           forward=app[LEARNING].forward)
+                           forward=app[LEARNING].forward, guide=settings.guide_credit)
     app[SIGNER] = signer
     role = app.get(ROLE)
     board = in_flight.Board(role.board, role.count, role.index) if role else None
@@ -154,6 +155,6 @@ def create_app(settings: Settings, role: WorkerRole | None = None) -> web.Applic
     app.on_shutdown.append(_going_away)
     for module in (health, accounts, people, privacy, catalog, tours, live, participation,
                    calendar, docs, xapi, xapi_documents, lrs_clients, credits, reports,
-                   cmi5):
+                   cmi5, attendance):
         app.add_routes(module.routes)
     return app

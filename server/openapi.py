@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -19,12 +19,17 @@ from protocol.api import (
     TourCreate,
     ParticipationBatch,
     ParticipationReceipt,
-    TourOut,
     UserCreate,
     UserOut,
 )
+from server.tour_changes import TourChange
+from server.tour_view import TourView
 
 ALL = ("member", "guide", "editor", "admin")
+
+
+class AttendanceQuery(BaseModel):
+    format: Literal["json", "csv", "xlsx"] = "json"
 
 
 @dataclass(frozen=True)
@@ -78,9 +83,20 @@ OPERATIONS = [
               produces="image/png"),
     Operation("get", V + "/package", "Download the package (ETag, Range)", ALL,
               produces="application/vnd.redhall.exhibit+zip"),
-    Operation("get", "/api/tours", "Tours the caller may see", ALL, response=TourOut, many=True),
-    Operation("post", "/api/tours", "Schedule a tour", ("guide", "admin"), TourCreate, TourOut,
+    Operation("get", "/api/tours", "Tours the caller may see, with their guide, state and "
+              "whether the caller is registered; times in each tour's zone", ALL,
+              response=TourView, many=True),
+    Operation("post", "/api/tours", "Schedule a tour", ("guide", "admin"), TourCreate, TourView,
               status=201),
+    Operation("get", "/api/tours/{id}", "One tour", ALL, response=TourView),
+    Operation("patch", "/api/tours/{id}", "Move a tour (start and zone, duration, capacity, "
+              "title, invited branches); registrants are told. 409 once it is live, over or "
+              "cancelled", ("guide", "admin"), TourChange, TourView),
+    Operation("delete", "/api/tours/{id}", "Cancel a tour that has not started; "
+              "registrants are told", ("guide", "admin"), response=TourView),
+    Operation("get", "/api/tours/{id}/attendance", "Attendance per person: joins and leaves, "
+              "minutes present, quiz score, credit (?format=json|csv|xlsx); the tour's guide "
+              "and admins", ("guide", "admin"), query=AttendanceQuery),
     Operation("post", "/api/tours/{id}/registration", "Register for a tour", ALL, status=201),
     Operation("delete", "/api/tours/{id}/registration", "Cancel a registration", ALL),
     Operation("post", "/api/participation", "Deliver facts from a self-guided visit "

@@ -1,17 +1,25 @@
-"""Tour reminders: queued at registration, sent by a background task when due.
+"""Tour reminders and notices: queued in the database, sent by a background task when due.
+
+Three kinds travel through the one queue: ``reminder`` (before the start, queued at
+registration), ``tour_moved`` and ``tour_cancelled`` (queued for every registrant when the
+guide moves or cancels a tour, due at once). Moving or cancelling a tour drops the
+reminders still waiting for the old time in the same transaction, so none of them fires.
 
 Sending is a notification hook; until a channel (SMS, mail, the portal) is configured it
-records the reminder as sent and logs it (without personal data).
+records the notice as sent and logs it (without personal data).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Reminder
 from server.background import stop
@@ -23,17 +31,56 @@ Notify = Callable[[Reminder], Awaitable[None]]
 NOTIFY = web.AppKey("notify", Callable[[Reminder], Awaitable[None]])
 INTERVAL = web.AppKey("reminder_interval", float)
 
+REMINDER = "reminder"
+TOUR_MOVED = "tour_moved"
+TOUR_CANCELLED = "tour_cancelled"
+KINDS = (REMINDER, TOUR_MOVED, TOUR_CANCELLED)
+
 
 async def _log_only(reminder: Reminder) -> None:
-    log.info("reminder due for tour %s (user %s)", reminder.tour_id, reminder.user_id)
+    log.info("%s due for tour %s (user %s)", reminder.kind, reminder.tour_id, reminder.user_id)
+
+
+def queue_reminders(db: AsyncSession, tour_id: int, users: Iterable[int], starts_at: datetime,
+                    minutes_before: Iterable[int]) -> int:
+    """Adds the reminders before ``starts_at`` that are still ahead; returns how many."""
+    now, made = utcnow(), 0
+    lead_times = sorted(set(minutes_before))
+    for user in users:
+        for minutes in lead_times:
+            due = starts_at - timedelta(minutes=minutes)
+            if due > now:
+                db.add(Reminder(tour_id=tour_id, user_id=user, due_at=due, kind=REMINDER))
+                made += 1
+    return made
+
+
+def queue_notice(db: AsyncSession, tour_id: int, users: Iterable[int], kind: str,
+                 detail: dict[str, Any]) -> None:
+    """A notice to each of ``users``, due now (sent at the worker's next round)."""
+    assert kind in (TOUR_MOVED, TOUR_CANCELLED), kind
+    now = utcnow()
+    db.add_all(Reminder(tour_id=tour_id, user_id=user, due_at=now, kind=kind, detail=detail)
+               for user in users)
+
+
+async def drop_pending(db: AsyncSession, tour_id: int, *, users: Iterable[int] | None = None,
+                       kinds: Iterable[str] = KINDS) -> None:
+    """Removes the unsent items of ``kinds`` for a tour (for ``users`` only, if given)."""
+    query = delete(Reminder).where(Reminder.tour_id == tour_id, Reminder.sent_at.is_(None),
+                                   Reminder.kind.in_(list(kinds)))
+    if users is not None:
+        query = query.where(Reminder.user_id.in_(list(users)))
+    await db.execute(query)
 
 
 async def send_due(app: web.Application, notify: Notify | None = None) -> int:
-    """Send every due, unsent reminder once; returns how many were sent."""
+    """Send every due, unsent reminder or notice once; returns how many were sent."""
     notify = notify or app.get(NOTIFY, _log_only)
     async with app[SESSIONS].begin() as db:
         due = (await db.scalars(select(Reminder).where(
-            Reminder.sent_at.is_(None), Reminder.due_at <= utcnow()).with_for_update())).all()
+            Reminder.sent_at.is_(None), Reminder.due_at <= utcnow())
+            .order_by(Reminder.due_at, Reminder.id).with_for_update())).all()
         for reminder in due:
             await notify(reminder)
             reminder.sent_at = utcnow()

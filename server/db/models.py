@@ -101,6 +101,11 @@ class Tour(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     registered: Mapped[int] = mapped_column(Integer, default=0)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the zone the guide scheduled in (the offset of the start they gave): replies and
+    # reports show the tour's times in it
+    utc_offset_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the iCalendar SEQUENCE: one more at every move and at the cancellation
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     __table_args__ = (CheckConstraint("registered >= 0 AND registered <= capacity",
                                       name="tour_capacity"),)
 
@@ -128,6 +133,10 @@ class Reminder(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # reminder (before the start) | tour_moved | tour_cancelled (see server.reminders)
+    kind: Mapped[str] = mapped_column(String(20), default="reminder",
+                                      server_default="reminder")
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class AuditEntry(Base):

@@ -1,4 +1,9 @@
-"""Each member's private iCalendar feed of their tours (subscribe once in any calendar)."""
+"""Each member's private iCalendar feed of their tours (subscribe once in any calendar).
+
+Every event says how to join (the web link and the desktop engine's command); a moved
+tour's event carries a higher SEQUENCE, and a cancelled one stays in the feed as
+STATUS:CANCELLED so calendars take it off their day.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from server.db.models import ExhibitVersion, Registration, Tour, User
 from server.db.types import utcnow
 from server.errors import json_error
 from server.keys import SESSIONS
+from server.tour_view import links, site_base
 
 routes = web.RouteTableDef()
 
@@ -42,23 +48,41 @@ async def feed(request: web.Request) -> web.Response:
             select(Tour, ExhibitVersion)
             .join(Registration, Registration.tour_id == Tour.id)
             .join(ExhibitVersion, ExhibitVersion.id == Tour.exhibit_version_id)
-            .where(Registration.user_id == user.id, Registration.cancelled_at.is_(None),
-                   Tour.cancelled_at.is_(None))
+            .where(Registration.user_id == user.id, Registration.cancelled_at.is_(None))
             .order_by(Tour.starts_at))).all()
     calendar = Calendar()
     calendar.add("prodid", "-//RedHall//Tours//ZH")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "红色展馆 导览")
-    host = request.host
+    host, base = request.host, site_base(request)
     for tour, version in rows:
-        event = Event()
-        event.add("uid", f"tour-{tour.id}@{host}")
-        event.add("dtstamp", utcnow())
-        event.add("dtstart", tour.starts_at)
-        event.add("dtend", tour.starts_at + timedelta(minutes=tour.duration_minutes))
-        event.add("summary", tour.title)
-        event.add("description", f"{version.manifest['title']['zh-CN']} ({version.exhibit_id} "
-                                 f"{version.version})")
-        calendar.add_component(event)
+        calendar.add_component(_event(tour, version, host, base))
     return web.Response(body=calendar.to_ical(), content_type="text/calendar", charset="utf-8",
                         headers={"Cache-Control": "private, max-age=300"})
+
+
+def _event(tour: Tour, version: ExhibitVersion, host: str, base: str) -> Event:
+    joining = links(base, tour, version)
+    exhibit = f"{version.manifest['title']['zh-CN']} ({version.exhibit_id} {version.version})"
+    event = Event()
+    event.add("uid", f"tour-{tour.id}@{host}")
+    event.add("dtstamp", utcnow())
+    event.add("sequence", tour.sequence)
+    event.add("dtstart", tour.starts_at)
+    event.add("dtend", tour.starts_at + timedelta(minutes=tour.duration_minutes))
+    event.add("summary", tour.title)
+    event.add("url", joining.page)
+    event.add("location", joining.live)
+    if tour.cancelled_at is not None:
+        event.add("status", "CANCELLED")
+        event.add("description", f"已取消 / cancelled\n{exhibit}")
+    else:
+        event.add("status", "CONFIRMED")
+        event.add("description", "\n".join((
+            exhibit,
+            f"网页 / web: {joining.page}",
+            f"实时导览 / live tour: {joining.live}",
+            "桌面端加入 / join from the desktop engine (TOKEN: your bearer token, "
+            "POST /api/auth/tokens):",
+            joining.engine)))
+    return event

@@ -1,75 +1,88 @@
-"""Scheduled tours: a guide plans one; invited members register and cancel.
+"""Scheduled tours: a guide plans one, moves or cancels it; invited members register and
+cancel their registration.
 
 Capacity is enforced by one conditional UPDATE (``registered < capacity``) in the same
-transaction as the registration row, so concurrent registrations never overfill a tour.
+transaction as the registration row, so concurrent registrations never overfill a tour;
+the same UPDATE refuses a tour cancelled or moved meanwhile, and the reminders are queued
+for the start time it returns.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from aiohttp import web
-from sqlalchemy import delete, select, update
+from pydantic import ValidationError
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from protocol.api import TourCreate, TourOut
+from protocol.api import TourCreate
+from server.audit import record
 from server.auth import EVERYONE, STAFF, Principal, require
-from server.db.models import ExhibitVersion, Organization, Registration, Reminder, Tour, TourBranch
+from server.db.models import ExhibitVersion, Registration, Tour, TourBranch
 from server.db.types import utcnow
-from server.errors import json_error
-from server.keys import SESSIONS, SETTINGS
+from server.errors import field_errors, json_error
+from server.keys import HUB, SESSIONS, SETTINGS
+from server.reminders import drop_pending, queue_reminders
+from server import tour_changes
+from server.tour_changes import (
+    MAX_ID,
+    TourChange,
+    bad_field,
+    check_branches,
+    check_start,
+    refuse_unless_open,
+)
+from server.tour_view import states, tour_views
 from server.validation import body
 
 routes = web.RouteTableDef()
+MAX_CHANGE_BYTES = 8 * 1024  # a change is a few fields; anything larger is refused unread
 
 
-async def tour_out(db: AsyncSession, tour: Tour) -> dict[str, object]:
-    version = await db.get(ExhibitVersion, tour.exhibit_version_id)
-    branches = (await db.scalars(select(TourBranch.org_id).where(TourBranch.tour_id == tour.id)
-                                 .order_by(TourBranch.org_id))).all()
-    assert version is not None
-    return TourOut(id=tour.id, exhibit_id=version.exhibit_id, version=version.version,
-                   title=tour.title, guide_id=tour.guide_id, starts_at=tour.starts_at,
-                   duration_minutes=tour.duration_minutes, capacity=tour.capacity,
-                   registered=tour.registered, branches=list(branches),
-                   cancelled=tour.cancelled_at is not None).model_dump(mode="json")
+def tour_id_of(request: web.Request) -> int:
+    """The tour id in the path (an id no database column can hold is no tour)."""
+    tour_id = int(request.match_info["id"])
+    if not 1 <= tour_id <= MAX_ID:
+        raise json_error(404, "no such tour")
+    return tour_id
+
+
+async def _one(db: AsyncSession, request: web.Request, tour: Tour,
+               principal: Principal) -> dict[str, object]:
+    return (await tour_views(db, request, [tour], principal.user_id))[0]
 
 
 @routes.post("/api/tours")
 async def schedule(request: web.Request) -> web.Response:
     principal = require(request, *STAFF)
     data = await body(request, TourCreate)
-    if data.starts_at <= utcnow():
-        raise json_error(400, "invalid request body", fields=[
-            {"field": "starts_at", "message": "must be in the future"}])
+    offset = check_start(data.starts_at)
     if principal.role == "guide" and set(data.branches) != {principal.org_id}:
         raise json_error(403, "guides may invite their own branch only")
+    if any(not 1 <= org_id <= MAX_ID for org_id in data.branches):
+        raise bad_field("branches", "branch ids are between 1 and 2147483647")
     async with request.app[SESSIONS].begin() as db:
         version = await db.scalar(select(ExhibitVersion).where(
             ExhibitVersion.exhibit_id == data.exhibit_id, ExhibitVersion.version == data.version,
             ExhibitVersion.published.is_(True)))
         if version is None:
-            raise json_error(400, "invalid request body", fields=[
-                {"field": "exhibit_id", "message": "no such published exhibit version"}])
-        for org_id in data.branches:
-            org = await db.get(Organization, org_id)
-            if org is None or org.kind != "branch":
-                raise json_error(400, "invalid request body", fields=[
-                    {"field": "branches", "message": f"{org_id} is not a branch"}])
+            raise bad_field("exhibit_id", "no such published exhibit version")
+        await check_branches(db, principal, data.branches)
         tour = Tour(exhibit_version_id=version.id, guide_id=principal.user_id, title=data.title,
                     starts_at=data.starts_at, duration_minutes=data.duration_minutes,
-                    capacity=data.capacity)
+                    capacity=data.capacity, utc_offset_minutes=offset, sequence=0)
         db.add(tour)
         await db.flush()
         db.add_all(TourBranch(tour_id=tour.id, org_id=o) for o in sorted(set(data.branches)))
+        record(db, principal, "tour.schedule", f"tour:{tour.id}", title=data.title,
+               starts_at=data.starts_at.isoformat())
         await db.flush()
-        out = await tour_out(db, tour)
+        out = await _one(db, request, tour, principal)
     return web.json_response(out, status=201)
 
 
 def _visible(principal: Principal):  # type: ignore[no-untyped-def]
-    query = select(Tour).order_by(Tour.starts_at)
+    query = select(Tour).order_by(Tour.starts_at, Tour.id)
     if principal.role == "admin":
         return query
     if principal.role == "guide":
@@ -83,8 +96,98 @@ async def list_tours(request: web.Request) -> web.Response:
     principal = require(request, *EVERYONE)
     async with request.app[SESSIONS]() as db:
         tours = (await db.scalars(_visible(principal))).all()
-        out = [await tour_out(db, t) for t in tours]
+        out = await tour_views(db, request, tours, principal.user_id)
     return web.json_response(out)
+
+
+async def _seen_tour(db: AsyncSession, principal: Principal, tour_id: int,
+                     lock: bool = False) -> Tour:
+    """The tour if the caller may see it (admin, its guide, or its invited branches)."""
+    query = select(Tour).where(Tour.id == tour_id)
+    tour = await db.scalar(query.with_for_update() if lock else query)
+    if tour is None:
+        raise json_error(404, "no such tour")
+    if principal.role == "admin" or tour.guide_id == principal.user_id:
+        return tour
+    invited = await db.scalar(select(TourBranch.org_id).where(
+        TourBranch.tour_id == tour_id, TourBranch.org_id == principal.org_id))
+    if invited is None:
+        raise json_error(404, "no such tour")
+    return tour
+
+
+async def managed_tour(db: AsyncSession, principal: Principal, tour_id: int,
+                       lock: bool = False) -> Tour:
+    """The tour if the caller leads it or is an admin: 404 if they cannot see it, 403 if
+    they can but it is another guide's."""
+    tour = await _seen_tour(db, principal, tour_id, lock)
+    if principal.role != "admin" and tour.guide_id != principal.user_id:
+        raise json_error(403, "only the tour's guide or an admin may do this")
+    return tour
+
+
+@routes.get("/api/tours/{id:\\d+}")
+async def one_tour(request: web.Request) -> web.Response:
+    principal = require(request, *EVERYONE)
+    tour_id = tour_id_of(request)
+    async with request.app[SESSIONS]() as db:
+        tour = await _seen_tour(db, principal, tour_id)
+        out = await _one(db, request, tour, principal)
+    return web.json_response(out)
+
+
+@routes.patch("/api/tours/{id:\\d+}")
+async def change_tour(request: web.Request) -> web.Response:
+    """Moves a tour: its start (and zone), duration, capacity, title or invited branches."""
+    principal = require(request, *STAFF)
+    tour_id = tour_id_of(request)
+    data = await _change(request)
+    async with request.app[SESSIONS].begin() as db:
+        tour = await managed_tour(db, principal, tour_id, lock=True)
+        refuse_unless_open(tour, (await states(db, request.app, [tour]))[tour.id])
+        await tour_changes.move(db, principal, tour, data, request.app[SETTINGS].reminder_minutes)
+        out = await _one(db, request, tour, principal)
+    return web.json_response(out)
+
+
+@routes.delete("/api/tours/{id:\\d+}")
+async def cancel_tour(request: web.Request) -> web.Response:
+    """Cancels a tour that has not started; a second cancellation changes nothing."""
+    principal = require(request, *STAFF)
+    tour_id = tour_id_of(request)
+    async with request.app[SESSIONS].begin() as db:
+        tour = await managed_tour(db, principal, tour_id, lock=True)
+        if tour.cancelled_at is None:
+            refuse_unless_open(tour, (await states(db, request.app, [tour]))[tour.id])
+            await tour_changes.cancel(db, principal, tour)
+        out = await _one(db, request, tour, principal)
+    _close_lobby(request.app, tour_id, "the tour was cancelled")
+    return web.json_response(out)
+
+
+async def _change(request: web.Request) -> TourChange:
+    if (request.content_length or 0) > MAX_CHANGE_BYTES:
+        raise json_error(413, f"a change is at most {MAX_CHANGE_BYTES} bytes")
+    raw = await request.read()
+    if len(raw) > MAX_CHANGE_BYTES:
+        raise json_error(413, f"a change is at most {MAX_CHANGE_BYTES} bytes")
+    if b"\\u0000" in raw or b"\x00" in raw:
+        raise bad_field("(body)", "text may not contain NUL characters (\\u0000)")
+    try:
+        return TourChange.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        raise json_error(400, "invalid request body", fields=field_errors(exc)) from None
+
+
+def _close_lobby(app: web.Application, tour_id: int, reason: str) -> None:
+    """Sends home anyone waiting in this process's lobby of a cancelled tour; its room is
+    then let go, and joining again is refused."""
+    room = app[HUB].rooms.get(tour_id) if HUB in app else None
+    if room is None or room.state.phase != "lobby":
+        return
+    for conn in list(room.conns.values()):
+        conn.close(1000, reason)
+    app[HUB].ended(room)
 
 
 async def _invited_tour(db: AsyncSession, principal: Principal, tour_id: int) -> Tour:
@@ -99,7 +202,7 @@ async def _invited_tour(db: AsyncSession, principal: Principal, tour_id: int) ->
 @routes.post("/api/tours/{id:\\d+}/registration")
 async def register(request: web.Request) -> web.Response:
     principal = require(request, *EVERYONE)
-    tour_id = int(request.match_info["id"])
+    tour_id = tour_id_of(request)
     try:
         return await _register(request, principal, tour_id)
     except IntegrityError:  # the same member registering twice at once: one row wins
@@ -110,34 +213,42 @@ async def _register(request: web.Request, principal: Principal, tour_id: int) ->
     reminders = request.app[SETTINGS].reminder_minutes
     async with request.app[SESSIONS].begin() as db:
         tour = await _invited_tour(db, principal, tour_id)
-        if tour.cancelled_at is not None or tour.starts_at <= utcnow():
-            raise json_error(409, "this tour is no longer open for registration")
+        _refuse_closed(tour, (await states(db, request.app, [tour]))[tour.id])
         existing = await db.scalar(select(Registration).where(
             Registration.tour_id == tour_id, Registration.user_id == principal.user_id)
             .with_for_update())
         if existing is not None and existing.cancelled_at is None:
             return web.json_response({"registered": True, "tour_id": tour_id})
-        taken = await db.execute(update(Tour).where(
-            Tour.id == tour_id, Tour.registered < Tour.capacity).values(
-            registered=Tour.registered + 1))
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
+        # the start as it stands once the row is ours: a move or cancellation committed
+        # meanwhile is seen here, so no reminder is queued for an old time
+        taken = (await db.execute(update(Tour).where(
+            Tour.id == tour_id, Tour.registered < Tour.capacity, Tour.cancelled_at.is_(None),
+            Tour.starts_at > utcnow()).values(registered=Tour.registered + 1)
+            .returning(Tour.starts_at))).first()
+        if taken is None:
+            await db.refresh(tour)
+            _refuse_closed(tour, "scheduled")
             raise json_error(409, "the tour is full")
         if existing is None:
             db.add(Registration(tour_id=tour_id, user_id=principal.user_id))
         else:
             existing.cancelled_at = None
             existing.created_at = utcnow()
-        for minutes in reminders:
-            due = tour.starts_at - timedelta(minutes=minutes)
-            if due > utcnow():
-                db.add(Reminder(tour_id=tour_id, user_id=principal.user_id, due_at=due))
+        queue_reminders(db, tour_id, [principal.user_id], taken.starts_at, reminders)
     return web.json_response({"registered": True, "tour_id": tour_id}, status=201)
 
 
+def _refuse_closed(tour: Tour, state: str) -> None:
+    if tour.cancelled_at is not None:
+        raise json_error(409, "this tour was cancelled")
+    if state != "scheduled" or tour.starts_at <= utcnow():
+        raise json_error(409, "this tour is no longer open for registration")
+
+
 @routes.delete("/api/tours/{id:\\d+}/registration")
-async def cancel(request: web.Request) -> web.Response:
+async def cancel_registration(request: web.Request) -> web.Response:
     principal = require(request, *EVERYONE)
-    tour_id = int(request.match_info["id"])
+    tour_id = tour_id_of(request)
     async with request.app[SESSIONS].begin() as db:
         await _invited_tour(db, principal, tour_id)
         row = await db.scalar(select(Registration).where(
@@ -148,7 +259,5 @@ async def cancel(request: web.Request) -> web.Response:
         row.cancelled_at = utcnow()
         await db.execute(update(Tour).where(Tour.id == tour_id).values(
             registered=Tour.registered - 1))
-        await db.execute(delete(Reminder).where(Reminder.tour_id == tour_id,
-                                                Reminder.user_id == principal.user_id,
-                                                Reminder.sent_at.is_(None)))
+        await drop_pending(db, tour_id, users=[principal.user_id])
     return web.json_response({"registered": False, "tour_id": tour_id})

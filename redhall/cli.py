@@ -30,8 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, out: Console | None = None,
          err: Console | None = None) -> int:
     """Run one subcommand; returns the process exit code."""
-    out = out or Console(highlight=False, soft_wrap=True)
-    err = err or Console(stderr=True, highlight=False, soft_wrap=True)
+    # Emoji codes off: positions like `file:100:1` must print as written.
+    out = out or Console(highlight=False, soft_wrap=True, emoji=False)
+    err = err or Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args, out, err))
@@ -40,7 +41,7 @@ def main(argv: Sequence[str] | None = None, out: Console | None = None,
             out.print_json(json.dumps({"ok": False, "error": str(exc),
                                        "kind": type(exc).__name__}))
         else:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}")
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", emoji=False)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written")

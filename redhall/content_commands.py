@@ -16,7 +16,7 @@ from tools.build import BuildResult, build_exhibit
 from tools.cache import BuildCache
 from tools.errors import ValidationFailed
 from tools.inspect import describe, inspect_package, verify_package
-from tools.keys import keygen, load_private
+from tools.keys import key_fingerprint, keygen, load_private, load_public
 from tools.props import BuildOptions
 from tools.schema import write_schemas
 from tools.validate import expand, validate_paths
@@ -32,7 +32,8 @@ def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:
                                    "problems": [p.as_dict() for p in problems]}))
     elif problems:
         for problem in problems:
-            err.print(escape(str(problem)))
+            # No emoji codes: `file:100:1` must not print as `file💯1`.
+            err.print(escape(str(problem)), emoji=False)
         err.print(f"[red]{len(problems)} problem(s)[/]")
     else:
         out.print(f"[green]ok[/]: {len(expand([Path(p) for p in args.paths]))} file(s) valid")
@@ -104,7 +105,10 @@ def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _keygen(args: argparse.Namespace, out: Console, err: Console) -> int:
     pub = keygen(Path(args.out))
     out.print(f"private key: {args.out} (keep it secret)\npublic key:  {pub} (give it to "
-              "servers and viewers that should trust your packages)")
+              "servers and viewers that should trust your packages)\n"
+              f"fingerprint: {key_fingerprint(load_public(pub))}\n"
+              f"a server accepts your uploads once {pub.name} is in its REDHALL_TRUSTED_KEYS",
+              emoji=False)
     return 0
 
 

@@ -1,9 +1,15 @@
-"""`redhall validate`: check scene scripts and exhibit definitions, reporting everything."""
+"""`redhall validate`: check scene scripts and exhibit definitions, reporting everything.
+
+Schema errors do not hide the rest: references, assets and languages are checked in the
+same run, on whatever of the raw document can be read. Each problem is reported once,
+however the files were named on the command line.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, get_args
 
 import yaml
 
@@ -13,6 +19,9 @@ from protocol.scene import SceneScript
 from tools.checks import check_scene
 from tools.documents import read_document
 from tools.errors import Problem
+from tools.yamlpos import LocatedDocument
+
+_LANGUAGE_ORDER: list[Language] = ["zh-CN", "zh-TW", "en"]
 
 
 @dataclass
@@ -24,46 +33,97 @@ class ExhibitSources:
     scenes: list[tuple[SceneScript, Path]] = field(default_factory=list)
 
 
+def shown_path(path: Path) -> Path:
+    """``path`` as problems name it: relative to the working folder when inside it.
+
+    One file reached two ways (``scenes/a.yaml`` and ``exhibits/../scenes/a.yaml``)
+    gets one name, so its problems are not reported twice.
+    """
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return resolved
+
+
 def scene_file(exhibit: ExhibitDefinition, exhibit_file: Path, scene_id: str) -> Path:
-    return (exhibit_file.parent / exhibit.scene_dir / f"{scene_id}.yaml").resolve()
+    return _scene_file(exhibit.scene_dir, exhibit_file, scene_id)
+
+
+def _scene_file(scene_dir: str, exhibit_file: Path, scene_id: str) -> Path:
+    return (exhibit_file.parent / scene_dir / f"{scene_id}.yaml").resolve()
 
 
 def load_scene(path: Path, languages: list[Language]) -> tuple[SceneScript | None, list[Problem]]:
+    """Validate one scene script: schema, references, assets and ``languages``."""
+    path = shown_path(path)
     loaded = read_document(path, SceneScript)
-    if loaded.model is None or loaded.document is None:
+    if loaded.document is None:
         return None, loaded.problems
-    problems = loaded.problems + check_scene(loaded.model, path, loaded.document, languages)
-    if loaded.model.id != path.stem:
+    problems = loaded.problems + check_scene(path, loaded.document, languages)
+    data = loaded.document.data
+    scene_id = data.get("id") if isinstance(data, dict) else None
+    if isinstance(scene_id, str) and scene_id != path.stem:
         line, col = loaded.document.locate(("id",))
         problems.append(Problem(str(path), line, col, "id",
-                                f"scene id `{loaded.model.id}` differs from the file name",
-                                f"rename the file to {loaded.model.id}.yaml or change the id"))
+                                f"scene id `{scene_id}` differs from the file name",
+                                f"rename the file to {scene_id}.yaml or change the id"))
     return (None if problems else loaded.model), problems
 
 
-def load_exhibit(path: Path) -> tuple[ExhibitSources | None, list[Problem]]:
-    """Validate an exhibit definition and every scene it names."""
+@dataclass
+class _ExhibitOutline:
+    """What an exhibit definition's raw data says about its scenes, valid or not."""
+
+    scenes: list[tuple[int, str]]
+    scene_dir: str
+    languages: list[Language]
+
+
+def _outline(document: LocatedDocument) -> _ExhibitOutline:
+    data: Any = document.data if isinstance(document.data, dict) else {}
+    scenes = data.get("scenes")
+    scene_dir = data.get("scene_dir")
+    wanted = data.get("languages", ["zh-CN", "en"])
+    known = get_args(Language)
+    languages = {"zh-CN", *(w for w in wanted if w in known)} if isinstance(wanted, list) \
+        else {"zh-CN"}
+    return _ExhibitOutline(
+        [(i, s) for i, s in enumerate(scenes) if isinstance(s, str) and s.strip()]
+        if isinstance(scenes, list) else [],
+        scene_dir if isinstance(scene_dir, str) else "../scenes",
+        [language for language in _LANGUAGE_ORDER if language in languages])
+
+
+def _check_exhibit(path: Path) -> tuple[ExhibitSources | None, list[Problem], set[Path]]:
+    path = shown_path(path)
     loaded = read_document(path, ExhibitDefinition)
-    if loaded.model is None or loaded.document is None:
-        return None, loaded.problems
-    exhibit = loaded.model
+    if loaded.document is None:
+        return None, loaded.problems, set()
     problems = list(loaded.problems)
-    languages: list[Language] = sorted({"zh-CN", *exhibit.languages}, key=["zh-CN", "zh-TW",
-                                                                          "en"].index)
-    sources = ExhibitSources(exhibit, path)
-    for index, scene_id in enumerate(exhibit.scenes):
-        target = scene_file(exhibit, path, scene_id)
+    outline = _outline(loaded.document)
+    sources = ExhibitSources(loaded.model, path) if loaded.model is not None else None
+    checked: set[Path] = set()
+    for index, scene_id in outline.scenes:
+        target = _scene_file(outline.scene_dir, path, scene_id)
         if not target.is_file():
             line, col = loaded.document.locate(("scenes", index))
             problems.append(Problem(str(path), line, col, f"scenes[{index}]",
                                     f"scene `{scene_id}` not found at {target}",
                                     "create the scene script or fix `scene_dir`"))
             continue
-        scene, scene_problems = load_scene(target, languages)
+        checked.add(target)
+        scene, scene_problems = load_scene(target, outline.languages)
         problems.extend(scene_problems)
-        if scene is not None:
+        if scene is not None and sources is not None:
             sources.scenes.append((scene, target))
-    return (None if problems else sources), problems
+    return (None if problems else sources), problems, checked
+
+
+def load_exhibit(path: Path) -> tuple[ExhibitSources | None, list[Problem]]:
+    """Validate an exhibit definition and every scene it names."""
+    sources, problems, _ = _check_exhibit(path)
+    return sources, problems
 
 
 def _is_exhibit(path: Path) -> bool:
@@ -88,18 +148,22 @@ def expand(paths: list[Path]) -> list[Path]:
 
 
 def validate_paths(paths: list[Path]) -> list[Problem]:
-    """Every problem in the given files and folders (exhibits include their scenes)."""
-    problems: list[Problem] = []
-    checked: set[Path] = set()
-    for path in expand(paths):
-        if path.resolve() in checked:
-            continue
-        checked.add(path.resolve())
-        if path.is_file() and _is_exhibit(path):
-            _, found = load_exhibit(path)
-            for problem in found:
-                checked.add(Path(problem.file).resolve())
-        else:
-            _, found = load_scene(path, ["zh-CN"])
-        problems.extend(p for p in found if p not in problems)
-    return problems
+    """Every problem in the given files and folders, once each, in file and line order.
+
+    Exhibits are checked first, with their scenes in the exhibit's languages; a scene
+    no given exhibit names is checked on its own (zh-CN only).
+    """
+    files = list(dict.fromkeys(path.resolve() for path in expand(paths)))
+    exhibits = [path for path in files if path.is_file() and _is_exhibit(path)]
+    found: list[Problem] = []
+    checked: set[Path] = set(exhibits)
+    for path in exhibits:
+        _, problems, scenes = _check_exhibit(path)
+        found.extend(problems)
+        checked |= scenes
+    for path in files:
+        if path not in checked:
+            checked.add(path)
+            found.extend(load_scene(path, ["zh-CN"])[1])
+    unique = list(dict.fromkeys(found))
+    return sorted(unique, key=lambda p: (p.file, p.line, p.column))

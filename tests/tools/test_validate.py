@@ -4,7 +4,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import MINIMAL_SCENE, run_cli
+import pytest
+
+from tests.conftest import MINIMAL_EXHIBIT, MINIMAL_SCENE, run_cli
 from tools.validate import validate_paths
 
 
@@ -84,3 +86,72 @@ def test_cli_exit_codes_and_json(content: Callable[..., Path]) -> None:
     assert problem["path"] == "quiz[0]" and "only 2 choices" in problem["message"]
     code, _, err = run_cli("validate", str(good))
     assert code == 1 and "tiny.yaml:" in err and "1 problem(s)" in err
+
+
+def test_schema_errors_do_not_hide_asset_and_reference_problems(
+        content: Callable[..., Path]) -> None:
+    # A misspelt key (schema) and, in the same scene, a missing model, an unknown
+    # hotspot and a missing en text: one run reports all four.
+    scene = MINIMAL_SCENE.replace("spawn:", "spwan:") \
+        .replace("- {id: floor, primitive: {plane: {size: [10, 10]}}",
+                 "- {id: statue, model: assets/statue.glb}\n  - {id: floor, primitive: "
+                 "{plane: {size: [10, 10]}}") \
+        .replace("hotspots: [table]}", "hotspots: [tabel]}") \
+        .replace("title: {zh-CN: 长桌, en: Table}", "title: {zh-CN: 长桌}")
+    exhibit = content(scene=scene)
+    problems = validate_paths([exhibit])
+    found = {(p.path, p.message) for p in problems}
+    assert ("spwan", "Extra inputs are not permitted") in found
+    assert ("spawn", "Field required") in found
+    assert any(path == "props[0].model" and "model `assets/statue.glb` not found" in message
+               for path, message in found)
+    assert ("route[0].hotspots[0]", "unknown hotspot `tabel`") in found
+    assert ("hotspots[0].title", "missing the en text") in found
+    # The scene on its own: schema and asset problems together as well.
+    alone = validate_paths([exhibit.parent.parent / "scenes" / "tiny.yaml"])
+    assert {"spwan", "props[0].model", "route[0].hotspots[0]"} <= {p.path for p in alone}
+
+
+def test_a_broken_item_keeps_its_references_checked(content: Callable[..., Path]) -> None:
+    # The stop's camera is invalid, yet its hotspot reference is still read.
+    scene = MINIMAL_SCENE.replace("camera: {pos: [0, -5, 1.6], look_at: [0, 0, 1]}",
+                                  "camera: {pos: [0, -5], look_at: [0, 0, 1]}") \
+        .replace("hotspots: [table]}", "hotspots: [tabel]}")
+    exhibit = content(scene=scene)
+    paths = {p.path for p in validate_paths([exhibit])}
+    assert any(path.startswith("route[0].camera.pos") for path in paths)
+    assert "route[0].hotspots[0]" in paths
+
+
+def test_an_invalid_exhibit_still_has_its_scenes_checked(content: Callable[..., Path]) -> None:
+    exhibit = content(scene=MINIMAL_SCENE.replace("hotspots: [table]}", "hotspots: [tabel]}"),
+                      exhibit=MINIMAL_EXHIBIT.replace("version: 1.0.0", "version: one"))
+    paths = {p.path for p in validate_paths([exhibit])}
+    assert {"version", "route[0].hotspots[0]"} <= paths
+
+
+def test_folders_and_their_exhibits_report_each_problem_once(
+        content: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    exhibit = content(scene=MINIMAL_SCENE.replace("hotspots: [table]}", "hotspots: [tabel]}")
+                      .replace("spawn:", "spwan:"))
+    monkeypatch.chdir(exhibit.parent.parent)
+    problems = validate_paths([Path("scenes"), Path("exhibits")])
+    assert len(problems) == len(set(problems)) == 3  # spwan, spawn missing, tabel
+    code, _, err = run_cli("validate", "scenes/", "exhibits/")
+    assert code == 1
+    assert err.count("unknown hotspot `tabel`") == 1
+    assert err.count("Extra inputs are not permitted") == 1
+    assert "3 problem(s)" in err
+    assert "scenes/tiny.yaml:" in err
+
+
+def test_positions_print_as_numbers_not_emoji(content: Callable[..., Path]) -> None:
+    # `:100:` is rich's emoji code for 💯; a problem on line 100 must print as `:100:1`.
+    scene = "# a note\n" * 99 + MINIMAL_SCENE.replace("id: tiny\n", "idd: tiny\n", 1)
+    exhibit = content(scene=scene)
+    scene_file = exhibit.parent.parent / "scenes" / "tiny.yaml"
+    assert (100, 1) in {(p.line, p.column) for p in validate_paths([scene_file])}
+    code, _, err = run_cli("validate", str(scene_file))
+    assert code == 1
+    assert "tiny.yaml:100:1:" in err
+    assert "\N{HUNDRED POINTS SYMBOL}" not in err

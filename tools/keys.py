@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -33,6 +34,15 @@ def keygen(out: Path) -> Path:
     pub = out.with_name(out.name + ".pub")
     pub.write_bytes(public)
     return pub
+
+
+def key_fingerprint(key: Ed25519PublicKey) -> str:
+    """A short name for a public key: the first 16 hex digits of the sha256 of its raw bytes.
+
+    The server names its trusted keys the same way when it refuses a package.
+    """
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
 
 
 def load_private(path: Path) -> Ed25519PrivateKey:

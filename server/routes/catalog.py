@@ -8,13 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 
 from protocol.api import ExhibitListQuery
-from protocol.errors import PackageError
+from protocol.errors import PackageError, SignatureInvalid
 from protocol.package import open_package
 from server.audit import record
 from server.auth import EVERYONE, require
+from server.credits.signing import fingerprint, public_text
 from server.db.models import ExhibitVersion
 from server.errors import json_error
 from server.keys import LISTING, SESSIONS, SETTINGS, STORE, TRUSTED
@@ -41,6 +43,19 @@ def _summary(row: ExhibitVersion) -> dict[str, Any]:
     }
 
 
+def _how_to_trust(trusted: list[Ed25519PublicKey]) -> str:
+    """What an editor whose package was refused for its signature can do about it."""
+    prints = [fingerprint(public_text(key)) for key in trusted]
+    held = (f"This server trusts {len(prints)} publisher key(s), fingerprint(s) "
+            + ", ".join(prints)) if prints else "This server trusts no publisher key yet"
+    return (f". {held}. To accept "
+            "this publisher's packages, the server's administrator adds the publisher's "
+            "public key (the .pub file `redhall keygen` wrote beside the private key; keygen "
+            "also prints its fingerprint) to REDHALL_TRUSTED_KEYS, a JSON list of paths such "
+            "as REDHALL_TRUSTED_KEYS='[\"keys/publisher.key.pub\"]' (or `trusted_keys` in the "
+            "TOML file), and restarts the server")
+
+
 @routes.post("/api/exhibits")
 async def upload(request: web.Request) -> web.Response:
     principal = require(request, *EDITORS)
@@ -51,8 +66,10 @@ async def upload(request: web.Request) -> web.Response:
         package = await asyncio.to_thread(open_package, temporary, request.app[TRUSTED])
     except PackageError as exc:
         temporary.unlink(missing_ok=True)
-        raise json_error(422, f"package refused: {exc}".replace(str(temporary), "upload")) \
-            from None
+        reason = f"package refused: {exc}".replace(str(temporary), "upload")
+        if isinstance(exc, SignatureInvalid):
+            reason += _how_to_trust(request.app[TRUSTED])
+        raise json_error(422, reason) from None
     manifest = json.loads(package.manifest_bytes)
     async with request.app[SESSIONS].begin() as db:
         existing = await db.scalar(select(ExhibitVersion).where(

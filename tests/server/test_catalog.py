@@ -99,3 +99,30 @@ async def test_queries_are_validated(catalog) -> None:  # type: ignore[no-untype
     unknown = await client.get("/api/exhibits?colour=red", headers=who["member"])
     assert unknown.status == 400
     assert (await client.get("/api/exhibits?all=1", headers=who["editor"])).status == 200
+
+
+async def test_a_package_from_an_untrusted_key_says_how_to_trust_it(  # type: ignore[no-untyped-def]
+        catalog, samples: dict[str, BuildResult], key_files: tuple[Path, Path],
+        tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from tools.keys import key_fingerprint, load_public
+
+    client, who = catalog
+    # The sample, signed again with an editor's own key that the server does not know.
+    own = Ed25519PrivateKey.generate()
+    resigned = tmp_path / "own.exhibit"
+    with zipfile.ZipFile(samples["founding"].path) as old, \
+            zipfile.ZipFile(resigned, "w") as new:
+        for info in old.infolist():
+            data = old.read(info)
+            new.writestr(info, own.sign(old.read("manifest.json"))
+                         if info.filename == "manifest.sig" else data)
+    refused = await client.post("/api/exhibits", data=io.BytesIO(resigned.read_bytes()),
+                                headers=who["editor"])
+    assert refused.status == 422
+    error = (await refused.json())["error"]
+    assert "does not match any trusted publisher key" in error
+    assert "REDHALL_TRUSTED_KEYS" in error and ".pub" in error
+    assert key_fingerprint(load_public(key_files[1])) in error  # the key it does trust
+    assert key_fingerprint(own.public_key()) not in error

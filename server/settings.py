@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from server.credits.rules import GuideCredit
+
 
 class Settings(BaseSettings):
     """Everything the server is configured with; built once by the CLI and passed down."""
@@ -58,6 +60,10 @@ class Settings(BaseSettings):
     credit_targets: dict[str, float] = Field(
         default_factory=lambda: {"member": 32.0, "guide": 56.0},
         description="学时 a year each role is expected to earn (calendar year)")
+    guide_credit: GuideCredit = Field(
+        default_factory=GuideCredit,
+        description="what leading a guided tour earns its guide, as JSON in the environment: "
+                    '{"hours": 2, "min_minutes": 30, "min_participants": 1}')
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings,  # type: ignore[no-untyped-def,override]

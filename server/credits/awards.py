@@ -1,23 +1,31 @@
-"""Awards: gathers the evidence for each visit and tour from the stored facts, applies the
-exhibit's credit rules, and appends what is earned to the ledger, once."""
+"""Awards: reads the stored facts of each visit and tour as typed facts, judges them by the
+exhibit's credit rules (:mod:`server.credits.judging`), and appends what is earned to the
+ledger, once. One visit's or tour's failure is reported and the others are still judged."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import extract, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from protocol.credit import CreditRule
 from server.catalog_store import PackageStore
+from server.credits.facts import Fact, usable
+from server.credits.judging import (
+    Exhibit,
+    Judgement,
+    TourFacts,
+    judge_tour,
+    judge_visits,
+)
 from server.credits.ledger import Award, Head, append_with_retry
-from server.credits.rules import Evidence, presence_seconds, tour_rule, unmet
+from server.credits.rules import GuideCredit
 from server.db.models import ExhibitVersion, LedgerEntry, ParticipationRecord, Tour
 from server.live.loading import outlines
 from server.live.plan import SceneOutline
@@ -27,7 +35,6 @@ from server.lrs.store import Writer, insert_statements
 
 log = logging.getLogger("redhall.credits")
 AWARD_NAMESPACE = uuid.UUID("0b5e7f3a-2d4c-5e8f-9a1b-6c7d8e9f0a1b")
-Facts = list[ParticipationRecord]
 
 
 def _visit_registration(user: int, exhibit: str, year: int) -> str:
@@ -35,23 +42,47 @@ def _visit_registration(user: int, exhibit: str, year: int) -> str:
     return str(uuid.uuid5(AWARD_NAMESPACE, f"visit/{user}/{exhibit}/{year}"))
 
 
-def _exhibit_key(user: int, exhibit: str, year: int) -> str:
-    """The exhibit's extra award: one per member and year, by visits or by a tour."""
-    return f"exhibit/{user}/{exhibit}/{year}"
+@dataclass(frozen=True)
+class Failure:
+    """A visit or tour that could not be judged, and why (the rest were judged)."""
+
+    tour: int | None
+    visit: dict[str, Any] | None
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"tour": self.tour, "visit": self.visit, "reason": self.reason}
 
 
-def _year(moment: datetime) -> int:
-    return moment.astimezone(UTC).year
+@dataclass
+class Evaluation:
+    awarded: list[LedgerEntry] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Explained:
+    """A judgement with the hours the ledger holds for it (None: not awarded)."""
+
+    judgement: Judgement
+    awarded: float | None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
 
 
 class Credits:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], packages: PackageStore,
-                 site: Site, head: Head, *, forward: bool = False) -> None:
+                 site: Site, head: Head, *, forward: bool = False,
+                 guide: GuideCredit | None = None) -> None:
         self.sessions = sessions
         self.packages = packages
         self.site = site
         self.head = head
         self.forward = forward
+        self.guide = guide or GuideCredit()
         self._outlines: dict[str, dict[str, SceneOutline]] = {}
         self._pending: set[asyncio.Task[None]] = set()
 
@@ -72,165 +103,162 @@ class Credits:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
 
     async def _consider(self, rows: list[dict[str, Any]]) -> None:
-        try:
-            visits, tours = set(), set()
-            for row in rows:
-                if row["tour_id"] is not None:
-                    if row["kind"] == "tour_ended":  # a tour is judged once it is over
-                        tours.add(row["tour_id"])
-                elif "exhibit" in row["detail"]:
-                    visits.add((row["user_id"], row["detail"]["exhibit"], _year(row["at"])))
-            for user, exhibit, year in sorted(visits):
-                await self.visit(user, exhibit, year)
-            for tour in sorted(tours):
-                await self.tour(tour)
-        except Exception:  # the facts are stored; evaluation runs again on demand
-            log.exception("credit evaluation failed")
+        visits, tours = set(), set()
+        for row in rows:
+            detail = row["detail"] if isinstance(row["detail"], dict) else {}
+            if row["tour_id"] is not None:
+                if row["kind"] == "tour_ended":  # a tour is judged once it is over
+                    tours.add(row["tour_id"])
+            elif isinstance(detail.get("exhibit"), str):
+                visits.add((row["user_id"], detail["exhibit"], row["at"].astimezone(UTC).year))
+        result = Evaluation()
+        await self._each(result, sorted(visits), sorted(tours), None)
+        for failure in result.failures:  # the facts are stored; evaluation runs again
+            log.error("credit evaluation failed for %s: %s",
+                      f"tour {failure.tour}" if failure.tour else f"visit {failure.visit}",
+                      failure.reason)
 
     # -- on demand -----------------------------------------------------------------------
 
-    async def evaluate(self, user: int | None = None) -> list[LedgerEntry]:
-        """Evaluates every visit and tour in the stored facts (of one user, or everyone)."""
-        query = select(ParticipationRecord)
+    async def evaluate(self, user: int | None = None) -> Evaluation:
+        """Evaluates every visit and tour in the stored facts (of one user, or everyone);
+        a visit or tour that cannot be judged is listed with its reason."""
+        query = select(ParticipationRecord.user_id, ParticipationRecord.tour_id,
+                       ParticipationRecord.at, ParticipationRecord.detail)
         if user is not None:
             query = query.where(ParticipationRecord.user_id == user)
         async with self.sessions() as db:
-            facts = (await db.scalars(query)).all()
-        visits = {(f.user_id, f.detail["exhibit"], _year(f.at)) for f in facts
-                  if f.tour_id is None and "exhibit" in f.detail}
-        tours = {f.tour_id for f in facts if f.tour_id is not None}
-        made = []
-        for key in sorted(visits):
-            made += await self.visit(*key)
-        for tour in sorted(tours):
-            made += await self.tour(tour, only=user)
-        return made
+            rows = (await db.execute(query)).all()
+        visits = {(r.user_id, r.detail["exhibit"], r.at.astimezone(UTC).year) for r in rows
+                  if r.tour_id is None and isinstance(r.detail, dict)
+                  and isinstance(r.detail.get("exhibit"), str)}
+        tours = {r.tour_id for r in rows if r.tour_id is not None}
+        result = Evaluation()
+        await self._each(result, sorted(visits), sorted(tours), user)
+        return result
 
-    # -- self-guided visits --------------------------------------------------------------
+    async def _each(self, result: Evaluation, visits: list[tuple[int, str, int]],
+                    tours: list[int], only: int | None) -> None:
+        for user, exhibit, year in visits:
+            await self._isolated(result, self.visit(user, exhibit, year), None,
+                                 {"user": user, "exhibit": exhibit, "year": year})
+        for tour in tours:
+            await self._isolated(result, self.tour(tour, only), tour, None)
 
-    async def visit(self, user: int, exhibit: str, year: int) -> list[LedgerEntry]:
+    @staticmethod
+    async def _isolated(result: Evaluation, work: Awaitable[list[LedgerEntry]],
+                        tour: int | None, visit: dict[str, Any] | None) -> None:
+        try:
+            result.awarded += await work
+        except Exception as exc:  # one broken visit or tour must not stop the others
+            log.exception("credit evaluation of %s failed",
+                          f"tour {tour}" if tour is not None else f"visit {visit}")
+            result.failures.append(Failure(tour, visit, _reason(exc)))
+
+    # -- judging -------------------------------------------------------------------------
+
+    async def _visit_judgements(self, user: int, exhibit: str, year: int
+                                ) -> list[Judgement]:
         async with self.sessions() as db:
-            facts = [f for f in (await db.scalars(
+            records = (await db.scalars(
                 select(ParticipationRecord).where(
                     ParticipationRecord.user_id == user, ParticipationRecord.tour_id.is_(None),
                     extract("year", ParticipationRecord.at) == year)
                 .order_by(ParticipationRecord.number))).all()
-                if f.detail.get("exhibit") == exhibit]
+            facts = [f for f in usable(list(records))
+                     if getattr(f.body, "exhibit", None) == exhibit]
             if not facts:
                 return []
             version = await db.scalar(select(ExhibitVersion).where(
                 ExhibitVersion.exhibit_id == exhibit,
-                ExhibitVersion.version == facts[-1].detail["exhibit_version"]))
-        if version is None:
-            return []  # a package this server does not hold: its rules are unknown here
-        scenes = await self._scene_outlines(version)
-        made, evidence_of = [], {}
-        for ref in version.manifest["scenes"]:
-            scene = ref["id"]
-            evidence = _visit_evidence([f for f in facts if f.detail.get("scene") == scene],
-                                       scenes[scene])
-            evidence_of[scene] = evidence
-            rule = CreditRule.model_validate(ref["credit"])
-            if evidence.minutes > 0 and not unmet(rule, evidence):
-                entry = await self._award(
-                    f"visit/{user}/{exhibit}/{scene}/{year}", user, year, rule.hours, exhibit,
-                    {"kind": "scene", "exhibit": exhibit, "version": version.version,
-                     "scene": scene}, evidence, self.site.activity_id(exhibit, "scenes", scene),
-                    _visit_registration(user, exhibit, year))
-                made += [entry] if entry else []
-        if version.manifest.get("credit"):
-            made += await self._whole_exhibit(user, exhibit, year, version, evidence_of)
-        return made
+                ExhibitVersion.version == facts[-1].body.exhibit_version))  # type: ignore[union-attr]
+            if version is None:
+                return []  # a package this server does not hold: its rules are unknown here
+            earned = set((await db.scalars(select(LedgerEntry.award_key).where(
+                LedgerEntry.user_id == user, LedgerEntry.year == year))).all())
+        rules = Exhibit.from_manifest(version.exhibit_id, version.version, version.manifest)
+        return judge_visits(user, year, rules, facts, await self._scene_outlines(version),
+                            earned)
 
-    async def _whole_exhibit(self, user: int, exhibit: str, year: int,
-                             version: ExhibitVersion, evidence_of: dict[str, Evidence]
-                             ) -> list[LedgerEntry]:
-        keys = [f"visit/{user}/{exhibit}/{ref['id']}/{year}" for ref in version.manifest["scenes"]]
+    async def _tour_judgements(self, tour_id: int) -> list[Judgement]:
         async with self.sessions() as db:
-            earned = (await db.scalars(select(LedgerEntry.award_key).where(
-                LedgerEntry.award_key.in_(keys)))).all()
-        if len(earned) < len(keys):
+            tour = await db.get(Tour, tour_id)
+            records = (await db.scalars(select(ParticipationRecord).where(
+                ParticipationRecord.tour_id == tour_id)
+                .order_by(ParticipationRecord.number))).all()
+            version = await db.get(ExhibitVersion, tour.exhibit_version_id) if tour else None
+        if tour is None or version is None:
             return []
-        parts = list(evidence_of.values())
-        total = Evidence(minutes=sum(e.minutes for e in parts),
-                         hotspots_seen=sum(e.hotspots_seen for e in parts),
-                         hotspots_total=sum(e.hotspots_total for e in parts),
-                         quiz_right=sum(e.quiz_right for e in parts),
-                         quiz_total=sum(e.quiz_total for e in parts))
-        rule = CreditRule.model_validate(version.manifest["credit"])
-        if unmet(rule, total):
-            return []
-        entry = await self._award(
-            _exhibit_key(user, exhibit, year), user, year, rule.hours, exhibit,
-            {"kind": "exhibit", "exhibit": exhibit, "version": version.version}, total,
-            self.site.activity_id(exhibit),
-            _visit_registration(user, exhibit, year))
-        return [entry] if entry else []
+        rules = Exhibit.from_manifest(version.exhibit_id, version.version, version.manifest)
+        facts: list[Fact] = usable(list(records))
+        return judge_tour(TourFacts.of(tour_id, tour.guide_id, facts, rules.scenes[0][0]),
+                          rules, self.guide)
+
+    # -- self-guided visits --------------------------------------------------------------
+
+    async def visit(self, user: int, exhibit: str, year: int) -> list[LedgerEntry]:
+        made = []
+        # the exhibit's judgement comes last and counts the scenes awarded just before it
+        for judged in await self._visit_judgements(user, exhibit, year):
+            if judged.eligible:
+                registration = _visit_registration(user, exhibit, year)
+                activity = (self.site.activity_id(exhibit, "scenes", judged.scene)
+                            if judged.scene else self.site.activity_id(exhibit))
+                made += await self._award(judged, activity, registration)
+        return made
 
     # -- guided tours --------------------------------------------------------------------
 
     async def tour(self, tour_id: int, only: int | None = None) -> list[LedgerEntry]:
-        async with self.sessions() as db:
-            tour = await db.get(Tour, tour_id)
-            facts = (await db.scalars(select(ParticipationRecord).where(
-                ParticipationRecord.tour_id == tour_id).order_by(ParticipationRecord.at))).all()
-            version = await db.get(ExhibitVersion, tour.exhibit_version_id) if tour else None
-        started = [f for f in facts if f.kind == "tour_started"]
-        ended = [f for f in facts if f.kind == "tour_ended"]
-        if tour is None or version is None or not started or not ended:
-            return []  # awards are made when the tour is over
-        start, end = started[0].at.timestamp(), ended[-1].at.timestamp()
-        first_scene = version.manifest["scenes"][0]["id"]
-        visited = {first_scene} | {f.detail["scene"] for f in facts
-                                   if f.kind in ("stop_reached", "quiz_started")}
-        rules = [CreditRule.model_validate(ref["credit"]) for ref in version.manifest["scenes"]
-                 if ref["id"] in visited]
-        rule = tour_rule(rules)
-        asked = {(f.detail["scene"], f.detail["item"]) for f in facts if f.kind == "quiz_started"}
-        by_user: dict[int, Facts] = defaultdict(list)
-        for fact in facts:
-            by_user[fact.user_id].append(fact)
         made = []
-        for user, own in sorted(by_user.items()):
-            if user == tour.guide_id or (only is not None and user != only):
+        for judged in await self._tour_judgements(tour_id):
+            if not judged.eligible or (only is not None and judged.user != only):
                 continue
-            seconds = presence_seconds(_intervals(own, end), start, end)
-            right = {(f.detail["scene"], f.detail["item"]) for f in own
-                     if f.kind == "quiz_answered" and f.detail.get("correct")}
-            evidence = Evidence(minutes=seconds / 60, quiz_right=len(right & asked),
-                                quiz_total=len(asked),
-                                tour_share=seconds / (end - start) if end > start else 0.0)
-            if seconds > 0 and not unmet(rule, evidence):
-                entry = await self._award(
-                    f"tour/{user}/{tour_id}", user, _year(started[0].at), rule.hours,
-                    version.exhibit_id, {"kind": "tour", "tour": tour_id,
-                                         "exhibit": version.exhibit_id,
-                                         "version": version.version,
-                                         "scenes": sorted(visited)}, evidence,
-                    self.site.tour_id(tour_id), tour_registration(tour_id))
-                made += [entry] if entry else []
-                made += await self._whole_exhibit_toured(user, tour_id, version, visited,
-                                                         evidence, _year(started[0].at))
+            activity = (self.site.activity_id(judged.exhibit) if judged.kind == "exhibit"
+                        else self.site.tour_id(tour_id))
+            made += await self._award(judged, activity, tour_registration(tour_id))
         return made
 
-    async def _whole_exhibit_toured(self, user: int, tour_id: int, version: ExhibitVersion,
-                                    visited: set[str], evidence: Evidence, year: int
-                                    ) -> list[LedgerEntry]:
-        """A tour through every scene also earns the exhibit's extra award, judged by the
-        exhibit's rule on the tour's evidence; once a year, however it was earned."""
-        scenes = {ref["id"] for ref in version.manifest["scenes"]}
-        if not version.manifest.get("credit") or not scenes <= visited:
-            return []
-        rule = CreditRule.model_validate(version.manifest["credit"])
-        if unmet(rule, evidence):
-            return []
-        exhibit = version.exhibit_id
-        entry = await self._award(
-            _exhibit_key(user, exhibit, year), user, year, rule.hours, exhibit,
-            {"kind": "exhibit", "exhibit": exhibit, "version": version.version,
-             "tour": tour_id}, evidence, self.site.activity_id(exhibit),
-            tour_registration(tour_id))
-        return [entry] if entry else []
+    # -- explanations ----------------------------------------------------------------------
+
+    async def explain(self, user: int, year: int) -> tuple[list[Explained], list[Failure]]:
+        """Every award ``user`` could have earned in ``year`` by a visit, a tour taken or a
+        tour led: each condition met or missed, and the hours the ledger holds for it."""
+        start = datetime(year, 1, 1, tzinfo=UTC)
+        end = datetime(year + 1, 1, 1, tzinfo=UTC)
+        async with self.sessions() as db:
+            rows = (await db.execute(select(ParticipationRecord.tour_id,
+                                            ParticipationRecord.detail).where(
+                ParticipationRecord.user_id == user, ParticipationRecord.at >= start,
+                ParticipationRecord.at < end))).all()
+            led = (await db.scalars(select(Tour.id).where(Tour.guide_id == user))).all()
+            held = {key: hours for key, hours in (await db.execute(
+                select(LedgerEntry.award_key, LedgerEntry.hours).where(
+                    LedgerEntry.user_id == user))).all()}
+        exhibits = sorted({r.detail["exhibit"] for r in rows if r.tour_id is None
+                           and isinstance(r.detail, dict)
+                           and isinstance(r.detail.get("exhibit"), str)})
+        tours = sorted({r.tour_id for r in rows if r.tour_id is not None} | set(led))
+        judged: list[Judgement] = []
+        failures: list[Failure] = []
+        for exhibit in exhibits:
+            await self._gather(judged, failures, self._visit_judgements(user, exhibit, year),
+                               None, {"user": user, "exhibit": exhibit, "year": year})
+        for tour in tours:
+            await self._gather(judged, failures, self._tour_judgements(tour), tour, None)
+        mine = [j for j in judged if j.user == user and j.year == year]
+        return ([Explained(j, float(held[j.key]) if j.key in held else None) for j in mine],
+                failures)
+
+    @staticmethod
+    async def _gather(into: list[Judgement], failures: list[Failure],
+                      work: Awaitable[list[Judgement]], tour: int | None,
+                      visit: dict[str, Any] | None) -> None:
+        try:
+            into += await work
+        except Exception as exc:
+            log.exception("explaining credits failed")
+            failures.append(Failure(tour, visit, _reason(exc)))
 
     # -- shared ----------------------------------------------------------------------------
 
@@ -240,61 +268,33 @@ class Credits:
             self._outlines[version.sha256] = scenes
         return self._outlines[version.sha256]
 
-    async def _award(self, key: str, user: int, year: int, hours: float, exhibit: str,
-                     subject: dict[str, Any], evidence: Evidence, activity: str,
-                     registration: str) -> LedgerEntry | None:
-        award = Award(award_key=key, user_id=user, year=year, hours=f"{hours:g}",
-                      exhibit_id=exhibit, subject=subject, basis=evidence.basis(),
-                      at=stored_now()[1])
+    async def _award(self, judged: Judgement, activity: str, registration: str
+                     ) -> list[LedgerEntry]:
+        key, user, hours = judged.key, judged.user, judged.hours
+        award = Award(award_key=key, user_id=user, year=judged.year, hours=f"{hours:g}",
+                      exhibit_id=judged.exhibit, subject=judged.subject,
+                      basis=judged.evidence.basis(), at=stored_now()[1])
 
-        async def passed(db: AsyncSession, entry: LedgerEntry) -> None:
-            statement = {
+        async def statement(db: AsyncSession, entry: LedgerEntry) -> None:
+            one = {
                 "id": str(uuid.uuid5(AWARD_NAMESPACE, key)), "actor": self.site.member(user),
-                "verb": {"id": VERBS["passed"], "display": {"en-US": "passed"}},
+                "verb": {"id": VERBS[judged.verb], "display": {"en-US": judged.verb}},
                 "object": {"objectType": "Activity", "id": activity},
                 "result": {"success": True, "completion": True, "extensions": {
                     self.site.extension("credit-hours"): float(hours),
                     self.site.extension("ledger-entry"): entry.seq}},
                 "context": {"registration": registration, "platform": "RedHall"}}
-            await insert_statements(db, [statement], Writer(None, self.site.authority),
+            await insert_statements(db, [one], Writer(None, self.site.authority),
                                     *stored, self.forward)
 
         with storing() as stored:  # the statement's stored time, held until the commit
-            entry = await append_with_retry(self.sessions, award, passed)
-        if entry is not None:
-            self.head.advance(entry.seq, entry.hash)
-            log.info("awarded %s 学时 to user %s for %s (ledger entry %s)", entry.hours, user,
-                     key, entry.seq)
-        return entry
+            entry = await append_with_retry(self.sessions, award, statement)
+        if entry is None:
+            return []
+        self.head.advance(entry.seq, entry.hash)
+        log.info("awarded %s 学时 to user %s for %s (ledger entry %s)", entry.hours, user,
+                 key, entry.seq)
+        return [entry]
 
 
-def _visit_evidence(facts: Facts, outline: SceneOutline) -> Evidence:
-    """Across the year's visits to one scene: time present, distinct hotspots viewed, and
-    the first answer to each quiz item."""
-    seconds: dict[str, float] = defaultdict(float)
-    seen, first_answer = set(), {}
-    for fact in facts:
-        d = fact.detail
-        if fact.kind in ("scene_left", "scene_completed"):
-            seconds[d["session"]] = max(seconds[d["session"]], float(d["seconds"]))
-        elif fact.kind == "hotspot_viewed" and d["hotspot"] in outline.hotspots:
-            seen.add(d["hotspot"])
-        elif fact.kind == "quiz_answered" and d["item"] in outline.quiz:
-            first_answer.setdefault(d["item"], bool(d["correct"]))
-    return Evidence(minutes=sum(seconds.values()) / 60, hotspots_seen=len(seen),
-                    hotspots_total=len(outline.hotspots),
-                    quiz_right=sum(first_answer.values()), quiz_total=len(outline.quiz))
-
-
-def _intervals(facts: Facts, end: float) -> list[tuple[float, float]]:
-    """(joined, left) spans of one member; a stay without a recorded leave lasts to the end."""
-    spans, opened = [], None
-    for fact in facts:
-        if fact.kind == "joined" and opened is None:
-            opened = fact.at.timestamp()
-        elif fact.kind == "left" and opened is not None:
-            spans.append((opened, fact.at.timestamp()))
-            opened = None
-    if opened is not None:
-        spans.append((opened, end))
-    return spans
+__all__ = ["AWARD_NAMESPACE", "Credits", "Evaluation", "Explained", "Failure"]

@@ -22,7 +22,7 @@ routes = web.RouteTableDef()
 
 def _year(request: web.Request) -> int:
     raw = request.query.get("year", str(datetime.now(UTC).year))
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+    if not (raw.isascii() and raw.isdigit() and len(raw) == 4 and 2000 <= int(raw) <= 2100):
         raise json_error(400, "year must be a calendar year such as 2026")
     return int(raw)
 
@@ -30,7 +30,8 @@ def _year(request: web.Request) -> int:
 async def _member(request: web.Request, principal: Principal) -> User:
     """The member asked about: the caller, or (for admins and branch guides) ?user=ID."""
     wanted = request.query.get("user", str(principal.user_id))
-    if not wanted.isdigit():
+    if not (wanted.isascii() and wanted.isdigit() and len(wanted) <= 10
+            and 1 <= int(wanted) <= 2**31 - 1):
         raise json_error(400, "user must be a user id")
     async with request.app[SESSIONS]() as db:
         user = await db.get(User, int(wanted))
@@ -92,9 +93,29 @@ class EvaluateRequest(BaseModel):
 async def evaluate(request: web.Request) -> web.Response:
     require(request, "admin")
     data = await body(request, EvaluateRequest)
-    made = await request.app[CREDITS].evaluate(data.user)
+    if data.user is not None and not 1 <= data.user <= 2**31 - 1:
+        raise json_error(400, "user must be a user id")
+    result = await request.app[CREDITS].evaluate(data.user)
     return web.json_response({"awarded": [{"seq": e.seq, "user": e.user_id, "hours": e.hours,
-                                           "subject": e.subject} for e in made]})
+                                           "subject": e.subject} for e in result.awarded],
+                              "failures": [f.as_json() for f in result.failures]})
+
+
+@routes.get("/api/credits/explain")
+async def explain(request: web.Request) -> web.Response:
+    """For each visit, tour taken or tour led in the year: every condition of its rule,
+    met or missed, and the hours awarded (null: not awarded)."""
+    principal = require(request, *EVERYONE)
+    user, year = await _member(request, principal), _year(request)
+    explained, failures = await request.app[CREDITS].explain(user.id, year)
+    items = [{"kind": e.judgement.kind, "tour": e.judgement.tour,
+              "exhibit": e.judgement.exhibit, "scene": e.judgement.scene,
+              "award_key": e.judgement.key, "hours": e.judgement.hours,
+              "eligible": e.judgement.eligible, "awarded": e.awarded,
+              "conditions": [c.as_json() for c in e.judgement.conditions]}
+             for e in explained]
+    return web.json_response({"user": user.id, "year": year, "items": items,
+                              "failures": [f.as_json() for f in failures]})
 
 
 @routes.get("/api/credits/ledger/verify")

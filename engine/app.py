@@ -63,10 +63,17 @@ class ExhibitApp:
         self.systems.append(system)
         return system
 
+    def remove(self, system: System) -> None:
+        """Stops updating ``system`` (a scene being left); one not added is ignored."""
+        self.systems = [s for s in self.systems if s is not system]  # by identity
+
     def _frame(self, task: Task.Task) -> int:
         now = self.clock.now()
         dt, self._last = max(now - self._last, 0.0), now
-        for system in self.systems:
+        systems = self.systems
+        for system in tuple(systems):  # a system may swap others out (a scene change)
+            if self.systems is not systems and not any(s is system for s in self.systems):
+                continue  # removed during this frame
             system.update(dt)
         return Task.cont
 

@@ -84,6 +84,11 @@ class Hotspots:
         direction = self._parent.getRelativeVector(source, Vec3(0, 1, 0))
         return self.pick(origin, direction)
 
+    def destroy(self) -> None:
+        """Removes the markers and the picking ray (the scene is being left)."""
+        self.root.removeNode()
+        self._ray_path.removeNode()
+
     def highlight(self, hotspot_id: str | None) -> None:
         for key, marker in self.markers.items():
             marker.setColor(*(HIGHLIGHT_COLOUR if key == hotspot_id else MARKER_COLOUR))

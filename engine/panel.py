@@ -1,10 +1,13 @@
-"""Text panels (narration, quiz, progress) drawn with the exhibit's own font subset.
+"""Text panels (narration, quiz, progress, the guide's panel): the exhibit's own text in its
+font subset, runtime text (names, questions) in a full font (:mod:`engine.fonts`).
 
 On a desktop a panel sits on the 2D overlay; in VR it floats in the world about 0.7 m in
-front of the member, at a size readable at arm's length.
+front of the member, at a size readable at arm's length; :mod:`engine.layout` places it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from panda3d.core import CardMaker, NodePath, TextFont, TextNode, TransparencyAttrib
 
@@ -56,10 +59,16 @@ class Panel:
         self.body = text(self.root, font, f"{name}-body", 0.05, TEXT_COLOUR, width - 0.08)
         flat(self.root)
         self.root.hide()
+        self.on_change: Callable[[], None] = lambda: None  # the layout places it again
 
     @property
     def visible(self) -> bool:
         return not self.root.isHidden()
+
+    @property
+    def height(self) -> float:
+        """The card's height in the parent's units (before any layout scale)."""
+        return float(self.card.getSz())
 
     def show(self, title: str, body: str) -> None:
         title_node: TextNode = self.title.node()  # type: ignore[assignment]
@@ -72,9 +81,11 @@ class Panel:
         height = 0.12 + title_height + body_node.getHeight() * self.body.getSx()
         self.card.setScale(1, 1, height)
         self.root.show()
+        self.on_change()
 
     def hide(self) -> None:
         self.root.hide()
+        self.on_change()
 
     @property
     def text(self) -> str:

@@ -8,6 +8,7 @@ pointer from either is one ray–plane intersection, with no collision system in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from panda3d.core import (
@@ -31,6 +32,7 @@ RIGHT = (0.16, 0.5, 0.24, 1.0)
 WRONG = (0.62, 0.14, 0.12, 1.0)
 _TEXT = 0.05
 _PAD = 0.03
+RESULT_SECONDS = 8.0  # a verdict stays this long, then the card makes way
 
 
 @dataclass
@@ -57,9 +59,11 @@ class QuizCard:
         self.hovered: int | None = None
         self.result: QuizResult | None = None
         self.sent: int | None = None  # a choice sent to a live tour, awaiting the verdict
+        self.result_age = 0.0  # seconds the verdict has been shown
         self.root.setTransparency(TransparencyAttrib.MAlpha)
         self.root.setTwoSided(True)
         self.root.hide()
+        self.on_change: Callable[[], None] = lambda: None  # the layout places it again
 
     def _card(self, name: str, width: float, height: float) -> object:
         maker = CardMaker(name)
@@ -76,6 +80,18 @@ class QuizCard:
     @property
     def visible(self) -> bool:
         return not self.root.isHidden()
+
+    @property
+    def height(self) -> float:
+        """The card's height in the parent's units (before any layout scale)."""
+        return float(self.background.getSz())
+
+    def update(self, dt: float) -> None:
+        """Takes a verdict away after :data:`RESULT_SECONDS` (a system of the view)."""
+        if self.result is not None and self.visible:
+            self.result_age += dt
+            if self.result_age >= RESULT_SECONDS:
+                self.hide()
 
     def show(self, item: QuizItem, language: Language, keys: bool = True) -> None:
         """Put ``item`` on the card; ``keys`` labels the buttons F1, F2, … for keyboards."""
@@ -106,10 +122,12 @@ class QuizCard:
         self._bottom = y - _PAD / 2
         self.background.setScale(1, 1, -self._bottom)
         self.root.show()
+        self.on_change()
 
     def hide(self) -> None:
-        self.item, self.hovered = None, None
+        self.item, self.hovered, self.result = None, None, None
         self.root.hide()
+        self.on_change()
 
     def choice_at(self, origin: Point3, direction: Vec3, frame: NodePath) -> int | None:
         """The button a ray (given in ``frame``'s coordinates) meets, if any."""
@@ -145,7 +163,7 @@ class QuizCard:
     def show_result(self, result: QuizResult, verdict: str, explanation: str) -> None:
         """Colour the right choice green, a wrong pick red, and explain below."""
         self.result, self.hovered = result, None
-        self.sent = None
+        self.sent, self.result_age = None, 0.0
         for i, button in enumerate(self.buttons):
             colour = RIGHT if i == result.answer else WRONG if i == result.response else BUTTON
             button.card.setColor(*colour)
@@ -155,6 +173,7 @@ class QuizCard:
         self.note.show()
         height = -self._bottom + note.getHeight() * _TEXT + 2 * _PAD
         self.background.setScale(1, 1, height)
+        self.on_change()
 
     def button_centre(self, index: int, frame: NodePath) -> Point3:
         """Where button ``index`` is centred, in ``frame``'s coordinates (for pointing)."""

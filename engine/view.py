@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
-from panda3d.core import DynamicTextFont, Filename, NodePath, Point2, Point3, Vec3
+from panda3d.core import Filename, NodePath, Point2, Point3, Vec3
 
 from engine.app import ExhibitApp
 from engine.avatars import Avatars
 from engine.comfort import Vignette
 from engine.facts import FactRecorder
+from engine.fonts import Fonts, load_fonts
 from engine.hotspots import Hotspots
+from engine.layout import VR_DISTANCE, VR_FRAME, VR_SCALE, Frame, PanelLayout, desktop_frame
 from engine.loading import LoadedExhibit
 from engine.navigation import Navigation
 from engine.outbox import FactSink
@@ -22,7 +25,7 @@ from engine.progress import Progress
 from engine.quiz import QuizResult, QuizSession
 from engine.quiz_card import QuizCard
 from engine.scene_graph import build_scene
-from engine.shading import enable_shading
+from engine.shading import ShadingMode, enable_shading
 from engine.vr_locomotion import VRLocomotion
 from engine.xr import Headset, SimulatedXR, XRMode
 from protocol.i18n import Language
@@ -31,60 +34,79 @@ from protocol.ui_text import UI_TEXT
 
 
 
+@dataclass
+class ViewCarry:
+    """What a view hands to the next scene's view on the same app: the shading pipeline,
+    the fonts, the headset with its rig and panel plane, and the other participants."""
+
+    shading: ShadingMode
+    fonts: Fonts
+    rig: NodePath
+    mode: str
+    avatars: Avatars
+    xr: Headset | None
+    panels: NodePath | None
+
+
 class ExhibitView:
     """A scene a member visits.
 
     Args:
         xr: ``none`` for a desktop or offscreen camera; ``simulated`` or ``openxr`` for a
             headset, with panels in the world and controllers that point.
+        carry: from :meth:`detach` of the scene before, when a tour moves on to another
+            scene of the exhibit: the headset, rig, fonts and avatars are kept.
     """
 
     def __init__(self, app: ExhibitApp, exhibit: LoadedExhibit, scene_id: str | None,
                  language: str = "zh-CN", xr: XRMode = "none", sink: FactSink | None = None,
-                 session: uuid.UUID | None = None) -> None:
+                 session: uuid.UUID | None = None, carry: ViewCarry | None = None) -> None:
         self.app = app
         self.exhibit = exhibit
         self.language: Language = language  # type: ignore[assignment]
         self.scene = exhibit.scene(scene_id)
         script = self.scene.script
-        self.shading = enable_shading(app)
+        self.shading = carry.shading if carry else enable_shading(app)
         self.nodes = build_scene(exhibit, self.scene, app.render)
         app.base.setBackgroundColor(*self.nodes.sky)
         lens = app.base.camLens
         lens.setFov(75)
         lens.setNearFar(0.05, 3000)
         self.navigation = app.add(Navigation(app.render, app.base.camera, script))
+        if carry is not None:  # one rig for the whole visit: the headset's eyes hang on it
+            fresh, self.navigation.rig = self.navigation.rig, carry.rig
+            app.base.camera.reparentTo(carry.rig)
+            fresh.removeNode()
+            self.navigation.teleport(Point3(*script.spawn.pos), Point3(*script.spawn.look_at))
+            self.navigation.set_mode(carry.mode)  # type: ignore[arg-type]
         manifest = exhibit.package.manifest
-        # A font of its own (not the shared pool), so each view sets its own resolution.
-        self.font = DynamicTextFont(Filename.fromOsSpecific(str(exhibit.file(manifest.font))))
-        self.font.setPixelsPerUnit(48)
+        self.fonts = carry.fonts if carry else load_fonts(exhibit.file(manifest.font))
+        self.font = self.fonts.subset  # the exhibit's own text
+        self.ui_font = self.fonts.ui  # names, questions, chat
         self.labels = {k: v.get(self.language) for k, v in UI_TEXT.items()}
         overlay = app.base.aspect2d
         ratio = app.size[0] / app.size[1]
-        panels: NodePath | None = None
-        if xr != "none":
-            # In a headset, panels float in the world 0.7 m ahead, about 0.5 m wide:
-            # readable at arm's length, and seen by both eyes at the right depth.
+        panels: NodePath | None = carry.panels if carry else None
+        if xr != "none" and panels is None:
+            # In a headset, panels float in the world ahead of the eyes, on a plane seen
+            # by both eyes at the right depth.
             panels = app.base.camera.attachNewNode("vr-panels")
-            panels.setPos(0, 0.7, 0)
-            panels.setScale(0.34)  # letters ~17 mm tall at 0.7 m: about 1.4 degrees
-            self.narration = Panel(panels, self.font, 1.5, "narration")
-            self.narration.root.setPos(-1.25, 0, -0.1)
-            self.status = Panel(panels, self.font, 1.5, "progress")
-            self.status.root.setPos(-0.75, 0, 0.62)
-            # The quiz stands right of the narration, within both eyes' view.
-            self.quiz_card = QuizCard(panels, self.font, 1.1)
-            self.quiz_card.root.setPos(0.3, 0, 0.3)
-        else:
-            self.narration = Panel(overlay, self.font, 1.5, "narration")
-            self.narration.root.setPos(-ratio + 0.05, 0, -0.25)
-            self.status = Panel(overlay, self.font, 2 * ratio - 0.1, "progress")
-            self.status.root.setPos(-ratio + 0.05, 0, 0.97)
-            self.quiz_card = QuizCard(overlay, self.font, 1.1)
-            self.quiz_card.root.setPos(ratio - 1.15, 0, 0.55)
+            panels.setPos(0, VR_DISTANCE, 0)
+            panels.setScale(VR_SCALE)
+        self.panels = panels
+        frame = Frame(*VR_FRAME) if panels is not None else desktop_frame(ratio)
+        self.layout = PanelLayout(frame)
+        widths = self.layout.widths
+        parent = panels if panels is not None else overlay
+        self.status = Panel(parent, self.font, widths["left"], "progress")
+        self.narration = Panel(parent, self.font, widths["left"], "narration")
+        self.quiz_card = QuizCard(parent, self.font, widths["right"])
+        self.layout.add("left", self.status)
+        self.layout.add("subtitles", self.narration)
+        self.layout.add("right", self.quiz_card)
         self.vignette = app.add(Vignette(overlay, self.navigation, ratio))
         self.hotspots = app.add(Hotspots(app.base.loader, app.render, script, self.select))
-        self.avatars = app.add(Avatars(app.render, app.clock))
+        self.avatars = app.add(carry.avatars if carry else Avatars(app.render, app.clock))
         self.quiz = QuizSession(list(script.quiz))
         self.progress = app.add(Progress(len(script.hotspots), len(script.route)))
         self.facts = FactRecorder(sink, session or uuid.uuid4(), manifest.id, manifest.version,
@@ -93,12 +115,12 @@ class ExhibitView:
         self._opened_at = 0.0
         self.sounds: dict[str, object] = {}
         self.playing: str | None = None
-        self.xr: Headset | None = None
+        self.xr: Headset | None = carry.xr if carry else None
         tonemap = self.shading.pipeline == "simplepbr"  # eyes tone-map as the window does
-        if xr == "simulated":
+        if self.xr is None and xr == "simulated":
             self.xr = SimulatedXR(app, app.base.camera, app.size, tonemap=tonemap,
                                   panels=panels)
-        elif xr == "openxr":
+        elif self.xr is None and xr == "openxr":
             from engine.openxr_headset import OpenXRHeadset
 
             self.xr = OpenXRHeadset(app, app.base.camera, tonemap=tonemap, panels=panels)
@@ -120,7 +142,31 @@ class ExhibitView:
         self.facts.emit("scene_entered")
         self._refresh_status()
         self._shown_second = 0
+        app.add(self.quiz_card)  # a verdict makes way after a while
         app.add(self)  # after Progress, so the clock on the status line has ticked
+        app.add(self.layout)  # last: panels are placed after everything changed them
+
+    def detach(self) -> ViewCarry:
+        """Takes this scene down (its nodes, panels and systems) after :meth:`leave`, and
+        returns what the next scene's view keeps."""
+        app = self.app
+        for system in (self.navigation, self.vignette, self.hotspots, self.avatars,
+                       self.progress, self.xr, self.pointer, self.locomotion, self.quiz_card,
+                       self, self.layout):
+            if system is not None:
+                app.remove(system)
+        for sound in self.sounds.values():
+            sound.stop()  # type: ignore[attr-defined]
+        if self.xr is not None:
+            self.xr.on_trigger.remove(self._trigger)
+        if self.pointer is not None:
+            self.pointer.beam.removeNode()
+        self.hotspots.destroy()
+        for node in (self.nodes.root, self.vignette.node, self.status.root, self.narration.root,
+                     self.quiz_card.root):
+            node.removeNode()
+        return ViewCarry(self.shading, self.fonts, self.navigation.rig, self.navigation.mode,
+                         self.avatars, self.xr, self.panels)
 
     def update(self, dt: float) -> None:
         if self.xr is not None:  # without a pointing hand, a look held on a hotspot opens it

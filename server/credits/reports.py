@@ -12,6 +12,9 @@ from typing import Any
 from sqlalchemy import Float, Numeric, case, cast, exists, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from protocol.i18n import Language
+from server.credits.messages import DEFAULT, MESSAGES, text
+
 from server.db.models import (
     ExhibitVersion,
     LedgerEntry,
@@ -129,7 +132,10 @@ async def members(sessions: async_sessionmaker[AsyncSession], period: Period, sc
 
 
 async def branches(sessions: async_sessionmaker[AsyncSession], period: Period, scope: Scope,
-                   targets: dict[str, float], today: date) -> list[dict[str, Any]]:
+                   targets: dict[str, float], today: date, language: Language = DEFAULT
+                   ) -> list[dict[str, Any]]:
+    """One row per branch; ``warnings`` holds stable codes (behind_pace,
+    low_participation), ``warning`` the same in ``language``."""
     due_share = period.share_of_year_elapsed(today)
     person = _progress(period, scope, targets).subquery()
     due = person.c.target * due_share
@@ -144,26 +150,29 @@ async def branches(sessions: async_sessionmaker[AsyncSession], period: Period, s
     async with sessions() as db:
         groups = (await db.execute(query)).all()
     rows = []
-    for group in sorted(groups, key=lambda group: (group.branch or "(no branch)",
+    no_branch = text("no_branch", language)
+    for group in sorted(groups, key=lambda group: (group.branch or no_branch,
                                                    group.org_id or 0)):
         count = group.members
         due_by_now = group.due / count
         average = group.hours / count
         rate = group.active / count
         pace = average / due_by_now if due_by_now else 1.0
-        warnings = []
+        warnings = {}
         if pace < PACE_WARNING:
-            warnings.append(f"behind pace: {average:.1f} 学时 a member against "
-                            f"{due_by_now:.1f} due by now")
+            warnings["behind_pace"] = text("warning.behind_pace", language, average=average,
+                                           due=due_by_now)
         if rate < RATE_WARNING:
-            warnings.append(f"only {rate:.0%} of members took part in this period")
-        rows.append({"branch": group.branch or "(no branch)", "members": count,
+            warnings["low_participation"] = text("warning.low_participation", language,
+                                                 rate=rate)
+        rows.append({"branch": group.branch or no_branch, "members": count,
                      "active_members": group.active, "participation_rate": round(rate, 4),
                      "hours": round(float(group.hours), 2),
                      "average_hours": round(average, 2),
                      "due_by_now": round(due_by_now, 2), "pace": round(pace, 4),
-                     "behind": group.behind, "warning": "; ".join(warnings),
-                     "branch_id": group.org_id})
+                     "behind": group.behind,
+                     "warning": text("separator", language).join(warnings.values()),
+                     "branch_id": group.org_id, "warnings": list(warnings)})
     return rows
 
 
@@ -200,27 +209,53 @@ async def exhibits(sessions: async_sessionmaker[AsyncSession], period: Period, s
             for name in sorted(set(seen) | set(earned))]
 
 
-def as_csv(rows: list[dict[str, Any]]) -> bytes:
+COLUMNS = {
+    "members": ("user", "username", "name", "role", "branch", "hours", "target", "progress",
+                "due_by_now", "on_pace", "active"),
+    "branches": ("branch", "members", "active_members", "participation_rate", "hours",
+                 "average_hours", "due_by_now", "pace", "behind", "warning", "branch_id"),
+    "exhibits": ("exhibit", "visitors", "tours", "awards", "hours"),
+}
+
+
+def _cell(key: str, value: Any, language: Language) -> Any:
+    if isinstance(value, bool):
+        return text("yes" if value else "no", language)
+    if key == "role" and f"role.{value}" in MESSAGES:
+        return text(f"role.{value}", language)
+    return value
+
+
+def table(report: str, rows: list[dict[str, Any]], language: Language
+          ) -> tuple[list[str], list[list[Any]]]:
+    """A report as a spreadsheet sees it: column labels and cells in ``language``
+    (是/否 for yes and no, role names in words)."""
+    keys = COLUMNS[report]
+    return ([text(f"col.{report}.{key}", language) for key in keys],
+            [[_cell(key, row.get(key), language) for key in keys] for row in rows])
+
+
+def as_csv(report: str, rows: list[dict[str, Any]], language: Language = DEFAULT) -> bytes:
     """UTF-8 with a byte-order mark, so spreadsheet programs show Chinese names right."""
+    header, cells = table(report, rows, language)
     buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(cells)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def as_xlsx(rows: list[dict[str, Any]], title: str) -> bytes:
+def as_xlsx(report: str, rows: list[dict[str, Any]], language: Language = DEFAULT) -> bytes:
     from openpyxl import Workbook
 
+    header, cells = table(report, rows, language)
     book = Workbook()
     sheet = book.active
-    sheet.title = title[:31]
-    if rows:
-        sheet.append(list(rows[0]))
-        for row in rows:
-            sheet.append([value for value in row.values()])
-        sheet.freeze_panes = "A2"
+    sheet.title = text(f"sheet.{report}", language)[:31]
+    sheet.append(header)
+    for line in cells:
+        sheet.append(line)
+    sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

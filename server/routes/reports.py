@@ -11,6 +11,8 @@ from aiohttp import web
 
 from server.auth import Principal, require
 from server.credits import reports
+from protocol.i18n import Language
+from server.credits.messages import language
 from server.credits.reports import Period, Scope
 from server.errors import json_error
 from server.keys import SESSIONS, SETTINGS
@@ -46,17 +48,27 @@ def _scope(principal: Principal) -> Scope:
     return Scope(org_id=principal.org_id)
 
 
+def _language(request: web.Request) -> Language:
+    """``?lang=`` (zh-CN, zh-TW, en), then Accept-Language; zh-CN by default."""
+    return language(request.query.get("lang"), request.headers.get("Accept-Language"))
+
+
 async def _answer(request: web.Request, name: str, rows: list[dict]) -> web.Response:
     fmt = request.query.get("format", "json")
-    if fmt == "json":
-        return web.json_response(rows, dumps=lambda v: json.dumps(v, ensure_ascii=False))
+    lang = _language(request)
+    headers = {"Content-Language": lang, "Vary": "Accept-Language"}
+    if fmt == "json":  # keys stay as they are; words (warnings, branch names) are localized
+        return web.json_response(rows, dumps=lambda v: json.dumps(v, ensure_ascii=False),
+                                 headers=headers)
     if fmt == "csv":
-        return web.Response(body=reports.as_csv(rows), content_type="text/csv", charset="utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        return web.Response(body=reports.as_csv(name, rows, lang), content_type="text/csv",
+                            charset="utf-8", headers={
+                                **headers,
+                                "Content-Disposition": f'attachment; filename="{name}.csv"'})
     if fmt == "xlsx":
-        data = await asyncio.to_thread(reports.as_xlsx, rows, name)
+        data = await asyncio.to_thread(reports.as_xlsx, name, rows, lang)
         return web.Response(body=data, content_type=XLSX, headers={
-            "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+            **headers, "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
     raise json_error(400, "format must be json, csv or xlsx")
 
 
@@ -72,7 +84,8 @@ async def members(request: web.Request) -> web.Response:
 async def branches(request: web.Request) -> web.Response:
     principal = require(request, "guide", "admin")
     rows = await reports.branches(request.app[SESSIONS], _period(request), _scope(principal),
-                                  request.app[SETTINGS].credit_targets, datetime.now(UTC).date())
+                                  request.app[SETTINGS].credit_targets, datetime.now(UTC).date(),
+                                  _language(request))
     return await _answer(request, "branches", rows)
 
 

@@ -317,8 +317,17 @@ async def test_reports_in_json_csv_and_xlsx(world: World, founding: dict[str, An
     first = next(b for b in branches if b["branch"] == "第一党支部")
     second = next(b for b in branches if b["branch"] == "第二党支部")
     assert first["active_members"] == 1 and first["participation_rate"] == 0.5
-    assert first["due_by_now"] > 0 and "behind pace" in first["warning"]  # 1.5 of 32 by now
-    assert "took part" in second["warning"]
+    assert first["due_by_now"] > 0 and first["warnings"][0] == "behind_pace"  # 1.5 of 32
+    assert first["warning"].startswith("进度落后：人均")
+    assert second["warnings"] == ["behind_pace", "low_participation"]
+    assert "参加学习" in second["warning"]
+    english = await (await world.client.get(f"/api/reports/branches?year={YEAR}&lang=en",
+                                             headers=admin)).json()
+    assert "took part" in next(b for b in english if b["branch"] == "第二党支部")["warning"]
+    accepted = await world.client.get(f"/api/reports/branches?year={YEAR}", headers={
+        **admin, "Accept-Language": "en-GB,en;q=0.8,zh;q=0.5"})
+    assert accepted.headers["Content-Language"] == "en"
+    assert "behind pace" in (await accepted.json())[0]["warning"]
     exhibits = await (await world.client.get(f"/api/reports/exhibits?year={YEAR}",
                                              headers=admin)).json()
     assert exhibits == [{"exhibit": "founding", "visitors": 1, "tours": 0, "awards": 3,
@@ -326,14 +335,31 @@ async def test_reports_in_json_csv_and_xlsx(world: World, founding: dict[str, An
     reply = await world.client.get(f"/api/reports/members?year={YEAR}&format=csv",
                                    headers=admin)
     text = (await reply.read()).decode("utf-8-sig")
-    assert reply.content_type == "text/csv" and text.splitlines()[0].startswith("user,username")
-    assert "第一党支部" in text
+    assert reply.content_type == "text/csv"
+    assert text.splitlines()[0] == ("用户编号,用户名,姓名,角色,所在支部,已获学时,年度目标学时,"
+                                    "完成比例,截至目前应获学时,进度达标,本期参学")
+    assert "第一党支部" in text and "True" not in text and "False" not in text
+    member_line = next(line for line in text.splitlines() if ",member-a," in line)
+    assert member_line.endswith(",否,是") and ",党员," in member_line
+    reply = await world.client.get(f"/api/reports/members?year={YEAR}&format=csv&lang=en",
+                                   headers=admin)
+    text = (await reply.read()).decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("User,Username,Name,Role")
+    assert next(line for line in text.splitlines() if ",member-a," in line).endswith(",No,Yes")
     reply = await world.client.get(f"/api/reports/branches?year={YEAR}&format=xlsx",
                                    headers=admin)
-    sheet = load_workbook(io.BytesIO(await reply.read())).active
+    book = load_workbook(io.BytesIO(await reply.read()))
+    sheet = book.active
     header = [cell.value for cell in sheet[1]]
-    assert header[:3] == ["branch", "members", "active_members"]
+    assert header[:3] == ["支部", "人数", "参学人数"] and sheet.title == "支部学时"
     assert sheet.max_row == 1 + len(branches)
+    assert any(str(cell.value).startswith("进度落后") for cell in sheet["J"])
+    reply = await world.client.get(f"/api/reports/members?year={YEAR}&format=xlsx",
+                                   headers={**admin, "Accept-Language": "en"})
+    sheet = load_workbook(io.BytesIO(await reply.read())).active
+    values = {cell.value for row in sheet.iter_rows() for cell in row}
+    assert {"On pace", "Yes", "No"} <= values
+    assert not any(isinstance(value, bool) for value in values)
     for bad in ("year=20x6", "from=2026-01-01", "from=2026-05-01&to=2026-01-01", "format=pdf"):
         assert (await world.client.get(f"/api/reports/members?{bad}", headers=admin)).status \
             == 400, bad

@@ -140,7 +140,7 @@ async def test_reports_add_up_to_what_was_stored(world: World, period: Period) -
             assert row["on_pace"] == (expected[row["user"]][0] + 1e-9 >= row["target"] * due)
 
         branches = {row["branch"]: row for row in
-                    await reports.branches(sessions, period, scope, TARGETS, TODAY)}
+                    await reports.branches(sessions, period, scope, TARGETS, TODAY, "en")}
         by_branch: dict[str, list[int]] = defaultdict(list)
         for user in expected:
             by_branch[seen.people[user]["branch"] or "(no branch)"].append(user)
@@ -184,4 +184,11 @@ async def test_a_branch_with_nobody_active_is_warned(world: World) -> None:
     rows = await reports.branches(sessions, Period.year(YEAR), Scope(), TARGETS, TODAY)
     second = next(row for row in rows if row["branch"] == "第二党支部")
     assert second["active_members"] == 0 and second["hours"] == 0
+    assert second["warnings"] == ["behind_pace", "low_participation"]
+    assert second["warning"] == ("进度落后：人均 0.0 学时，截至目前应达 24.0 学时；"
+                                 "本期仅 0% 的党员参加学习")
+    english = await reports.branches(sessions, Period.year(YEAR), Scope(), TARGETS, TODAY,
+                                     "en")
+    second = next(row for row in english if row["branch"] == "第二党支部")
+    assert second["warnings"] == ["behind_pace", "low_participation"]
     assert "behind pace" in second["warning"] and "took part" in second["warning"]

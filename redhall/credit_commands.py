@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
@@ -63,11 +62,11 @@ def _verify_ledger(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _verify_certificate(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from server.credits.certificate import check
+    from server.credits.certificate import check, load
 
     path = Path(args.file)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+    try:  # the certificate's JSON, or its PDF with the JSON attached
+        document = load(path.read_bytes())
     except (OSError, ValueError) as exc:
         err.print(f"[red]error:[/] cannot read {path}: {exc}")
         return 2
@@ -111,7 +110,7 @@ def register(commands: Any) -> None:
 
     p = commands.add_parser("certificate", help="credit certificate tools")
     sub = p.add_subparsers(dest="certificate_command", required=True, metavar="ACTION")
-    check = sub.add_parser("verify", help="check a yearly certificate offline")
+    check = sub.add_parser("verify", help="check a yearly certificate offline (JSON or PDF)")
     check.add_argument("file")
     check.add_argument("--key", help="the issuing server's public key (base64 text file)")
     check.set_defaults(run=_verify_certificate)

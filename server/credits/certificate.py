@@ -3,6 +3,10 @@ server's Ed25519 key so anyone can check them offline (``redhall certificate ver
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -10,16 +14,52 @@ from server.credits.ledger import canonical
 from server.credits.signing import Signer, fingerprint, public_from_text, verify_with
 
 KIND = "redhall-credit-certificate/1"
+_ID = re.compile(r"^(\d{1,10})-(\d{4})-(\d{1,12})-([0-9a-f]{24})$")
+
+
+@dataclass(frozen=True)
+class CertificateId:
+    """Names a certificate for the public check: the member, the year, the newest ledger
+    entry it counts, and a digest of its awards' hashes (so ids cannot be guessed)."""
+
+    user: int
+    year: int
+    upto: int
+    digest: str
+
+    def __str__(self) -> str:
+        return f"{self.user}-{self.year}-{self.upto}-{self.digest}"
+
+    @classmethod
+    def of(cls, user: int, year: int, entries: list[dict[str, Any]]) -> CertificateId:
+        return cls(user, year, max((e["seq"] for e in entries), default=0),
+                   awards_digest(user, year, entries))
+
+    @classmethod
+    def parse(cls, text: str) -> CertificateId | None:
+        found = _ID.match(text)
+        if not found or int(found[1]) > 2**31 - 1:
+            return None
+        return cls(int(found[1]), int(found[2]), int(found[3]), found[4])
+
+
+def awards_digest(user: int, year: int, entries: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(canonical({"user": user, "year": year,
+                                     "awards": [e["hash"] for e in entries]})).hexdigest()[:24]
 
 
 def issue(signer: Signer, *, member: dict[str, Any], year: int, target: float,
-          entries: list[dict[str, Any]], issued_at: str) -> dict[str, Any]:
+          entries: list[dict[str, Any]], issued_at: str, site_url: str | None = None
+          ) -> dict[str, Any]:
     total = sum((Decimal(e["hours"]) for e in entries), Decimal(0))
-    body = {"kind": KIND, "member": member, "year": year, "hours": str(total),
+    ident = str(CertificateId.of(int(member["id"]), year, entries))
+    body = {"kind": KIND, "id": ident, "member": member, "year": year, "hours": str(total),
             "target": f"{target:g}", "met": total >= Decimal(str(target)),
             "awards": [{"seq": e["seq"], "hours": e["hours"], "subject": e["subject"],
                         "at": e["at"], "hash": e["hash"]} for e in entries],
             "issued_at": issued_at}
+    if site_url is not None:
+        body["check_url"] = f"{site_url.rstrip('/')}/api/certificates/{ident}/check"
     return {"certificate": body, "public_key": signer.public_text,
             "signature": signer.sign(canonical(body))}
 
@@ -47,3 +87,12 @@ def check(document: Any, trusted_key: str | None = None) -> list[str]:
         if total != Decimal(body["hours"]):
             found.append("the awards do not add up to the hours stated")
     return found
+
+
+def load(data: bytes) -> Any:
+    """A certificate document from the bytes of its JSON or of its PDF."""
+    if data.lstrip()[:5] == b"%PDF-":
+        from server.credits.certificate_pdf import attached
+
+        return attached(data)
+    return json.loads(data.decode("utf-8"))

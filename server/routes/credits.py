@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, datetime
+from decimal import Decimal
+from html import escape
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from server.auth import EVERYONE, Principal, require
-from server.credits.certificate import issue
-from server.credits.ledger import as_fields, entries, problems
+from server.credits import certificate_pdf
+from server.credits.certificate import CertificateId, awards_digest, issue
+from server.credits.ledger import as_fields, entries, entry_hash, problems
 from server.db.models import LedgerEntry, User
 from server.errors import json_error
 from server.keys import CREDITS, SESSIONS, SETTINGS, SIGNER
@@ -73,15 +79,76 @@ async def progress(request: web.Request) -> web.Response:
 
 @routes.get("/api/credits/certificate")
 async def certificate(request: web.Request) -> web.Response:
+    """The signed yearly certificate: JSON, or (``?format=pdf``) a printable PDF carrying
+    the same signed JSON as an attached file."""
     principal = require(request, *EVERYONE)
+    fmt = request.query.get("format", "json")
+    if fmt not in ("json", "pdf"):
+        raise json_error(400, "format must be json or pdf")
     user, year = await _member(request, principal), _year(request)
     document = issue(request.app[SIGNER],
                      member={"id": user.id, "name": user.display_name,
                              "username": user.username},
                      year=year, target=target_for(request, user.role),
-                     entries=await _awards(request, user.id, year), issued_at=stored_now()[1])
-    return web.json_response(document, headers={
-        "Content-Disposition": f'attachment; filename="credits-{year}-{user.username}.json"'})
+                     entries=await _awards(request, user.id, year), issued_at=stored_now()[1],
+                     site_url=request.app[SETTINGS].site_url)
+    name = f"credits-{year}-{user.id}"
+    if fmt == "pdf":
+        data = await asyncio.to_thread(certificate_pdf.render, document)
+        return web.Response(body=data, content_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="{name}.pdf"'})
+    return web.json_response(document, dumps=lambda v: json.dumps(v, ensure_ascii=False),
+                             headers={"Content-Disposition":
+                                      f'attachment; filename="{name}.json"'})
+
+
+@routes.get("/api/certificates/{id}/check")
+async def check_certificate(request: web.Request) -> web.Response:
+    """Public: whether a certificate (by the id printed on it and in its QR code) matches
+    the ledger now. Shows only the name, year and hours; HTML for browsers, else JSON."""
+    ident = CertificateId.parse(request.match_info["id"])
+    result: dict[str, Any] = {"id": request.match_info["id"][:80], "valid": False}
+    if ident is None:
+        result["reason"] = "not a certificate number"
+    else:
+        result.update(await _check(request, ident))
+    if "text/html" in request.headers.get("Accept", "") and \
+            request.query.get("format") != "json":
+        return web.Response(text=_check_page(result), content_type="text/html")
+    return web.json_response(result, dumps=lambda v: json.dumps(v, ensure_ascii=False))
+
+
+async def _check(request: web.Request, ident: CertificateId) -> dict[str, Any]:
+    async with request.app[SESSIONS]() as db:
+        user = await db.get(User, ident.user)
+        rows = (await db.scalars(select(LedgerEntry).where(
+            LedgerEntry.user_id == ident.user, LedgerEntry.year == ident.year,
+            LedgerEntry.seq <= ident.upto).order_by(LedgerEntry.seq))).all()
+    entries = [as_fields(row) for row in rows]
+    if user is None or user.deleted_at is not None or \
+            awards_digest(ident.user, ident.year, entries) != ident.digest:
+        return {"reason": "no certificate with this number was issued by this server"}
+    if any(entry_hash(entry) != entry["hash"] for entry in entries):
+        return {"reason": "the credit ledger behind this certificate was altered"}
+    hours = sum((Decimal(e["hours"]) for e in entries), Decimal(0))
+    return {"valid": True, "name": user.display_name, "year": ident.year,
+            "hours": str(hours), "target": f"{target_for(request, user.role):g}",
+            "awards": len(entries)}
+
+
+def _check_page(result: dict[str, Any]) -> str:
+    if result["valid"]:
+        verdict = "✔ 证明有效"
+        detail = (f"<p>{escape(result['name'])}，{result['year']} 年度已获 "
+                  f"{escape(result['hours'])} 学时（目标 {escape(result['target'])} 学时，"
+                  f"{result['awards']} 项）。</p>")
+    else:
+        verdict = "✘ 证明无效"
+        detail = f"<p>{escape(result.get('reason', ''))}</p>"
+    return ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width\">"
+            f"<title>学时证明核验</title><h1>{verdict}</h1>{detail}"
+            f"<p>证明编号：{escape(result['id'])}</p></html>")
 
 
 class EvaluateRequest(BaseModel):

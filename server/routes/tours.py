@@ -22,6 +22,7 @@ from server.db.models import ExhibitVersion, Registration, Tour, TourBranch
 from server.db.types import utcnow
 from server.errors import field_errors, json_error
 from server.keys import HUB, SESSIONS, SETTINGS
+from server.live.outputs import error
 from server.reminders import drop_pending, queue_reminders
 from server import tour_changes
 from server.tour_changes import (
@@ -145,8 +146,11 @@ async def change_tour(request: web.Request) -> web.Response:
     async with request.app[SESSIONS].begin() as db:
         tour = await managed_tour(db, principal, tour_id, lock=True)
         refuse_unless_open(tour, (await states(db, request.app, [tour]))[tour.id])
-        await tour_changes.move(db, principal, tour, data, request.app[SETTINGS].reminder_minutes)
+        changed = await tour_changes.move(db, principal, tour, data,
+                                          request.app[SETTINGS].reminder_minutes)
         out = await _one(db, request, tour, principal)
+    if {"starts_at", "capacity", "branches"} & set(changed):  # the lobby's plan is stale
+        _close_lobby(request.app, tour_id, "the tour was moved; join again at its new time")
     return web.json_response(out)
 
 
@@ -180,12 +184,15 @@ async def _change(request: web.Request) -> TourChange:
 
 
 def _close_lobby(app: web.Application, tour_id: int, reason: str) -> None:
-    """Sends home anyone waiting in this process's lobby of a cancelled tour; its room is
-    then let go, and joining again is refused."""
+    """Sends home anyone waiting in this process's lobby of a cancelled or moved tour; its
+    room is then let go (joining a cancelled tour again is refused; a moved one opens with
+    its new plan)."""
     room = app[HUB].rooms.get(tour_id) if HUB in app else None
     if room is None or room.state.phase != "lobby":
         return
+    notice = error("illegal_state", reason).model_dump_json()
     for conn in list(room.conns.values()):
+        conn.send(notice)  # the close reason is not shown by every client; this is
         conn.close(1000, reason)
     app[HUB].ended(room)
 

@@ -1,4 +1,8 @@
-"""`redhall render`: an offscreen image of a scene from its spawn point or a route stop."""
+"""`redhall render`: an offscreen image of a scene from its spawn point or a route stop.
+
+A stop is reached the way a visitor reaches it, through the view (see :func:`stage`), so
+the status line and the subtitles are those a visitor sees there.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,27 @@ class RenderRequest:
     overlay: bool = True
 
 
+def stage(view: ExhibitView, stop: int | None, overlay: bool = True) -> None:
+    """Set ``view`` up as a render shows it: at route stop ``stop`` (from 1) or the spawn.
+
+    The route is followed up to the stop, as a visitor would, so the status line counts
+    the stops passed and the narration panel shows the stop's words in the view's
+    language. Without ``overlay`` the panels, the quiz card and the markers are hidden.
+    """
+    if stop is not None:
+        stops = view.scene.script.route
+        if not 1 <= stop <= len(stops):
+            raise EngineError(f"--stop {stop}: the scene has {len(stops)} stops, "
+                              "numbered from 1")
+        for passed in stops[:stop]:
+            view.go_to_stop(passed.id)
+    if not overlay:
+        view.status.hide()
+        view.narration.hide()
+        view.quiz_card.hide()
+        view.hotspots.root.hide()
+
+
 def render(request: RenderRequest, trusted: list[Ed25519PublicKey] | None,
            cache: Path) -> Path:
     """Render and write a PNG; returns its path."""
@@ -35,16 +60,7 @@ def render(request: RenderRequest, trusted: list[Ed25519PublicKey] | None,
     try:
         view = ExhibitView(app, exhibit, request.scene, request.language,
                            xr="simulated" if request.stereo else "none")
-        if request.stop is not None:
-            stops = view.scene.script.route
-            if not 1 <= request.stop <= len(stops):
-                raise EngineError(f"--stop {request.stop}: the scene has {len(stops)} stops, "
-                                  "numbered from 1")
-            view.navigation.teleport_to_stop(stops[request.stop - 1].id)
-        if not request.overlay:
-            view.status.hide()
-            view.narration.hide()
-            view.hotspots.root.hide()
+        stage(view, request.stop, request.overlay)
         for _ in range(3):
             app.step(1 / 60)
         pixels = view.stereo_capture() if request.stereo else app.capture()

@@ -176,3 +176,86 @@ def test_avatars_are_one_draw_and_appear_where_their_poses_project(
     view.avatars.remove("m2")
     app.step(1 / 60)
     assert len(blobs()) == 2
+
+
+def test_a_render_at_a_stop_shows_the_route_progress_and_the_stops_words(
+        open_view: Callable[..., ExhibitView]) -> None:
+    from engine.render import stage
+
+    view = open_view("zunyi-conference", size=(960, 540), language="en")
+    stage(view, 3)
+    view.app.step(1 / 60)
+    upstairs = view.scene.script.route[2]
+    assert view.navigation.stop_id == upstairs.id
+    assert "Route stops 3/4" in view.status.text
+    assert view.narration.visible and upstairs.say.get("en") in view.narration.text
+    shown = view.app.capture().astype(int)
+    stage(view, None, overlay=False)
+    view.app.step(1 / 60)
+    assert not view.narration.visible and not view.status.visible
+    bare = view.app.capture().astype(int)
+    # The subtitles are drawn in the lower left, on a card that stays inside the frame.
+    changed = np.abs(shown - bare).sum(axis=2) > 60
+    lower_left = changed[270:, :480]
+    assert lower_left.mean() > 0.02, "no subtitles in the lower left"
+    low, high = view.narration.card.getTightBounds(view.app.base.aspect2d)
+    assert -1.0 <= low.z < high.z <= 0.0, "the subtitle card leaves the lower half"
+
+
+def test_a_render_speaks_the_stops_words_in_its_language(
+        open_view: Callable[..., ExhibitView]) -> None:
+    from engine.render import stage
+
+    view = open_view("zunyi-conference")
+    stage(view, 3)
+    assert "路线站点 3/4" in view.status.text
+    assert view.scene.script.route[2].say.get("zh-CN") in view.narration.text
+
+
+def _depths(view: ExhibitView, columns: int = 9, rows: int = 5) -> list[float]:
+    """Metres from the eye to the first surface, along rays spread over the view."""
+    from panda3d.core import (CollisionHandlerQueue, CollisionNode, CollisionRay,
+                              CollisionTraverser, GeomNode)
+
+    render, camera, lens = view.app.render, view.app.base.camera, view.app.base.camLens
+    node = CollisionNode("depth-probe")
+    node.setFromCollideMask(GeomNode.getDefaultCollideMask())
+    node.setIntoCollideMask(0)
+    origins = []
+    for row in range(rows):
+        for column in range(columns):
+            near, far = Point3(), Point3()
+            lens.extrude(Point2(-0.9 + 1.8 * column / (columns - 1),
+                                -0.9 + 1.8 * row / (rows - 1)), near, far)
+            start = render.getRelativePoint(camera, near)
+            node.addSolid(CollisionRay(start, render.getRelativePoint(camera, far) - start))
+            origins.append(start)
+    probe = render.attachNewNode(node)
+    queue = CollisionHandlerQueue()
+    traverser = CollisionTraverser()
+    traverser.addCollider(probe, queue)
+    traverser.traverse(view.nodes.root)
+    probe.removeNode()
+    solids = [node.getSolid(i) for i in range(node.getNumSolids())]
+    depths = [float("inf")] * len(solids)
+    for entry in queue.entries:
+        index = next(i for i, solid in enumerate(solids) if solid == entry.getFrom())
+        depths[index] = min(depths[index],
+                            (entry.getSurfacePoint(render) - origins[index]).length())
+    return depths
+
+
+@pytest.mark.parametrize("scene", sorted(SCENES))
+def test_every_route_stop_frames_the_scene_not_a_wall(
+        open_view: Callable[..., ExhibitView], scene: str) -> None:
+    view = open_view(scene, size=(160, 90))
+    for number, stop in enumerate(view.scene.script.route, 1):
+        view.navigation.teleport_to_stop(stop.id)
+        depths = _depths(view)
+        where = f"{scene} stop {number} ({stop.id})"
+        assert depths[len(depths) // 2] >= 1.5, f"{where}: the eye is right against something"
+        assert float(np.median(depths)) >= 2.5, f"{where}: most of the view is a near wall"
+        reach = max(1.5, 0.15 * float(np.linalg.norm(np.subtract(stop.camera.look_at,
+                                                                  stop.camera.pos))))
+        near = sum(d < reach for d in depths) / len(depths)
+        assert near <= 0.25, f"{where}: {near:.0%} of the view is blocked within {reach:.1f} m"

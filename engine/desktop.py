@@ -14,8 +14,11 @@ from engine.view import ExhibitView
 
 
 class DesktopControls:
+    """Keys and mouse on the view shown now: in a live tour, the tour's view, which changes
+    when the tour moves on to another scene of the exhibit."""
+
     def __init__(self, view: ExhibitView, tour: TourSystem | None = None) -> None:
-        self.view = view
+        self._view = view
         self.tour = tour
         base = view.app.base
         self.keys: dict[str, bool] = {k: False for k in "wasd"}
@@ -25,19 +28,35 @@ class DesktopControls:
         base.accept("mouse1", self._click)
         base.accept("mouse3", self._look, [True])
         base.accept("mouse3-up", self._look, [False])
-        base.accept("q", view.navigation.snap_turn, [-1])
-        base.accept("e", view.navigation.snap_turn, [1])
+        base.accept("q", self._snap, [-1])
+        base.accept("e", self._snap, [1])
         base.accept("tab", self._toggle_mode)
-        base.accept("escape", view.close_panel)
+        base.accept("escape", self._close)
         base.accept("control-q", base.userExit)
-        for number, stop in enumerate(view.scene.script.route[:9], start=1):
-            base.accept(str(number), view.go_to_stop, [stop.id])
+        for number in range(1, 10):
+            base.accept(str(number), self._stop, [number])
         for number in range(4):
             base.accept(f"f{number + 1}", self._answer, [number])
         base.disableMouse()
         self.looking = False
         self._last: tuple[float, float] | None = None
         view.app.add(self)
+
+    @property
+    def view(self) -> ExhibitView:
+        return self.tour.view if self.tour is not None else self._view  # type: ignore[no-any-return]
+
+    def _snap(self, direction: int) -> None:
+        self.view.navigation.snap_turn(direction)
+
+    def _close(self) -> None:
+        self.view.close_panel()
+
+    def _stop(self, number: int) -> None:
+        """Jumps to the scene's route stop ``number`` (from 1), if it has one."""
+        route = self.view.scene.script.route
+        if 1 <= number <= len(route):
+            self.view.go_to_stop(route[number - 1].id)
 
     def _click(self) -> None:
         watcher = self.view.app.base.mouseWatcherNode

@@ -2,7 +2,8 @@
 shows it. Active while this participant is the guide or co-guide (a hand-over takes
 effect at once); a member's presses do nothing.
 
-B begin · N / P next / previous stop · G gather everyone here · F follow-me on/off ·
+B begin · N / P next / previous stop (through every scene of the exhibit, in its order) ·
+G gather everyone here · F follow-me on/off ·
 L lock free movement · H highlight the selected hotspot (again: clear) · X laser at the
 selected hotspot (again: off) · M mute all · K put the scene's next quiz item ·
 C close it and show the results · End end the tour
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.panel import Panel
+from engine.tour_scenes import exhibit_route
 from engine.tour_system import TourSystem
 from protocol import tour as wire
 
@@ -23,17 +25,35 @@ KEYS = {"b": "begin", "n": "next_stop", "p": "previous_stop", "g": "gather",
 
 
 class GuideControls:
+    """The guide's keys and panel; follows the tour's view from scene to scene.
+
+    Args:
+        view: the view shown now (later ones are the tour's: ``tour.view``).
+        tour: the tour this participant is in.
+    """
+
     def __init__(self, view: Any, tour: TourSystem) -> None:
-        self.view = view
         self.tour = tour
         self.asked: list[str] = []
-        ratio = view.app.size[0] / view.app.size[1]
-        self.panel = Panel(view.app.base.aspect2d, view.font, 1.1, "guide")
-        self.panel.root.setPos(ratio - 1.15, 0, 0.6)
+        self.route = exhibit_route(view.exhibit)
+        parent = view.panels if view.panels is not None else view.app.base.aspect2d
+        self.panel = Panel(parent, view.ui_font, view.layout.widths["right"], "guide")
+        self._laid_out: Any = None
+        self._place()
         for key, name in KEYS.items():
             view.app.base.accept(key, self.command, [name])
         self._shown = ""
         view.app.add(self)
+
+    @property
+    def view(self) -> Any:
+        """The scene shown now (the tour moves it across the exhibit's scenes)."""
+        return self.tour.view
+
+    def _place(self) -> None:
+        if self._laid_out is not self.view:  # a new scene: its layout takes the panel
+            self._laid_out = self.view
+            self.view.layout.add("right", self.panel)
 
     @property
     def steering(self) -> bool:
@@ -51,14 +71,18 @@ class GuideControls:
             self.tour.link.send(wire.Start())
 
     def _move(self, step: int) -> None:
-        route = [stop.id for stop in self.view.scene.script.route]
-        if not route:
+        """To the stop ``step`` places on in the exhibit's whole route, across scenes."""
+        stops = [(s.scene, s.stop) for s in self.route]
+        if not stops:
             return
-        here = route.index(self.tour.stop) if self.tour.stop in route else -1
-        target = min(max(here + step, 0), len(route) - 1)
-        if target != here:
-            self.tour.link.send(wire.GoToStop(scene=self.view.scene.script.id,
-                                              stop=route[target]))
+        here = (self.tour.scene, self.tour.stop)
+        index = stops.index(here) if here in stops else -1
+        if index < 0 and step < 0:
+            return
+        target = min(max(index + step, 0), len(stops) - 1)
+        if target != index:
+            scene, stop = stops[target]
+            self.tour.link.send(wire.GoToStop(scene=scene, stop=stop))
 
     def _next_stop(self) -> None:
         self._move(1)
@@ -125,10 +149,13 @@ class GuideControls:
         def switch(name: str, on: bool) -> str:
             return f"{say[name]} {say['on'] if on else say['off']}"
 
+        place = next((s for s in self.route if (s.scene, s.stop) == (tour.scene, tour.stop)),
+                     None)
         lines = ["  ".join([f"{say['phase']} {say[tour.phase]}", switch("follow", tour.follow),
                             switch("locked", tour.locked), switch("muted", tour.muted)]),
                  f"{say['present']} {here}/{len(members)}"
-                 + (f"  {say['at_stop']} {tour.stop}" if tour.stop else "")]
+                 + (f"  {say['at_stop']} {place.number}/{len(self.route)} {tour.stop}"
+                    if place else "")]
         if tour.hands:
             lines.append(f"{say['hands']} " + ", ".join(names.get(s, f"#{s}")
                                                          for s in tour.hands))
@@ -143,6 +170,7 @@ class GuideControls:
         return "\n".join(lines)
 
     def update(self, dt: float) -> None:
+        self._place()
         if not self.steering:
             self.panel.hide()
             return

@@ -79,6 +79,7 @@ class OpenXRHeadset:
                             for side in ("left", "right")}
         # Called with "left" or "right" when that controller's trigger is pressed.
         self.on_trigger: list[Callable[[str], object]] = []
+        self.on_button: list[Callable[[str], object]] = []  # "hand" or "react" went down
         self.sticks: dict[str, tuple[float, float]] = {"left": (0.0, 0.0), "right": (0.0, 0.0)}
         # Called when the runtime ends the session (the member quit from the headset's
         # menu, or the runtime is shutting down).
@@ -123,7 +124,7 @@ class OpenXRHeadset:
         if self._mirror_wanted:
             self._show_mirror()
         self.input = Controllers(self.instance, self.session, self.controllers,
-                                 self.on_trigger, self.sticks)
+                                 self.on_trigger, self.sticks, self.on_button)
 
     # -- set-up --------------------------------------------------------------------------
     def _make_eyes(self, xr: Any, rig: NodePath, near: float, far: float) -> list[_Eye]:

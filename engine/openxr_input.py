@@ -1,7 +1,8 @@
 """Controllers through OpenXR actions: where each hand points, its trigger, its thumbstick,
-and a short buzz.
+a short buzz, and the left hand's two tour buttons (raise or lower the hand, applaud).
 
-One action set with four actions, each with a subaction per hand, and suggested bindings
+One action set with four actions for both hands and two for the left one, with suggested
+bindings
 for the controllers members are likely to hold (Meta Touch, Valve Index, HTC Vive, Windows
 Mixed Reality) plus the Khronos simple controller, which every runtime can emulate. The
 runtime picks the profile of the controllers it has.
@@ -23,6 +24,15 @@ PROFILES: dict[str, tuple[str, str | None]] = {
     "/interaction_profiles/microsoft/motion_controller": ("trigger/value", "thumbstick"),
     "/interaction_profiles/khr/simple_controller": ("select/click", None),
 }
+# Per profile: the left hand's buttons for the tour's actions (the simple controller, the
+# Vive wand and the Windows controller have only a menu button: no reaction there).
+TOUR_BUTTONS: dict[str, dict[str, str]] = {
+    "/interaction_profiles/oculus/touch_controller": {"hand": "x/click", "react": "y/click"},
+    "/interaction_profiles/valve/index_controller": {"hand": "a/click", "react": "b/click"},
+    "/interaction_profiles/htc/vive_controller": {"hand": "menu/click"},
+    "/interaction_profiles/microsoft/motion_controller": {"hand": "menu/click"},
+    "/interaction_profiles/khr/simple_controller": {"hand": "menu/click"},
+}
 
 
 def panda_point(v: Any) -> Point3:
@@ -39,32 +49,39 @@ class Controllers:
     """The hands' actions, bound and attached to ``session``.
 
     Each sync moves ``nodes[hand]`` (children of the rig, which is the tracking space) to
-    where the hand's aim points, calls ``on_trigger`` listeners when a trigger goes down,
+    where the hand's aim points, calls ``on_trigger`` listeners when a trigger goes down
+    and ``on_button`` listeners with ``hand`` or ``react`` when a tour button does,
     keeps ``sticks[hand]`` as (x, y) in -1..1 and ``tracked`` as the hands it could locate.
     """
 
     def __init__(self, instance: Any, session: Any, nodes: dict[str, NodePath],
                  on_trigger: list[Callable[[str], object]],
-                 sticks: dict[str, tuple[float, float]]) -> None:
+                 sticks: dict[str, tuple[float, float]],
+                 on_button: list[Callable[[str], object]] | None = None) -> None:
         import xr
 
         self.session = session
         self.nodes = nodes
         self.on_trigger = on_trigger
+        self.on_button = on_button if on_button is not None else []
         self.sticks = sticks
         self.hands = [xr.string_to_path(instance, f"/user/hand/{h}") for h in HANDS]
         self.action_set = xr.create_action_set(instance, xr.ActionSetCreateInfo(
             action_set_name="redhall", localized_action_set_name="RedHall", priority=0))
 
-        def action(name: str, kind: Any, label: str) -> Any:
+        def action(name: str, kind: Any, label: str, hands: list[Any] | None = None) -> Any:
             return xr.create_action(self.action_set, xr.ActionCreateInfo(
                 action_type=kind, action_name=name, localized_action_name=label,
-                subaction_paths=self.hands))
+                subaction_paths=self.hands if hands is None else hands))
 
         self.aim = action("aim", xr.ActionType.POSE_INPUT, "Point")
         self.select = action("select", xr.ActionType.BOOLEAN_INPUT, "Select")
         self.move = action("move", xr.ActionType.VECTOR2F_INPUT, "Teleport and turn")
         self.buzz = action("buzz", xr.ActionType.VIBRATION_OUTPUT, "Buzz")
+        left = [self.hands[0]]
+        self.buttons = {"hand": action("hand", xr.ActionType.BOOLEAN_INPUT,
+                                       "Raise or lower your hand", left),
+                        "react": action("react", xr.ActionType.BOOLEAN_INPUT, "Applaud", left)}
         for profile, (trigger, stick) in PROFILES.items():
             pairs = [(self.aim, "input/aim/pose"), (self.select, f"input/{trigger}"),
                      (self.buzz, "output/haptic")]
@@ -72,6 +89,9 @@ class Controllers:
                 pairs.append((self.move, f"input/{stick}"))
             bindings = [xr.ActionSuggestedBinding(a, xr.string_to_path(
                 instance, f"/user/hand/{hand}/{source}")) for a, source in pairs for hand in HANDS]
+            bindings += [xr.ActionSuggestedBinding(self.buttons[name], xr.string_to_path(
+                instance, f"/user/hand/left/input/{source}"))
+                for name, source in TOUR_BUTTONS[profile].items()]
             xr.suggest_interaction_profile_bindings(instance, xr.InteractionProfileSuggestedBinding(
                 interaction_profile=xr.string_to_path(instance, profile),
                 suggested_bindings=bindings))
@@ -81,6 +101,7 @@ class Controllers:
             action=self.aim, subaction_path=hand, pose_in_action_space=xr.Posef()))
             for hand in self.hands]
         self._pressed = [False, False]
+        self._buttons_down: set[str] = set()
         self.tracked: set[str] = set()  # hands whose aim was located at the last sync
 
     def sync(self, stage: Any, time: int) -> None:
@@ -111,6 +132,15 @@ class Controllers:
                 self.session, xr.ActionStateGetInfo(action=self.move, subaction_path=path))
             state = stick.current_state
             self.sticks[hand] = (state.x, state.y) if stick.is_active else (0.0, 0.0)
+        for name, button in self.buttons.items():
+            down = bool(xr.get_action_state_boolean(self.session, xr.ActionStateGetInfo(
+                action=button, subaction_path=self.hands[0])).current_state)
+            if down and name not in self._buttons_down:
+                for listener in self.on_button:
+                    listener(name)
+            self._buttons_down.discard(name)
+            if down:
+                self._buttons_down.add(name)
 
     def pulse(self, hand: str, amplitude: float, seconds: float) -> None:
         import xr

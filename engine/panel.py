@@ -75,10 +75,12 @@ class Panel:
         body_node: TextNode = self.body.node()  # type: ignore[assignment]
         title_node.setText(title)
         body_node.setText(body)
-        title_height = title_node.getHeight() * self.title.getSx()
+        # An empty text's height is undefined (its bounds were never computed): count 0.
+        title_height = title_node.getHeight() * self.title.getSx() if title else 0.0
+        body_height = body_node.getHeight() * self.body.getSx() if body else 0.0
         self.title.setPos(0.04, 0, -0.04 - 0.075 * 0.8)
         self.body.setPos(0.04, 0, -0.08 - title_height - 0.05 * 0.8)
-        height = 0.12 + title_height + body_node.getHeight() * self.body.getSx()
+        height = 0.12 + title_height + body_height
         self.card.setScale(1, 1, height)
         self.root.show()
         self.on_change()

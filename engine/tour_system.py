@@ -1,11 +1,16 @@
 """Takes part in a live tour from an :class:`~engine.view.ExhibitView`: follows the guide's
 steering (stops, gather, follow-me, lock, highlight, laser, quizzes), shows the others as
-avatars, and sends this participant's head pose 20 times a second."""
+avatars, and sends this participant's head pose 20 times a second.
+
+A stop in another scene of the exhibit is passed to ``on_scene`` (set by
+:class:`~engine.tour_scenes.TourSession`, which loads that scene and calls :meth:`attach`
+with its view); without it, such stops are only remembered."""
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from panda3d.core import LineSegs, NodePath, Point3
@@ -21,12 +26,24 @@ FOLLOW_DISTANCE = 1.5  # metres behind the guide
 
 
 class TourSystem:
-    def __init__(self, view: Any, link: Any, welcome: wire.Welcome) -> None:
+    """The tour as this participant sees it, kept from the server's messages.
+
+    Args:
+        view: the scene shown now (another one is given to :meth:`attach`).
+        link: a :class:`~engine.tour_link.TourLink` (or anything with ``poll``, ``send``,
+            ``send_pose`` and ``clock_offset``).
+        on_scene: called with (scene, stop) when the tour moves to another scene.
+    """
+
+    def __init__(self, view: Any, link: Any, welcome: wire.Welcome,
+                 on_scene: Callable[[str, str | None], None] | None = None) -> None:
         self.view = view
         self.link = link
+        self.on_scene = on_scene
         self.seat = welcome.seat
         self.role = welcome.role
         snapshot = welcome.snapshot
+        self.scene: str = snapshot.scene
         self.phase = snapshot.phase
         self.follow = snapshot.follow
         self.locked = snapshot.locked
@@ -36,8 +53,10 @@ class TourSystem:
         self.muted = snapshot.muted
         self.highlight = snapshot.highlight
         self.laser_on = snapshot.laser is not None
-        self.stop = snapshot.stop if snapshot.scene == view.scene.script.id else None
+        self.stop = snapshot.stop
         self.questions: list[tuple[int, str]] = []
+        # the latest questions, chat lines and reactions: (seat, kind, text), oldest first
+        self.feed: list[tuple[int, str, str]] = []
         self.quiz: wire.QuizState | None = snapshot.quiz
         self.gather: tuple[wire.Vec3, float] | None = None
         self.closed: TourClosed | None = None
@@ -46,15 +65,34 @@ class TourSystem:
         self._since_pose = 0.0
         self.laser = NodePath("laser")
         self.laser.reparentTo(view.app.render)
-        # In a tour the guide puts the quiz items, and answers go to the tour.
+        self._verdict_shown: str | None = None  # the closed item whose verdict was shown
+        self.attach(view)
+
+    @property
+    def ended(self) -> bool:
+        """The tour is over (ended by the guide or by the server) or this link is closed."""
+        return self.phase == "ended" or self.closed is not None
+
+    @property
+    def hand_raised(self) -> bool:
+        return self.seat in self.hands
+
+    def attach(self, view: Any) -> None:
+        """Shows the tour in ``view`` (the first one, or the next scene's): quiz items and
+        answers go through the tour, the guide's lock holds, and the tour's stop, highlight
+        and open quiz item are shown when they belong to its scene."""
+        self.view = view
         view.quiz_by_tour = self.answer
         view.may_move = self.can_walk
-        if snapshot.quiz is not None:
-            self._quiz(snapshot.quiz)
-        if snapshot.highlight:
-            view.hotspots.highlight(snapshot.highlight)
-        if snapshot.stop and snapshot.scene == view.scene.script.id:
-            view.go_to_stop(snapshot.stop)
+        self._draw_laser(None, None)  # a beam pointed in the scene before
+        if self.scene != view.scene.script.id:
+            return
+        if self.quiz is not None:
+            self._quiz(self.quiz)
+        if self.highlight:
+            view.hotspots.highlight(self.highlight)
+        if self.stop:
+            view.go_to_stop(self.stop)
 
     def update(self, dt: float) -> None:
         for item in self.link.poll():
@@ -106,9 +144,14 @@ class TourSystem:
 
     def _message(self, message: Any) -> None:
         kind = message.type
-        if kind == "stop" and message.scene == self.view.scene.script.id:
-            self.stop = message.stop
-            self.view.go_to_stop(message.stop)
+        if kind == "stop":
+            self.scene, self.stop = message.scene, message.stop
+            self.highlight = None  # a move clears the highlight
+            if message.scene == self.view.scene.script.id:
+                self.view.hotspots.highlight(None)
+                self.view.go_to_stop(message.stop)
+            elif self.on_scene is not None:
+                self.on_scene(message.scene, message.stop)
         elif kind == "gathering":
             self.gather = (message.at, message.deadline)
         elif kind == "setting":
@@ -144,6 +187,10 @@ class TourSystem:
             self.hands = list(message.queue)
         elif kind == "question":
             self.questions = (self.questions + [(message.seat, message.text)])[-3:]
+            self.feed = (self.feed + [(message.seat, kind, message.text)])[-4:]
+        elif kind in ("chat", "reaction"):
+            said = message.text if kind == "chat" else message.reaction
+            self.feed = (self.feed + [(message.seat, kind, said)])[-4:]
         elif kind == "phase":
             self.phase = message.phase
 
@@ -172,10 +219,13 @@ class TourSystem:
         except KeyError:  # an item of another scene of the exhibit
             return
         card = self.view.quiz_card
+        if quiz.closed and self._verdict_shown == item.id:
+            return  # its verdict was shown (and may have made way since)
         if card.item is None or card.item.id != item.id:
             self.view.offer_quiz(item.id)
         if not quiz.closed:
             return
+        self._verdict_shown = item.id
         # The guide closed the item: show the right answer, and this member's verdict.
         chosen = card.sent
         labels = self.view.labels

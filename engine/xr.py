@@ -59,6 +59,7 @@ class Headset(Protocol):
     name: str
     controllers: dict[str, NodePath]  # nodes on the rig where each hand points
     on_trigger: list[Callable[[str], object]]  # called with the hand whose trigger went down
+    on_button: list[Callable[[str], object]]  # called with "hand" or "react" (left buttons)
     sticks: dict[str, tuple[float, float]]  # each hand's thumbstick, -1..1
     on_exit: list[Callable[[], object]]  # called when the headset ends the visit
     hands_tracked: bool  # False: no controller points, so hotspots are chosen by gaze
@@ -118,6 +119,8 @@ class SimulatedXR:
             self.controllers[side].setPos(x, 0.35, 1.1)
         # Called with "left" or "right" when that controller's trigger is pressed.
         self.on_trigger: list[Callable[[str], object]] = []
+        # Called with "hand" or "react" when the left hand's X or Y button is pressed.
+        self.on_button: list[Callable[[str], object]] = []
         self.sticks: dict[str, tuple[float, float]] = {"left": (0.0, 0.0), "right": (0.0, 0.0)}
         self.pulses: list[tuple[str, float, float]] = []  # (side, amplitude, seconds) felt
         self.on_exit: list[Callable[[], object]] = []  # a scripted head never takes it off
@@ -136,6 +139,11 @@ class SimulatedXR:
         """The scripted hand pulls ``side``'s trigger."""
         for listener in self.on_trigger:
             listener(side)
+
+    def press_button(self, name: str) -> None:
+        """The scripted left hand presses its ``hand`` (X) or ``react`` (Y) button."""
+        for listener in self.on_button:
+            listener(name)
 
     def pulse(self, side: str, amplitude: float = 0.5, seconds: float = 0.03) -> None:
         """The scripted hand feels a buzz; kept in ``pulses``."""

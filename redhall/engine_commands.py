@@ -67,31 +67,45 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
         cmi5.start()
         sink = Tee(sink, cmi5)
     app = ExhibitApp("onscreen", (1280, 720))
-    view = ExhibitView(app, exhibit, args.scene, args.lang, xr=args.xr, sink=sink)
-    tour = link = None
+    session = link = None
     if args.tour:
         from engine.guide_controls import GuideControls
+        from engine.member_controls import MemberControls
+        from engine.tour_bar import TourBar
         from engine.tour_link import TourLink
-        from engine.tour_system import TourSystem
+        from engine.tour_scenes import TourSession
 
         if not args.token:
             raise EngineError("--tour needs --token (a bearer token: POST /api/auth/tokens)")
         link = TourLink(args.tour, args.token)
-        tour = app.add(TourSystem(view, link, link.connect()))
-        GuideControls(view, tour)  # steers only while this seat is guide or co-guide
-    DesktopControls(view, tour)
+        # The tour decides the scene: the one it is in now, then each the guide moves to.
+        session = TourSession.open(app, exhibit, link, link.connect(), args.lang, args.xr,
+                                   sink)
+        view = session.view
+        GuideControls(view, session.tour)  # steers only while this seat is guide or co-guide
+        MemberControls(session, TourBar(session))
+    else:
+        view = ExhibitView(app, exhibit, args.scene, args.lang, xr=args.xr, sink=sink)
+    DesktopControls(view, session.tour if session else None)
     if view.xr is not None:
         view.xr.mirror()  # the window shows what the headset's eyes see
         view.xr.on_exit.append(app.base.taskMgr.stop)  # the member quit from the headset
-    title = WindowProperties()
-    title.setTitle(f"RedHall — {view.scene.script.title.get(args.lang)}")
-    app.base.win.requestProperties(title)
+
+    def entitle(shown: ExhibitView) -> None:
+        title = WindowProperties()
+        title.setTitle(f"RedHall — {shown.scene.script.title.get(args.lang)}")
+        app.base.win.requestProperties(title)
+
+    entitle(view)
+    if session is not None:
+        session.on_scene_change.append(entitle)
     try:
         app.run()
     finally:
-        view.leave()
-        if view.xr is not None:
-            view.xr.close()
+        shown = session.view if session is not None else view
+        shown.leave()
+        if shown.xr is not None:
+            shown.xr.close()
         if link is not None:
             link.close()
         if cmi5 is not None:

@@ -1,0 +1,86 @@
+"""Helpers for engine tests in a live tour: a real server tour of a sample exhibit, engine
+views joined to it through the tour link, the panels' rectangles, and screenshots."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image
+from sqlalchemy import update
+
+from engine.tour_link import TourLink
+from engine.tour_scenes import TourSession
+from engine.view import ExhibitView
+from server.db.models import User
+from server.keys import SESSIONS
+from tests.server.conftest import World
+from tests.server.live_support import live_url, publish, schedule
+from tools.build import BuildResult
+
+# Names with characters no sample exhibit shows, so none is in a package's font subset.
+NAMES = {"guide": "冼星海", "member": "聂耳"}
+
+
+async def tour_of(world: World, samples: dict[str, BuildResult], exhibit: str = "founding",
+                  names: dict[str, str] = NAMES) -> int:
+    """A scheduled tour of ``exhibit`` whose guide and member have Chinese names."""
+    async with world.client.server.app[SESSIONS].begin() as db:
+        for who, name in names.items():
+            await db.execute(update(User).where(User.id == world.users[who])
+                             .values(display_name=name))
+    version = await publish(world.client, samples[exhibit], world.users["editor"])
+    return await schedule(world.client, version, world.users["guide"], [world.branch_a])
+
+
+async def join(world: World, tour: int, who: str, view: ExhibitView) -> TourSession:
+    """``view``'s engine joins ``tour`` as ``who`` through a real websocket."""
+    link = TourLink(live_url(world.client, tour), world.tokens[who])
+    welcome = await asyncio.to_thread(link.connect)
+    return TourSession(view, link, welcome)
+
+
+async def until(session: TourSession, check: Callable[[], bool], seconds: float = 8.0,
+                what: str = "the engine did not get there in time") -> None:
+    """Runs the engine's frames (and lets the server work) until ``check()`` holds."""
+    for _ in range(int(seconds / 0.05)):
+        session.app.step(0.05)
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(what)
+
+
+def rectangles(panels: dict[str, object], frame: object) -> dict[str, tuple[float, ...]]:
+    """Each visible panel's (left, right, bottom, top) in ``frame``'s x and z."""
+    out = {}
+    for name, panel in panels.items():
+        root = panel.root  # type: ignore[attr-defined]
+        if root.isHidden():
+            continue
+        low, high = root.getTightBounds(frame)
+        out[name] = (low.x, high.x, low.z, high.z)
+    return out
+
+
+def overlapping(rects: dict[str, tuple[float, ...]]) -> list[tuple[str, str]]:
+    names = sorted(rects)
+    pairs = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            l1, r1, b1, t1 = rects[a]
+            l2, r2, b2, t2 = rects[b]
+            if min(r1, r2) - max(l1, l2) > 1e-4 and min(t1, t2) - max(b1, b2) > 1e-4:
+                pairs.append((a, b))
+    return pairs
+
+
+def save_shot(image: object, name: str, tmp_path: Path) -> Path:
+    """Writes a screenshot under ``tmp_path`` (and ``$REDHALL_TEST_SHOTS`` when set)."""
+    target = Path(os.environ.get("REDHALL_TEST_SHOTS") or tmp_path)
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / name
+    Image.fromarray(image).save(path)  # type: ignore[arg-type]
+    return path

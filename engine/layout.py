@@ -23,7 +23,7 @@ GAP = 0.025  # between stacked panels and between regions, in the frame's units
 # is about 17 px per eye at 640x640, and a frame that lies in both eyes' views.
 VR_DISTANCE = 0.7
 VR_SCALE = 0.85
-VR_FRAME = (-0.76, 0.76, -0.95, 0.84)
+VR_FRAME = (-0.7, 0.7, -0.95, 0.84)
 
 
 class Placeable(Protocol):

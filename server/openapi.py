@@ -28,6 +28,21 @@ from server.tour_view import TourView
 ALL = ("member", "guide", "editor", "admin")
 
 
+class CreditsQuery(BaseModel):
+    year: int | None = None
+    user: int | None = None
+
+
+class CertificateQuery(CreditsQuery):
+    format: Literal["json", "pdf"] = "json"
+
+
+class ReportQuery(BaseModel):
+    year: int | None = None
+    format: Literal["json", "csv", "xlsx"] = "json"
+    lang: Literal["zh-CN", "zh-TW", "en"] = "zh-CN"
+
+
 class AttendanceQuery(BaseModel):
     format: Literal["json", "csv", "xlsx"] = "json"
 
@@ -111,8 +126,15 @@ OPERATIONS = [
               status=204),
     Operation("get", "/api/credits", "Credits earned in a year against the target "
               "(?year=, ?user= for admins and branch guides)", ALL),
-    Operation("get", "/api/credits/certificate", "A signed yearly certificate (JSON; check "
-              "with `redhall certificate verify`)", ALL),
+    Operation("get", "/api/credits/certificate", "A signed yearly certificate: JSON, or "
+              "?format=pdf for a printable PDF carrying the signed JSON (check either with "
+              "`redhall certificate verify`)", ALL, query=CertificateQuery),
+    Operation("get", "/api/credits/explain", "Why credits were or were not given: per "
+              "visit, tour, exhibit and tour led, each condition's required and actual value "
+              "and the hours awarded (?year=, ?user= for admins and branch guides)", ALL,
+              query=CreditsQuery),
+    Operation("get", "/api/certificates/{number}/check", "Whether a certificate (by its "
+              "number) matches the ledger: valid or not, with only name, year and hours", None),
     Operation("get", "/api/credits/signing-key", "The public key certificates are signed with",
               None, produces="text/plain"),
     Operation("post", "/api/credits/evaluate", "Evaluate credit rules again for stored facts",
@@ -120,11 +142,12 @@ OPERATIONS = [
     Operation("get", "/api/credits/ledger/verify", "Check the credit ledger's hash chain",
               ("admin",)),
     Operation("get", "/api/reports/members", "Members' progress to their targets (?year= or "
-              "?from=&to=; ?format=json|csv|xlsx)", ("guide", "admin")),
-    Operation("get", "/api/reports/branches", "Branch participation and pace, with warnings",
-              ("guide", "admin")),
+              "?from=&to=; ?format=json|csv|xlsx; ?lang= or Accept-Language)",
+              ("guide", "admin"), query=ReportQuery),
+    Operation("get", "/api/reports/branches", "Branch participation and pace, with warnings "
+              "in the requester's language", ("guide", "admin"), query=ReportQuery),
     Operation("get", "/api/reports/exhibits", "Visitors, tours and credits per exhibit",
-              ("guide", "admin")),
+              ("guide", "admin"), query=ReportQuery),
     Operation("post", "/api/cmi5/launches", "Launch a visit or tour for a member (cmi5 "
               "endpoint, fetch, actor, registration, activityId)", ALL, status=201),
     Operation("post", "/xapi/cmi5/fetch/{secret}", "cmi5 fetch: the launch's LRS credential, "
@@ -166,7 +189,9 @@ _PARAMETER_TYPES = {"id": {"type": "integer", "minimum": 1},
                     "scene": {"type": "string", "pattern": "^[a-z0-9-]+$"},
                     "token": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
                     "key": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
-                    "secret": {"type": "string", "pattern": "^[A-Za-z0-9_-]{43}$"}}
+                    "secret": {"type": "string", "pattern": "^[A-Za-z0-9_-]{43}$"},
+                    "number": {"type": "string",
+                               "pattern": "^[0-9]+-[0-9]{4}-[0-9]+-[0-9a-f]{24}$"}}
 
 
 def _parameters(path: str) -> list[dict[str, Any]]:

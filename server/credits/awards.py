@@ -169,9 +169,9 @@ class Credits:
                      if getattr(f.body, "exhibit", None) == exhibit]
             if not facts:
                 return []
+            latest = str(getattr(facts[-1].body, "exhibit_version", ""))
             version = await db.scalar(select(ExhibitVersion).where(
-                ExhibitVersion.exhibit_id == exhibit,
-                ExhibitVersion.version == facts[-1].body.exhibit_version))  # type: ignore[union-attr]
+                ExhibitVersion.exhibit_id == exhibit, ExhibitVersion.version == latest))
             if version is None:
                 return []  # a package this server does not hold: its rules are unknown here
             earned = set((await db.scalars(select(LedgerEntry.award_key).where(

@@ -37,8 +37,8 @@ class CertificateId:
 
     @classmethod
     def parse(cls, text: str) -> CertificateId | None:
-        found = _ID.match(text)
-        if not found or int(found[1]) > 2**31 - 1:
+        found = _ID.fullmatch(text)
+        if not found or max(int(found[1]), int(found[3])) > 2**31 - 1:
             return None
         return cls(int(found[1]), int(found[2]), int(found[3]), found[4])
 

@@ -105,7 +105,8 @@ def visit_evidence(facts: list[Fact], outline: SceneOutline) -> Evidence:
     """Across the year's visits to one scene: time present, distinct hotspots viewed, and
     the first answer to each quiz item."""
     seconds: dict[str, float] = defaultdict(float)
-    seen, first_answer = set(), {}
+    seen: set[str] = set()
+    first_answer: dict[str, bool] = {}
     for fact in facts:
         body = fact.body
         if isinstance(body, SceneLeft | SceneCompleted):

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from protocol.i18n import Language
 from server.credits.messages import DEFAULT, MESSAGES, text
-
 from server.db.models import (
     ExhibitVersion,
     LedgerEntry,

@@ -50,7 +50,7 @@ async def _member(request: web.Request, principal: Principal) -> User:
     return user
 
 
-async def _awards(request: web.Request, user: int, year: int) -> list[dict]:
+async def _awards(request: web.Request, user: int, year: int) -> list[dict[str, Any]]:
     async with request.app[SESSIONS]() as db:
         rows = (await db.scalars(select(LedgerEntry).where(
             LedgerEntry.user_id == user, LedgerEntry.year == year)
@@ -102,12 +102,12 @@ async def certificate(request: web.Request) -> web.Response:
                                       f'attachment; filename="{name}.json"'})
 
 
-@routes.get("/api/certificates/{id}/check")
+@routes.get("/api/certificates/{number}/check")
 async def check_certificate(request: web.Request) -> web.Response:
     """Public: whether a certificate (by the id printed on it and in its QR code) matches
     the ledger now. Shows only the name, year and hours; HTML for browsers, else JSON."""
-    ident = CertificateId.parse(request.match_info["id"])
-    result: dict[str, Any] = {"id": request.match_info["id"][:80], "valid": False}
+    ident = CertificateId.parse(request.match_info["number"])
+    result: dict[str, Any] = {"id": request.match_info["number"][:80], "valid": False}
     if ident is None:
         result["reason"] = "not a certificate number"
     else:

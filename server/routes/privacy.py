@@ -6,13 +6,13 @@ from aiohttp import web
 from sqlalchemy import select, update
 
 from protocol.api import ConsentRequest
+from server import personal_data
 from server.audit import record
 from server.auth import EVERYONE, forget_credentials, require
-from server.db.models import AuditEntry, Consent, Credential, Registration, User
+from server.db.models import AuditEntry, Consent, Credential, User
 from server.db.types import utcnow
 from server.errors import json_error
-from server.keys import CIPHER, SESSIONS
-from server.routes.accounts import user_out
+from server.keys import CIPHER, LEARNING, SESSIONS, SETTINGS, SIGNER
 from server.validation import body, dumps
 
 routes = web.RouteTableDef()
@@ -37,24 +37,15 @@ async def export(request: web.Request) -> web.Response:
     user_id = int(request.match_info["id"])
     if principal.user_id != user_id and principal.role != "admin":
         raise json_error(403, "you may export only your own data")
-    cipher = request.app[CIPHER]
     async with request.app[SESSIONS]() as db:
         user = await db.get(User, user_id)
         if user is None or user.deleted_at is not None:
             raise json_error(404, "no such user")
-        consents = (await db.scalars(select(Consent).where(Consent.user_id == user_id))).all()
-        registrations = (await db.scalars(select(Registration)
-                                          .where(Registration.user_id == user_id))).all()
-    data = {
-        "account": {**user_out(user), "created_at": user.created_at.isoformat(),
-                    "phone": cipher.decrypt(user.phone_enc, "phone"),
-                    "id_number": cipher.decrypt(user.id_number_enc, "id_number")},
-        "consents": [{"purpose": c.purpose, "text_version": c.text_version,
-                      "granted": c.granted, "at": c.at.isoformat()} for c in consents],
-        "tour_registrations": [{"tour_id": r.tour_id, "registered_at": r.created_at.isoformat(),
-                                "cancelled_at": r.cancelled_at.isoformat()
-                                if r.cancelled_at else None} for r in registrations],
-    }
+        targets = request.app[SETTINGS].credit_targets
+        data = await personal_data.gather(
+            db, user, cipher=request.app[CIPHER], site=request.app[LEARNING].site,
+            signer=request.app[SIGNER],
+            target=targets.get(user.role, targets.get("member", 32.0)))
     response = web.json_response(data, dumps=dumps)
     response.headers["Content-Disposition"] = f'attachment; filename="redhall-user-{user_id}.json"'
     return response

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, date, datetime
+from typing import Any
 
 from aiohttp import web
 
+from protocol.i18n import Language
 from server.auth import Principal, require
 from server.credits import reports
-from protocol.i18n import Language
 from server.credits.messages import language
 from server.credits.reports import Period, Scope
 from server.errors import json_error
@@ -53,7 +54,8 @@ def _language(request: web.Request) -> Language:
     return language(request.query.get("lang"), request.headers.get("Accept-Language"))
 
 
-async def _answer(request: web.Request, name: str, rows: list[dict]) -> web.Response:
+async def _answer(request: web.Request, name: str, rows: list[dict[str, Any]]
+                  ) -> web.Response:
     fmt = request.query.get("format", "json")
     lang = _language(request)
     headers = {"Content-Language": lang, "Vary": "Accept-Language"}

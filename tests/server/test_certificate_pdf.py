@@ -116,7 +116,8 @@ async def test_a_certificate_is_checked_online_by_its_number(world: World,
     user, year, upto, digest = number.split("-")
     for other in (f"{user}-{year}-{upto}-{'0' * 24}", f"{world.users['member_b']}-{year}-"
                   f"{upto}-{digest}", f"{user}-{int(year) - 1}-{upto}-{digest}",
-                  "1-2026-1-<script>", "99999999999-2026-1-" + "0" * 24, "x" * 300):
+                  "1-2026-1-<script>", "99999999999-2026-1-" + "0" * 24,
+                  f"{user}-{year}-999999999999-{digest}", f"{number}%0A", "x" * 300):
         reply = await world.client.get(f"/api/certificates/{other}/check")
         assert reply.status == 200, other
         result = await reply.json()

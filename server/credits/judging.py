@@ -51,9 +51,10 @@ class Judgement:
     evidence: Evidence
     conditions: list[Condition]
     subject: dict[str, Any]
-    tour: int | None = None
+    tour: int | None = None  # the tour taken or led (tour and lead awards)
     scene: str | None = None
     verb: str = "passed"
+    via_tour: int | None = None  # the tour an exhibit award is judged on
 
     @property
     def eligible(self) -> bool:
@@ -238,7 +239,7 @@ def judge_tour(tf: TourFacts, exhibit: Exhibit, guide_credit: GuideCredit) -> li
                 [Condition("tour_credited", 1, 1 if judged.eligible else 0, judged.eligible),
                  _count("scenes", all_scenes, shown), *conditions(exhibit.rule, evidence)],
                 {"kind": "exhibit", "exhibit": exhibit.id, "version": exhibit.version,
-                 "tour": tf.tour}, tour=tf.tour))
+                 "tour": tf.tour}, via_tour=tf.tour))
     if guide_credit.hours > 0:
         led = (end - start) / 60
         present = sum(1 for user in members if tf.seconds(user) > 0)

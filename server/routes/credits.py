@@ -176,6 +176,7 @@ async def explain(request: web.Request) -> web.Response:
     user, year = await _member(request, principal), _year(request)
     explained, failures = await request.app[CREDITS].explain(user.id, year)
     items = [{"kind": e.judgement.kind, "tour": e.judgement.tour,
+              "via_tour": e.judgement.via_tour,
               "exhibit": e.judgement.exhibit, "scene": e.judgement.scene,
               "award_key": e.judgement.key, "hours": e.judgement.hours,
               "eligible": e.judgement.eligible, "awarded": e.awarded,

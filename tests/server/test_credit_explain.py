@@ -164,6 +164,14 @@ async def test_leading_a_tour_earns_the_guide_credit_once(world: World,
                                 "met": False}
     empty = {c["name"]: c for c in leads[empty_tour]["conditions"]}
     assert empty["participants"]["actual"] == 0 and not empty["participants"]["met"]
+    # the member sees one item for the tour taken, and the exhibit award judged on it
+    taken = (await _explain(world, "member"))["items"]
+    [mine] = [i for i in taken if i["tour"] == long_tour]
+    assert mine["kind"] == "tour" and mine["awarded"] == 0.5  # the first scene only
+    through = [i for i in taken if i["via_tour"] == long_tour]
+    assert [i["kind"] for i in through] == ["exhibit"] and through[0]["tour"] is None
+    scenes = next(c for c in through[0]["conditions"] if c["name"] == "scenes")
+    assert scenes["actual"] < scenes["required"] and through[0]["awarded"] is None
     headers = await _lrs(world)
     reply = await world.client.get(
         "/xapi/statements?verb=http://adlnet.gov/expapi/verbs/completed", headers=headers)

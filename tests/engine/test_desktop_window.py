@@ -83,6 +83,9 @@ def test_a_simulated_headset_mirrors_both_eyes_in_the_window(
         Image.fromarray(screen.astype(np.uint8)).save(tmp_path / "mirror.png")
         left, right = screen[:, :640], screen[:, 640:]
         assert np.abs(left - right).mean() > 1  # two eyes, not one image twice
+        # The status panel floats at arm's length across the top, with a parallax of its
+        # own; the scene's is measured below it.
+        left, right = left[200:], right[200:]
         # Each eye's frustum is asymmetric (it sees farther outward), so a far object sits
         # right of centre for the left eye and left of it for the right eye; nearer objects
         # add parallax in the same direction. Slid by the best horizontal shift, the eyes

@@ -228,12 +228,12 @@ class TourSystem:
         self._verdict_shown = item.id
         # The guide closed the item: show the right answer, and this member's verdict.
         chosen = card.sent
-        labels = self.view.labels
-        verdict = (labels["correct" if chosen == item.answer else "wrong"] if chosen is not None
-                   else item.choices[item.answer].get(self.view.language))
-        card.show_result(QuizResult(item.id, -1 if chosen is None else chosen,
-                                    chosen == item.answer, item.answer),
-                         verdict, item.explain.get(self.view.language))
+        if chosen is not None:  # the view keeps the score (status line, completion) and says it
+            self.view.answer(item.id, chosen)
+            return
+        card.show_result(QuizResult(item.id, -1, False, item.answer),
+                         item.choices[item.answer].get(self.view.language),
+                         item.explain.get(self.view.language))
 
     def answer(self, choice: int) -> None:
         """Answers the quiz item the guide has put (a quiz button, or keys F1–F4)."""

@@ -52,6 +52,7 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
                         DEFAULT_CACHE, out, err, False, show_repairs=False)
     settings = Settings(database_url="sqlite+aiosqlite:///var/redhall.db",
                         data_dir=Path("var/data"), host=args.host, port=args.port,
+                        site_url=f"http://{args.host}:{args.port}",
                         trusted_keys=[DEFAULT_KEY.with_name(DEFAULT_KEY.name + ".pub")])
 
     async def main() -> None:

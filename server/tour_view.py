@@ -12,7 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import ExhibitVersion, ParticipationRecord, Registration, Tour, TourBranch, User
+from server.db.models import (
+    ExhibitVersion,
+    ParticipationRecord,
+    Registration,
+    Tour,
+    TourBranch,
+    User,
+)
 from server.keys import HUB, SETTINGS
 
 State = Literal["scheduled", "live", "ended", "cancelled"]

@@ -82,7 +82,7 @@ def _event(tour: Tour, version: ExhibitVersion, host: str, base: str) -> Event:
             exhibit,
             f"网页 / web: {joining.page}",
             f"实时导览 / live tour: {joining.live}",
-            "桌面端加入 / join from the desktop engine (TOKEN: your bearer token, "
-            "POST /api/auth/tokens):",
+            ("桌面端加入 / join from the desktop engine (TOKEN: your bearer token, "
+             "POST /api/auth/tokens):"),
             joining.engine)))
     return event

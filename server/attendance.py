@@ -1,16 +1,17 @@
 """A tour's attendance, per person: every join and leave, minutes present while the tour
 ran, the quiz score and the credit awarded for it; as rows for JSON, CSV or XLSX.
 
-Everyone registered appears, present or not (0 minutes), and so does everyone who joined
-without a registration; the tour's own guide does not. Minutes count the time present
-between the tour's start and its end (until now while it is live).
+Everyone registered appears, present or not (0 minutes), and so does everyone else the
+tour's facts name (who joined without a registration); the tour's own guide does not.
+Minutes count the time present between the tour's start and its end (until now while it
+is live), exactly as the tour's credits count it. The CSV and XLSX speak the requester's
+language, like the credit reports.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,6 +19,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from protocol.i18n import Language
+from server import spreadsheets
+from server.credits.facts import usable
+from server.credits.judging import TourFacts
+from server.credits.messages import DEFAULT, text
 from server.db.models import (
     ExhibitVersion,
     LedgerEntry,
@@ -29,42 +35,8 @@ from server.db.models import (
 )
 from server.db.types import utcnow
 
-Span = tuple[datetime, datetime | None]
 COLUMNS = ("user", "username", "name", "branch_id", "branch", "registered", "spans",
            "minutes", "quiz_right", "quiz_asked", "credit_hours")
-
-
-def _spans(facts: list[ParticipationRecord], end: datetime | None) -> list[Span]:
-    """(joined, left) in order; a stay with no leave lasts to the end (None while live)."""
-    spans: list[Span] = []
-    opened: datetime | None = None
-    for fact in facts:
-        if fact.kind == "joined" and opened is None:
-            opened = fact.at
-        elif fact.kind == "left" and opened is not None:
-            spans.append((opened, fact.at))
-            opened = None
-    if opened is not None:
-        spans.append((opened, end))
-    return spans
-
-
-def _minutes(spans: list[Span], start: datetime | None, end: datetime) -> float:
-    """Minutes of [start, end] covered by the spans (overlaps counted once)."""
-    if start is None:
-        return 0.0
-    covered, reach = 0.0, start
-    for begin, finish in sorted((b, f or end) for b, f in spans):
-        begin, finish = max(begin, reach), min(finish, end)
-        if finish > begin:
-            covered += (finish - begin).total_seconds()
-            reach = finish
-    return round(covered / 60, 1)
-
-
-def _quiz_key(fact: ParticipationRecord) -> tuple[str, str] | None:
-    scene, item = fact.detail.get("scene"), fact.detail.get("item")
-    return (scene, item) if isinstance(scene, str) and isinstance(item, str) else None
 
 
 def _hours(text: str) -> Decimal:
@@ -75,22 +47,27 @@ def _hours(text: str) -> Decimal:
     return value if value.is_finite() else Decimal(0)
 
 
+def _moment(at: float, zone: timezone) -> str:
+    return datetime.fromtimestamp(at, zone).isoformat()
+
+
 async def attendance(db: AsyncSession, tour: Tour, zone: timezone) -> dict[str, Any]:
-    """The tour's attendance, times in ``zone``."""
-    facts = (await db.scalars(select(ParticipationRecord).where(
-        ParticipationRecord.tour_id == tour.id)
-        .order_by(ParticipationRecord.at, ParticipationRecord.number))).all()
-    started = next((f.at for f in facts if f.kind == "tour_started"), None)
-    ended = next((f.at for f in reversed(facts) if f.kind == "tour_ended"), None)
-    end = ended or utcnow()
-    asked = {k for f in facts if f.kind == "quiz_started" and (k := _quiz_key(f)) is not None}
-    by_user: dict[int, list[ParticipationRecord]] = defaultdict(list)
-    for fact in facts:
-        if fact.kind in ("joined", "left", "quiz_answered"):
-            by_user[fact.user_id].append(fact)
+    """The tour's attendance, times in ``zone``.
+
+    Presence and quiz scores come from the typed facts and the very computation the
+    tour's credits are judged by (:meth:`TourFacts.evidence`), so once the tour has ended
+    a row's minutes, quiz_right and quiz_asked are what its credit judgement used (minutes
+    as the ledger's basis records them). While the tour runs, the same computation counts
+    up to now, and a stay not yet left has no ``left``."""
+    records = (await db.scalars(select(ParticipationRecord).where(
+        ParticipationRecord.tour_id == tour.id).order_by(ParticipationRecord.number))).all()
+    # attendance shows no scenes, so the first scene (which only counts as shown) is moot
+    judged = TourFacts.of(tour.id, tour.guide_id, usable(list(records)), first_scene="")
+    ended = judged.end is not None
+    seen = judged if ended else replace(judged, end=utcnow().timestamp())
     registered = set((await db.scalars(select(Registration.user_id).where(
         Registration.tour_id == tour.id, Registration.cancelled_at.is_(None)))).all())
-    people = sorted((registered | set(by_user)) - {tour.guide_id})
+    people = sorted((registered | {f.user for f in judged.facts}) - {tour.guide_id})
     users = {u.id: u for u in (await db.scalars(select(User).where(User.id.in_(people)))).all()}
     branches = dict((await db.execute(select(Organization.id, Organization.name).where(
         Organization.id.in_({u.org_id for u in users.values() if u.org_id is not None}))))
@@ -105,74 +82,52 @@ async def attendance(db: AsyncSession, tour: Tour, zone: timezone) -> dict[str, 
                 credit[entry.user_id] += _hours(entry.hours)
     rows = []
     for user_id in people:
-        user, own = users.get(user_id), by_user.get(user_id, [])
-        spans = _spans(own, ended)
-        right = {k for f in own if f.kind == "quiz_answered" and f.detail.get("correct") is True
-                 and (k := _quiz_key(f)) is not None}
+        user = users.get(user_id)
+        evidence = seen.evidence(user_id)
         org_id = user.org_id if user is not None else None
         rows.append({
             "user": user_id, "username": user.username if user else "",
             "name": user.display_name if user else "",
             "branch_id": org_id, "branch": branches.get(org_id, "") if org_id else "",
             "registered": user_id in registered,
-            "spans": [{"joined": b.astimezone(zone).isoformat(),
-                       "left": f.astimezone(zone).isoformat() if f else None}
-                      for b, f in spans],
-            "minutes": _minutes(spans, started, end),
-            "quiz_right": len(right & asked), "quiz_asked": len(asked),
+            "spans": [{"joined": _moment(joined, zone),
+                       "left": None if not ended and left == seen.end
+                       else _moment(left, zone)}
+                      for joined, left in seen.intervals(user_id)],
+            "minutes": evidence.basis()["minutes"],
+            "quiz_right": evidence.quiz_right, "quiz_asked": evidence.quiz_total,
             "credit_hours": float(credit[user_id])})
     return {"tour": tour.id, "title": tour.title,
-            "started_at": started.astimezone(zone).isoformat() if started else None,
-            "ended_at": ended.astimezone(zone).isoformat() if ended else None,
+            "started_at": _moment(judged.start, zone) if judged.start is not None else None,
+            "ended_at": _moment(judged.end, zone) if judged.end is not None else None,
             "people": rows}
 
 
 # -- files -----------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
-
-def safe_text(value: str) -> str:
-    """A cell a spreadsheet will not run: text starting like a formula gets a leading
-    apostrophe (OWASP's advice for CSV injection)."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def _flat(row: dict[str, Any]) -> list[Any]:
-    spans = "; ".join(f"{s['joined']}/{s['left'] or ''}" for s in row["spans"])
-    cells = [row["user"], row["username"], row["name"], row["branch_id"] or "", row["branch"],
-             "yes" if row["registered"] else "no", spans, row["minutes"], row["quiz_right"],
-             row["quiz_asked"], row["credit_hours"]]
-    return [safe_text(c) if isinstance(c, str) else c for c in cells]
-
-
-def as_csv(people: list[dict[str, Any]]) -> bytes:
-    """UTF-8 with a byte-order mark, so spreadsheet programs show Chinese names right."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    writer.writerows(_flat(row) for row in people)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def as_xlsx(people: list[dict[str, Any]], title: str) -> bytes:
-    """One sheet; every text cell is stored as text, never as a formula."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = title[:31]
-    sheet.append(list(COLUMNS))
+def table(people: list[dict[str, Any]], language: Language
+          ) -> tuple[list[str], list[list[Any]]]:
+    """Attendance as a spreadsheet sees it: column labels and yes/no in ``language``, each
+    person's stays as ``joined/left`` separated by ``; ``."""
+    header = [text(f"col.attendance.{key}", language) for key in COLUMNS]
+    cells = []
     for row in people:
-        sheet.append(_flat(row))
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, str):
-                cell.value = ILLEGAL_CHARACTERS_RE.sub("", cell.value)
-                cell.data_type = "s"
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        spans = "; ".join(f"{s['joined']}/{s['left'] or ''}" for s in row["spans"])
+        cells.append([row["user"], row["username"], row["name"], row["branch_id"],
+                      row["branch"], text("yes" if row["registered"] else "no", language),
+                      spans, row["minutes"], row["quiz_right"], row["quiz_asked"],
+                      row["credit_hours"]])
+    return header, cells
+
+
+def as_csv(people: list[dict[str, Any]], language: Language = DEFAULT) -> bytes:
+    """UTF-8 with a byte-order mark, every text cell safe to open (see
+    :mod:`server.spreadsheets`)."""
+    return spreadsheets.as_csv(*table(people, language))
+
+
+def as_xlsx(people: list[dict[str, Any]], language: Language = DEFAULT) -> bytes:
+    """One sheet named in ``language``; text cells stored as text, never as formulas."""
+    return spreadsheets.as_xlsx(*table(people, language),
+                                title=text("sheet.attendance", language))

@@ -202,6 +202,20 @@ class TourFacts:
             return 0.0
         return presence_seconds(self.intervals(user), self.start, self.end)
 
+    def evidence(self, user: int) -> Evidence:
+        """What the tour's server saw of one member: presence, its share of the tour, and
+        their right answers to the quiz items the guide started."""
+        seconds = self.seconds(user)
+        asked = {(f.body.scene, f.body.item) for f in self.facts
+                 if isinstance(f.body, QuizStarted)}
+        right = {(f.body.scene, f.body.item) for f in self.facts
+                 if f.user == user and isinstance(f.body, LiveAnswer) and f.body.correct}
+        length = self.end - self.start if self.start is not None and self.end is not None \
+            else 0.0
+        return Evidence(minutes=seconds / 60, quiz_right=len(right & asked),
+                        quiz_total=len(asked),
+                        tour_share=seconds / length if length > 0 else 0.0)
+
 
 def judge_tour(tf: TourFacts, exhibit: Exhibit, guide_credit: GuideCredit) -> list[Judgement]:
     """Every member's tour award and exhibit award, and the guide's award for leading it.
@@ -213,19 +227,13 @@ def judge_tour(tf: TourFacts, exhibit: Exhibit, guide_credit: GuideCredit) -> li
     year = year_of(start if ended else (tf.facts[0].at if tf.facts else 0.0))
     rules = [rule for scene, rule in exhibit.scenes if scene in tf.visited]
     rule = tour_rule(rules or [exhibit.scenes[0][1]])
-    asked = {(f.body.scene, f.body.item) for f in tf.facts if isinstance(f.body, QuizStarted)}
     over = Condition("tour_ended", 1, 1 if ended else 0, ended)
     subject = {"kind": "tour", "tour": tf.tour, "exhibit": exhibit.id,
                "version": exhibit.version, "scenes": sorted(tf.visited)}
     found = []
     members = sorted({f.user for f in tf.facts} - {tf.guide})
     for user in members:
-        seconds = tf.seconds(user)
-        right = {(f.body.scene, f.body.item) for f in tf.facts
-                 if f.user == user and isinstance(f.body, LiveAnswer) and f.body.correct}
-        evidence = Evidence(minutes=seconds / 60, quiz_right=len(right & asked),
-                            quiz_total=len(asked),
-                            tour_share=seconds / (end - start) if end > start else 0.0)
+        evidence = tf.evidence(user)
         judged = Judgement(f"tour/{user}/{tf.tour}", "tour", user, year, exhibit.id,
                            rule.hours, evidence, [over, *conditions(rule, evidence)],
                            subject, tour=tf.tour)

@@ -3,6 +3,7 @@ and how a request chooses its language (``?lang=``, then Accept-Language, else z
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from protocol.i18n import LANGUAGES, Language, LocalizedText
@@ -53,7 +54,27 @@ MESSAGES: dict[str, LocalizedText] = {
         "col.exhibits.tours": {"zh-CN": "导览场次", "zh-TW": "導覽場次", "en": "Tours"},
         "col.exhibits.awards": {"zh-CN": "授予次数", "zh-TW": "授予次數", "en": "Awards"},
         "col.exhibits.hours": {"zh-CN": "授予学时", "zh-TW": "授予學時", "en": "Hours"},
+        # a tour's attendance
+        "col.attendance.user": {"zh-CN": "用户编号", "zh-TW": "用戶編號", "en": "User"},
+        "col.attendance.username": {"zh-CN": "用户名", "zh-TW": "用戶名", "en": "Username"},
+        "col.attendance.name": {"zh-CN": "姓名", "zh-TW": "姓名", "en": "Name"},
+        "col.attendance.branch_id": {"zh-CN": "支部编号", "zh-TW": "支部編號",
+                                     "en": "Branch id"},
+        "col.attendance.branch": {"zh-CN": "所在支部", "zh-TW": "所在支部", "en": "Branch"},
+        "col.attendance.registered": {"zh-CN": "已报名", "zh-TW": "已報名",
+                                      "en": "Registered"},
+        "col.attendance.spans": {"zh-CN": "进出时间", "zh-TW": "進出時間",
+                                 "en": "Joined and left"},
+        "col.attendance.minutes": {"zh-CN": "在场分钟", "zh-TW": "在場分鐘",
+                                   "en": "Minutes present"},
+        "col.attendance.quiz_right": {"zh-CN": "答对题数", "zh-TW": "答對題數",
+                                      "en": "Quiz answers right"},
+        "col.attendance.quiz_asked": {"zh-CN": "提问题数", "zh-TW": "提問題數",
+                                      "en": "Quiz items asked"},
+        "col.attendance.credit_hours": {"zh-CN": "所获学时", "zh-TW": "所獲學時",
+                                        "en": "Credit hours"},
         # sheet titles
+        "sheet.attendance": {"zh-CN": "导览出勤", "zh-TW": "導覽出勤", "en": "Attendance"},
         "sheet.members": {"zh-CN": "党员学时", "zh-TW": "黨員學時", "en": "Members"},
         "sheet.branches": {"zh-CN": "支部学时", "zh-TW": "支部學時", "en": "Branches"},
         "sheet.exhibits": {"zh-CN": "展览学时", "zh-TW": "展覽學時", "en": "Exhibits"},
@@ -107,6 +128,11 @@ def language(query: str | None, accept: str | None) -> Language:
         if found:
             choices.append((-weight, position, found))
     return min(choices)[2] if choices else DEFAULT
+
+
+def requested(query: Mapping[str, str], headers: Mapping[str, str]) -> Language:
+    """The language a request asks for: its ``?lang=``, then its Accept-Language."""
+    return language(query.get("lang"), headers.get("Accept-Language"))
 
 
 def _match(tag: str) -> Language | None:

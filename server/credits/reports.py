@@ -3,8 +3,6 @@ participation and pace, each exhibit's reach; as rows ready for JSON, CSV or XLS
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -13,6 +11,7 @@ from sqlalchemy import Float, Numeric, case, cast, exists, func, select, type_co
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from protocol.i18n import Language
+from server import spreadsheets
 from server.credits.messages import DEFAULT, MESSAGES, text
 from server.db.models import (
     ExhibitVersion,
@@ -235,26 +234,12 @@ def table(report: str, rows: list[dict[str, Any]], language: Language
 
 
 def as_csv(report: str, rows: list[dict[str, Any]], language: Language = DEFAULT) -> bytes:
-    """UTF-8 with a byte-order mark, so spreadsheet programs show Chinese names right."""
-    header, cells = table(report, rows, language)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(cells)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """UTF-8 with a byte-order mark, every text cell safe to open (see
+    :mod:`server.spreadsheets`)."""
+    return spreadsheets.as_csv(*table(report, rows, language))
 
 
 def as_xlsx(report: str, rows: list[dict[str, Any]], language: Language = DEFAULT) -> bytes:
-    from openpyxl import Workbook
-
-    header, cells = table(report, rows, language)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = text(f"sheet.{report}", language)[:31]
-    sheet.append(header)
-    for line in cells:
-        sheet.append(line)
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    """One sheet named in ``language``; text cells stored as text, never as formulas."""
+    return spreadsheets.as_xlsx(*table(report, rows, language),
+                                title=text(f"sheet.{report}", language))

@@ -13,7 +13,7 @@ from aiohttp import web
 from protocol.i18n import Language
 from server.auth import Principal, require
 from server.credits import reports
-from server.credits.messages import language
+from server.credits.messages import requested
 from server.credits.reports import Period, Scope
 from server.errors import json_error
 from server.keys import SESSIONS, SETTINGS
@@ -51,7 +51,7 @@ def _scope(principal: Principal) -> Scope:
 
 def _language(request: web.Request) -> Language:
     """``?lang=`` (zh-CN, zh-TW, en), then Accept-Language; zh-CN by default."""
-    return language(request.query.get("lang"), request.headers.get("Accept-Language"))
+    return requested(request.query, request.headers)
 
 
 async def _answer(request: web.Request, name: str, rows: list[dict[str, Any]]

@@ -3,6 +3,8 @@ rows the test itself stored, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import uuid
 from collections import defaultdict
@@ -12,7 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 
+from protocol.i18n import Language
 from server.credits import reports
 from server.credits.reports import Period, Scope
 from server.db.models import (
@@ -75,7 +79,7 @@ async def _populate(world: World, seed: int) -> Population:
             user = chance.choice(users)
             year = chance.choice((YEAR, YEAR, YEAR, YEAR - 1))
             at = datetime(year, chance.randint(1, 12), chance.randint(1, 28), tzinfo=UTC)
-            hours = chance.choice((Decimal("0.5"), Decimal("0.25"), Decimal("1"),
+            hours = chance.choice((Decimal("0.5"), Decimal("0.25"), Decimal(1),
                                    Decimal("0.1")))
             exhibit = chance.choice(EXHIBITS)
             at_text = at.isoformat().replace("+00:00", "Z")
@@ -192,3 +196,31 @@ async def test_a_branch_with_nobody_active_is_warned(world: World) -> None:
     second = next(row for row in english if row["branch"] == "第二党支部")
     assert second["warnings"] == ["behind_pace", "low_participation"]
     assert "behind pace" in second["warning"] and "took part" in second["warning"]
+
+
+HOSTILE = ('=HYPERLINK("http://evil.example","看这里")', "+1", "-2", "@SUM(A1)", "\t=1",
+           "王\x07小明", "=1\x1b+2")
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+async def test_report_files_carry_no_formula_whatever_the_names(world: World,
+                                                                language: Language) -> None:
+    sessions = world.client.app[SESSIONS]
+    async with sessions() as db, db.begin():
+        for n, name in enumerate(HOSTILE):
+            db.add(User(username=f"h{n}", display_name=name, password_hash="-",
+                        role="member", org_id=world.branch_a))
+    rows = await reports.members(sessions, Period.year(YEAR), Scope(), TARGETS, TODAY)
+    assert {row["name"] for row in rows} >= set(HOSTILE)  # JSON keeps names as they are
+    text = reports.as_csv("members", rows, language).decode("utf-8-sig")
+    values = {value for line in csv.reader(io.StringIO(text, newline="")) for value in line}
+    for value in values:
+        assert not value.startswith(("=", "+", "-", "@", "\t", "\r", "\n")), value
+    assert {"'" + HOSTILE[0], "'\t=1", "王小明"} <= values
+    book = load_workbook(io.BytesIO(reports.as_xlsx("members", rows, language)))
+    cells = [c for line in book.active.iter_rows() for c in line]
+    assert all(c.data_type != "f" for c in cells)
+    names = {c.value for c in cells if isinstance(c.value, str)}
+    assert {"'" + HOSTILE[0], "'+1", "'-2", "'@SUM(A1)", "'\t=1", "王小明", "'=1+2"} <= names
+    hours = [c for c in cells if c.column == 6 and c.row > 1]
+    assert hours and all(c.data_type == "n" for c in hours)  # numbers stay numbers

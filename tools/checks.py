@@ -25,6 +25,24 @@ AUDIO_SUFFIXES = (".wav", ".ogg", ".mp3", ".flac")
 _LOCALIZED = TypeAdapter(LocalizedText)
 
 
+def usable_path(value: str) -> bool:
+    """Whether ``value`` can name a file at all (no NUL byte, no lone surrogate)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\0" not in value
+
+
+def is_file(path: Path) -> bool:
+    """Whether ``path`` is a readable file's path; False for one no file can have (a name
+    too long, say) instead of an error."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def content_root(scene_file: Path) -> Path:
     """Asset paths in a scene script are relative to the folder above ``scenes/``."""
     return scene_file.resolve().parent.parent
@@ -72,10 +90,13 @@ def _asset(report: _Reporter, root: Path, path: tuple[Any, ...], value: Any,
     if not isinstance(value, str) or not value:
         return  # the schema check reports it
     target = root / value
-    if Path(value).is_absolute() or ".." in Path(value).parts:
+    if not usable_path(value):
+        report.add(path, f"{kind} path {value!r} is not a usable file path",
+                   "use a path relative to the content folder, e.g. assets/boat/hull.glb")
+    elif Path(value).is_absolute() or ".." in Path(value).parts:
         report.add(path, f"{kind} path `{value}` leaves the content folder",
                    "use a path relative to the content folder, e.g. assets/boat/hull.glb")
-    elif not target.is_file():
+    elif not is_file(target):
         report.add(path, f"{kind} `{value}` not found (looked in {root})",
                    "check the path; asset paths are relative to the folder above scenes/")
     elif target.suffix.lower() not in suffixes:

@@ -7,6 +7,7 @@ however the files were named on the command line.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
@@ -16,12 +17,14 @@ import yaml
 from protocol.exhibit import ExhibitDefinition
 from protocol.i18n import Language
 from protocol.scene import SceneScript
-from tools.checks import check_scene
+from tools.checks import check_scene, is_file, usable_path
 from tools.documents import read_document
 from tools.errors import Problem
-from tools.yamlpos import LocatedDocument
+from tools.yamlpos import LocatedDocument, format_path
 
 _LANGUAGE_ORDER: list[Language] = ["zh-CN", "zh-TW", "en"]
+_SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # protocol.scene.Slug: only these name files
+_SLUG_LENGTH = 64
 
 
 @dataclass
@@ -54,6 +57,10 @@ def _scene_file(scene_dir: str, exhibit_file: Path, scene_id: str) -> Path:
     return (exhibit_file.parent / scene_dir / f"{scene_id}.yaml").resolve()
 
 
+def _is_slug(value: str) -> bool:
+    return len(value) <= _SLUG_LENGTH and _SLUG.fullmatch(value) is not None
+
+
 def load_scene(path: Path, languages: list[Language]) -> tuple[SceneScript | None, list[Problem]]:
     """Validate one scene script: schema, references, assets and ``languages``."""
     path = shown_path(path)
@@ -75,7 +82,8 @@ def load_scene(path: Path, languages: list[Language]) -> tuple[SceneScript | Non
 class _ExhibitOutline:
     """What an exhibit definition's raw data says about its scenes, valid or not."""
 
-    scenes: list[tuple[int, str]]
+    scenes: list[tuple[int, str]]  # (index, id): ids that may name a file
+    bad_ids: list[tuple[int, str]]  # (index, id): strings no scene file can be named by
     scene_dir: str
     languages: list[Language]
 
@@ -88,9 +96,10 @@ def _outline(document: LocatedDocument) -> _ExhibitOutline:
     known = get_args(Language)
     languages = {"zh-CN", *(w for w in wanted if w in known)} if isinstance(wanted, list) \
         else {"zh-CN"}
+    named = [(i, s) for i, s in enumerate(scenes) if isinstance(s, str) and s.strip()] \
+        if isinstance(scenes, list) else []
     return _ExhibitOutline(
-        [(i, s) for i, s in enumerate(scenes) if isinstance(s, str) and s.strip()]
-        if isinstance(scenes, list) else [],
+        [(i, s) for i, s in named if _is_slug(s)], [(i, s) for i, s in named if not _is_slug(s)],
         scene_dir if isinstance(scene_dir, str) else "../scenes",
         [language for language in _LANGUAGE_ORDER if language in languages])
 
@@ -104,9 +113,24 @@ def _check_exhibit(path: Path) -> tuple[ExhibitSources | None, list[Problem], se
     outline = _outline(loaded.document)
     sources = ExhibitSources(loaded.model, path) if loaded.model is not None else None
     checked: set[Path] = set()
+    reported = {(p.line, p.column, p.path) for p in problems}
+    for index, scene_id in outline.bad_ids:  # the schema says so too, in its own words
+        line, col = loaded.document.locate(("scenes", index))
+        where = format_path(("scenes", index))
+        if (line, col, where) not in reported:
+            problems.append(Problem(str(path), line, col, where,
+                                    f"scene id {scene_id!r} is not a valid id",
+                                    "ids use lowercase letters, digits and single hyphens, "
+                                    "e.g. red-boat"))
+    if not usable_path(outline.scene_dir):
+        line, col = loaded.document.locate(("scene_dir",))
+        problems.append(Problem(str(path), line, col, "scene_dir",
+                                f"`scene_dir` {outline.scene_dir!r} is not a usable folder path",
+                                "name the scenes folder relative to this file, e.g. ../scenes"))
+        return None, problems, checked
     for index, scene_id in outline.scenes:
         target = _scene_file(outline.scene_dir, path, scene_id)
-        if not target.is_file():
+        if not is_file(target):
             line, col = loaded.document.locate(("scenes", index))
             problems.append(Problem(str(path), line, col, f"scenes[{index}]",
                                     f"scene `{scene_id}` not found at {target}",

@@ -1,12 +1,17 @@
 """`redhall validate`: every problem at once, located, with a hint; exit 1."""
 
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import MINIMAL_EXHIBIT, MINIMAL_SCENE, run_cli
+from tools.errors import Problem
 from tools.validate import validate_paths
 
 
@@ -155,3 +160,51 @@ def test_positions_print_as_numbers_not_emoji(content: Callable[..., Path]) -> N
     assert code == 1
     assert "tiny.yaml:100:1:" in err
     assert "\N{HUNDRED POINTS SYMBOL}" not in err
+
+
+def test_a_scene_id_no_file_can_have_is_a_located_problem(content: Callable[..., Path]) -> None:
+    exhibit = content(exhibit=MINIMAL_EXHIBIT.replace("scenes: [tiny]",
+                                                      'scenes: [tiny, "a\\0b", ../secret]'))
+    problems = validate_paths([exhibit])
+    line = MINIMAL_EXHIBIT.splitlines().index("scenes: [tiny]") + 1
+    bad = {p.path: p for p in problems if p.file.endswith("tiny-exhibit.yaml")}
+    assert set(bad) == {"scenes[1]", "scenes[2]"}
+    assert all(p.line == line and p.column > 1 for p in bad.values())
+    code, _, err = run_cli("validate", str(exhibit))
+    assert code == 1 and f"tiny-exhibit.yaml:{line}:" in err and "Traceback" not in err
+    # A scene folder no path can name is said, not raised.
+    exhibit = content(exhibit=MINIMAL_EXHIBIT + 'scene_dir: "../sc\\0enes"\n')
+    (problem,) = validate_paths([exhibit])
+    assert problem.path == "scene_dir" and problem.line == MINIMAL_EXHIBIT.count("\n") + 1
+
+
+ARBITRARY = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["a\0b", "tiny\0", "x" * 300, "x" * 300 + ".glb", "../up.glb", "/abs.glb",
+                     "\ud800.ogg", "assets/fonts", "", " ", "tiny", "TINY", "a" * 65]),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(scene_ids=st.lists(ARBITRARY, min_size=1, max_size=4),
+       scene_dir=st.one_of(st.just("../scenes"), ARBITRARY),
+       assets=st.lists(ARBITRARY, min_size=1, max_size=3))
+def test_arbitrary_scene_ids_and_asset_paths_are_problems_never_errors(
+        scene_ids: list[str], scene_dir: str, assets: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        for sub in ("scenes", "exhibits", "assets"):
+            (root / sub).mkdir()
+        scene = yaml.safe_load(MINIMAL_SCENE)
+        scene["props"] += [{"id": f"thing-{i}", "model": path} for i, path in enumerate(assets)]
+        scene["hotspots"][0]["audio"] = assets[0]
+        scene["props"][0]["material"]["texture"] = assets[-1]
+        (root / "scenes/tiny.yaml").write_text(yaml.safe_dump(scene), encoding="utf-8")
+        exhibit = yaml.safe_load(MINIMAL_EXHIBIT)
+        exhibit["scenes"] = ["tiny", *scene_ids]
+        exhibit["scene_dir"] = scene_dir
+        target = root / "exhibits/tiny-exhibit.yaml"
+        target.write_text(yaml.safe_dump(exhibit), encoding="utf-8")
+        problems = validate_paths([target, root / "scenes"])
+    assert problems and all(isinstance(p, Problem) for p in problems)
+    assert all(p.line >= 1 and p.column >= 1 and p.file.endswith(".yaml") for p in problems)

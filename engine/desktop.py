@@ -12,6 +12,9 @@ from __future__ import annotations
 from engine.tour_system import TourSystem
 from engine.view import ExhibitView
 
+MOVEMENT_KEYS = "wasd"
+HELD_BUTTONS = (*MOVEMENT_KEYS, "mouse3")  # held to walk or look; each has a ``-up`` event
+
 
 class DesktopControls:
     """Keys and mouse on the view shown now: in a live tour, the tour's view, which changes
@@ -21,7 +24,7 @@ class DesktopControls:
         self._view = view
         self.tour = tour
         base = view.app.base
-        self.keys: dict[str, bool] = {k: False for k in "wasd"}
+        self.keys: dict[str, bool] = {k: False for k in MOVEMENT_KEYS}
         for key in self.keys:
             base.accept(key, self.keys.__setitem__, [key, True])
             base.accept(f"{key}-up", self.keys.__setitem__, [key, False])
@@ -44,7 +47,7 @@ class DesktopControls:
 
     @property
     def view(self) -> ExhibitView:
-        return self.tour.view if self.tour is not None else self._view  # type: ignore[no-any-return]
+        return self.tour.view if self.tour is not None else self._view
 
     def _snap(self, direction: int) -> None:
         self.view.navigation.snap_turn(direction)

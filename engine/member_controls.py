@@ -13,6 +13,7 @@ from typing import Any
 
 from direct.gui.DirectEntry import DirectEntry
 
+from engine.desktop import HELD_BUTTONS
 from engine.tour_bar import TourBar
 from engine.tour_scenes import TourSession
 from protocol import tour as wire
@@ -77,6 +78,7 @@ class MemberControls:
                                  entryFont=self.session.view.ui_font, width=20, numLines=1,
                                  focus=1, command=self.submit, frameColor=(0.2, 0.18, 0.17, 1),
                                  text_fg=(1.0, 0.97, 0.9, 1.0), suppressKeys=True)
+        self._release_held()
         self._prefix(TYPING_PREFIX)
         self._prompt()
 
@@ -104,6 +106,14 @@ class MemberControls:
         self._prefix("")
         self.bar.typing = None
 
+    def _release_held(self) -> None:
+        """Lets go of the movement keys and the look button: once typing renames keys, a
+        key held now would have its release renamed too, and walk on by itself."""
+        messenger = self.session.app.base.messenger
+        for button in HELD_BUTTONS:
+            messenger.send(f"{button}-up")
+        self.session.view.navigation.walk(0, 0)  # at once, not from the next frame on
+
     def _prefix(self, prefix: str) -> None:
         for thrower in getattr(self.session.app.base, "buttonThrowers", None) or []:
             thrower.node().setPrefix(prefix)
@@ -113,7 +123,7 @@ class MemberControls:
             return
         panel = self.bar.panel
         body = panel.body.node()
-        prompt = body.calcWidth(self.bar.typing or "") * panel.body.getSx()  # type: ignore[attr-defined]
+        prompt = body.calcWidth(self.bar.typing or "") * panel.body.getSx()
         left = 0.04 + prompt + 0.02
         self.entry.setPos(left, 0, -panel.height + 0.045)
         self.entry["width"] = max(4.0, (panel.width - left - 0.05) / 0.05)

@@ -3,8 +3,9 @@
 It says that a tour is on and who leads it, where the tour is in the exhibit (the scene's
 title and the stop's number across all its scenes), how many are present, whether
 follow-me, the movement lock and mute-all are on, this member's hand, the latest
-questions, chat lines and reactions, the member's keys, and, when the tour ends, that it
-has ended and what to do next. Drawn with the full CJK font: names and chat are runtime
+questions, chat lines and reactions, the member's keys, a notice when the view could not
+follow the tour (a scene or stop this package lacks), and, when the tour ends, that it has
+ended and what to do next. Drawn with the full CJK font: names and chat are runtime
 text.
 """
 
@@ -65,7 +66,7 @@ class TourBar:
         elif tour.role == "member":
             parts.append(say["hand_up"].format(n=tour.hands.index(tour.seat) + 1)
                          if tour.hand_raised else say["hand_down"])
-        body = []
+        body = [] if tour.notice is None else [tour.notice]  # why the view did not follow
         for seat, kind, text in tour.feed[-2:]:
             who = names.get(seat, f"#{seat}")
             if kind == "reaction":
@@ -92,7 +93,7 @@ class TourBar:
         if shown != self._shown or not self.panel.visible:
             self._shown = shown
             ended = self.session.tour.ended
-            self.panel.title.node().setTextColor(*(ENDED_COLOUR if ended else ACCENT))  # type: ignore[attr-defined]
+            self.panel.title.node().setTextColor(*(ENDED_COLOUR if ended else ACCENT))
             self.panel.show(*shown)
 
     @property

@@ -6,22 +6,31 @@ of the scene the tour is in: when the guide moves to a stop of another scene, th
 being shown is left (its facts emitted, its nodes, panels and systems taken down) and a
 view of the next one is made on the same app, keeping the seat and the connection, the
 headset, the fonts and the other participants' avatars.
+
+The package must be the tour's exhibit (the welcome's snapshot names it); a stop or scene
+the package lacks (another build of it) is not followed: the view stays, and the tour bar
+says why.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from engine.app import ExhibitApp
+from engine.errors import EngineError
 from engine.loading import LoadedExhibit
 from engine.outbox import FactSink
 from engine.tour_system import TourSystem
+from engine.tour_text import tour_labels
 from engine.view import ExhibitView
 from engine.xr import XRMode
 from protocol import tour as wire
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,24 @@ def exhibit_route(exhibit: LoadedExhibit) -> list[ExhibitStop]:
     return stops
 
 
+def check_exhibit(exhibit: LoadedExhibit, welcome: wire.Welcome) -> tuple[str, str] | None:
+    """Refuses (:class:`EngineError`) a package of another exhibit than the tour's; returns
+    (the tour's version, the package's) when only the version differs."""
+    snapshot, manifest = welcome.snapshot, exhibit.package.manifest
+    if snapshot.exhibit is not None and snapshot.exhibit != manifest.id:
+        shown = snapshot.exhibit + (f" {snapshot.exhibit_version}"
+                                    if snapshot.exhibit_version else "")
+        raise EngineError(f"tour {snapshot.tour} shows exhibit `{shown}`, but "
+                          f"{exhibit.package.path.name} is exhibit `{manifest.id} "
+                          f"{manifest.version}`: open the package of `{snapshot.exhibit}`")
+    if snapshot.exhibit_version is not None and snapshot.exhibit_version != manifest.version:
+        log.warning("tour %s shows version %s of exhibit `%s`; %s is version %s: some "
+                    "scenes or stops may differ", snapshot.tour, snapshot.exhibit_version,
+                    manifest.id, exhibit.package.path.name, manifest.version)
+        return snapshot.exhibit_version, str(manifest.version)
+    return None
+
+
 class TourSession:
     """This participant's part in a live tour, across the exhibit's scenes.
 
@@ -53,9 +80,17 @@ class TourSession:
 
     ``view`` is always the scene shown now; ``on_scene_change`` listeners (the desktop
     keys, the guide's controls, the tour bar) are called with each new view.
+
+    Raises :class:`EngineError` (and closes ``link``) when the package is not the tour's
+    exhibit.
     """
 
     def __init__(self, view: ExhibitView, link: Any, welcome: wire.Welcome) -> None:
+        try:
+            versions = check_exhibit(view.exhibit, welcome)
+        except EngineError:
+            link.close()
+            raise
         self.app: ExhibitApp = view.app
         self.exhibit: LoadedExhibit = view.exhibit
         self.view = view
@@ -64,6 +99,10 @@ class TourSession:
         self.route = exhibit_route(view.exhibit)
         self.on_scene_change: list[Callable[[ExhibitView], object]] = []
         self.tour = TourSystem(view, link, welcome, on_scene=self.change_scene)
+        if versions is not None:  # on the tour bar (after a missed stop's notice)
+            note = tour_labels(view.language)["other_version"]
+            self.tour.standing_notice = note.format(theirs=versions[0], mine=versions[1])
+            self.tour.notice = self.tour.notice or self.tour.standing_notice
         self.app.add(self.tour)
         if welcome.snapshot.scene != view.scene.script.id:
             self.change_scene(welcome.snapshot.scene, welcome.snapshot.stop)
@@ -72,9 +111,18 @@ class TourSession:
     def open(cls, app: ExhibitApp, exhibit: LoadedExhibit, link: Any, welcome: wire.Welcome,
              language: str = "zh-CN", xr: XRMode = "none", sink: FactSink | None = None,
              session: uuid.UUID | None = None) -> TourSession:
-        """Makes the view of the scene the tour is in now, and the session around it."""
-        view = ExhibitView(app, exhibit, welcome.snapshot.scene, language, xr=xr, sink=sink,
-                           session=session)
+        """Makes the view of the scene the tour is in now (the first scene when the package
+        lacks it), and the session around it; refuses another exhibit's package before
+        showing anything."""
+        try:
+            check_exhibit(exhibit, welcome)
+        except EngineError:
+            link.close()
+            raise
+        scene: str | None = welcome.snapshot.scene
+        if all(ref.id != scene for ref in exhibit.package.manifest.scenes):
+            scene = None  # the session says the package lacks it
+        view = ExhibitView(app, exhibit, scene, language, xr=xr, sink=sink, session=session)
         return cls(view, link, welcome)
 
     @property
@@ -99,12 +147,26 @@ class TourSession:
 
     def change_scene(self, scene: str, stop: str | None = None) -> ExhibitView:
         """Leaves the scene shown now and shows ``scene`` (at ``stop``), keeping the seat,
-        the connection and what the view carries over."""
+        the connection and what the view carries over. A scene or stop the package lacks
+        is not shown: the view stays, and the tour bar says why (this runs in the frame
+        task, where an error would end the app)."""
         old = self.view
+        if all(ref.id != scene for ref in self.exhibit.package.manifest.scenes):
+            log.warning("the tour moved to scene `%s`, which this package lacks", scene)
+            self.tour.say("missing_scene", scene=scene)
+            return old
+        if stop is not None and not any(s.scene == scene and s.stop == stop
+                                         for s in self.route):
+            log.warning("the tour moved to stop `%s` of scene `%s`, which this package lacks",
+                        stop, scene)
+            self.tour.say("missing_stop", scene=scene, stop=stop)
+            return old
         if scene == old.scene.script.id:
             if stop is not None:
                 old.go_to_stop(stop)
+                self.tour.notice = self.tour.standing_notice
             return old
+        self.tour.notice = self.tour.standing_notice
         old.leave()  # scene_left, after the open hotspot's dwell
         carry = old.detach()
         new = ExhibitView(self.app, self.exhibit, scene, old.language, xr=_mode(old),

@@ -4,7 +4,9 @@ avatars, and sends this participant's head pose 20 times a second.
 
 A stop in another scene of the exhibit is passed to ``on_scene`` (set by
 :class:`~engine.tour_scenes.TourSession`, which loads that scene and calls :meth:`attach`
-with its view); without it, such stops are only remembered."""
+with its view); without it, such stops are only remembered. A stop this package lacks (an
+older or newer build of the exhibit than the tour's) is not followed: the view stays where
+it is and :attr:`TourSystem.notice` says why."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from panda3d.core import LineSegs, NodePath, Point3
 from engine.avatars import AvatarPose
 from engine.quiz import QuizResult
 from engine.tour_client import TourClosed
+from engine.tour_text import tour_labels
 from protocol import tour as wire
 from protocol.tour_poses import Pose, Transform
 
@@ -36,7 +39,7 @@ class TourSystem:
     """
 
     def __init__(self, view: Any, link: Any, welcome: wire.Welcome,
-                 on_scene: Callable[[str, str | None], None] | None = None) -> None:
+                 on_scene: Callable[[str, str | None], object] | None = None) -> None:
         self.view = view
         self.link = link
         self.on_scene = on_scene
@@ -60,6 +63,10 @@ class TourSystem:
         self.quiz: wire.QuizState | None = snapshot.quiz
         self.gather: tuple[wire.Vec3, float] | None = None
         self.closed: TourClosed | None = None
+        # Said on the tour bar: why the view did not follow the tour (a stop or scene this
+        # package lacks), else ``standing_notice`` (a note that stays, e.g. a version).
+        self.standing_notice: str | None = None
+        self.notice: str | None = None
         # server time -> this engine's clock, for avatar interpolation
         self.offset = welcome.server_time - view.app.clock.now()
         self._since_pose = 0.0
@@ -81,7 +88,10 @@ class TourSystem:
         """Shows the tour in ``view`` (the first one, or the next scene's): quiz items and
         answers go through the tour, the guide's lock holds, and the tour's stop, highlight
         and open quiz item are shown when they belong to its scene."""
+        before = self.view
         self.view = view
+        if view is not before and view.scene.script.id != before.scene.script.id:
+            self.gather = None  # its point is in the scene before
         view.quiz_by_tour = self.answer
         view.may_move = self.can_walk
         self._draw_laser(None, None)  # a beam pointed in the scene before
@@ -92,7 +102,23 @@ class TourSystem:
         if self.highlight:
             view.hotspots.highlight(self.highlight)
         if self.stop:
-            view.go_to_stop(self.stop)
+            self._go_to_stop(self.stop)
+
+    def shown(self) -> bool:
+        """Whether the view shows the tour's scene (not one left behind)."""
+        return bool(self.scene == self.view.scene.script.id)
+
+    def _go_to_stop(self, stop: str) -> None:
+        """Goes to ``stop`` of the scene shown, or says the package lacks it."""
+        if any(s.id == stop for s in self.view.scene.script.route):
+            self.view.go_to_stop(stop)
+            self.notice = self.standing_notice
+        else:
+            self.say("missing_stop", scene=self.view.scene.script.id, stop=stop)
+
+    def say(self, notice: str, **values: str) -> None:
+        """Puts ``notice`` (a key of :mod:`engine.tour_text`) on the tour bar."""
+        self.notice = tour_labels(self.view.language)[notice].format(**values)
 
     def update(self, dt: float) -> None:
         for item in self.link.poll():
@@ -104,7 +130,8 @@ class TourSystem:
                 self._message(item)
         if self.gather and time.time() + self.link.clock_offset >= self.gather[1]:
             x, y, z = self.gather[0]
-            self.view.navigation.teleport_to_floor(Point3(x, y, z))
+            if self.shown():  # not a point of a scene this package lacks
+                self.view.navigation.teleport_to_floor(Point3(x, y, z))
             self.gather = None
         if self.follow and self.role not in ("guide", "co_guide"):
             self._follow_guide(dt)
@@ -149,7 +176,7 @@ class TourSystem:
             self.highlight = None  # a move clears the highlight
             if message.scene == self.view.scene.script.id:
                 self.view.hotspots.highlight(None)
-                self.view.go_to_stop(message.stop)
+                self._go_to_stop(message.stop)
             elif self.on_scene is not None:
                 self.on_scene(message.scene, message.stop)
         elif kind == "gathering":
@@ -160,10 +187,11 @@ class TourSystem:
                 self.view.navigation.walk(0, 0)
         elif kind == "highlighted":
             self.highlight = message.hotspot
-            self.view.hotspots.highlight(message.hotspot)
+            if self.shown():
+                self.view.hotspots.highlight(message.hotspot)
         elif kind == "laser":
             self.laser_on = message.origin is not None
-            self._draw_laser(message.origin, message.target)
+            self._draw_laser(message.origin if self.shown() else None, message.target)
         elif kind == "quiz":
             self._quiz(message.quiz)
         elif kind == "role":
@@ -212,7 +240,7 @@ class TourSystem:
 
     def _quiz(self, quiz: wire.QuizState | None) -> None:
         self.quiz = quiz
-        if quiz is None:
+        if quiz is None or not self.shown():
             return
         try:
             item = self.view.quiz.item(quiz.item)

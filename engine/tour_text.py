@@ -47,6 +47,23 @@ _TEXT: dict[str, dict[str, str]] = {
               "(hotspots, stops 1–9, quiz), or press Ctrl+Q to quit."},
     "lost": {"zh-CN": "与导览的连接已断开", "zh-TW": "與導覽的連線已中斷",
              "en": "The connection to the tour was lost"},
+    "missing_scene": {
+        "zh-CN": "导览已到场景“{scene}”，但本机的展览包中没有这个场景：请更新展览包。画面停在原处。",
+        "zh-TW": "導覽已到場景「{scene}」，但本機的展覽包中沒有這個場景：請更新展覽包。畫面停在原處。",
+        "en": "The tour has moved to scene “{scene}”, which this exhibit package lacks: "
+              "update the package. You stay where you are."},
+    "missing_stop": {
+        "zh-CN": "导览已到场景“{scene}”的站点“{stop}”，但本机的展览包中没有这个站点：请更新展览包。"
+                 "画面停在原处。",
+        "zh-TW": "導覽已到場景「{scene}」的站點「{stop}」，但本機的展覽包中沒有這個站點：請更新展覽包。"
+                 "畫面停在原處。",
+        "en": "The tour has moved to stop “{stop}” of scene “{scene}”, which this exhibit "
+              "package lacks: update the package. You stay where you are."},
+    "other_version": {
+        "zh-CN": "导览使用展览的 {theirs} 版，本机为 {mine} 版：内容可能不一致。",
+        "zh-TW": "導覽使用展覽的 {theirs} 版，本機為 {mine} 版：內容可能不一致。",
+        "en": "The tour shows version {theirs} of the exhibit; this package is version {mine}: "
+              "some of it may differ."},
 }
 REACTION_NAMES: dict[str, dict[str, str]] = {
     "applause": {"zh-CN": "鼓掌", "zh-TW": "鼓掌", "en": "applauds"},

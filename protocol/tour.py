@@ -211,6 +211,9 @@ class TourSnapshot(_Message):
     participants: list[Participant]
     hands: list[int] = Field(description="seats with a raised hand, oldest first")
     capacity: int
+    exhibit: str | None = Field(default=None, description="the tour's exhibit (manifest id)")
+    exhibit_version: str | None = Field(default=None,
+                                        description="the version of the exhibit it shows")
 
 
 class Welcome(_Message):

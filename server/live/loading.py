@@ -49,4 +49,5 @@ async def load_plan(sessions: async_sessionmaker[AsyncSession], store: PackageSt
             Registration.tour_id == tour_id, Registration.cancelled_at.is_(None)))).all()
     scenes, first = await asyncio.to_thread(outlines, store, version.sha256)
     return TourPlan(tour=tour_id, guide=tour.guide_id, capacity=tour.capacity, scenes=scenes,
-                    first_scene=first, reserved=frozenset(reserved), hold_seconds=hold_seconds)
+                    first_scene=first, reserved=frozenset(reserved), hold_seconds=hold_seconds,
+                    exhibit=version.exhibit_id, exhibit_version=version.version)

@@ -21,6 +21,8 @@ class TourPlan:
     first_scene: str
     reserved: frozenset[int] = field(default_factory=frozenset)  # registered members
     hold_seconds: float = 60.0
+    exhibit: str | None = None  # the package's manifest id and version
+    exhibit_version: str | None = None
 
 
 def outline(scene: object) -> SceneOutline:

@@ -54,7 +54,8 @@ class TourState:
             tour=self.plan.tour, phase=self.phase, scene=self.scene, stop=self.stop,
             follow=self.follow, locked=self.locked, muted=self.muted, highlight=self.highlight,
             laser=self.laser, quiz=self.quiz_state(), capacity=self.plan.capacity,
-            participants=[s.public() for s in self.seats.values()], hands=list(self.hands))
+            participants=[s.public() for s in self.seats.values()], hands=list(self.hands),
+            exhibit=self.plan.exhibit, exhibit_version=self.plan.exhibit_version)
 
     def occupied(self, seat: Seat) -> bool:
         """Present, or away with the seat still held."""

@@ -162,6 +162,8 @@ async def test_a_late_joiner_starts_in_the_tour_s_scene(
         session = await join(world, tour, "member", open_view("first-congress-site"))
         try:
             view = session.view
+            snapshot = session.welcome.snapshot  # the server names the tour's exhibit
+            assert (snapshot.exhibit, snapshot.exhibit_version) == ("founding", "1.0.0")
             assert view.scene.script.id == "nanhu-red-boat"
             assert view.navigation.stop_id == "middle-cabin"
             assert view.quiz_card.item is not None and view.quiz_card.item.id == "who-watched"

@@ -7,7 +7,7 @@ time deterministically.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 import numpy as np
 from direct.showbase.ShowBase import ShowBase
@@ -23,6 +23,9 @@ class System(Protocol):
     def update(self, dt: float) -> None:
         """Advance by ``dt`` seconds."""
         ...
+
+
+S = TypeVar("S", bound=System)
 
 
 class ExhibitApp:
@@ -59,7 +62,8 @@ class ExhibitApp:
         gsg = self.base.win.getGsg() if self.base.win is not None else None
         return gsg.getDriverRenderer() if gsg is not None else "none"
 
-    def add(self, system: System) -> System:
+    def add(self, system: S) -> S:
+        """Updates ``system`` every frame from now on, after those added before it."""
         self.systems.append(system)
         return system
 

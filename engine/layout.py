@@ -11,8 +11,8 @@ higher than the status line's lower edge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from panda3d.core import NodePath

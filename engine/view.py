@@ -15,7 +15,14 @@ from engine.comfort import Vignette
 from engine.facts import FactRecorder
 from engine.fonts import Fonts, load_fonts
 from engine.hotspots import Hotspots
-from engine.layout import VR_DISTANCE, VR_FRAME, VR_SCALE, Frame, PanelLayout, desktop_frame
+from engine.layout import (
+    VR_DISTANCE,
+    VR_FRAME,
+    VR_SCALE,
+    Frame,
+    PanelLayout,
+    desktop_frame,
+)
 from engine.loading import LoadedExhibit
 from engine.navigation import Navigation
 from engine.outbox import FactSink
@@ -31,7 +38,6 @@ from engine.xr import Headset, SimulatedXR, XRMode
 from protocol.i18n import Language
 from protocol.scene import QuizItem
 from protocol.ui_text import UI_TEXT
-
 
 
 @dataclass

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import extract, select
+from sqlalchemy import exists, extract, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.catalog_store import PackageStore
@@ -66,6 +66,20 @@ class Explained:
 
     judgement: Judgement
     awarded: float | None
+
+
+def _awarded(judged: Judgement, held: tuple[str, Any] | None) -> float | None:
+    """The hours the ledger holds for this judgement's award, if this judgement earned it.
+    An exhibit's award is one per member and year, earned by visits or by one tour: it is
+    shown on the visits' or the tour's judgement that earned it, not on the others."""
+    if held is None:
+        return None
+    hours, subject = held
+    if judged.kind == "exhibit":
+        earned_by = subject.get("tour") if isinstance(subject, dict) else None
+        if earned_by != judged.via_tour:
+            return None
+    return float(hours)
 
 
 def _reason(exc: Exception) -> str:
@@ -231,10 +245,14 @@ class Credits:
                                             ParticipationRecord.detail).where(
                 ParticipationRecord.user_id == user, ParticipationRecord.at >= start,
                 ParticipationRecord.at < end))).all()
-            led = (await db.scalars(select(Tour.id).where(Tour.guide_id == user))).all()
-            held = {key: hours for key, hours in (await db.execute(
-                select(LedgerEntry.award_key, LedgerEntry.hours).where(
-                    LedgerEntry.user_id == user))).all()}
+            # tours led with facts in the year (a tour's year is that of its facts)
+            led = (await db.scalars(select(Tour.id).where(
+                Tour.guide_id == user, exists().where(
+                    ParticipationRecord.tour_id == Tour.id, ParticipationRecord.at >= start,
+                    ParticipationRecord.at < end)))).all()
+            held = {key: (hours, subject) for key, hours, subject in (await db.execute(
+                select(LedgerEntry.award_key, LedgerEntry.hours, LedgerEntry.subject).where(
+                    LedgerEntry.user_id == user, LedgerEntry.year == year))).all()}
         exhibits = sorted({r.detail["exhibit"] for r in rows if r.tour_id is None
                            and isinstance(r.detail, dict)
                            and isinstance(r.detail.get("exhibit"), str)})
@@ -247,8 +265,7 @@ class Credits:
         for tour in tours:
             await self._gather(judged, failures, self._tour_judgements(tour), tour, None)
         mine = [j for j in judged if j.user == user and j.year == year]
-        return ([Explained(j, float(held[j.key]) if j.key in held else None) for j in mine],
-                failures)
+        return [Explained(j, _awarded(j, held.get(j.key))) for j in mine], failures
 
     @staticmethod
     async def _gather(into: list[Judgement], failures: list[Failure],

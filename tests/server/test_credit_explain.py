@@ -117,18 +117,21 @@ async def _lrs(world: World) -> dict[str, str]:
 
 
 async def _tour(world: World, founding: dict[str, Any], minutes: float,
-                members: tuple[str, ...] = ("member",)) -> int:
+                members: tuple[str, ...] = ("member",), start: float = T0,
+                stops: tuple[str, ...] = ()) -> int:
     app = world.client.server.app
     tour = await schedule(world.client, founding["version"], world.users["guide"],
                           [world.branch_a])
     guide = world.users["guide"]
 
     def fact(kind: str, user: int, minute: float, **detail: Any) -> dict[str, Any]:
-        return row(str(uuid.uuid4()), user, kind, T0 + minute * 60,
+        return row(str(uuid.uuid4()), user, kind, start + minute * 60,
                    {"tour": tour, "seat": 0, **detail}, tour=tour)
 
     rows = [fact("joined", guide, 0), fact("tour_started", guide, 0)]
     rows += [fact("joined", world.users[who], 1) for who in members]
+    rows += [fact("stop_reached", guide, 2 + n, scene=scene, stop=f"stop-{n}")
+             for n, scene in enumerate(stops)]
     rows.append(fact("tour_ended", guide, minutes))
     app[CREDITS].consider_soon(await store(app[SESSIONS], rows, app[LEARNING]))
     await app[CREDITS].idle()
@@ -180,6 +183,70 @@ async def test_leading_a_tour_earns_the_guide_credit_once(world: World,
     assert len(completed) == 1
     assert completed[0]["object"]["id"].endswith(f"/xapi/activities/tours/{long_tour}")
     assert 2.0 in completed[0]["result"]["extensions"].values()
+
+
+async def _study_every_scene(world: World, founding: dict[str, Any]) -> None:
+    """member-a earns every scene of the exhibit, and so its extra award, by visits."""
+    for n, (name, scene) in enumerate(sorted(founding["scenes"].items())):
+        session, start = str(uuid.uuid4()), T0 + 86400 + n * 3600
+        facts = [_fact("scene_entered", name, start, session)]
+        facts += [_fact("hotspot_viewed", name, start + 1, session, hotspot=h,
+                        dwell_seconds=4.0) for h in sorted(scene.hotspots)]
+        facts += [_fact("quiz_answered", name, start + 2, session, item=item,
+                        response=answer, correct=True)
+                  for item, (_, answer) in sorted(scene.quiz.items())]
+        facts.append(_fact("scene_left", name, start + 800, session, seconds=800.0))
+        reply = await world.client.post("/api/participation", json={"facts": facts},
+                                        headers=world.auth("member"))
+        assert reply.status == 200
+    await world.client.app[CREDITS].idle()
+
+
+async def test_the_exhibit_award_shows_only_on_what_earned_it(world: World,
+                                                              founding: dict[str, Any]
+                                                              ) -> None:
+    """Visits and tours share the exhibit's award (one a year): a failed tour of an exhibit
+    whose award came from visits does not show as having earned it, and the other way."""
+    failed = await _tour(world, founding, 3)
+    await _study_every_scene(world, founding)
+    items = (await _explain(world, "member"))["items"]
+    exhibits = [i for i in items if i["kind"] == "exhibit"]
+    [by_tour] = [i for i in exhibits if i["via_tour"] == failed]
+    [by_visits] = [i for i in exhibits if i["via_tour"] is None]
+    assert by_visits["eligible"] and by_visits["awarded"] == by_visits["hours"] > 0
+    assert not by_tour["eligible"] and by_tour["awarded"] is None
+    [taken] = [i for i in items if i["kind"] == "tour"]
+    assert taken["tour"] == failed and taken["awarded"] is None
+    # member-b earns it on a tour through every scene, then studies one scene alone: only
+    # the tour's item shows it
+    passed = await _tour(world, founding, 60, members=("member_b",),
+                         stops=tuple(sorted(founding["scenes"])))
+    scene = min(founding["scenes"])
+    session = str(uuid.uuid4())
+    visit = [_fact("scene_entered", scene, T0 + 90000, session),
+             _fact("scene_left", scene, T0 + 90060, session, seconds=60.0)]
+    assert (await world.client.post("/api/participation", json={"facts": visit},
+                                    headers=world.auth("member_b"))).status == 200
+    await world.client.app[CREDITS].idle()
+    other = (await _explain(world, "admin", f"&user={world.users['member_b']}"))["items"]
+    shown = {i["via_tour"]: (i["eligible"], i["awarded"]) for i in other
+             if i["kind"] == "exhibit"}
+    assert shown == {passed: (True, by_visits["hours"]), None: (False, None)}
+
+
+async def test_explanations_count_only_the_tours_of_the_year(world: World,
+                                                             founding: dict[str, Any]
+                                                             ) -> None:
+    earlier = await _tour(world, founding, 45,
+                          start=datetime(YEAR - 1, 6, 1, 9, tzinfo=UTC).timestamp())
+    now = await _tour(world, founding, 45)
+    leads = [i["tour"] for i in (await _explain(world, "guide"))["items"]
+             if i["kind"] == "lead"]
+    assert leads == [now]
+    reply = await world.client.get(f"/api/credits/explain?year={YEAR - 1}",
+                                   headers=world.auth("guide"))
+    assert [i["tour"] for i in (await reply.json())["items"] if i["kind"] == "lead"] == \
+        [earlier]
 
 
 def test_the_guide_credit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -134,7 +134,8 @@ OPERATIONS = [
               "and the hours awarded (?year=, ?user= for admins and branch guides)", ALL,
               query=CreditsQuery),
     Operation("get", "/api/certificates/{number}/check", "Whether a certificate (by its "
-              "number) matches the ledger: valid or not, with only name, year and hours", None),
+              "number) matches the ledger: valid or not, with only name, year, hours and number "
+              "of awards", None),
     Operation("get", "/api/credits/signing-key", "The public key certificates are signed with",
               None, produces="text/plain"),
     Operation("post", "/api/credits/evaluate", "Evaluate credit rules again for stored facts",

@@ -76,9 +76,10 @@ def user_tables() -> dict[str, list[str]]:
 
 
 async def gather(db: AsyncSession, user: User, *, cipher: PersonalDataCipher, site: Site,
-                 signer: Signer,
-                 target: float) -> dict[str, Any]:
-    """The export of ``user``: a JSON-ready dictionary, one section per kind of record."""
+                 signer: Signer, target: float, site_url: str | None = None
+                 ) -> dict[str, Any]:
+    """The export of ``user``: a JSON-ready dictionary, one section per kind of record.
+    ``site_url``: the configured address certificates' check links name (None: none)."""
     account = {column.name: _value(getattr(user, column.key)) for column in
                User.__table__.columns if column.name not in SECRET_COLUMNS}
     account["phone"] = cipher.decrypt(user.phone_enc, "phone")
@@ -102,7 +103,7 @@ async def gather(db: AsyncSession, user: User, *, cipher: PersonalDataCipher, si
         issue(signer, member={"id": user.id, "name": user.display_name,
                               "username": user.username},
               year=year, target=target, entries=entries, issued_at=stored_now()[1],
-              site_url=site.url)
+              site_url=site_url)
         for year, entries in sorted(by_year.items())]
     return data
 

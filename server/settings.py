@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         description="what leading a guided tour earns its guide, as JSON in the environment: "
                     '{"hours": 2, "min_minutes": 30, "min_participants": 1}')
 
+    @property
+    def configured_site_url(self) -> str | None:
+        """``site_url`` when it was configured, else None (the default names no real
+        address, and a request's Host header is not to be trusted in signed content)."""
+        return self.site_url.rstrip("/") if "site_url" in self.model_fields_set else None
+
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings,  # type: ignore[no-untyped-def,override]
                                    dotenv_settings, file_secret_settings):

@@ -11,6 +11,16 @@ from pydantic import BaseModel, ValidationError
 from server.errors import field_errors, json_error
 
 M = TypeVar("M", bound=BaseModel)
+MAX_ID = 2**31 - 1  # the largest id a database integer column holds
+
+
+def path_id(request: web.Request, what: str, name: str = "id") -> int:
+    """The id in the path (routes match it as ``[0-9]{1,10}``): 404 for one no database
+    column can hold, so it is never handed to the database."""
+    raw = request.match_info[name]
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10 and 1 <= int(raw) <= MAX_ID):
+        raise json_error(404, f"no such {what}")
+    return int(raw)
 
 
 async def body(request: web.Request, model: type[M]) -> M:

@@ -1,5 +1,6 @@
 """The yearly certificate as a printable PDF: the member's name, year, hours against the
-target, the awards, and a QR code for the public check; the signed certificate JSON rides
+target, the awards, and a QR code for the public check (where the server's address is
+configured; else the certificate number and where to check it); the signed certificate JSON rides
 inside as an attached file, so ``redhall certificate verify`` checks the PDF as it checks
 the JSON."""
 
@@ -91,6 +92,11 @@ def render(document: dict[str, Any]) -> bytes:
         page.drawRightString(width - 72 - 120, 170, "扫码或访问以下地址核验本证明：")
         page.setFont("Helvetica", 7)
         page.drawRightString(width - 72 - 120, 156, url)
+    else:  # the server's public address is not configured: name no address
+        page.setFont(FONT, 10)
+        page.drawString(72, 170, "凭证明编号，可在本单位 RedHall 系统的以下地址核验本证明：")
+        page.setFont("Helvetica", 8)
+        page.drawString(72, 156, f"<RedHall address>/api/certificates/{body.get('id', '')}/check")
     page.setFont(FONT, 9)
     page.drawString(72, 110, f"签发时间：{body.get('issued_at', '')}")
     page.drawString(72, 96, f"证明编号：{body.get('id', '')}")

@@ -58,6 +58,13 @@ class Signer:
         return cls(private)
 
     @property
+    def private_bytes(self) -> bytes:
+        """The raw private key, for deriving the server's other secrets from it."""
+        return self.private.private_bytes(serialization.Encoding.Raw,
+                                          serialization.PrivateFormat.Raw,
+                                          serialization.NoEncryption())
+
+    @property
     def public_text(self) -> str:
         return public_text(self.public)
 

@@ -22,7 +22,7 @@ from server.db.models import Credential, User
 from server.db.types import utcnow
 from server.errors import json_error
 from server.keys import SESSIONS, SETTINGS
-from server.validation import body
+from server.validation import body, path_id
 
 routes = web.RouteTableDef()
 
@@ -83,10 +83,10 @@ async def create_token(request: web.Request) -> web.Response:
                              .model_dump(mode="json"), status=201)
 
 
-@routes.delete("/api/auth/tokens/{id:\\d+}")
+@routes.delete("/api/auth/tokens/{id:[0-9]{1,10}}")
 async def revoke_token(request: web.Request) -> web.Response:
     principal = require(request, *EVERYONE)
-    token_id = int(request.match_info["id"])
+    token_id = path_id(request, "token")
     async with request.app[SESSIONS].begin() as db:
         credential = await db.get(Credential, token_id)
         if credential is None or (credential.user_id != principal.user_id

@@ -27,6 +27,7 @@ from server.live.loading import NoSuchTour, TourOver
 from server.live.outputs import error
 from server.live.ratelimit import TokenBucket
 from server.live.room import LiveTour, Refused
+from server.validation import path_id
 
 routes = web.RouteTableDef()
 
@@ -51,14 +52,15 @@ def _explain(exc: ValidationError) -> wire.Error:
     return error(code, f"{where}: {first['msg']}")
 
 
-@routes.get("/api/tours/{id:\\d+}/live")
+@routes.get("/api/tours/{id:[0-9]{1,10}}/live")
 async def live(request: web.Request) -> web.WebSocketResponse:
+    tour_id = path_id(request, "tour")  # a plain 404, before the upgrade
     settings = request.app[SETTINGS]
     ws = web.WebSocketResponse(heartbeat=settings.tour_heartbeat_seconds,
                                max_msg_size=READ_LIMIT, compress=False)
     await ws.prepare(request)
     try:
-        room, conn, seat = await _admit(request, ws, int(request.match_info["id"]))
+        room, conn, seat = await _admit(request, ws, tour_id)
     except _Closed as closed:
         await ws.send_str(closed.error.model_dump_json())
         await ws.close(code=closed.code, message=closed.error.message[:120].encode())

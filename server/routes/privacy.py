@@ -13,7 +13,7 @@ from server.db.models import AuditEntry, Consent, Credential, User
 from server.db.types import utcnow
 from server.errors import json_error
 from server.keys import CIPHER, LEARNING, SESSIONS, SETTINGS, SIGNER
-from server.validation import body, dumps
+from server.validation import body, dumps, path_id
 
 routes = web.RouteTableDef()
 
@@ -31,31 +31,33 @@ async def give_consent(request: web.Request) -> web.Response:
     return web.json_response({"ok": True}, status=201)
 
 
-@routes.get("/api/users/{id:\\d+}/export")
+@routes.get("/api/users/{id:[0-9]{1,10}}/export")
 async def export(request: web.Request) -> web.Response:
     principal = require(request, *EVERYONE)
-    user_id = int(request.match_info["id"])
+    user_id = path_id(request, "user")
     if principal.user_id != user_id and principal.role != "admin":
         raise json_error(403, "you may export only your own data")
     async with request.app[SESSIONS]() as db:
         user = await db.get(User, user_id)
         if user is None or user.deleted_at is not None:
             raise json_error(404, "no such user")
-        targets = request.app[SETTINGS].credit_targets
+        settings = request.app[SETTINGS]
+        targets = settings.credit_targets
         data = await personal_data.gather(
             db, user, cipher=request.app[CIPHER], site=request.app[LEARNING].site,
             signer=request.app[SIGNER],
-            target=targets.get(user.role, targets.get("member", 32.0)))
+            target=targets.get(user.role, targets.get("member", 32.0)),
+            site_url=settings.configured_site_url)
     response = web.json_response(data, dumps=dumps)
     response.headers["Content-Disposition"] = f'attachment; filename="redhall-user-{user_id}.json"'
     return response
 
 
-@routes.delete("/api/users/{id:\\d+}")
+@routes.delete("/api/users/{id:[0-9]{1,10}}")
 async def delete_user(request: web.Request) -> web.Response:
     """Remove a member's identity; their participation stays, attached to no one."""
     principal = require(request, "admin")
-    user_id = int(request.match_info["id"])
+    user_id = path_id(request, "user")
     async with request.app[SESSIONS].begin() as db:
         user = await db.get(User, user_id)
         if user is None or user.deleted_at is not None:

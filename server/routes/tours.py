@@ -34,7 +34,7 @@ from server.tour_changes import (
     refuse_unless_open,
 )
 from server.tour_view import states, tour_views
-from server.validation import body
+from server.validation import body, path_id
 
 routes = web.RouteTableDef()
 MAX_CHANGE_BYTES = 8 * 1024  # a change is a few fields; anything larger is refused unread
@@ -42,10 +42,7 @@ MAX_CHANGE_BYTES = 8 * 1024  # a change is a few fields; anything larger is refu
 
 def tour_id_of(request: web.Request) -> int:
     """The tour id in the path (an id no database column can hold is no tour)."""
-    tour_id = int(request.match_info["id"])
-    if not 1 <= tour_id <= MAX_ID:
-        raise json_error(404, "no such tour")
-    return tour_id
+    return path_id(request, "tour")
 
 
 async def _one(db: AsyncSession, request: web.Request, tour: Tour,
@@ -127,7 +124,7 @@ async def managed_tour(db: AsyncSession, principal: Principal, tour_id: int,
     return tour
 
 
-@routes.get("/api/tours/{id:\\d+}")
+@routes.get("/api/tours/{id:[0-9]{1,10}}")
 async def one_tour(request: web.Request) -> web.Response:
     principal = require(request, *EVERYONE)
     tour_id = tour_id_of(request)
@@ -137,7 +134,7 @@ async def one_tour(request: web.Request) -> web.Response:
     return web.json_response(out)
 
 
-@routes.patch("/api/tours/{id:\\d+}")
+@routes.patch("/api/tours/{id:[0-9]{1,10}}")
 async def change_tour(request: web.Request) -> web.Response:
     """Moves a tour: its start (and zone), duration, capacity, title or invited branches."""
     principal = require(request, *STAFF)
@@ -154,7 +151,7 @@ async def change_tour(request: web.Request) -> web.Response:
     return web.json_response(out)
 
 
-@routes.delete("/api/tours/{id:\\d+}")
+@routes.delete("/api/tours/{id:[0-9]{1,10}}")
 async def cancel_tour(request: web.Request) -> web.Response:
     """Cancels a tour that has not started; a second cancellation changes nothing."""
     principal = require(request, *STAFF)
@@ -206,7 +203,7 @@ async def _invited_tour(db: AsyncSession, principal: Principal, tour_id: int) ->
     return tour
 
 
-@routes.post("/api/tours/{id:\\d+}/registration")
+@routes.post("/api/tours/{id:[0-9]{1,10}}/registration")
 async def register(request: web.Request) -> web.Response:
     principal = require(request, *EVERYONE)
     tour_id = tour_id_of(request)
@@ -252,7 +249,7 @@ def _refuse_closed(tour: Tour, state: str) -> None:
         raise json_error(409, "this tour is no longer open for registration")
 
 
-@routes.delete("/api/tours/{id:\\d+}/registration")
+@routes.delete("/api/tours/{id:[0-9]{1,10}}/registration")
 async def cancel_registration(request: web.Request) -> web.Response:
     principal = require(request, *EVERYONE)
     tour_id = tour_id_of(request)

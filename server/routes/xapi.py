@@ -113,8 +113,9 @@ def _query(call: Call, client: Client) -> Query:
     if "registration" in params:
         uuid(params["registration"], "registration")
     limit = params.get("limit", "0")
-    if not limit.isdigit():
+    if not (limit.isascii() and limit.isdigit()):
         raise XapiError(400, "limit must be a whole number (0 for the server's maximum)")
+    limit = limit.lstrip("0")[:10] or "0"  # anything above the server's maximum is it
     return Query(agent=agent, verb=params.get("verb"), activity=params.get("activity"),
                  registration=params.get("registration"),
                  related_agents=flag(params, "related_agents"),

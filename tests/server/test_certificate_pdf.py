@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -18,8 +19,9 @@ from sqlalchemy import update
 from redhall.cli import main as redhall
 from server.credits.certificate import check, load
 from server.credits.certificate_pdf import ATTACHMENT
+from server.credits.ledger import canonical
 from server.db.models import LedgerEntry
-from server.keys import CREDITS, SESSIONS, STORE
+from server.keys import CREDITS, SESSIONS, SETTINGS, STORE
 from server.live.loading import outlines
 from tests.server.conftest import World
 from tests.server.live_support import publish
@@ -69,7 +71,7 @@ async def test_the_pdf_certificate_verifies_like_the_json(world: World, earned: 
     document = load(pdf)
     body = document["certificate"]
     assert check(document) == [] and body["hours"] == "1.5" and len(body["awards"]) == 3
-    assert body["check_url"] == f"http://localhost:8080/api/certificates/{body['id']}/check"
+    assert "check_url" not in body  # no address configured: none is made up
     path = tmp_path / "certificate.pdf"
     path.write_bytes(pdf)
     key = tmp_path / "server.pub"
@@ -108,8 +110,7 @@ async def test_a_certificate_is_checked_online_by_its_number(world: World,
     reply = await world.client.get(f"/api/certificates/{number}/check")  # no log-in
     assert reply.status == 200
     assert await reply.json() == {"id": number, "valid": True, "name": "member-a",
-                                  "year": YEAR, "hours": "1.5", "target": "32",
-                                  "awards": 3}
+                                  "year": YEAR, "hours": "1.5", "awards": 3}
     page = await world.client.get(f"/api/certificates/{number}/check",
                                   headers={"Accept": "text/html"})
     assert page.content_type == "text/html" and "证明有效" in await page.text()
@@ -127,3 +128,71 @@ async def test_a_certificate_is_checked_online_by_its_number(world: World,
         await db.execute(update(LedgerEntry).where(LedgerEntry.seq == 1).values(hours="8"))
     result = await (await world.client.get(f"/api/certificates/{number}/check")).json()
     assert result["valid"] is False and "altered" in result["reason"]
+
+
+async def test_a_certificate_number_cannot_be_made_up(world: World, earned: None) -> None:
+    """Ids carry a digest keyed by the server's secret: one computed from what anyone knows
+    (a member's id and a year, no awards) names no one; a downloaded certificate's does."""
+    for who in ("member_b", "admin", "member"):
+        user = world.users[who]
+        for upto in (0, 1, 3):
+            plain = hashlib.sha256(canonical({"user": user, "year": YEAR, "awards": []})
+                                   ).hexdigest()[:24]
+            reply = await world.client.get(f"/api/certificates/{user}-{YEAR}-{upto}-{plain}"
+                                           "/check")
+            assert reply.status == 200
+            result = await reply.json()
+            assert result["valid"] is False and "name" not in result, (who, upto)
+            assert "member" not in json.dumps(result) and "admin" not in json.dumps(result)
+    # a real one, of a member with no awards yet: valid by its digest alone
+    empty = await (await world.client.get(f"/api/credits/certificate?year={YEAR}",
+                                          headers=world.auth("member_b"))).json()
+    number = empty["certificate"]["id"]
+    assert number.startswith(f"{world.users['member_b']}-{YEAR}-0-")
+    result = await (await world.client.get(f"/api/certificates/{number}/check")).json()
+    assert result["valid"] is True and result["name"] == "member-b" and "target" not in result
+    # the same digest for another year, or claiming an award it does not count, is not
+    user, year, upto, digest = number.split("-")
+    for other in (f"{user}-{YEAR - 1}-0-{digest}", f"{user}-{year}-1-{digest}",
+                  f"{world.users['member']}-{year}-0-{digest}"):
+        result = await (await world.client.get(f"/api/certificates/{other}/check")).json()
+        assert result["valid"] is False and "name" not in result, other
+    # a certificate counting awards: its newest award must be the one it names
+    full = await (await world.client.get(f"/api/credits/certificate?year={YEAR}&format=pdf",
+                                         headers=world.auth("member"))).read()
+    number = load(full)["certificate"]["id"]
+    result = await (await world.client.get(f"/api/certificates/{number}/check")).json()
+    assert result["valid"] is True and result["awards"] == 3
+    # a number that is not one: never a server error
+    for other in ("١-2026-0-" + "0" * 24, "1" * 5000 + f"-2026-0-{'0' * 24}"):
+        reply = await world.client.get(f"/api/certificates/{other}/check")
+        assert reply.status == 200 and (await reply.json())["valid"] is False
+
+
+async def test_the_check_link_names_only_a_configured_address(world: World,
+                                                              earned: None) -> None:
+    """With REDHALL_SITE_URL set, certificates (downloaded, in the PDF, in the export)
+    carry the check link and the PDF its QR code; the request's Host never does."""
+    settings = world.client.app[SETTINGS]
+    plain = await (await world.client.get(f"/api/credits/certificate?year={YEAR}",
+                                          headers={**world.auth("member"),
+                                                   "Host": "evil.example"})).json()
+    assert "check_url" not in plain["certificate"]
+    export = await (await world.client.get(f"/api/users/{world.users['member']}/export",
+                                           headers=world.auth("member"))).json()
+    assert export["certificates"] and all("check_url" not in c["certificate"]
+                                          for c in export["certificates"])
+    settings.site_url = "https://dangjian.example.org/redhall/"  # this test's world only
+    document = await (await world.client.get(f"/api/credits/certificate?year={YEAR}",
+                                             headers=world.auth("member"))).json()
+    body = document["certificate"]
+    assert body["check_url"] == ("https://dangjian.example.org/redhall/api/certificates/"
+                                 f"{body['id']}/check")
+    assert check(document) == []
+    pdf = await (await world.client.get(f"/api/credits/certificate?year={YEAR}&format=pdf",
+                                        headers=world.auth("member"))).read()
+    assert load(pdf)["certificate"]["check_url"] == body["check_url"]
+    export = await (await world.client.get(f"/api/users/{world.users['member']}/export",
+                                           headers=world.auth("member"))).json()
+    assert [c["certificate"]["check_url"] for c in export["certificates"]] == \
+        [body["check_url"]]

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from protocol.participation import ParticipationFact
 from protocol.scene import Slug
 
-TOUR_PROTOCOL = 1
-"""Bumped on any incompatible change; a hello with another version is refused."""
+TOUR_PROTOCOL = 2
+"""Bumped on any incompatible change; a hello with another version is refused. 2: the
+snapshot names the exhibit and version (an engine of 1 refuses a welcome with them)."""
 
 MAX_TEXT = 500
 """Longest question or chat line, in characters."""

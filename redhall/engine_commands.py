@@ -72,15 +72,20 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
         from engine.guide_controls import GuideControls
         from engine.member_controls import MemberControls
         from engine.tour_bar import TourBar
+        from engine.tour_facts import TourFactSink
         from engine.tour_link import TourLink
         from engine.tour_scenes import TourSession
 
         if not args.token:
             raise EngineError("--tour needs --token (a bearer token: POST /api/auth/tokens)")
         link = TourLink(args.tour, args.token)
+        # Facts go to the tour while it is on, then to the outbox (see engine/tour_facts).
+        tour_sink = TourFactSink(link, sink)
         # The tour decides the scene: the one it is in now, then each the guide moves to.
         session = TourSession.open(app, exhibit, link, link.connect(), args.lang, args.xr,
-                                   sink)
+                                   tour_sink)
+        tour = session.tour  # the same through every scene change
+        tour_sink.ended = lambda: tour.ended
         view = session.view
         GuideControls(view, session.tour)  # steers only while this seat is guide or co-guide
         MemberControls(session, TourBar(session))

@@ -29,7 +29,7 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     yield f"sqlite+aiosqlite:///{tmp_path}/redhall.db"
 
 
-async def _stored(world: World, tour: int) -> list[ParticipationRecord]:
+async def _stored(world: World, tour: int) -> list[ParticipationRecord]:  # noqa: F811
     async with world.client.server.app[SESSIONS]() as db:
         return list((await db.scalars(select(ParticipationRecord).where(
             ParticipationRecord.user_id == world.users["member"],

@@ -18,7 +18,7 @@ from protocol.package import open_package
 from protocol.ui_text import UI_TEXT
 from tools.audio import espeak_version
 from tools.cache import BuildCache, digest_of, file_digest
-from tools.checks import content_root, localized_texts
+from tools.checks import localized_texts
 from tools.errors import ValidationFailed
 from tools.narration import build_narration, needs_speech
 from tools.package import entries_for, stable_json, write_package
@@ -62,7 +62,7 @@ def _public_pem(key: Ed25519PrivateKey) -> bytes:
 
 def fingerprint(sources: ExhibitSources, options: BuildOptions, key: Ed25519PrivateKey) -> str:
     """sha256 over every input and option; equal fingerprints give identical packages."""
-    root = content_root(sources.exhibit_file)
+    root = sources.root
     parts: list[str | bytes] = [TOOL_VERSION, PIPELINE_VERSION, repr(options), _public_pem(key),
                                 sources.exhibit_file.read_bytes(),
                                 file_digest(root / sources.exhibit.font)]
@@ -133,7 +133,7 @@ def build_exhibit(exhibit_file: Path, out_dir: Path, key: Ed25519PrivateKey,
         return BuildResult(exhibit.id, exhibit.version, out, "up to date",
                            time.perf_counter() - started, size=out.stat().st_size)
     cache = cache or BuildCache(None)
-    root = content_root(exhibit_file)
+    root = sources.root
     result = BuildResult(exhibit.id, exhibit.version, out, "built", 0.0)
     files: dict[str, bytes] = {}
     scene_refs = []

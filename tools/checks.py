@@ -43,9 +43,14 @@ def is_file(path: Path) -> bool:
         return False
 
 
-def content_root(scene_file: Path) -> Path:
-    """Asset paths in a scene script are relative to the folder above ``scenes/``."""
-    return scene_file.resolve().parent.parent
+def content_root(scene_folder: Path) -> Path:
+    """The content folder: asset and font paths are relative to it.
+
+    It is the folder above the one holding the scene scripts (an exhibit's `scene_dir`,
+    or the folder a scene script is in), wherever the exhibit definition itself lies.
+    Validation, the build and the build cache all take it from here.
+    """
+    return scene_folder.resolve().parent
 
 
 class _Reporter:
@@ -229,16 +234,17 @@ def _assets(report: _Reporter, data: dict[str, Any], root: Path) -> None:
 
 
 def check_scene(file: Path, document: LocatedDocument,
-                languages: list[Language]) -> list[Problem]:
+                languages: list[Language], root: Path | None = None) -> list[Problem]:
     """Cross-references, assets and required languages of one scene script.
 
     Works on the raw document, valid or not: whatever the schema check rejected is
-    left to its own report, and everything else is checked.
+    left to its own report, and everything else is checked. Assets are looked up
+    under ``root``, by default the content folder of the scene's own folder.
     """
     report = _Reporter(file, document)
     data = document.data if isinstance(document.data, dict) else {}
     _references(report, data)
-    _assets(report, data, content_root(file))
+    _assets(report, data, root if root is not None else content_root(file.parent))
     seen: set[tuple[Any, ...]] = set()
     for path, text in raw_localized_texts(SceneScript, data):
         if path in seen:

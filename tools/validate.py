@@ -17,7 +17,7 @@ import yaml
 from protocol.exhibit import ExhibitDefinition
 from protocol.i18n import Language
 from protocol.scene import SceneScript
-from tools.checks import check_scene, is_file, usable_path
+from tools.checks import check_scene, content_root, is_file, usable_path
 from tools.documents import read_document
 from tools.errors import Problem
 from tools.yamlpos import LocatedDocument, format_path
@@ -33,6 +33,7 @@ class ExhibitSources:
 
     exhibit: ExhibitDefinition
     exhibit_file: Path
+    root: Path  # the content folder (tools.checks.content_root): assets and the font
     scenes: list[tuple[SceneScript, Path]] = field(default_factory=list)
 
 
@@ -53,21 +54,32 @@ def scene_file(exhibit: ExhibitDefinition, exhibit_file: Path, scene_id: str) ->
     return _scene_file(exhibit.scene_dir, exhibit_file, scene_id)
 
 
+def _scene_folder(scene_dir: str, exhibit_file: Path) -> Path:
+    return (exhibit_file.parent / scene_dir).resolve()
+
+
 def _scene_file(scene_dir: str, exhibit_file: Path, scene_id: str) -> Path:
-    return (exhibit_file.parent / scene_dir / f"{scene_id}.yaml").resolve()
+    return _scene_folder(scene_dir, exhibit_file) / f"{scene_id}.yaml"
+
+
+def exhibit_root(exhibit: ExhibitDefinition, exhibit_file: Path) -> Path:
+    """The content folder of an exhibit: the folder above its `scene_dir`."""
+    return content_root(_scene_folder(exhibit.scene_dir, exhibit_file))
 
 
 def _is_slug(value: str) -> bool:
     return len(value) <= _SLUG_LENGTH and _SLUG.fullmatch(value) is not None
 
 
-def load_scene(path: Path, languages: list[Language]) -> tuple[SceneScript | None, list[Problem]]:
-    """Validate one scene script: schema, references, assets and ``languages``."""
+def load_scene(path: Path, languages: list[Language], root: Path | None = None
+               ) -> tuple[SceneScript | None, list[Problem]]:
+    """Validate one scene script: schema, references, assets (under ``root``, by default
+    the content folder of the scene's folder) and ``languages``."""
     path = shown_path(path)
     loaded = read_document(path, SceneScript)
     if loaded.document is None:
         return None, loaded.problems
-    problems = loaded.problems + check_scene(path, loaded.document, languages)
+    problems = loaded.problems + check_scene(path, loaded.document, languages, root)
     data = loaded.document.data
     scene_id = data.get("id") if isinstance(data, dict) else None
     if isinstance(scene_id, str) and scene_id != path.stem:
@@ -85,6 +97,7 @@ class _ExhibitOutline:
     scenes: list[tuple[int, str]]  # (index, id): ids that may name a file
     bad_ids: list[tuple[int, str]]  # (index, id): strings no scene file can be named by
     scene_dir: str
+    font: str | None  # None: not a string (the schema check reports it)
     languages: list[Language]
 
 
@@ -92,6 +105,7 @@ def _outline(document: LocatedDocument) -> _ExhibitOutline:
     data: Any = document.data if isinstance(document.data, dict) else {}
     scenes = data.get("scenes")
     scene_dir = data.get("scene_dir")
+    font = data.get("font", ExhibitDefinition.model_fields["font"].default)
     wanted = data.get("languages", ["zh-CN", "en"])
     known = get_args(Language)
     languages = {"zh-CN", *(w for w in wanted if w in known)} if isinstance(wanted, list) \
@@ -101,7 +115,22 @@ def _outline(document: LocatedDocument) -> _ExhibitOutline:
     return _ExhibitOutline(
         [(i, s) for i, s in named if _is_slug(s)], [(i, s) for i, s in named if not _is_slug(s)],
         scene_dir if isinstance(scene_dir, str) else "../scenes",
+        font if isinstance(font, str) and font else None,
         [language for language in _LANGUAGE_ORDER if language in languages])
+
+
+def _check_font(document: LocatedDocument, path: Path, root: Path, font: str,
+                problems: list[Problem]) -> None:
+    where = ("font",) if isinstance(document.data, dict) and "font" in document.data else ()
+    line, col = document.locate(where)
+    hint = ("the font path is relative to the content folder (the folder above "
+            "`scene_dir`), e.g. assets/fonts/wqy-microhei.ttc")
+    if not usable_path(font) or Path(font).is_absolute() or ".." in Path(font).parts:
+        problems.append(Problem(str(path), line, col, "font",
+                                f"font path {font!r} leaves the content folder", hint))
+    elif not is_file(root / font):
+        problems.append(Problem(str(path), line, col, "font",
+                                f"font `{font}` not found (looked in {root})", hint))
 
 
 def _check_exhibit(path: Path) -> tuple[ExhibitSources | None, list[Problem], set[Path]]:
@@ -111,7 +140,6 @@ def _check_exhibit(path: Path) -> tuple[ExhibitSources | None, list[Problem], se
         return None, loaded.problems, set()
     problems = list(loaded.problems)
     outline = _outline(loaded.document)
-    sources = ExhibitSources(loaded.model, path) if loaded.model is not None else None
     checked: set[Path] = set()
     reported = {(p.line, p.column, p.path) for p in problems}
     for index, scene_id in outline.bad_ids:  # the schema says so too, in its own words
@@ -128,6 +156,10 @@ def _check_exhibit(path: Path) -> tuple[ExhibitSources | None, list[Problem], se
                                 f"`scene_dir` {outline.scene_dir!r} is not a usable folder path",
                                 "name the scenes folder relative to this file, e.g. ../scenes"))
         return None, problems, checked
+    root = content_root(_scene_folder(outline.scene_dir, path))
+    sources = ExhibitSources(loaded.model, path, root) if loaded.model is not None else None
+    if outline.font is not None:
+        _check_font(loaded.document, path, root, outline.font, problems)
     for index, scene_id in outline.scenes:
         target = _scene_file(outline.scene_dir, path, scene_id)
         if not is_file(target):
@@ -137,7 +169,7 @@ def _check_exhibit(path: Path) -> tuple[ExhibitSources | None, list[Problem], se
                                     "create the scene script or fix `scene_dir`"))
             continue
         checked.add(target)
-        scene, scene_problems = load_scene(target, outline.languages)
+        scene, scene_problems = load_scene(target, outline.languages, root)
         problems.extend(scene_problems)
         if scene is not None and sources is not None:
             sources.scenes.append((scene, target))

@@ -16,7 +16,7 @@ from fontTools.ttLib import TTFont
 
 from protocol.manifest import PackagedScene
 from protocol.package import open_package
-from tests.conftest import MINIMAL_SCENE, QUICK
+from tests.conftest import MINIMAL_SCENE, QUICK, run_cli
 from tools.build import BuildResult, build_exhibit
 from tools.cache import BuildCache
 from tools.checks import localized_texts
@@ -154,3 +154,36 @@ def test_a_failed_write_removes_its_temporary_file(content: Callable[..., Path],
         build_exhibit(content(), out, key, QUICK, BuildCache(None))
     assert sorted(os.listdir(out)) == ["tiny-exhibit-1.0.0.exhibit"]
     shutil.rmtree(out)
+
+
+def test_validate_and_build_agree_on_the_content_folder(content: Callable[..., Path],
+                                                        tmp_path: Path) -> None:
+    # The exhibit definition beside `scenes/`, not in `exhibits/`: the content folder is
+    # still the one above the scene folder, for validation, the build and its cache.
+    exhibit = content(scene=MINIMAL_SCENE.replace(
+        'material: {color: "#806040"}', 'material: {color: "#806040", texture: assets/wood.png}'))
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (120, 80, 40)).save(tmp_path / "assets/wood.png")
+    beside = tmp_path / "tiny-exhibit.yaml"
+    beside.write_text(exhibit.read_text(encoding="utf-8") + "scene_dir: scenes\n",
+                      encoding="utf-8")
+    exhibit.unlink()
+    code, _, err = run_cli("validate", str(beside))
+    assert code == 0, err
+    key = tmp_path / "me.key"
+    run_cli("keygen", "--out", str(key))
+    code, out, err = run_cli("build", str(beside), "--out", str(tmp_path / "dist"), "--key",
+                             str(key), "--cache", str(tmp_path / "cache"), "--no-speech",
+                             "--no-thumbnails", "--json")
+    assert code == 0, err
+    (package,) = json.loads(out)["packages"]
+    assert package["status"] == "built" and package["props"] == 2
+    # A font the content folder lacks is a validation problem, not a crash in the build.
+    beside.write_text(beside.read_text(encoding="utf-8") + "font: assets/fonts/none.ttf\n",
+                      encoding="utf-8")
+    code, _, err = run_cli("validate", str(beside))
+    assert code == 1 and "font `assets/fonts/none.ttf` not found" in err
+    code, _, err = run_cli("build", str(beside), "--out", str(tmp_path / "dist"), "--key",
+                           str(key), "--no-speech", "--no-thumbnails")
+    assert code == 1 and "none.ttf" in err and "Traceback" not in err

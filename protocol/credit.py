@@ -8,11 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field
 class CreditRule(BaseModel):
     """Conditions for an award and the hours it gives; all conditions must hold."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     hours: float = Field(gt=0, le=8, description="学时 awarded once the conditions hold")
     min_minutes: float = Field(
-        default=0, ge=0, description="minimum presence in the scene or tour, in minutes"
+        default=0, ge=0, le=24 * 60,
+        description="minimum presence in the scene or tour, in minutes"
     )
     hotspot_share: float = Field(
         default=0, ge=0, le=1, description="share of hotspots that must be viewed (0..1)"

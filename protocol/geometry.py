@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from protocol.oneof import one_of
 
-Vec2 = tuple[float, float]
-Vec3 = tuple[float, float, float]
+MAX_COORDINATE = 1e6
+"""Metres (and degrees): no exhibit is wider than a thousand kilometres."""
+Coordinate = Annotated[float, Field(ge=-MAX_COORDINATE, le=MAX_COORDINATE, allow_inf_nan=False)]
+Vec2 = tuple[Coordinate, Coordinate]
+Vec3 = tuple[Coordinate, Coordinate, Coordinate]
 Axis = Literal["x", "y", "z"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class BoxSpec(_Strict):

@@ -17,13 +17,13 @@ Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Entry(_Strict):
     path: str
     sha256: Sha256
-    size: int = Field(ge=0)
+    size: int = Field(ge=0, le=2**40)
 
 
 class SceneRef(_Strict):
@@ -57,15 +57,15 @@ class Manifest(_Strict):
 
 class ModelLevel(_Strict):
     path: str
-    ratio: float
-    triangles: int
+    ratio: float = Field(gt=0, le=1)
+    triangles: int = Field(ge=0, le=2**31)
 
 
 class PackagedProp(_Strict):
     """A prop as the engine loads it: model levels, collision proxy, placement."""
 
     id: Slug
-    levels: list[ModelLevel]
+    levels: list[ModelLevel] = Field(min_length=1, max_length=8)
     collision: str | None = None
     position: Vec3
     rotation: Vec3

@@ -26,7 +26,7 @@ Units = Literal["m", "cm", "mm", "in", "ft"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Source(_Strict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,16 @@ from server.validation import query
 
 routes = web.RouteTableDef()
 EDITORS = ("editor", "admin")
+log = logging.getLogger("redhall.catalog")
+
+
+def _dumps(value: Any) -> str:
+    """Strict JSON: a non-finite number is an error here, never `Infinity` in a reply."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _json(value: Any, status: int = 200) -> web.Response:
+    return web.json_response(value, status=status, dumps=_dumps)
 
 
 def _summary(row: ExhibitVersion) -> dict[str, Any]:
@@ -70,7 +81,12 @@ async def upload(request: web.Request) -> web.Response:
         if isinstance(exc, SignatureInvalid):
             reason += _how_to_trust(request.app[TRUSTED])
         raise json_error(422, reason) from None
-    manifest = json.loads(package.manifest_bytes)
+    except Exception:  # the reader refuses with PackageError; anything else is refused too
+        temporary.unlink(missing_ok=True)
+        log.exception("the package reader failed on an upload")
+        raise json_error(422, "package refused: it could not be read as an exhibition "
+                              "package") from None
+    manifest = package.manifest_json
     async with request.app[SESSIONS].begin() as db:
         existing = await db.scalar(select(ExhibitVersion).where(
             ExhibitVersion.exhibit_id == manifest["id"],
@@ -80,7 +96,7 @@ async def upload(request: web.Request) -> web.Response:
             if existing.sha256 != sha256:
                 raise json_error(409, f"{manifest['id']} {manifest['version']} exists with other "
                                       "content; raise the version to upload a change")
-            return web.json_response(_summary(existing))
+            return _json(_summary(existing))
         store.keep(temporary, sha256)
         row = ExhibitVersion(exhibit_id=manifest["id"], version=manifest["version"],
                              sha256=sha256, size=size, manifest=manifest,
@@ -91,7 +107,7 @@ async def upload(request: web.Request) -> web.Response:
                sha256=sha256)
         out = _summary(row)
     request.app[LISTING].clear()
-    return web.json_response(out, status=201)
+    return _json(out, status=201)
 
 
 async def _version(request: web.Request, roles: tuple[str, ...] = EVERYONE) -> ExhibitVersion:
@@ -119,7 +135,7 @@ async def _set_published(request: web.Request, published: bool) -> web.Response:
                f"exhibit:{row.exhibit_id}@{row.version}")
         out = _summary(row)
     request.app[LISTING].clear()
-    return web.json_response(out)
+    return _json(out)
 
 
 VERSION = "/api/exhibits/{exhibit:[a-z0-9-]+}/{version:[0-9A-Za-z.+-]+}"
@@ -159,13 +175,25 @@ async def _listing(request: web.Request, every: bool) -> bytes:
         for row in rows:
             newest.setdefault(row.exhibit_id, row)
         rows = list(newest.values())
-    return json.dumps([_summary(r) for r in rows], ensure_ascii=False).encode()
+    shown = []
+    for row in rows:
+        try:
+            shown.append(_dumps(_summary(row)))
+        except ValueError:  # stored before uploads were checked for non-finite numbers
+            log.warning("exhibit %s %s left out of the list: its manifest holds a number "
+                        "JSON cannot carry", row.exhibit_id, row.version)
+    return ("[" + ", ".join(shown) + "]").encode()
 
 
 @routes.get(VERSION)
 async def show(request: web.Request) -> web.Response:
     row = await _version(request)
-    return web.json_response(_summary(row), dumps=lambda v: json.dumps(v, ensure_ascii=False))
+    try:
+        body = _dumps(_summary(row))
+    except ValueError:
+        raise json_error(409, f"{row.exhibit_id} {row.version} has a manifest with a number "
+                              "JSON cannot carry; upload a corrected version") from None
+    return web.Response(text=body, content_type="application/json")
 
 
 @routes.get(VERSION + "/thumbnails/{scene:[a-z0-9-]+}.png")
@@ -175,8 +203,12 @@ async def thumbnail(request: web.Request) -> web.Response:
     if name not in row.manifest.get("thumbnails", []):
         raise json_error(404, "no such thumbnail")
     path = request.app[STORE].path(row.sha256)
-    package = await asyncio.to_thread(open_package, path, None)
-    data = await asyncio.to_thread(package.read, name)
+    try:
+        package = await asyncio.to_thread(open_package, path, None)
+        data = await asyncio.to_thread(package.read, name)
+    except PackageError as exc:  # kept before today's checks, and refused by them
+        raise json_error(409, f"{row.exhibit_id} {row.version} no longer passes the package "
+                              f"checks: {str(exc).replace(str(path), 'package')}") from None
     return web.Response(body=data, content_type="image/png",
                         headers={"ETag": f'"{row.sha256}-{request.match_info["scene"]}"',
                                  "Cache-Control": "private, max-age=3600"})

@@ -6,21 +6,34 @@ flattens it into parts in the scene frame (metres, Z up) and says what it repair
 
 from __future__ import annotations
 
+import io
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import trimesh
 
 from tools.errors import AssetError
 from tools.meshdata import MaterialData, Part, merge_by_material
+from tools.model_checks import CHECKS, REEXPORT, read_3mf, read_model_bytes
 from tools.textures import image_key
 
 
 def _load_scene(path: Path) -> trimesh.Scene:
-    return trimesh.load(str(path), force="scene", process=False)
+    """The file read through trimesh after the checks for its format have passed."""
+    data = read_model_bytes(path)
+    suffix = path.suffix.lower()
+    if suffix == ".3mf":  # expanded here within bounds; trimesh reads the bounded copy
+        source: str | io.BytesIO = io.BytesIO(read_3mf(path, data))
+    else:
+        CHECKS[suffix](path, data)
+        source = str(path)
+    scene = trimesh.load(source, file_type=suffix[1:], force="scene", process=False)
+    return cast(trimesh.Scene, scene)
 
 
 LOADERS: dict[str, Callable[[Path], trimesh.Scene]] = {
@@ -72,6 +85,26 @@ def _material(visual: object) -> MaterialData:
     return MaterialData()
 
 
+def _sane(path: Path, mesh: trimesh.Trimesh, name: str, report: ImportReport
+          ) -> trimesh.Trimesh:
+    """Refuse faces that name vertices the mesh lacks; drop those on non-finite points."""
+    faces = np.asarray(mesh.faces)
+    vertices = np.asarray(mesh.vertices)
+    if faces.size and (faces.min() < 0 or faces.max() >= len(vertices)):
+        bad = int(faces.max() if faces.max() >= len(vertices) else faces.min())
+        raise AssetError(str(path), f"{name}: a triangle uses vertex {bad}, but the mesh has "
+                         f"only {len(vertices):,} vertices (numbered from 0): the file is "
+                         "damaged", REEXPORT)
+    finite = np.isfinite(vertices).all(axis=1)
+    if not finite.all():
+        keep = finite[faces].all(axis=1) if faces.size else np.zeros(0, dtype=bool)
+        report.repairs.append(f"{name}: dropped {int((~keep).sum())} faces on "
+                              f"{int((~finite).sum())} vertices with non-finite coordinates")
+        mesh.update_faces(keep)
+        mesh.remove_unreferenced_vertices()
+    return mesh
+
+
 def _repair(mesh: trimesh.Trimesh, name: str, report: ImportReport) -> trimesh.Trimesh:
     before = len(mesh.vertices)
     mesh.merge_vertices(merge_tex=False, merge_norm=True)
@@ -107,10 +140,28 @@ def import_model(path: Path, units: str | None = None, up: str | None = None,
         raise AssetError(str(path), f"unsupported model format `{suffix}`",
                          "use " + ", ".join(sorted(LOADERS)))
     try:
-        scene = loader(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # numpy on odd values
+            scene = loader(path)
+    except AssetError:
+        raise
+    except MemoryError as exc:
+        raise AssetError(str(path), "the model needs more memory than this machine has",
+                         "decimate it in the modelling tool or split it into props") from exc
     except Exception as exc:  # trimesh raises many types for broken files; name the file
-        raise AssetError(str(path), f"cannot read the model: {exc}",
-                         "re-export it from the modelling tool") from exc
+        raise AssetError(str(path), f"cannot read the model: {exc}", REEXPORT) from exc
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return _flatten(path, scene, suffix, units, up, max_triangles)
+    except AssetError:
+        raise
+    except Exception as exc:  # a shape the checks above did not foresee: still name the file
+        raise AssetError(str(path), f"cannot use the model: {exc}", REEXPORT) from exc
+
+
+def _flatten(path: Path, scene: trimesh.Scene, suffix: str, units: str | None, up: str | None,
+             max_triangles: int) -> tuple[list[Part], ImportReport]:
     meshes = [g for g in scene.dump(concatenate=False) if isinstance(g, trimesh.Trimesh)]
     if not meshes or sum(len(m.faces) for m in meshes) == 0:
         raise AssetError(str(path), "the model has no triangles", "check the export settings")
@@ -134,6 +185,7 @@ def import_model(path: Path, units: str | None = None, up: str | None = None,
     parts: list[Part] = []
     for index, mesh in enumerate(meshes):
         name = mesh.metadata.get("name") or f"mesh {index}"
+        mesh = _sane(path, mesh, str(name), report)
         mesh = _repair(mesh, str(name), report)
         if len(mesh.faces) == 0:
             continue
@@ -145,4 +197,9 @@ def import_model(path: Path, units: str | None = None, up: str | None = None,
                     np.asarray(mesh.faces, dtype=np.uint32),
                     np.asarray(mesh.vertex_normals, dtype=np.float32), uv, _material(visual))
         parts.append(part.transformed(frame))
+    if not parts:
+        raise AssetError(str(path), "no usable triangles: all "
+                         f"{triangles:,} are degenerate (no area) or have non-finite "
+                         "coordinates",
+                         "check the export settings (scale, units) and export it again")
     return merge_by_material(parts), report

@@ -4,24 +4,61 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from tools.errors import AssetError
 
-MAX_SOURCE_PIXELS = 16384 * 16384
+MAX_TEXTURE_EDGE = 8192  # source images, before they are scaled to the package's maximum
+MAX_SOURCE_PIXELS = MAX_TEXTURE_EDGE * MAX_TEXTURE_EDGE
+_TOO_BIG_HINT = f"scale it down to at most {MAX_TEXTURE_EDGE} pixels a side before adding it"
+
+
+def _over_limit(width: int, height: int) -> bool:
+    return width > MAX_TEXTURE_EDGE or height > MAX_TEXTURE_EDGE or \
+        width * height > MAX_SOURCE_PIXELS
+
+
+def _too_big(file: str, what: str, width: int | None, height: int | None) -> AssetError:
+    size = f"{width}x{height}" if width is not None else "too large to open safely"
+    return AssetError(file, f"{what} is {size}, over the limit of "
+                      f"{MAX_TEXTURE_EDGE}x{MAX_TEXTURE_EDGE}", _TOO_BIG_HINT)
+
+
+def _open(source: Path | io.BytesIO) -> Image.Image:
+    """Open an image lazily; the pixel count is checked by the caller, not by PIL's warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(source)
+
+
+def check_image_header(name: str, data: bytes, model: Path) -> None:
+    """Refuse a model's texture that is unreadable or over the limit, before decoding it."""
+    what = f"texture `{name}`"
+    try:
+        with _open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except Image.DecompressionBombError as exc:
+        raise _too_big(str(model), what, None, None) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise AssetError(str(model), f"{what} is not a readable image ({exc})",
+                         "re-export the texture as PNG or JPEG") from exc
+    if _over_limit(width, height):
+        raise _too_big(str(model), what, width, height)
 
 
 def open_image(path: Path) -> Image.Image:
     """Load an image fully, or raise ``AssetError`` naming the file."""
     try:
-        with Image.open(path) as image:
-            if image.width * image.height > MAX_SOURCE_PIXELS:
-                raise AssetError(str(path), f"image is {image.width}x{image.height}, over the "
-                                 "limit of 16384x16384", "scale it down before adding it")
+        with _open(path) as image:
+            if _over_limit(image.width, image.height):
+                raise _too_big(str(path), "image", image.width, image.height)
             image.load()
             return image.copy()
+    except Image.DecompressionBombError as exc:
+        raise _too_big(str(path), "image", None, None) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise AssetError(str(path), f"not a readable image ({exc})",
                          "re-export it as PNG or JPEG") from exc

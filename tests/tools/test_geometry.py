@@ -98,7 +98,7 @@ def test_repairs_are_made_and_reported(tmp_path: Path) -> None:
 def test_bad_models_get_clear_errors(tmp_path: Path) -> None:
     broken = tmp_path / "broken.glb"
     broken.write_bytes(b"glTF\x02\x00\x00\x00garbage")
-    with pytest.raises(AssetError, match="broken.glb: cannot read the model"):
+    with pytest.raises(AssetError, match="broken.glb: the header says .* it is truncated"):
         import_model(broken)
     big = tmp_path / "big.stl"
     big.write_bytes(trimesh.creation.icosphere(subdivisions=4).export(file_type="stl"))

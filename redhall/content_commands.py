@@ -14,7 +14,7 @@ from rich.table import Table
 
 from tools.build import BuildResult, build_exhibit
 from tools.cache import BuildCache
-from tools.errors import ValidationFailed
+from tools.errors import AssetError, ValidationFailed
 from tools.inspect import describe, inspect_package, verify_package
 from tools.keys import key_fingerprint, keygen, load_private, load_public
 from tools.props import BuildOptions
@@ -79,6 +79,11 @@ def run_build(exhibits: list[Path], out_dir: Path, key_path: Path | None, option
                                              lambda text: bar.update(task, description=text)))
             except ValidationFailed as exc:
                 problems.extend(exc.problems)
+            except OSError as exc:  # a file that went away, a folder where a file goes
+                raise AssetError(str(exc.filename or path),
+                                 f"cannot be read or written ({exc.strerror or exc})",
+                                 "check that it exists, is a file, and that you may read "
+                                 "and write there") from exc
     if problems:
         raise ValidationFailed(problems)
     if as_json:

@@ -62,3 +62,16 @@ def test_schema_accepts_the_samples(repo: Path, tmp_path: Path) -> None:
         assert "colour" in exc.message
     else:
         raise AssertionError("the schema let an unknown key through")
+
+
+def test_a_package_that_cannot_be_written_is_said_not_raised(content: Callable[..., Path],
+                                                             tmp_path: Path) -> None:
+    exhibit = content()
+    key = tmp_path / "me.key"
+    run_cli("keygen", "--out", str(key))
+    dist = tmp_path / "dist"
+    (dist / "tiny-exhibit-1.0.0.exhibit").mkdir(parents=True)  # a folder where it should go
+    code, _, err = run_cli("build", str(exhibit), "--out", str(dist), "--key", str(key),
+                           "--no-cache", "--no-speech", "--no-thumbnails")
+    assert code == 1 and "tiny-exhibit-1.0.0.exhibit" in err and "hint:" in err
+    assert "Traceback" not in err

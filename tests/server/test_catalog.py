@@ -2,11 +2,13 @@
 
 import hashlib
 import io
+import json
 import zipfile
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import select
 
 from server.app import create_app
 from server.bootstrap import ensure_user
@@ -126,3 +128,78 @@ async def test_a_package_from_an_untrusted_key_says_how_to_trust_it(  # type: ig
     assert "REDHALL_TRUSTED_KEYS" in error and ".pub" in error
     assert key_fingerprint(load_public(key_files[1])) in error  # the key it does trust
     assert key_fingerprint(own.public_key()) not in error
+
+
+@pytest.fixture
+def hostile_set(tmp_path: Path, key) -> tuple[Path, list]:  # type: ignore[no-untyped-def]
+    from tests.protocol.hostile import good_package, make_hostile
+
+    good = good_package(tmp_path / "good", key)
+    return good, make_hostile(good, key, tmp_path / "hostile")
+
+
+async def test_hostile_uploads_are_refused_with_reasons_never_a_server_error(  # type: ignore[no-untyped-def]
+        catalog, hostile_set, tmp_path: Path) -> None:
+    client, who = catalog
+    good, cases = hostile_set
+    wrong = []
+    for case in cases:
+        answer = await client.post("/api/exhibits", data=io.BytesIO(case.path.read_bytes()),
+                                   headers=who["editor"])
+        body = await answer.text()
+        if answer.status not in (413, 422) or not json.loads(body)["error"].startswith(
+                ("package refused", "the package is larger")):
+            wrong.append(f"{case.name}: {answer.status} {body[:200]}")
+        elif str(case.path) in body or "Traceback" in body:
+            wrong.append(f"{case.name}: the reply shows a path or a traceback")
+    assert not wrong, "\n".join(wrong)
+    assert not list((tmp_path / "data" / "incoming").iterdir())
+    made = await client.post("/api/exhibits", data=io.BytesIO(good.read_bytes()),
+                              headers=who["editor"])
+    assert made.status == 201, await made.text()
+
+
+def _strict(text: str) -> object:
+    def refuse(name: str) -> None:
+        raise ValueError(f"{name} in a reply")
+    return json.loads(text, parse_constant=refuse)
+
+
+async def test_infinity_in_a_credit_rule_never_reaches_the_catalog(  # type: ignore[no-untyped-def]
+        catalog, hostile_set, database_url: str) -> None:
+    client, who = catalog
+    good, cases = hostile_set
+    infinite = next(c for c in cases if c.name == "credit-infinity")
+    refused = await client.post("/api/exhibits", data=io.BytesIO(infinite.path.read_bytes()),
+                                headers=who["editor"])
+    assert refused.status == 422 and "Infinity" in (await refused.json())["error"]
+    made = await client.post("/api/exhibits", data=io.BytesIO(good.read_bytes()),
+                             headers=who["editor"])
+    assert made.status == 201
+    assert (await client.post("/api/exhibits/tiny-exhibit/1.0.0/publish",
+                              headers=who["editor"])).status == 200
+    listing = await client.get("/api/exhibits", headers=who["member"])
+    assert len(_strict(await listing.text())) == 1  # type: ignore[arg-type]
+    if not database_url.startswith("sqlite"):
+        return  # PostgreSQL's JSON cannot even store a non-finite number
+    # A row kept before uploads were checked: left out of the list, never `Infinity`.
+    from sqlalchemy import update
+
+    from server.db.models import ExhibitVersion
+    from server.keys import LISTING
+
+    manifest = json.loads(await (await client.get("/api/exhibits/tiny-exhibit/1.0.0",
+                                                  headers=who["editor"])).text())
+    assert manifest["id"] == "tiny-exhibit"
+    async with client.server.app[SESSIONS].begin() as db:
+        row = (await db.execute(select(ExhibitVersion))).scalar_one()
+        stored = dict(row.manifest)
+        stored["scenes"] = [{**s, "credit": {**s["credit"], "min_minutes": float("inf")}}
+                            for s in stored["scenes"]]
+        await db.execute(update(ExhibitVersion).values(manifest=stored))
+    client.server.app[LISTING].clear()
+    for role in ("member", "editor"):
+        listing = await client.get("/api/exhibits", headers=who[role])
+        assert listing.status == 200 and _strict(await listing.text()) == []
+    shown = await client.get("/api/exhibits/tiny-exhibit/1.0.0", headers=who["member"])
+    assert shown.status == 409 and "Infinity" not in await shown.text()

@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from protocol.participation import ParticipationFact
 
 Role = Literal["member", "guide", "editor", "admin"]
 
 
+MAX_ID = 2**31 - 1
+DbId = Annotated[int, Field(ge=1, le=MAX_ID, description="an id a database column holds")]
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _sane_moment(value: datetime) -> datetime:
+    """A moment in 2000..2100 once in UTC: 9999-12-31 at -12:00 is past the last moment
+    ``datetime`` holds, and overflows wherever it is compared or converted."""
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:
+        year = 10_000
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+SaneDatetime = Annotated[AwareDatetime, AfterValidator(_sane_moment)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class LoginRequest(_Strict):
@@ -34,7 +54,7 @@ class TokenResponse(_Strict):
 class OrgCreate(_Strict):
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["committee", "branch"]
-    parent_id: int | None = None
+    parent_id: DbId | None = None
 
 
 class Org(_Strict):
@@ -49,7 +69,7 @@ class UserCreate(_Strict):
     display_name: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=8, max_length=200)
     role: Role = "member"
-    org_id: int | None = None
+    org_id: DbId | None = None
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 -]{5,20}$")
     id_number: str | None = Field(default=None, pattern=r"^[0-9]{17}[0-9Xx]$")
 
@@ -72,10 +92,11 @@ class TourCreate(_Strict):
     exhibit_id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     version: str = Field(min_length=1, max_length=40)
     title: str = Field(min_length=1, max_length=200)
-    starts_at: AwareDatetime = Field(description="with a time zone, e.g. 2026-12-01T14:00:00+08:00")
+    starts_at: SaneDatetime = Field(description="with a time zone, e.g. 2026-12-01T14:00:00+08:00")
     duration_minutes: int = Field(ge=10, le=480)
     capacity: int = Field(ge=1, le=5000)
-    branches: list[int] = Field(min_length=1, description="invited branch ids")
+    branches: list[DbId] = Field(min_length=1, max_length=100,
+                                 description="invited branch ids")
 
 
 class TourOut(_Strict):

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from protocol.participation import ParticipationFact
+from protocol.participation import Finite, ParticipationFact
 from protocol.scene import Slug
 
 TOUR_PROTOCOL = 2
@@ -27,12 +27,19 @@ REACTIONS = ("applause", "heart", "thumbs_up", "question", "flag")
 
 Role = Literal["guide", "co_guide", "member", "spectator"]
 Phase = Literal["lobby", "live", "ended"]
-Vec3 = tuple[float, float, float]
-ShortText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+MAX_COORD = 1e5
+"""Largest magnitude of a coordinate, in metres."""
+Coord = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_COORD, le=MAX_COORD)]
+Vec3 = tuple[Coord, Coord, Coord]
+ShortText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, pattern=r"^[^\x00]*$")]
+"""A question or chat line; no NUL character (no database stores one in text)."""
+SeatNumber = Annotated[int, Field(ge=0, le=65535)]
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and ±Infinity are refused in every float, sent or received: JSON has neither,
+    # so one would reach everyone else as ``null`` and their clients could not read it
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # -- client to server ----------------------------------------------------------------
@@ -49,7 +56,7 @@ class Ping(_Message):
     """Clock sync: the server answers with its own clock and the client's ``sent``."""
 
     type: Literal["ping"] = "ping"
-    sent: float
+    sent: Finite
 
 
 class Start(_Message):
@@ -66,7 +73,7 @@ class Gather(_Message):
     """Everyone is brought to the guide when the countdown ends."""
 
     type: Literal["gather"] = "gather"
-    countdown: float = Field(default=5, ge=0, le=60)
+    countdown: Finite = Field(default=5, ge=0, le=60)
     at: Vec3 = Field(description="where to gather, usually the guide's position")
 
 
@@ -111,14 +118,14 @@ class EndTour(_Message):
 
 class Remove(_Message):
     type: Literal["remove"] = "remove"
-    seat: int = Field(ge=0)
+    seat: SeatNumber
 
 
 class HandOver(_Message):
     """Makes ``seat`` the co-guide; with ``lead`` true the guide role itself moves."""
 
     type: Literal["hand_over"] = "hand_over"
-    seat: int = Field(ge=0)
+    seat: SeatNumber
     lead: bool = False
 
 
@@ -126,7 +133,7 @@ class LowerHand(_Message):
     """A guide takes a member's hand from the queue (after answering them)."""
 
     type: Literal["lower_hand"] = "lower_hand"
-    seat: int = Field(ge=0)
+    seat: SeatNumber
 
 
 class RaiseHand(_Message):
@@ -223,15 +230,15 @@ class Welcome(_Message):
     seat: int
     role: Role
     resume: str = Field(description="present this in a new hello to keep the seat after a drop")
-    hold_seconds: float
-    server_time: float
+    hold_seconds: Finite
+    server_time: Finite
     snapshot: TourSnapshot
 
 
 class Pong(_Message):
     type: Literal["pong"] = "pong"
-    sent: float
-    server_time: float
+    sent: Finite
+    server_time: Finite
 
 
 class Error(_Message):
@@ -277,7 +284,7 @@ class StopChanged(_Message):
 class Gathering(_Message):
     type: Literal["gathering"] = "gathering"
     at: Vec3
-    deadline: float = Field(description="server time when everyone is moved")
+    deadline: Finite = Field(description="server time when everyone is moved")
 
 
 class Setting(_Message):

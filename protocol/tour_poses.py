@@ -134,6 +134,8 @@ def encode_frame(server_time: float, entries: list[bytes]) -> bytes:
 
 def encode_frame_parts(server_time: float, count: int, parts: Iterable[bytes]) -> bytes:
     """A frame from entries already joined into a few byte strings, ``count`` in all."""
+    if not math.isfinite(server_time):
+        raise PoseError("a pose frame's server time must be a finite number")
     return FRAME_HEADER.pack(FRAME_KIND, 0, count, server_time) + b"".join(parts)
 
 
@@ -142,6 +144,8 @@ def frame_info(data: bytes) -> tuple[float, int]:
     if len(data) < FRAME_HEADER.size or data[0] != FRAME_KIND:
         raise PoseError("not a pose frame")
     _, _, count, server_time = FRAME_HEADER.unpack_from(data)
+    if not math.isfinite(server_time):
+        raise PoseError("a pose frame's server time is not a number")
     if len(data) != FRAME_HEADER.size + count * ENTRY_SIZE:
         raise PoseError(f"a frame of {count} entries has "
                         f"{FRAME_HEADER.size + count * ENTRY_SIZE} bytes, not {len(data)}")

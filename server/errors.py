@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,53 @@ log = logging.getLogger("redhall.server")
 
 class ConfigurationError(RedhallError):
     """The server's settings are wrong; the message says which and how to fix it."""
+
+
+class BodyTooLarge(Exception):
+    """A request body larger than its route takes; answered 413 by :func:`error_middleware`
+    without reading the rest of it."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the request body is larger than this request takes "
+                         f"({limit} bytes at most)")
+        self.limit = limit
+
+
+DRAIN_BYTES = 256 * 1024
+DRAIN_SECONDS = 1.0
+
+
+async def _refuse_unread(request: web.Request, exc: BodyTooLarge) -> web.StreamResponse:
+    """413, then the connection is closed: the rest of the body is not read. A little of
+    what is already on its way is read and dropped, after the answer and our end of the
+    stream are sent, so the client reads the answer rather than a reset; aiohttp would
+    otherwise read (and drop) everything the client sends for ten seconds."""
+    response = web.json_response({"error": str(exc), "limit": exc.limit}, status=413)
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+    transport = request.transport
+    if transport is not None and not transport.is_closing() and transport.can_write_eof():
+        transport.write_eof()
+    loop = asyncio.get_running_loop()
+    deadline, dropped = loop.time() + DRAIN_SECONDS, 0
+    try:
+        while dropped < DRAIN_BYTES and not request.content.at_eof():
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            chunk = await asyncio.wait_for(request.content.readany(), left)
+            if not chunk:
+                break
+            dropped += len(chunk)
+    except (TimeoutError, ConnectionError, OSError):
+        pass
+    except Exception as drain_error:  # the payload was cut (a reset): nothing more to read
+        log.debug("dropping the rest of a refused body: %s", drain_error)
+    protocol = request.protocol
+    if protocol is not None:
+        protocol.force_close()  # type: ignore[no-untyped-call]
+    return response
 
 
 def json_error(status: int, message: str, **extra: Any) -> web.HTTPException:
@@ -46,6 +94,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except BodyTooLarge as exc:
+        return await _refuse_unread(request, exc)
     except web.HTTPException as exc:
         if exc.content_type == "application/json" or exc.status < 400:
             raise

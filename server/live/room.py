@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from protocol import tour as wire
 from protocol.tour_poses import ENTRY_SIZE, entry_xz
 from server.background import stop_all
 from server.live.connection import Connection
-from server.live.inputs import Drop, Expire, Input, Join, Resume
-from server.live.outputs import ALL, GUIDES, Disconnect, Output, Record, Seated, Send
+from server.live.inputs import Command, Drop, Expire, Input, Join, Resume
+from server.live.outputs import ALL, GUIDES, Disconnect, Output, Record, Seated, Send, error
 from server.live.plan import TourPlan
 from server.live.poses import InterestSettings, PoseTable
 from server.live.state import TourState
@@ -86,30 +86,68 @@ class LiveTour:
                 self._busy = False
 
     async def _apply(self, batch: list[tuple[str, Input]]) -> None:
+        """Applies a batch of inputs, stores the records they make in one transaction, then
+        carries out their effects. Each input stands alone: one that fails to apply, or
+        whose records fail to store, is refused to its sender, and the others in the batch
+        are still applied, stored and acknowledged."""
         node = self.hub.node
         was_over = self.state.phase == "ended"
-        effects: list[Output] = []
-        rows = []
+        applied: list[_Applied] = []
         for origin, event in batch:
             if isinstance(event, (Join, Resume)):
                 self.conn_nodes[event.conn] = origin
-            outputs = self.state.apply(event)
-            for output in outputs:
-                if isinstance(output, Record):
-                    if origin == node:
-                        rows.append(row(output.id, output.user, output.kind, output.at,
-                                        output.detail, tour=self.tour_id))
-                else:
-                    effects.append(output)
+            try:
+                outputs = self.state.apply(event)
+            except Exception:
+                log.exception("tour %s: applying a %s failed", self.tour_id,
+                              type(event).__name__)
+                applied.append(_Applied(event, [], _refusal(event, "could not be applied")))
+                continue
+            one = _Applied(event, [], [o for o in outputs if not isinstance(o, Record)])
+            applied.append(one)
+            if origin == node:
+                try:
+                    one.rows = [row(o.id, o.user, o.kind, o.at, o.detail, tour=self.tour_id)
+                                for o in outputs if isinstance(o, Record)]
+                except (ValueError, OverflowError, OSError):
+                    log.exception("tour %s: a record of a %s cannot be stored", self.tour_id,
+                                  type(event).__name__)
+                    one.unstored()
             if isinstance(event, Drop) and origin == node:
                 seat = self.state.seats.get(event.seat)
                 if seat is not None and not seat.present and seat.conn == event.conn:
                     self._hold(event.seat, event.conn)
-        if rows:
-            await self.hub.store_rows(rows)  # acknowledged only after this commit
-        self._carry_out(effects)
+        await self._store(applied)  # acknowledged only after this commit
+        for one in applied:
+            try:
+                self._carry_out(one.effects)
+            except Exception:
+                log.exception("tour %s: carrying out a %s failed", self.tour_id,
+                              type(one.event).__name__)
         if self.state.phase == "ended" and not was_over:
             self.hub.ended(self)
+
+    async def _store(self, applied: list[_Applied]) -> None:
+        """Stores every input's records in one transaction; if that fails, each input's on
+        its own, so one record that cannot be stored takes no other with it."""
+        rows = [r for one in applied for r in one.rows]
+        if not rows:
+            return
+        try:
+            await self.hub.store_rows(rows)
+            return
+        except Exception as exc:
+            log.warning("tour %s: storing %d records together failed (%s); storing each "
+                        "input's apart", self.tour_id, len(rows), exc)
+        for one in applied:
+            if not one.rows:
+                continue
+            try:
+                await self.hub.store_rows(one.rows)
+            except Exception:
+                log.exception("tour %s: storing the records of a %s failed", self.tour_id,
+                              type(one.event).__name__)
+                one.unstored()
 
     async def _watch_nodes(self) -> None:
         """Participants of a process that died without closing their connections are
@@ -252,6 +290,30 @@ class LiveTour:
             handle.cancel()
         for conn in list(self.conns.values()):
             await conn.stop()
+
+
+class _Applied:
+    """One input of a batch: the rows it makes for this process to store, and its effects
+    (carried out once the rows are stored)."""
+
+    def __init__(self, event: Input, rows: list[dict[str, Any]], effects: list[Output]) -> None:
+        self.event, self.rows, self.effects = event, rows, effects
+
+    def unstored(self) -> None:
+        """Its records could not be stored: nothing of it is acknowledged, and the sender
+        hears so (a client keeps an unacknowledged fact and sends it again)."""
+        self.rows = []
+        self.effects = [e for e in self.effects
+                        if not (isinstance(e, Send) and isinstance(e.message, wire.Ack))]
+        self.effects += _refusal(self.event, "could not be stored; send it again")
+
+
+def _refusal(event: Input, why: str) -> list[Output]:
+    if not isinstance(event, Command):
+        return []
+    message = event.message
+    what = f"fact {message.fact.id}" if isinstance(message, wire.Fact) else f"`{message.type}`"
+    return [Send(event.seat, error("bad_message", f"{what} {why}", message.type))]
 
 
 class Refused(Exception):

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from protocol import tour as wire
+from protocol.participation import stale_or_future, stored_id
 from server.live.handlers import GUIDE_HANDLERS, MEMBER_HANDLERS, end_tour
 from server.live.inputs import Command, Drop, Expire, Input, Join, Leave, Resume
 from server.live.outputs import ALL, GUIDES, Disconnect, Output, Record, Seated, Send, error
@@ -24,6 +25,8 @@ ROSTER_LIMIT = 64
 need not hear of each other one by one (they see each other as avatars by seat)."""
 
 RECORD_NAMESPACE = uuid.UUID("7f1c2a8e-3c55-4a4e-9a57-52a1e3f0c0de")
+"""Ids of the records the tour makes itself; members' facts are stored under ids scoped to
+the member (``protocol.participation.stored_id``), so no client can take one of these."""
 GUIDE_ROLES = ("guide", "co_guide")
 
 
@@ -216,14 +219,22 @@ class TourState:
                     "not_allowed", f"only the guide may send `{message.type}`", message.type))]
             return GUIDE_HANDLERS[type(message)](self, seat, message, event.now)
         if isinstance(message, wire.Fact):
-            return [Record(str(message.fact.id), message.fact.kind, seat.user, message.fact.at,
-                           {"tour": self.plan.tour, "seat": seat.seat,
-                            "fact": message.fact.model_dump(mode="json")}),
-                    Send(seat.seat, wire.Ack(id=str(message.fact.id)))]
+            return self._fact(seat, message.fact, event.now)
         if seat.role == "spectator":
             return [Send(seat.seat, error("not_allowed", "spectators follow the tour without "
                                            "taking part", message.type))]
         return MEMBER_HANDLERS[type(message)](self, seat, message, event.now)
+
+    def _fact(self, seat: Seat, fact: Any, now: float) -> list[Output]:
+        """A member's fact, stored under an id scoped to them, acknowledged with their id."""
+        why = stale_or_future(fact.at, now)
+        if why is not None:
+            return [Send(seat.seat, error("bad_message", f"fact {fact.id}: {why}; it is not "
+                                          "stored", "fact"))]
+        return [Record(stored_id(seat.user, fact.id), fact.kind, seat.user, fact.at,
+                       {"tour": self.plan.tour, "seat": seat.seat,
+                        "fact": fact.model_dump(mode="json")}),
+                Send(seat.seat, wire.Ack(id=str(fact.id)))]
 
     def quiz_state(self) -> wire.QuizState | None:
         return self.quiz.state(len(self.present_members())) if self.quiz else None

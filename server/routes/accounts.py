@@ -25,6 +25,9 @@ from server.keys import SESSIONS, SETTINGS
 from server.validation import body, path_id
 
 routes = web.RouteTableDef()
+MAX_CREDENTIALS_BYTES = 4 * 1024
+"""A log-in or a token request is a few short fields; anything larger is refused unread
+(no one need be logged in to send one)."""
 
 
 def user_out(user: User) -> dict[str, object]:
@@ -34,7 +37,7 @@ def user_out(user: User) -> dict[str, object]:
 
 @routes.post("/api/auth/login")
 async def login(request: web.Request) -> web.Response:
-    data = await body(request, LoginRequest)
+    data = await body(request, LoginRequest, limit=MAX_CREDENTIALS_BYTES)
     async with request.app[SESSIONS]() as db:
         user = await db.scalar(select(User).where(User.username == data.username,
                                                   User.deleted_at.is_(None)))
@@ -72,7 +75,7 @@ async def logout(request: web.Request) -> web.Response:
 @routes.post("/api/auth/tokens")
 async def create_token(request: web.Request) -> web.Response:
     principal = require(request, *EVERYONE)
-    data = await body(request, TokenRequest)
+    data = await body(request, TokenRequest, limit=MAX_CREDENTIALS_BYTES)
     async with request.app[SESSIONS]() as db:
         user = await db.get(User, principal.user_id)
     assert user is not None

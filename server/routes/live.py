@@ -8,6 +8,7 @@ JSON control messages and binary poses, each rate-limited per client. Bad input 
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 
@@ -25,11 +26,12 @@ from server.live.connection import Connection
 from server.live.inputs import Command, Drop, Join, Leave, Resume
 from server.live.loading import NoSuchTour, TourOver
 from server.live.outputs import error
-from server.live.ratelimit import TokenBucket
+from server.live.ratelimit import Sustained, TokenBucket
 from server.live.room import LiveTour, Refused
 from server.validation import path_id
 
 routes = web.RouteTableDef()
+log = logging.getLogger("redhall.tours")
 
 HELLO_SECONDS = 10
 MAX_MESSAGE = 16 * 1024
@@ -38,11 +40,19 @@ MAX_MESSAGE = 16 * 1024
 READ_LIMIT = 1024 * 1024
 POLICY = 1008
 UNSUPPORTED = 1003
+POSE_RATE, POSE_BURST = 40, 40  # poses taken; 20 a second is what clients send
+POSE_SUSTAINED, POSE_SLACK = 60, 10  # poses sent, taken or not, before the close
+CONTROL_RATE, CONTROL_BURST = 10, 30
+CONTROL_SUSTAINED, CONTROL_SLACK = 15, 10
 
 
 class _Closed(Exception):
     def __init__(self, code: int, error: wire.Error) -> None:
         self.code, self.error = code, error
+
+
+class _Gone(Exception):
+    """The peer went away before it was admitted: nothing to answer."""
 
 
 def _explain(exc: ValidationError) -> wire.Error:
@@ -61,9 +71,14 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     try:
         room, conn, seat = await _admit(request, ws, tour_id)
+    except _Gone:
+        return ws
     except _Closed as closed:
-        await ws.send_str(closed.error.model_dump_json())
-        await ws.close(code=closed.code, message=closed.error.message[:120].encode())
+        try:
+            await ws.send_str(closed.error.model_dump_json())
+            await ws.close(code=closed.code, message=closed.error.message[:120].encode())
+        except (ConnectionError, RuntimeError) as exc:  # the peer is gone already
+            log.debug("tour %s: refusal not delivered: %s", tour_id, exc)
         return ws
     try:
         await _serve_until_closed(room, conn, seat, ws)
@@ -84,6 +99,12 @@ async def _hello(ws: web.WebSocketResponse) -> wire.Hello:
         msg = await ws.receive(timeout=HELLO_SECONDS)
     except TimeoutError:
         raise _Closed(POLICY, error("bad_message", f"send a hello within {HELLO_SECONDS} s"))
+    except (ConnectionError, RuntimeError) as exc:  # reset before the hello
+        log.debug("a tour connection went away before its hello: %s", exc)
+        raise _Gone() from None
+    if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+        log.debug("a tour connection closed before its hello (%s)", msg.type.name)
+        raise _Gone()
     if msg.type == WSMsgType.TEXT and len(msg.data) > MAX_MESSAGE:
         raise _Closed(WSCloseCode.MESSAGE_TOO_BIG, error("bad_message", "the hello is too "
                                                           "large", "hello"))
@@ -158,7 +179,10 @@ async def _serve_until_closed(room: LiveTour, conn: Connection, seat: int,
 
 async def _serve(room: LiveTour, conn: Connection, seat: int,
                  ws: web.WebSocketResponse) -> None:
-    poses, control = TokenBucket(40, 40), TokenBucket(10, 30)
+    poses, control = TokenBucket(POSE_RATE, POSE_BURST), TokenBucket(CONTROL_RATE,
+                                                                      CONTROL_BURST)
+    pose_flood = Sustained(POSE_SUSTAINED, POSE_SLACK)
+    control_flood = Sustained(CONTROL_SUSTAINED, CONTROL_SLACK)
     may_pose = room.state.seats[seat].role != "spectator"  # spectators stay spectators
     async for msg in ws:
         if msg.type in (WSMsgType.BINARY, WSMsgType.TEXT) and len(msg.data) > MAX_MESSAGE:
@@ -166,6 +190,10 @@ async def _serve(room: LiveTour, conn: Connection, seat: int,
                        f"{MAX_MESSAGE // 1024} KB")
             return
         if msg.type == WSMsgType.BINARY:
+            if not pose_flood.allows():
+                conn.close(POLICY, f"pose flood: send at most 20 poses a second "
+                                   f"(over {POSE_SUSTAINED} a second is closed)")
+                return
             if not poses.take():
                 if poses.refused > 400:
                     conn.close(POLICY, "pose flood: send at most 20 poses a second")
@@ -178,6 +206,10 @@ async def _serve(room: LiveTour, conn: Connection, seat: int,
             if may_pose and room.conns.get(seat) is conn:
                 room.pose(seat, msg.data)
         elif msg.type == WSMsgType.TEXT:
+            if not control_flood.allows():
+                conn.close(POLICY, f"message flood: over {CONTROL_SUSTAINED} messages a "
+                                   "second")
+                return
             if not control.take():
                 conn.send(error("rate_limited", "too many messages; slow down").model_dump_json())
                 if control.refused > 50:

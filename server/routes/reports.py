@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from protocol.api import FIRST_YEAR, LAST_YEAR
 from protocol.i18n import Language
 from server.auth import Principal, require
 from server.credits import reports
@@ -31,10 +32,15 @@ def _period(request: web.Request) -> Period:
             period = Period(date.fromisoformat(query["from"]), date.fromisoformat(query["to"]))
             if period.end < period.start:
                 raise ValueError("to is before from")
+            if not (FIRST_YEAR <= period.start.year and period.end.year <= LAST_YEAR):
+                raise ValueError(f"a period lies within {FIRST_YEAR}..{LAST_YEAR}")
             return period
-        year = int(query.get("year", datetime.now(UTC).year))
-        if not 2000 <= year <= 2100:
-            raise ValueError("year out of range")
+        raw = query.get("year", str(datetime.now(UTC).year))
+        if not (raw.isascii() and raw.isdigit() and len(raw) == 4):
+            raise ValueError("a year is four digits")
+        year = int(raw)
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(f"a year lies within {FIRST_YEAR}..{LAST_YEAR}")
         return Period.year(year)
     except ValueError as exc:
         raise json_error(400, f"choose ?year=YYYY or ?from=YYYY-MM-DD&to=YYYY-MM-DD ({exc})"

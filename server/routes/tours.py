@@ -34,10 +34,10 @@ from server.tour_changes import (
     refuse_unless_open,
 )
 from server.tour_view import states, tour_views
-from server.validation import body, path_id
+from server.validation import body, path_id, read_limited
 
 routes = web.RouteTableDef()
-MAX_CHANGE_BYTES = 8 * 1024  # a change is a few fields; anything larger is refused unread
+MAX_CHANGE_BYTES = 8 * 1024  # a tour or a change is a few fields; larger is refused unread
 
 
 def tour_id_of(request: web.Request) -> int:
@@ -53,7 +53,7 @@ async def _one(db: AsyncSession, request: web.Request, tour: Tour,
 @routes.post("/api/tours")
 async def schedule(request: web.Request) -> web.Response:
     principal = require(request, *STAFF)
-    data = await body(request, TourCreate)
+    data = await body(request, TourCreate, limit=MAX_CHANGE_BYTES)
     offset = check_start(data.starts_at)
     if principal.role == "guide" and set(data.branches) != {principal.org_id}:
         raise json_error(403, "guides may invite their own branch only")
@@ -167,11 +167,7 @@ async def cancel_tour(request: web.Request) -> web.Response:
 
 
 async def _change(request: web.Request) -> TourChange:
-    if (request.content_length or 0) > MAX_CHANGE_BYTES:
-        raise json_error(413, f"a change is at most {MAX_CHANGE_BYTES} bytes")
-    raw = await request.read()
-    if len(raw) > MAX_CHANGE_BYTES:
-        raise json_error(413, f"a change is at most {MAX_CHANGE_BYTES} bytes")
+    raw = await read_limited(request, MAX_CHANGE_BYTES)
     if b"\\u0000" in raw or b"\x00" in raw:
         raise bad_field("(body)", "text may not contain NUL characters (\\u0000)")
     try:

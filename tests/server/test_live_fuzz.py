@@ -78,7 +78,7 @@ async def _session(served: Served, payloads: list[str | bytes]) -> tuple[list[ob
     received: list[object] = []
     async with aiohttp.ClientSession() as http:
         async with http.ws_connect(served.url) as ws:
-            await ws.send_str(wire.Hello(version=1, token=served.token).model_dump_json())
+            await ws.send_str(wire.Hello(version=wire.TOUR_PROTOCOL, token=served.token).model_dump_json())
             welcome = await ws.receive(timeout=10)
             assert wire.SERVER.validate_json(welcome.data).type == "welcome"
             try:

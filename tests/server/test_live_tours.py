@@ -10,7 +10,7 @@ import pytest
 
 from engine.tour_client import TourClient, TourClosed
 from protocol import tour as wire
-from protocol.participation import HotspotViewed
+from protocol.participation import HotspotViewed, stored_id
 from protocol.tour_poses import Pose, Transform
 from server.bootstrap import ensure_user
 from server.keys import HUB, SESSIONS
@@ -178,14 +178,16 @@ async def test_a_seat_not_resumed_in_time_is_given_up(world: World, tour: int) -
 async def test_facts_are_acknowledged_after_storage_and_stored_once(world: World,
                                                                     tour: int) -> None:
     member = await _join(world, tour, "member")
-    fact = HotspotViewed(id=uuid.uuid4(), at=1.7e9, session=uuid.uuid4(), exhibit="founding",
+    fact = HotspotViewed(id=uuid.uuid4(), at=time.time(), session=uuid.uuid4(),
+                         exhibit="founding",
                          exhibit_version="1.0.0", scene="first-congress-site", hotspot="table",
                          dwell_seconds=4.5)
     for _ in range(2):
         await member.send(wire.Fact(fact=fact))
         await member.expect("ack", id=str(fact.id))
     stored = [f for f in await facts_of(world.client.server.app[SESSIONS], tour=tour)
-              if f.id == str(fact.id)]
+              if f.detail.get("fact", {}).get("id") == str(fact.id)]
+    assert len(stored) == 1 and stored[0].id == stored_id(world.users["member"], fact.id)
     assert len(stored) == 1 and stored[0].detail["fact"]["dwell_seconds"] == 4.5
     await member.close()
 

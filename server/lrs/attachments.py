@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from server.lrs.rules import StatementError
+from server.lrs.rules import StatementError, check_statement
 from server.lrs.shape import same_statement
 
 SIGNATURE = "http://adlnet.gov/expapi/attachments/signature"
@@ -121,10 +121,12 @@ def _b64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def check_signatures(statements: Iterable[dict[str, Any]], parts: dict[str, Part]) -> None:
+def check_signatures(statements: Iterable[dict[str, Any]], parts: dict[str, Part],
+                     version: str = "1.0.3") -> None:
     """Signed statements: a signature attachment is application/octet-stream, and where
-    its data came along it is a JWS (RS256/384/512) whose payload is this statement,
-    verified against the certificate in its x5c header when it has one."""
+    its data came along it is a JWS (RS256/384/512) whose payload is this statement (by
+    the comparison rules of the request's xAPI ``version``), verified against the
+    certificate in its x5c header when it has one."""
     for i, statement in enumerate(statements):
         for attachment in statement.get("attachments", []):
             if attachment["usageType"] != SIGNATURE:
@@ -135,21 +137,25 @@ def check_signatures(statements: Iterable[dict[str, Any]], parts: dict[str, Part
                                      "application/octet-stream")
             part = parts.get(attachment["sha2"].lower())
             if part is not None:
-                _verify(statement, part.content, where)
+                _verify(statement, part.content, where, version)
 
 
-def _verify(statement: dict[str, Any], token: bytes, where: str) -> None:
+def _verify(statement: dict[str, Any], token: bytes, where: str, version: str) -> None:
     try:
         head, body, signature = token.decode("ascii").strip().split(".")
         header, payload = json.loads(_b64(head)), json.loads(_b64(body))
         signature_bytes = _b64(signature)
     except (UnicodeDecodeError, ValueError, binascii.Error):
         raise StatementError(f"{where} is not a JWS in compact serialization") from None
-    if not isinstance(header, dict) or header.get("alg") not in _JWS_HASHES:
+    if not isinstance(header, dict) or not isinstance(header.get("alg"), str) or \
+            header["alg"] not in _JWS_HASHES:
         raise StatementError(f"{where}: the JWS must use RS256, RS384 or RS512")
-    if not isinstance(payload, dict) or not _same_signed(payload, statement):
+    if not isinstance(payload, dict) or not _same_signed(payload, statement, version):
         raise StatementError(f"{where}: the JWS payload is not this statement")
     chain = header.get("x5c")
+    if chain is not None and not (isinstance(chain, list) and chain
+                                  and all(isinstance(c, str) for c in chain)):
+        raise StatementError(f"{where}: the JWS x5c header must be a list of certificates")
     if chain:
         try:
             key = x509.load_der_x509_certificate(base64.b64decode(chain[0])).public_key()
@@ -170,10 +176,15 @@ def _unsigned(statement: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
-def _same_signed(payload: dict[str, Any], statement: dict[str, Any]) -> bool:
-    if "id" in payload and payload["id"] != statement.get("id"):
+def _same_signed(payload: dict[str, Any], statement: dict[str, Any], version: str) -> bool:
+    try:
+        check_statement(payload, "JWS payload")
+    except StatementError:
+        return False  # the comparison rules read only valid statements
+    if "id" in payload and (not isinstance(statement.get("id"), str)
+                            or payload["id"].lower() != statement["id"].lower()):
         return False
-    return same_statement(_unsigned(statement), _unsigned(payload))
+    return same_statement(_unsigned(statement), _unsigned(payload), version)
 
 
 def multipart(text: str, parts: Iterable[tuple[str, Part]],

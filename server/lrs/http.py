@@ -19,8 +19,12 @@ from server.lrs.clients import Client
 from server.lrs.rules import StatementError, timestamp
 
 MAX_BODY = 8 * 1024**2
+MAX_DEPTH = 64  # nesting of JSON objects and lists (extensions are free-form)
 _ALTERNATE_HEADERS = {"authorization", "x-experience-api-version", "content-type",
                       "content-length", "if-match", "if-none-match"}
+# what the alternate syntax also reads from the request's own headers
+_REAL_HEADERS = {"authorization", "x-experience-api-version", "if-match", "if-none-match",
+                 "accept-language"}
 
 
 class XapiError(Exception):
@@ -61,12 +65,37 @@ def parse_json(raw: bytes) -> Any:
     if "\x00" in text or "\\u0000" in text:
         raise XapiError(400, "text may not contain NUL characters (\\u0000)")
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates,
-                          parse_constant=_no_constants)
+        value = json.loads(text, object_pairs_hook=_no_duplicates,
+                           parse_constant=_no_constants)
     except StatementError as exc:
         raise XapiError(400, str(exc)) from None
+    except RecursionError:
+        raise XapiError(400, f"JSON is nested at most {MAX_DEPTH} levels deep") from None
     except ValueError as exc:
         raise XapiError(400, f"the body is not valid JSON: {exc}") from None
+    _check_tree(value, surrogates="\\u" in text.lower())
+    return value
+
+
+def _check_tree(value: Any, *, surrogates: bool) -> None:
+    """Refuses JSON nested deeper than ``MAX_DEPTH`` and, with ``surrogates``, strings
+    with an unpaired surrogate (escaped as \\udXXX: no Unicode character, and no database
+    stores it). Iterative, so any depth json.loads allows is looked at safely."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise XapiError(400, f"JSON is nested at most {MAX_DEPTH} levels deep")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack += [(child, depth + 1) for child in children]
+        elif surrogates and isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise XapiError(400, "text may not contain unpaired surrogates "
+                                     "(\\ud800-\\udfff): they are no Unicode characters"
+                                ) from None
 
 
 def flag(params: dict[str, str], name: str) -> bool:
@@ -120,20 +149,25 @@ async def read_body(request: web.Request) -> bytes:
 
 async def alternate(request: web.Request,
                     methods: tuple[str, ...] = ("GET", "PUT", "POST")) -> Call:
-    """The alternate request syntax: POST ?method=X with headers, parameters and content
-    as form fields (for clients that can send neither PUT nor custom headers)."""
+    """The alternate request syntax: POST ?method=X with parameters and content as form
+    fields (for clients that can send neither PUT nor custom headers). Authorization, the
+    version and the preconditions may come as form fields or as real request headers; a
+    form field wins. The content's type is only ever a form field (the request's own
+    Content-Type is the form's)."""
     method = request.query["method"].upper()
     if len(request.query) > 1 or method not in methods:
         return Call(request.app, "POST", {"method": method, **dict(request.query)},
                     request.headers, b"")  # rejected by the parameter checks
     fields = dict(parse_qsl((await read_body(request)).decode("utf-8", "replace"),
                             keep_blank_values=True))
-    headers: CIMultiDict[str] = CIMultiDict()
+    headers: CIMultiDict[str] = CIMultiDict(
+        (name, value) for name, value in request.headers.items()
+        if name.lower() in _REAL_HEADERS)
     params: dict[str, str] = {}
     content = fields.pop("content", "")
     for name, value in fields.items():
         if name.lower() in _ALTERNATE_HEADERS:
-            headers[name] = value
+            headers[name] = value  # replaces a real header of that name
         else:
             params[name] = value
     headers.setdefault("Content-Type", "application/json")

@@ -1,6 +1,7 @@
 """The xAPI statement rules (Data part of xAPI 1.0.3 and 2.0), checked by hand because the
-spec is stricter than a schema: keys are case-sensitive, nulls and empty objects are
-refused outside extensions, exactly one identifier per agent, and so on.
+spec is stricter than a schema: keys are case-sensitive, nulls are refused outside
+extensions, exactly one identifier per agent, and so on. Every value of the wrong JSON type
+is a ``StatementError``, never another exception.
 
 ``check_statement`` raises ``StatementError`` naming the path of the first bad value.
 """
@@ -8,7 +9,8 @@ refused outside extensions, exactly one identifier per agent, and so on.
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}"
                      r"-[0-9a-fA-F]{12}$")
@@ -30,9 +32,14 @@ _TIMESTAMP = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2}|\d{8})"
     r"T(?P<time>\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?)"
     r"(?P<zone>Z|[+-]\d{2}(:?\d{2})?)?$")
+# ISO 8601 durations as xAPI profiles them (4.4.3.2): PnW alone, or PnYnMnDTnHnMnS with at
+# least one component and a decimal fraction only on the last one
+_DURATION_WEEKS = re.compile(r"^P\d+(?:\.\d+)?W$")
 _DURATION = re.compile(
-    r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
-    r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$")
+    r"^P(?!$)(?:(?P<Y>\d+(?:\.\d+)?)Y)?(?:(?P<M>\d+(?:\.\d+)?)M)?(?:(?P<D>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?=\d)(?:(?P<H>\d+(?:\.\d+)?)H)?(?:(?P<TM>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<S>\d+(?:\.\d+)?)S)?)?$")
+DURATION_PARTS = ("Y", "M", "D", "H", "TM", "S")
 INTERACTION_TYPES = {"true-false", "choice", "fill-in", "long-fill-in", "matching",
                      "performance", "sequencing", "likert", "numeric", "other"}
 _COMPONENT_LISTS = ("choices", "scale", "source", "target", "steps")
@@ -45,15 +52,13 @@ class StatementError(ValueError):
     """A statement breaks an xAPI rule; the message names where and what."""
 
 
-def _fail(path: str, message: str) -> None:
+def _fail(path: str, message: str) -> NoReturn:
     raise StatementError(f"{path}: {message}")
 
 
 def _object(value: Any, path: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
     if not isinstance(value, dict):
         _fail(path, "must be a JSON object")
-    if not value:
-        _fail(path, "must not be an empty object")
     for key, item in value.items():
         if key not in allowed:
             _fail(f"{path}.{key}", "is not an xAPI property here (keys are case-sensitive)")
@@ -71,10 +76,10 @@ def _string(value: Any, path: str) -> str:
     return value
 
 
-def _number(value: Any, path: str) -> float:
+def _number(value: Any, path: str) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         _fail(path, "must be a number")
-    return float(value)
+    return value  # compared as it is: an integer beyond a float's range stays exact
 
 
 def _bool(value: Any, path: str) -> None:
@@ -94,9 +99,40 @@ def uuid(value: Any, path: str) -> str:
     return value
 
 
+def instant(value: str) -> tuple[datetime, str] | None:
+    """The point in time a valid timestamp names: the whole second in UTC and the digits of
+    the fraction of a second (exact, however many, without trailing zeros); None if it names no real date and time. A
+    timestamp without an offset is taken as UTC."""
+    match = _TIMESTAMP.match(value)
+    if match is None:
+        return None
+    date = match["date"].replace("-", "")
+    clock = match["time"].replace(":", "")
+    whole, _, fraction = clock.replace(",", ".").partition(".")
+    whole = whole.ljust(6, "0")
+    zone = (match["zone"] or "Z").replace(":", "")
+    try:
+        hour = int(whole[:2])
+        at = datetime(int(date[:4]), int(date[4:6]), int(date[6:8]), 0, int(whole[2:4]),
+                      int(whole[4:6]), tzinfo=UTC)
+        if hour > 24 or hour == 24 and (whole[2:] != "0000" or fraction.strip("0")):
+            return None
+    except ValueError:
+        return None
+    offset = 0 if zone == "Z" else (int(zone[1:3]) * 60 + int(zone[3:5] or 0)) * (
+        -1 if zone[0] == "-" else 1)
+    if offset and not (int(zone[1:3]) < 24 and int(zone[3:5] or 0) < 60):
+        return None
+    try:
+        at += timedelta(hours=hour, minutes=-offset)
+    except OverflowError:  # beyond the years 1 to 9999 once in UTC
+        return None
+    return at, fraction.rstrip("0")
+
+
 def timestamp(value: Any, path: str) -> str:
     match = _TIMESTAMP.match(value) if isinstance(value, str) else None
-    if match is None:
+    if match is None or instant(value) is None:
         _fail(path, "must be an ISO 8601 date and time, e.g. 2026-05-01T09:30:00.000Z")
     zone = match["zone"] or ""
     if zone.startswith("-") and set(zone[1:]) <= {"0", ":"}:
@@ -104,9 +140,23 @@ def timestamp(value: Any, path: str) -> str:
     return value
 
 
+def duration_parts(value: str) -> dict[str, str] | None:
+    """The components of a valid duration (``{"W": n}`` or Y, M, D, H, TM, S), or None."""
+    if _DURATION_WEEKS.match(value):
+        return {"W": value[1:-1]}
+    match = _DURATION.match(value)
+    if match is None:
+        return None
+    parts = {key: text for key, text in match.groupdict().items() if text is not None}
+    if any("." in text for text in list(parts.values())[:-1]):
+        return None  # only the lowest-order component may have a fraction (ISO 8601)
+    return parts
+
+
 def duration(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not _DURATION.match(value):
-        _fail(path, "must be an ISO 8601 duration, e.g. PT1H30M or PT12.5S")
+    if not isinstance(value, str) or duration_parts(value) is None:
+        _fail(path, "must be an ISO 8601 duration: PnW alone, or PnYnMnDTnHnMnS with a "
+                    "fraction only on the last component, e.g. PT1H30M or PT12.5S")
     return value
 
 
@@ -117,7 +167,7 @@ def language_tag(value: Any, path: str) -> str:
 
 
 def language_map(value: Any, path: str) -> None:
-    if not isinstance(value, dict) or not value:
+    if not isinstance(value, dict):
         _fail(path, "must be a language map: an object of language tag -> text")
     for tag, text in value.items():
         language_tag(tag, f"{path}.{tag}")
@@ -219,8 +269,9 @@ def _definition(value: Any, path: str) -> None:
             iri(definition[key], f"{path}.{key}")
     if "extensions" in definition:
         extensions(definition["extensions"], f"{path}.extensions")
-    if "interactionType" in definition and definition["interactionType"] not in \
-            INTERACTION_TYPES:
+    if "interactionType" in definition and not (
+            isinstance(definition["interactionType"], str)
+            and definition["interactionType"] in INTERACTION_TYPES):
         _fail(f"{path}.interactionType", f"must be one of {', '.join(sorted(INTERACTION_TYPES))}")
     if "correctResponsesPattern" in definition:
         if "interactionType" not in definition:
@@ -378,6 +429,24 @@ def _attachments(value: Any, path: str) -> None:
             iri(attachment["fileUrl"], f"{where}.fileUrl")
 
 
+def _authority(value: Any, path: str) -> None:
+    """An Agent, or the anonymous Group of an OAuth consumer and its user: exactly two
+    Agents, one of them the consumer, identified by an account."""
+    authority = actor(value, path)
+    if authority.get("objectType") != "Group":
+        return
+    if _identifiers(authority, path, required=False):
+        _fail(path, "a group authority is anonymous: the OAuth consumer and its user, "
+                    "without an identifier of its own")
+    members = authority.get("member", [])
+    if len(members) != 2:
+        _fail(f"{path}.member", "a group authority has exactly two agents: the OAuth "
+                                "consumer and its user")
+    if not any("account" in member for member in members):
+        _fail(f"{path}.member", "one agent of a group authority is the OAuth consumer, "
+                                "identified by an account")
+
+
 def check_statement(value: Any, path: str = "statement", *, sub: bool = False) -> dict:
     """Checks one statement (or, with ``sub``, a sub-statement) against the xAPI rules."""
     allowed = {"actor", "verb", "object", "result", "context", "timestamp", "attachments"}
@@ -400,9 +469,7 @@ def check_statement(value: Any, path: str = "statement", *, sub: bool = False) -
         if key in statement:
             timestamp(statement[key], f"{path}.{key}")
     if "authority" in statement:
-        authority = actor(statement["authority"], f"{path}.authority")
-        if authority.get("objectType") == "Group" and len(authority.get("member", [])) != 2:
-            _fail(f"{path}.authority", "a group authority has exactly two agents (OAuth)")
+        _authority(statement["authority"], f"{path}.authority")
     if "version" in statement and not (isinstance(statement["version"], str)
                                        and _VERSION.match(statement["version"])):
         _fail(f"{path}.version", "must be 1.0, 1.0.x or 2.0.x")

@@ -7,7 +7,7 @@ import copy
 import json
 from typing import Any
 
-from server.lrs.rules import IFIS
+from server.lrs.rules import DURATION_PARTS, IFIS, duration_parts, instant
 
 _NOT_COMPARED = ("id", "stored", "authority", "version")
 
@@ -93,14 +93,132 @@ def _activities_in_lists(holder: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def same_statement(stored: dict[str, Any], incoming: dict[str, Any]) -> bool:
-    """Whether a repeat of a stored statement is the same statement (what the LRS assigned
-    on receipt is not compared; a timestamp only if the repeat has one)."""
-    left = {k: v for k, v in stored.items() if k not in _NOT_COMPARED}
-    right = {k: v for k, v in incoming.items() if k not in _NOT_COMPARED}
+def same_statement(stored: dict[str, Any], incoming: dict[str, Any],
+                   version: str = "1.0.0") -> bool:
+    """Whether a repeat of a stored statement (or a signed statement's JWS payload) is the
+    same statement, by the specification's comparison rules: what the LRS assigns on
+    receipt is not compared (a timestamp only if the repeat has one), nor differences the
+    LRS may make: timestamps are compared as instants, group members in any order, UUIDs,
+    language tags, mbox domains and hashes in any case, context activities as lists and,
+    from xAPI 2.0 on, durations to 0.01 s (in 1.0.3 a duration is compared as a string)."""
+    left = comparable(stored, version)
+    right = comparable(incoming, version)
     if "timestamp" not in incoming:
         left.pop("timestamp", None)
     return left == right
+
+
+def comparable(statement: dict[str, Any], version: str = "1.0.0") -> dict[str, Any]:
+    """A (valid) statement as the comparison rules see it; a new object."""
+    out = _comparable(normalized(statement), version.startswith("2."))
+    for key in _NOT_COMPARED:
+        out.pop(key, None)
+    return out
+
+
+def _comparable(statement: dict[str, Any], v2: bool) -> dict[str, Any]:
+    out = copy.deepcopy(statement)
+    out["actor"] = _comparable_actor(out["actor"])
+    if "display" in out["verb"]:
+        out["verb"]["display"] = _tags(out["verb"]["display"])
+    target = out["object"]
+    kind = target.get("objectType", "Activity")
+    if kind == "Activity":
+        out["object"] = _comparable_activity(target)
+    elif kind in ("Agent", "Group"):
+        out["object"] = _comparable_actor(target)
+    elif kind == "StatementRef":
+        target["id"] = target["id"].lower()
+    elif kind == "SubStatement":
+        out["object"] = _comparable(_activities_in_lists(target), v2)
+    if "timestamp" in out:
+        out["timestamp"] = _instant_text(out["timestamp"])
+    if "stored" in out:
+        out["stored"] = _instant_text(out["stored"])
+    result = out.get("result", {})
+    if "duration" in result and v2:
+        result["duration"] = _duration_value(result["duration"])
+    context = out.get("context", {})
+    if "registration" in context:
+        context["registration"] = context["registration"].lower()
+    for role in ("instructor", "team"):
+        if role in context:
+            context[role] = _comparable_actor(context[role])
+    if "statement" in context:
+        context["statement"]["id"] = context["statement"]["id"].lower()
+    if "language" in context:
+        context["language"] = context["language"].lower()
+    for key, items in context.get("contextActivities", {}).items():
+        context["contextActivities"][key] = [_comparable_activity(a) for a in items]
+    for key, field in (("contextAgents", "agent"), ("contextGroups", "group")):
+        for entry in context.get(key, []):
+            entry[field] = _comparable_actor(entry[field])
+    for attachment in out.get("attachments", []):
+        attachment["sha2"] = attachment["sha2"].lower()
+        for key in ("display", "description"):
+            if key in attachment:
+                attachment[key] = _tags(attachment[key])
+    return out
+
+
+def _tags(language_map: dict[str, str]) -> dict[str, str]:
+    return {tag.lower(): text for tag, text in language_map.items()}
+
+
+def _comparable_actor(actor: dict[str, Any]) -> dict[str, Any]:
+    out = dict(actor)
+    if "mbox" in out:
+        local, _, domain = out["mbox"].rpartition("@")
+        out["mbox"] = f"{local}@{domain.lower()}"
+    if "mbox_sha1sum" in out:
+        out["mbox_sha1sum"] = out["mbox_sha1sum"].lower()
+    if "member" in out:  # an unordered list
+        members = [_comparable_actor(m) for m in out["member"]]
+        out["member"] = sorted(members, key=lambda m: json.dumps(m, sort_keys=True))
+    return out
+
+
+def _comparable_activity(activity: dict[str, Any]) -> dict[str, Any]:
+    out = dict(activity)
+    definition = out.get("definition")
+    if definition is not None:
+        definition = out["definition"] = dict(definition)
+        for key in ("name", "description"):
+            if key in definition:
+                definition[key] = _tags(definition[key])
+        for key in ("choices", "scale", "source", "target", "steps"):
+            if key in definition:
+                definition[key] = [{**c, "description": _tags(c["description"])}
+                                   if "description" in c else c for c in definition[key]]
+    return out
+
+
+def _instant_text(value: str) -> str:
+    found = instant(value)
+    if found is None:
+        return value
+    at, fraction = found
+    return f"{at.isoformat()}.{fraction}"
+
+
+def _duration_value(value: str) -> str:
+    """A duration's components as numbers (absent ones 0), seconds truncated to 0.01."""
+    parts = duration_parts(value)
+    if parts is None:
+        return value
+    if "W" in parts:
+        return "W" + _number_text(parts["W"])
+    return "".join(key + _number_text(parts.get(key, "0"), 2 if key == "S" else None)
+                   for key in DURATION_PARTS)
+
+
+def _number_text(text: str, places: int | None = None) -> str:
+    """A decimal number's digits without leading or trailing zeros, its fraction cut to
+    ``places`` digits (truncated, not rounded)."""
+    whole, _, fraction = text.partition(".")
+    fraction = fraction[:places] if places is not None else fraction
+    whole, fraction = whole.lstrip("0") or "0", fraction.rstrip("0")
+    return f"{whole}.{fraction}" if fraction else whole
 
 
 def _ids_agent(agent: dict[str, Any]) -> dict[str, Any]:
@@ -111,13 +229,16 @@ def _ids_agent(agent: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ids(statement: dict[str, Any]) -> dict[str, Any]:
+    """The ``ids`` format: activities and verbs by their id alone, agents and identified
+    groups by their identifier, anonymous groups by their members' identifiers; in a
+    sub-statement as in the statement."""
     out = copy.deepcopy(statement)
     out["actor"] = _ids_agent(out["actor"])
     out["verb"] = {"id": out["verb"]["id"]}
     target = out["object"]
     kind = target.get("objectType", "Activity")
     if kind == "Activity":
-        out["object"] = {k: target[k] for k in ("objectType", "id") if k in target}
+        out["object"] = {"id": target["id"]}
     elif kind in ("Agent", "Group"):
         out["object"] = _ids_agent(target)
     elif kind == "SubStatement":
@@ -127,7 +248,11 @@ def _ids(statement: dict[str, Any]) -> dict[str, Any]:
         if role in context:
             context[role] = _ids_agent(context[role])
     for key, items in context.get("contextActivities", {}).items():
-        context["contextActivities"][key] = [{"id": item["id"]} for item in items]
+        context["contextActivities"][key] = [{"id": item["id"]} for item in
+                                             (items if isinstance(items, list) else [items])]
+    for key, field in (("contextAgents", "agent"), ("contextGroups", "group")):
+        for entry in context.get(key, []):
+            entry[field] = _ids_agent(entry[field])
     if "authority" in out:
         out["authority"] = _ids_agent(out["authority"])
     return out

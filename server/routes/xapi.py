@@ -32,13 +32,13 @@ _QUERY_PARAMS = {"agent", "verb", "activity", "registration", "related_activitie
 _SINGLE_PARAMS = {"statementId", "voidedStatementId"}
 
 
-def _statement_list(body: Any, parts: dict[str, Part]) -> list[dict]:
+def _statement_list(body: Any, parts: dict[str, Part], version: str) -> list[dict]:
     statements = body if isinstance(body, list) else [body]
     for i, statement in enumerate(statements):
         check_statement(statement, f"statements[{i}]" if isinstance(body, list)
                         else "statement")
     attachments.match(statements, parts)
-    attachments.check_signatures(statements, parts)
+    attachments.check_signatures(statements, parts, version)
     return statements
 
 
@@ -88,7 +88,7 @@ async def _put(call: Call, client: Client) -> web.Response:
         if body.get("id", statement_id) != statement_id:
             raise XapiError(400, "the statement's id differs from the statementId parameter")
         body = {**body, "id": statement_id}
-    await _store(call, client, _statement_list(body, parts), parts)
+    await _store(call, client, _statement_list(body, parts, call.version), parts)
     return web.Response(status=204)
 
 
@@ -96,7 +96,7 @@ async def _post(call: Call, client: Client) -> web.Response:
     if call.params:
         raise XapiError(400, f"POST takes no parameters, not {', '.join(sorted(call.params))}")
     body, parts = _body(call)
-    ids = await _store(call, client, _statement_list(body, parts), parts) if body != [] else []
+    ids = await _store(call, client, _statement_list(body, parts, call.version), parts) if body != [] else []
     return web.json_response(ids)
 
 

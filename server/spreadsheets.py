@@ -38,6 +38,9 @@ def safe_text(value: str) -> str:
     return "'" + cleaned if cleaned.startswith(FORMULA_START) else cleaned
 
 
+EXCEL_MAX = 9.99999999999999e307
+
+
 def cell(value: object) -> Cell:
     """What a cell holds: finite numbers as they are, nothing as nothing, everything else
     as safe text (a bool too: callers put it in words first)."""
@@ -46,7 +49,11 @@ def cell(value: object) -> Cell:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        if not math.isfinite(value):
+            return None
+        # Excel keeps 15 digits and nothing above 9.99999999999999E+307: a larger number
+        # would come back as infinity, so it is written out in words instead.
+        return value if abs(value) <= EXCEL_MAX else safe_text(repr(value))
     if isinstance(value, Decimal):
         return value if value.is_finite() else None
     return safe_text(value if isinstance(value, str) else str(value))

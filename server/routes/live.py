@@ -68,7 +68,11 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     settings = request.app[SETTINGS]
     ws = web.WebSocketResponse(heartbeat=settings.tour_heartbeat_seconds,
                                max_msg_size=READ_LIMIT, compress=False)
-    await ws.prepare(request)
+    try:
+        await ws.prepare(request)
+    except (ConnectionError, RuntimeError) as exc:  # reset before the upgrade was answered
+        log.debug("tour %s: a connection went away during the upgrade: %s", tour_id, exc)
+        return ws
     try:
         room, conn, seat = await _admit(request, ws, tour_id)
     except _Gone:

@@ -37,7 +37,7 @@ def _period(request: web.Request) -> Period:
             return period
         raw = query.get("year", str(datetime.now(UTC).year))
         if not (raw.isascii() and raw.isdigit() and len(raw) == 4):
-            raise ValueError("a year is four digits")
+            raise ValueError(f"a year is four digits, {FIRST_YEAR}..{LAST_YEAR}")
         year = int(raw)
         if not FIRST_YEAR <= year <= LAST_YEAR:
             raise ValueError(f"a year lies within {FIRST_YEAR}..{LAST_YEAR}")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +16,16 @@ import aiohttp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from protocol import tour as wire
+from protocol.participation import stored_id
 from protocol.tour_poses import POSE_KIND
 from server.app import create_app
 from server.bootstrap import ensure_org, ensure_user
+from server.db.models import User
+from server.live.state import RECORD_NAMESPACE
+from server.participation_store import facts_of
 from server.keys import HUB, SESSIONS
 from server.settings import Settings
 from tests.server.conftest import KEY, PASSWORD
@@ -33,6 +40,7 @@ class Served:
     server: ThreadedServer
     tour: int
     token: str
+    others: dict[str, str]  # username -> token, for the guide and a second member
 
     @property
     def url(self) -> str:
@@ -46,14 +54,15 @@ async def _prepare(app, samples: dict[str, BuildResult]) -> tuple[int, int]:  # 
     editor = await ensure_user(sessions, "editor", PASSWORD, "editor")
     guide = await ensure_user(sessions, "guide", PASSWORD, "guide", branch)
     await ensure_user(sessions, "member", PASSWORD, "member", branch)
+    await ensure_user(sessions, "member2", PASSWORD, "member", branch)
     version = await publish(app, samples["founding"], editor)
     return await schedule(app, version, guide, [branch]), branch
 
 
-async def _token(base: str) -> str:
+async def _token(base: str, username: str = "member") -> str:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         login = await http.post(f"{base}/api/auth/login",
-                                json={"username": "member", "password": PASSWORD})
+                                json={"username": username, "password": PASSWORD})
         assert login.status == 200
         made = await http.post(f"{base}/api/auth/tokens", json={})
         return str((await made.json())["token"])
@@ -68,7 +77,8 @@ def served(samples: dict[str, BuildResult], tmp_path_factory: pytest.TempPathFac
     server = ThreadedServer(app)
     server.start()
     tour, _ = server.call(_prepare(app, samples))
-    yield Served(server, tour, asyncio.run(_token(server.url(""))))
+    others = {name: asyncio.run(_token(server.url(""), name)) for name in ("guide", "member2")}
+    yield Served(server, tour, asyncio.run(_token(server.url(""))), others)
     server.stop()
 
 
@@ -144,3 +154,122 @@ def test_after_the_fuzzing_the_tour_holds_nothing_for_gone_clients(served: Serve
         room = served.server.app[HUB].rooms[served.tour]
         return len(room.conns), len(room.pending), len(room.poses.latest)
     assert served.server.call(held()) == (0, 0, 0)
+
+
+# -- facts among hostile input: none that is valid is ever lost ---------------------------
+
+BAD_NUMBERS = ["NaN", "Infinity", "-Infinity", "1e300", "-1e12", "253402300800", "1e20"]
+
+
+@dataclass(frozen=True)
+class _Send:
+    """One message of a fuzzed session: a valid fact (``valid``), or something that must be
+    refused without taking any valid fact down with it."""
+
+    kind: str  # fact | bad_at | bad_dwell | forged | laser | garbage
+    id: str
+    bad: str = "NaN"
+
+
+def _fact_json(fact_id: str, at: str, dwell: str = "4.5") -> str:
+    return ('{"type":"fact","fact":{"kind":"hotspot_viewed","id":"%s","at":%s,'
+            '"session":"%s","exhibit":"founding","exhibit_version":"1.0.0",'
+            '"scene":"first-congress-site","hotspot":"table","dwell_seconds":%s}}'
+            % (fact_id, at, uuid.uuid4(), dwell))
+
+
+def _record_id(tour: int, n: int, kind: str, user: int) -> str:
+    return str(uuid.uuid5(RECORD_NAMESPACE, f"tour/{tour}/{n}/{kind}/{user}"))
+
+
+sends = st.builds(
+    _Send,
+    kind=st.sampled_from(["fact", "fact", "fact", "bad_at", "bad_dwell", "forged", "laser",
+                          "garbage"]),
+    id=st.uuids().map(str),
+    bad=st.sampled_from(BAD_NUMBERS))
+
+
+async def _fuzzed_facts(served: Served, plans: dict[str, list[_Send]],
+                        users: dict[str, int]) -> dict[str, set[str]]:
+    """Each client sends its plan at once, all clients together, then a ping; returns
+    the valid fact ids each client sent, after checking every one was acknowledged."""
+    now = time.time()
+    shared = {s.id for plan in plans.values() for s in plan if s.kind == "fact"}
+
+    async def one(name: str, plan: list[_Send]) -> set[str]:
+        token = served.token if name == "member" else served.others[name]
+        valid: set[str] = set()
+        async with aiohttp.ClientSession() as http:
+            async with http.ws_connect(served.url) as ws:
+                await ws.send_str(wire.Hello(version=wire.TOUR_PROTOCOL,
+                                             token=token).model_dump_json())
+                welcome = wire.SERVER.validate_json((await ws.receive(timeout=10)).data)
+                assert welcome.type == "welcome"
+                for step in plan:
+                    if step.kind == "fact":
+                        valid.add(step.id)
+                        raw = _fact_json(step.id, repr(now))
+                    elif step.kind == "forged":  # an id another member or the tour uses
+                        forged = sorted(shared)[0] if shared and step.id < "8" \
+                            else _record_id(served.tour, int(step.id[:2], 16), "tour_ended",
+                                            users["guide"])
+                        valid.add(forged)
+                        raw = _fact_json(forged, repr(now))
+                    elif step.kind == "bad_at":
+                        raw = _fact_json(step.id, step.bad)
+                    elif step.kind == "bad_dwell":
+                        raw = _fact_json(step.id, repr(now), step.bad)
+                    elif step.kind == "laser":
+                        raw = '{"type":"laser","origin":[%s,0,1],"target":null}' % step.bad
+                    else:
+                        raw = '{"type":"fact","fact":{"id":"%s","at":%s}}' % (step.id, step.bad)
+                    await ws.send_str(raw)
+                await ws.send_str(wire.Ping(sent=1.0).model_dump_json())
+                acked: set[str] = set()
+                while True:
+                    msg = await ws.receive(timeout=10)
+                    assert msg.type == aiohttp.WSMsgType.TEXT, (msg.type, msg.data)
+                    message = wire.SERVER.validate_json(msg.data)  # always readable
+                    if message.type == "ack":
+                        acked.add(message.id)
+                    elif message.type == "pong":
+                        break
+                # acks follow the commit, and may come after the pong
+                while not valid <= acked:
+                    msg = await ws.receive(timeout=10)
+                    message = wire.SERVER.validate_json(msg.data)
+                    if message.type == "ack":
+                        acked.add(message.id)
+                assert valid <= acked
+        return valid
+
+    names = list(plans)
+    results = await asyncio.gather(*(one(n, plans[n]) for n in names))
+    return dict(zip(names, results))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.fixed_dictionaries({name: st.lists(sends, max_size=12)
+                              for name in ("guide", "member", "member2")}))
+def test_no_valid_fact_is_lost_among_hostile_ones(served: Served,
+                                                  plans: dict[str, list[_Send]]) -> None:
+    async def ids() -> dict[str, int]:
+        async with served.server.app[SESSIONS]() as db:
+            rows = (await db.execute(select(User.username, User.id))).all()
+        return {name: user for name, user in rows}
+    users = served.server.call(ids())
+    sent = asyncio.run(_fuzzed_facts(served, plans, users))
+
+    async def stored() -> dict[int, set[str]]:
+        out: dict[int, set[str]] = {}
+        for f in await facts_of(served.server.app[SESSIONS], tour=served.tour):
+            if "fact" in f.detail:
+                out.setdefault(f.user_id, set()).add(f.detail["fact"]["id"])
+                assert f.id == stored_id(f.user_id, f.detail["fact"]["id"])
+        return out
+    kept = served.server.call(stored())
+    for name, valid in sent.items():
+        assert valid <= kept.get(users[name], set()), name
+    room = served.server.app[HUB].rooms[served.tour]
+    assert room.state.phase != "ended" and room.state.laser is None

@@ -59,7 +59,7 @@ async def _refuse_unread(request: web.Request, exc: BodyTooLarge) -> web.StreamR
             dropped += len(chunk)
     except (TimeoutError, ConnectionError, OSError):
         pass
-    except Exception as drain_error:  # the payload was cut (a reset): nothing more to read
+    except Exception as drain_error:  # noqa: BLE001  (the payload was cut by a reset)
         log.debug("dropping the rest of a refused body: %s", drain_error)
     protocol = request.protocol
     if protocol is not None:

@@ -19,7 +19,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from protocol.tour_poses import ENTRY_SIZE, encode_frame, encode_frame_parts, frame_entry, head_xz
+from protocol.tour_poses import (
+    ENTRY_SIZE,
+    encode_frame,
+    encode_frame_parts,
+    frame_entry,
+    head_xz,
+)
 
 Cell = tuple[int, int]
 

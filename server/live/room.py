@@ -18,7 +18,16 @@ from protocol.tour_poses import ENTRY_SIZE, entry_xz
 from server.background import stop_all
 from server.live.connection import Connection
 from server.live.inputs import Command, Drop, Expire, Input, Join, Resume
-from server.live.outputs import ALL, GUIDES, Disconnect, Output, Record, Seated, Send, error
+from server.live.outputs import (
+    ALL,
+    GUIDES,
+    Disconnect,
+    Output,
+    Record,
+    Seated,
+    Send,
+    error,
+)
 from server.live.plan import TourPlan
 from server.live.poses import InterestSettings, PoseTable
 from server.live.state import TourState
@@ -136,7 +145,7 @@ class LiveTour:
         try:
             await self.hub.store_rows(rows)
             return
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (any database failure: try each apart)
             log.warning("tour %s: storing %d records together failed (%s); storing each "
                         "input's apart", self.tour_id, len(rows), exc)
         for one in applied:
@@ -144,7 +153,7 @@ class LiveTour:
                 continue
             try:
                 await self.hub.store_rows(one.rows)
-            except Exception:
+            except Exception:  # refused to its sender, logged
                 log.exception("tour %s: storing the records of a %s failed", self.tour_id,
                               type(one.event).__name__)
                 one.unstored()

@@ -15,7 +15,16 @@ from protocol import tour as wire
 from protocol.participation import stale_or_future, stored_id
 from server.live.handlers import GUIDE_HANDLERS, MEMBER_HANDLERS, end_tour
 from server.live.inputs import Command, Drop, Expire, Input, Join, Leave, Resume
-from server.live.outputs import ALL, GUIDES, Disconnect, Output, Record, Seated, Send, error
+from server.live.outputs import (
+    ALL,
+    GUIDES,
+    Disconnect,
+    Output,
+    Record,
+    Seated,
+    Send,
+    error,
+)
 from server.live.plan import TourPlan
 from server.live.quiz import OpenQuiz
 from server.live.seat import Seat

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from protocol.api import TourCreate
+from server import tour_changes
 from server.audit import record
 from server.auth import EVERYONE, STAFF, Principal, require
 from server.db.models import ExhibitVersion, Registration, Tour, TourBranch
@@ -24,7 +25,6 @@ from server.errors import field_errors, json_error
 from server.keys import HUB, SESSIONS, SETTINGS
 from server.live.outputs import error
 from server.reminders import drop_pending, queue_reminders
-from server import tour_changes
 from server.tour_changes import (
     MAX_ID,
     TourChange,

@@ -49,7 +49,7 @@ async def _raw_request(world: World, head: str, body_chunks: int, chunk: bytes
 
 
 async def test_a_large_chunked_login_is_refused_before_it_is_read(world: World) -> None:
-    head = (f"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head = ("POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             "Transfer-Encoding: chunked\r\n\r\n")
     total = 2000  # chunks of 64 KiB: 125 MiB if it were all read
     answer, sent = await _raw_request(world, head, total, b"[" * 65536)

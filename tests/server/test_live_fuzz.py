@@ -24,9 +24,9 @@ from protocol.tour_poses import POSE_KIND
 from server.app import create_app
 from server.bootstrap import ensure_org, ensure_user
 from server.db.models import User
+from server.keys import HUB, SESSIONS
 from server.live.state import RECORD_NAMESPACE
 from server.participation_store import facts_of
-from server.keys import HUB, SESSIONS
 from server.settings import Settings
 from tests.server.conftest import KEY, PASSWORD
 from tests.server.live_support import ThreadedServer, publish, schedule
@@ -172,10 +172,10 @@ class _Send:
 
 
 def _fact_json(fact_id: str, at: str, dwell: str = "4.5") -> str:
-    return ('{"type":"fact","fact":{"kind":"hotspot_viewed","id":"%s","at":%s,'
-            '"session":"%s","exhibit":"founding","exhibit_version":"1.0.0",'
-            '"scene":"first-congress-site","hotspot":"table","dwell_seconds":%s}}'
-            % (fact_id, at, uuid.uuid4(), dwell))
+    return ('{"type":"fact","fact":{"kind":"hotspot_viewed","id":"' + fact_id + '","at":'
+            + at + ',"session":"' + str(uuid.uuid4()) + '","exhibit":"founding",'
+            '"exhibit_version":"1.0.0","scene":"first-congress-site","hotspot":"table",'
+            '"dwell_seconds":' + dwell + "}}")
 
 
 def _record_id(tour: int, n: int, kind: str, user: int) -> str:
@@ -200,8 +200,7 @@ async def _fuzzed_facts(served: Served, plans: dict[str, list[_Send]],
     async def one(name: str, plan: list[_Send]) -> set[str]:
         token = served.token if name == "member" else served.others[name]
         valid: set[str] = set()
-        async with aiohttp.ClientSession() as http:
-            async with http.ws_connect(served.url) as ws:
+        async with aiohttp.ClientSession() as http, http.ws_connect(served.url) as ws:
                 await ws.send_str(wire.Hello(version=wire.TOUR_PROTOCOL,
                                              token=token).model_dump_json())
                 welcome = wire.SERVER.validate_json((await ws.receive(timeout=10)).data)
@@ -211,7 +210,7 @@ async def _fuzzed_facts(served: Served, plans: dict[str, list[_Send]],
                         valid.add(step.id)
                         raw = _fact_json(step.id, repr(now))
                     elif step.kind == "forged":  # an id another member or the tour uses
-                        forged = sorted(shared)[0] if shared and step.id < "8" \
+                        forged = min(shared) if shared and step.id < "8" \
                             else _record_id(served.tour, int(step.id[:2], 16), "tour_ended",
                                             users["guide"])
                         valid.add(forged)
@@ -221,9 +220,9 @@ async def _fuzzed_facts(served: Served, plans: dict[str, list[_Send]],
                     elif step.kind == "bad_dwell":
                         raw = _fact_json(step.id, repr(now), step.bad)
                     elif step.kind == "laser":
-                        raw = '{"type":"laser","origin":[%s,0,1],"target":null}' % step.bad
+                        raw = '{"type":"laser","origin":[' + step.bad + ',0,1],"target":null}'
                     else:
-                        raw = '{"type":"fact","fact":{"id":"%s","at":%s}}' % (step.id, step.bad)
+                        raw = '{"type":"fact","fact":{"id":"' + step.id + '","at":' + step.bad + "}}"
                     await ws.send_str(raw)
                 await ws.send_str(wire.Ping(sent=1.0).model_dump_json())
                 acked: set[str] = set()

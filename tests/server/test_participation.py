@@ -14,8 +14,8 @@ from engine.delivery import deliver
 from engine.errors import EngineError
 from engine.facts import FactRecorder
 from engine.outbox import Outbox
-from server.keys import SESSIONS
 from protocol.participation import stored_id
+from server.keys import SESSIONS
 from server.participation_store import facts_of
 from tests.server.conftest import World
 

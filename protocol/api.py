@@ -23,9 +23,11 @@ def _sane_moment(value: datetime) -> datetime:
     try:
         year = value.astimezone(UTC).year
     except OverflowError:
-        year = 10_000
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValueError(f"must be between {FIRST_YEAR} and {LAST_YEAR}")
+        year = 10_000 if value.year > 1 else 0
+    if year < FIRST_YEAR:
+        raise ValueError(f"must be in the future (not before {FIRST_YEAR})")
+    if year > LAST_YEAR:
+        raise ValueError(f"must be within five years from now (not after {LAST_YEAR})")
     return value
 
 

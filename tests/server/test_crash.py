@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from protocol.participation import stored_id
 from redhall.cli import main as redhall
 from server.db.models import LedgerEntry, ParticipationRecord, StatementRow
 from server.demo import DEMO_PASSWORD, prepare
@@ -66,8 +68,9 @@ def _statement() -> dict[str, Any]:
 
 
 def _visit(scene: str, hotspots: list[str], quiz: dict[str, tuple[int, int]],
-           year_offset: int) -> list[dict[str, Any]]:
-    session, at = str(uuid.uuid4()), 1.75e9 + year_offset * 366 * 86400
+           offset: int) -> list[dict[str, Any]]:
+    # within the window the server accepts: from 300 days ago, a minute apart
+    session, at = str(uuid.uuid4()), time.time() - 300 * 86400 + offset * 60
     common = {"at": at, "session": session, "exhibit": "founding",
               "exhibit_version": "1.0.0", "scene": scene}
     facts = [{"id": str(uuid.uuid4()), "kind": "hotspot_viewed", "hotspot": h,
@@ -128,13 +131,17 @@ async def _load(url: str, lrs: dict[str, str], scenes: dict[str, Any],
                         acknowledged.append(await reply.json())
 
         async def visits() -> None:
-            for offset in range(1000):  # a new year each time: a new award each time
+            me = await (await http.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+                        ).json()
+            for offset in range(1000):
                 for scene, outline in sorted(scenes.items()):
                     facts = _visit(scene, sorted(outline.hotspots), outline.quiz, offset)
                     async with http.post("/api/participation", json={"facts": facts},
                                          headers={"Authorization": f"Bearer {token}"}) as r:
                         if r.status == 200:
-                            facts_acknowledged.extend(f["id"] for f in facts)
+                            # stored under the member's own id space
+                            facts_acknowledged.extend(stored_id(me["id"], f["id"])
+                                                      for f in facts)
 
         workers = [asyncio.ensure_future(statements()) for _ in range(3)]
         workers.append(asyncio.ensure_future(visits()))

@@ -10,6 +10,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from protocol.participation import stored_id
 from server.credits.certificate import check
 from server.credits.ledger import Award, append_with_retry
 from server.db.models import (
@@ -115,7 +116,8 @@ async def test_the_export_holds_a_row_of_every_table_about_the_member(world: Wor
     assert {(c["kind"], c["label"]) for c in data["credentials"]} == {("session", ""),
                                                                    ("bearer", "tests")}
     assert data["consents"][0]["text_version"] == "7"
-    assert [f["id"] for f in data["participation_facts"]] == [fact["id"]]
+    # stored under the member's own id space; the id their client chose is kept too
+    assert [f["id"] for f in data["participation_facts"]] == [stored_id(member, fact["id"])]
     assert data["participation_facts"][0]["detail"]["scene"] == "nanhu-red-boat"
     assert data["tour_registrations"][0]["tour_id"] == tour_id
     assert data["reminders"][0]["tour_id"] == tour_id
@@ -128,7 +130,7 @@ async def test_the_export_holds_a_row_of_every_table_about_the_member(world: Wor
     [certificate] = data["certificates"]
     assert check(certificate) == [] and certificate["certificate"]["hours"] == "0.5"
     ids = {s["id"] for s in data["xapi_statements"]}
-    assert statement["id"] in ids and fact["id"] in ids  # the fact's own statement too
+    assert statement["id"] in ids and stored_id(member, fact["id"]) in ids  # the fact's own statement too
     assert data["xapi_attachments"] == [{"sha2": sha2, "content_type": "text/plain",
                                          "content": {"base64": base64.b64encode(
                                              attachment).decode()}}]

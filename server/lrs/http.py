@@ -17,6 +17,7 @@ from multidict import CIMultiDict
 from server.keys import LRS_CLIENTS
 from server.lrs.clients import Client
 from server.lrs.rules import StatementError, timestamp
+from server.validation import read_limited
 
 MAX_BODY = 8 * 1024**2
 MAX_DEPTH = 64  # nesting of JSON objects and lists (extensions are free-form)
@@ -140,11 +141,8 @@ async def client_of(call: Call) -> Client:
 
 
 async def read_body(request: web.Request) -> bytes:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY,
-                                            actual_size=request.content_length,
-                                            headers={"X-Experience-API-Version": "1.0.3"})
-    return await request.read()
+    """The body, at most MAX_BODY bytes, declared or chunked: 413 beyond, the rest unread."""
+    return await read_limited(request, MAX_BODY)
 
 
 async def alternate(request: web.Request,

@@ -132,3 +132,22 @@ async def test_report_periods_beyond_sane_years_are_400(world: World, query: str
                                        headers=world.auth("admin"))
         assert reply.status == 400, (kind, query, reply.status)
         assert "2000" in (await reply.json())["error"]
+
+
+async def test_a_large_chunked_statement_batch_is_refused_before_it_is_read(
+        world: World) -> None:
+    import base64
+
+    from server.keys import SESSIONS
+    from server.lrs.clients import create_client
+
+    key, secret = await create_client(world.client.server.app[SESSIONS], "limits",
+                                      ("write", "read"))
+    basic = base64.b64encode(f"{key}:{secret}".encode()).decode()
+    head = ("POST /xapi/statements HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Authorization: Basic {basic}\r\nX-Experience-API-Version: 1.0.3\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n")
+    total = 2000  # 125 MiB if it were all read; the LRS takes 8 MiB
+    answer, sent = await _raw_request(world, head, total, b"[" * 65536)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert sent < total * 65536 // 4, sent

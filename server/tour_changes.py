@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from protocol.api import SaneDatetime
 from server.audit import record
 from server.auth import Principal
 from server.db.models import Organization, Registration, Tour, TourBranch, User
@@ -43,7 +44,7 @@ class TourChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
-    starts_at: AwareDatetime | None = Field(
+    starts_at: SaneDatetime | None = Field(
         default=None, description="with a time zone, e.g. 2026-12-01T14:00:00+08:00; the "
         "tour's zone becomes this offset")
     duration_minutes: int | None = Field(default=None, strict=True, ge=10, le=480)

@@ -16,6 +16,9 @@ from panda3d.core import NodePath, loadPrcFileData, unloadPrcFile
 
 from engine.clock import Clock, ManualClock, WallClock
 
+# what a task answers to run again next frame
+CONT: int = Task.cont
+
 WindowType = Literal["onscreen", "offscreen", "none"]
 
 
@@ -79,7 +82,7 @@ class ExhibitApp:
             if self.systems is not systems and not any(s is system for s in self.systems):
                 continue  # removed during this frame
             system.update(dt)
-        return Task.cont
+        return CONT
 
     def step(self, dt: float = 1 / 60) -> None:
         """Advance the clock by ``dt`` (when it is manual) and run one frame."""

@@ -102,9 +102,9 @@ class EyeBuffer:
                      name: str) -> DisplayRegion:
         """A pass after the tone curve that draws only ``panels``, through the same lens."""
         eye = camera.node()
-        eye.setCameraMask(SCENE_MASK)  # type: ignore[attr-defined]
+        eye.setCameraMask(SCENE_MASK)
         panels.hide(SCENE_MASK)
-        overlay = Camera(f"{name}-panels", eye.getLens())  # type: ignore[attr-defined]
+        overlay = Camera(f"{name}-panels", eye.getLens())
         overlay.setScene(panels)
         overlay.setCameraMask(PANEL_MASK)
         region = out.makeDisplayRegion()

@@ -28,7 +28,7 @@ class FactRecorder:
                  scene: str, wall_clock: Any = time.time) -> None:
         self.sink = sink
         self.session = session
-        self.common = {"session": session, "exhibit": exhibit, "exhibit_version": version,
+        self.common: dict[str, Any] = {"session": session, "exhibit": exhibit, "exhibit_version": version,
                        "scene": scene}
         self.wall_clock = wall_clock
         self.sequence = 0

@@ -76,7 +76,8 @@ class Hotspots:
         if self._queue.getNumEntries() == 0:
             return None
         self._queue.sortEntries()
-        return self._queue.getEntry(0).getIntoNode().getName().split(":", 1)[1]
+        name: str = self._queue.getEntry(0).getIntoNode().getName()
+        return name.split(":", 1)[1]
 
     def pick_from(self, source: NodePath) -> str | None:
         """Along ``source``'s forward axis (a controller, or the head for gaze)."""

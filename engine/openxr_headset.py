@@ -34,6 +34,9 @@ from engine.openxr_gl import GLBinding, current_binding, extension_for
 from engine.openxr_input import Controllers, panda_point, panda_quat
 from engine.xr import fov_lens
 
+# what a task answers to run again next frame
+CONT: int = Task.cont
+
 GL_SRGB8_ALPHA8 = 0x8C43
 GL_RGBA8 = 0x8058
 RUNTIMES = "SteamVR, Monado or Meta Quest Link"
@@ -228,7 +231,7 @@ class OpenXRHeadset:
         if self.session is None:
             self._start_session()
         if self._frame is None:
-            return Task.cont
+            return CONT
         layer = None
         if self._rendering and all(eye.submitted for eye in self.eyes):
             layer = xr.CompositionLayerProjection(space=self.stage, views=[
@@ -243,7 +246,7 @@ class OpenXRHeadset:
             display_time=self._frame.predicted_display_time,
             environment_blend_mode=xr.EnvironmentBlendMode.OPAQUE, layers=layers))
         self._frame = None
-        return Task.cont
+        return CONT
 
     def _poll(self) -> None:
         """Follow the session's lifecycle as the runtime reports it."""

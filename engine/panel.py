@@ -71,8 +71,8 @@ class Panel:
         return float(self.card.getSz())
 
     def show(self, title: str, body: str) -> None:
-        title_node: TextNode = self.title.node()  # type: ignore[assignment]
-        body_node: TextNode = self.body.node()  # type: ignore[assignment]
+        title_node: TextNode = self.title.node()
+        body_node: TextNode = self.body.node()
         title_node.setText(title)
         body_node.setText(body)
         # An empty text's height is undefined (its bounds were never computed): count 0.

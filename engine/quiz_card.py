@@ -100,14 +100,14 @@ class QuizCard:
             button.card.removeNode()
             button.label.removeNode()
         self.buttons = []
-        prompt: TextNode = self.prompt.node()  # type: ignore[assignment]
+        prompt: TextNode = self.prompt.node()
         prompt.setText(item.prompt.get(language))
         top = -_PAD - _TEXT * 1.3 * 0.8
         self.prompt.setPos(_PAD, 0, top)
         y = top - prompt.getHeight() * self.prompt.getSx() - _PAD
         for index, choice in enumerate(item.choices):
             label = self._text(f"choice-{index}", TEXT_COLOUR, _TEXT, self.width - 4 * _PAD)
-            label_node: TextNode = label.node()  # type: ignore[assignment]
+            label_node: TextNode = label.node()
             label_node.setText((f"F{index + 1}  " if keys else "") + choice.get(language))
             height = label_node.getHeight() * _TEXT + 2 * _PAD
             card = self.root.attachNewNode(self._card(f"choice-{index}-card",
@@ -167,7 +167,7 @@ class QuizCard:
         for i, button in enumerate(self.buttons):
             colour = RIGHT if i == result.answer else WRONG if i == result.response else BUTTON
             button.card.setColor(*colour)
-        note: TextNode = self.note.node()  # type: ignore[assignment]
+        note: TextNode = self.note.node()
         note.setText(f"{verdict}\n{explanation}")
         self.note.setPos(_PAD, 0, self._bottom - _TEXT * 0.8)
         self.note.show()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from panda3d.core import LineSegs, NodePath
+from panda3d.core import LineSegs, NodePath, Point3
 
 from engine.navigation import Navigation
 from engine.teleport import TeleportArc
@@ -54,7 +54,7 @@ class VRLocomotion:
             if landing is not None and self.may_move():
                 self.navigation.teleport_to_floor(landing)
 
-    def _draw(self, points: list, ok: bool) -> None:
+    def _draw(self, points: list[Point3], ok: bool) -> None:
         self.drawn.node().removeAllChildren()
         line = LineSegs("arc")
         line.setThickness(3)

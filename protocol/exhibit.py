@@ -28,7 +28,7 @@ class ExhibitDefinition(BaseModel):
     )
     scene_dir: str = Field(default="../scenes", description="relative to this file")
     languages: list[Language] = Field(
-        default_factory=lambda: ["zh-CN", "en"],
+        default_factory=lambda: list[Language](["zh-CN", "en"]),
         description="languages every visible string must have; zh-CN is always required",
     )
     font: str = Field(

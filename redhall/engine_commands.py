@@ -53,11 +53,12 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
     from engine.app import ExhibitApp
     from engine.desktop import DesktopControls
     from engine.loading import load_exhibit
-    from engine.outbox import Outbox
+    from engine.outbox import FactSink, Outbox
     from engine.view import ExhibitView
 
     exhibit = load_exhibit(Path(args.package), _trusted(args), ENGINE_CACHE)
-    sink, cmi5 = Outbox(Path(args.outbox)), None
+    sink: FactSink = Outbox(Path(args.outbox))
+    cmi5 = None
     if args.cmi5:
         from engine.cmi5 import Cmi5Session, Launch, Tee
 

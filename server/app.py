@@ -82,7 +82,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     if database_file:
         Path(database_file).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(settings.database_url,
-                                 **engine_options(settings.database_url))  # type: ignore[arg-type]
+                                 **engine_options(settings.database_url))
     if settings.database_url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", pragmas)
         if database_file:

@@ -71,7 +71,7 @@ class Principal:
     credential_id: int
 
 
-PRINCIPAL = web.RequestKey("principal", Principal)
+PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal", Principal)
 
 
 async def hash_password(password: str) -> str:

@@ -63,7 +63,7 @@ async def _refuse_unread(request: web.Request, exc: BodyTooLarge) -> web.StreamR
         log.debug("dropping the rest of a refused body: %s", drain_error)
     protocol = request.protocol
     if protocol is not None:
-        protocol.force_close()  # type: ignore[no-untyped-call]
+        protocol.force_close()
     return response
 
 

@@ -44,6 +44,7 @@ async def store(sessions: async_sessionmaker[AsyncSession], rows: Sequence[dict[
         return []
     with storing() as stored:  # the statements' stored time, held until the commit
         async with sessions.begin() as db:
+            assert db.bind is not None  # the server's sessions are made bound to its engine
             dialect = db.bind.dialect.name
             insert = pg_insert if dialect == "postgresql" else sqlite_insert
             statement_ = insert(ParticipationRecord).on_conflict_do_nothing(

@@ -28,7 +28,7 @@ from server.keys import SESSIONS
 
 log = logging.getLogger("redhall.reminders")
 Notify = Callable[[Reminder], Awaitable[None]]
-NOTIFY = web.AppKey("notify", Callable[[Reminder], Awaitable[None]])
+NOTIFY = web.AppKey[Notify]("notify")
 INTERVAL = web.AppKey("reminder_interval", float)
 
 REMINDER = "reminder"

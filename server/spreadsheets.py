@@ -91,7 +91,8 @@ def as_xlsx(header: Sequence[object], rows: Iterable[Sequence[object]], title: s
                 written = openpyxl.cell.WriteOnlyCell(sheet, held[:MAX_TEXT])
                 written.data_type = "s"  # never a formula, nor an error code like #N/A
             else:
-                written = openpyxl.cell.WriteOnlyCell(sheet, held)
+                # openpyxl writes a Decimal as a number; its stubs leave Decimal out
+                written = openpyxl.cell.WriteOnlyCell(sheet, held)  # type: ignore[arg-type]
             cells.append(written)
         return cells
 

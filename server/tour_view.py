@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
@@ -108,7 +108,7 @@ async def states(db: AsyncSession, app: web.Application, tours: Sequence[Tour]
                                                                      "tour_ended")))
                                 .distinct())
         for tour_id, kind in rows:
-            seen[tour_id].add(kind)
+            seen[cast(int, tour_id)].add(kind)  # one of ``ids``, never None
     rooms = app[HUB].rooms if HUB in app else {}
     out: dict[int, State] = {}
     for tour in tours:

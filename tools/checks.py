@@ -195,8 +195,9 @@ def _references(report: _Reporter, data: dict[str, Any]) -> None:
             report.add(("quiz", index, "hotspot"), f"unknown hotspot `{ref}`",
                        "name a hotspot id from `hotspots`, or leave it out for the route's end")
     for index, action in _items(data, "actions"):
-        trigger = action.get("trigger") if isinstance(action.get("trigger"), dict) else {}
-        do = action.get("do") if isinstance(action.get("do"), dict) else {}
+        trigger_value, do_value = action.get("trigger"), action.get("do")
+        trigger: dict[str, Any] = trigger_value if isinstance(trigger_value, dict) else {}
+        do: dict[str, Any] = do_value if isinstance(do_value, dict) else {}
         if _text(trigger.get("on_stop")) and trigger["on_stop"] not in stops:
             report.add(("actions", index, "trigger", "on_stop"),
                        f"unknown stop `{trigger['on_stop']}`", "name a stop id from `route`")

@@ -65,11 +65,12 @@ def to_part(mesh: trimesh.Trimesh, material: MaterialData, repeat: tuple[float, 
 
 
 def box(spec: BoxSpec) -> trimesh.Trimesh:
-    return trimesh.creation.box(extents=spec.size)
+    mesh: trimesh.Trimesh = trimesh.creation.box(extents=spec.size)
+    return mesh
 
 
 def cylinder(spec: CylinderSpec) -> trimesh.Trimesh:
-    mesh = trimesh.creation.cylinder(radius=spec.radius, height=spec.height,
+    mesh: trimesh.Trimesh = trimesh.creation.cylinder(radius=spec.radius, height=spec.height,
                                      sections=spec.sections)
     if spec.axis != "z":
         turn = [0, 1, 0] if spec.axis == "x" else [1, 0, 0]
@@ -84,7 +85,9 @@ def plane(spec: PlaneSpec) -> trimesh.Trimesh:
 
 
 def sphere(spec: SphereSpec) -> trimesh.Trimesh:
-    return trimesh.creation.icosphere(subdivisions=spec.subdivisions, radius=spec.radius)
+    mesh: trimesh.Trimesh = trimesh.creation.icosphere(subdivisions=spec.subdivisions,
+                                                        radius=spec.radius)
+    return mesh
 
 
 def extrusion(spec: ExtrusionSpec) -> trimesh.Trimesh:

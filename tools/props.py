@@ -69,11 +69,11 @@ def build_prop(prop: Prop, root: Path, options: BuildOptions, cache: BuildCache)
     key = prop_key(prop, root, options)
     hit = cache.get("props", key)
     if hit is not None:
-        record, files = hit
-        levels = [ModelLevel.model_validate(level) for level in record["levels"]]
+        record, cached_files = hit
+        cached_levels = [ModelLevel.model_validate(level) for level in record["levels"]]
         box = tuple(tuple(c) for c in record["bounds"])
-        return PropOutput(_placed(prop, levels, record["collision"], box),  # type: ignore[arg-type]
-                          files, [f"{prop.id}: {line}" for line in record["repairs"]],
+        return PropOutput(_placed(prop, cached_levels, record["collision"], box),  # type: ignore[arg-type]
+                          cached_files, [f"{prop.id}: {line}" for line in record["repairs"]],
                           cached=True)
     # Geometry libraries load in about a second; an up-to-date build never needs them.
     from tools.collision import proxy

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from protocol.exhibit import ExhibitDefinition
 from protocol.scene import SceneScript
 
-SCHEMAS = {"scene.schema.json": SceneScript, "exhibit.schema.json": ExhibitDefinition}
+SCHEMAS: dict[str, type[BaseModel]] = {"scene.schema.json": SceneScript, "exhibit.schema.json": ExhibitDefinition}
 
 
 def write_schemas(out: Path) -> list[Path]:

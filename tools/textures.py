@@ -6,6 +6,7 @@ import hashlib
 import io
 import warnings
 from pathlib import Path
+from typing import cast
 
 from PIL import Image, UnidentifiedImageError
 
@@ -81,7 +82,8 @@ def prepare(image: Image.Image, max_size: int) -> tuple[bytes, str]:
     """
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     image = image.convert("RGBA" if has_alpha else "RGB")
-    if has_alpha and image.getextrema()[3][0] == 255:
+    # an RGBA image's extrema are one (min, max) pair per band
+    if has_alpha and cast("tuple[tuple[int, int], ...]", image.getextrema())[3][0] == 255:
         image, has_alpha = image.convert("RGB"), False
     size = (_pow2_at_most(image.width, max_size), _pow2_at_most(image.height, max_size))
     if size != image.size:

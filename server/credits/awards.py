@@ -302,7 +302,7 @@ class Credits:
                     self.site.extension("ledger-entry"): entry.seq}},
                 "context": {"registration": registration, "platform": "RedHall"}}
             await insert_statements(db, [one], Writer(None, self.site.authority),
-                                    *stored, self.forward)
+                                    stored[0], stored[1], self.forward)
 
         with storing() as stored:  # the statement's stored time, held until the commit
             entry = await append_with_retry(self.sessions, award, statement)

@@ -105,7 +105,8 @@ class Checkpointer:
             fcntl.flock(queue, fcntl.LOCK_EX)
             # RESTART (not TRUNCATE): the log's file keeps its size and is written over,
             # rather than grown again from nothing
-            row = self._connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            row: tuple[int, int, int] = self._connection.execute(
+                "PRAGMA wal_checkpoint(RESTART)").fetchone()
         finally:
             os.close(queue)  # closing lets go of the lock
         self.resets += row[0] == 0

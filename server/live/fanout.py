@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from server.background import bounded, stop
 from server.live.inputs import Input, decode, encode
@@ -133,8 +133,9 @@ class RedisFanout:
         try:
             while True:
                 try:
-                    answer = await reader.xread({self.log_key(room.tour_id): last},
-                                                count=1000, block=1000)
+                    # RESP2 (the client's default): a list of [stream, entries] pairs
+                    answer = cast("list[list[Any]] | None", await reader.xread(
+                        {self.log_key(room.tour_id): last}, count=1000, block=1000))
                 except RedisConnectionError:
                     if _cancelling():
                         raise  # a cancel that the client library turned into an error

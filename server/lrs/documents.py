@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -102,7 +103,7 @@ async def ids(sessions: async_sessionmaker[AsyncSession], scope: Scope,
         return sorted(set((await db.scalars(query)).all()))
 
 
-def _json_object(content: bytes, what: str) -> dict:
+def _json_object(content: bytes, what: str) -> dict[str, Any]:
     try:
         value = json.loads(content)
     except ValueError:

@@ -31,7 +31,7 @@ def _chunks(rows: Sequence[Any], size: int) -> list[Sequence[Any]]:
 
 
 def insert(connection: Connection, table: str, names: Sequence[str],
-           rows: Sequence[tuple]) -> list[int]:
+           rows: Sequence[tuple[Any, ...]]) -> list[int]:
     """Inserts rows already in the driver's terms. On SQLite, answers the rowids the rows
     got (one statement numbers its rows one after another, up to the last rowid it
     reports); elsewhere []."""

@@ -106,18 +106,18 @@ def statement(site: Site, fact_id: str, user: int, kind: str, at: float,
                                       detail["hotspots_total"]})
     elif kind == "stop_reached":
         verb = "experienced"
-        target = _activity(site.activity_id(exhibit_id, "scenes", scene, "stops",
+        target = _activity(site.activity_id(exhibit_id, "scenes", str(scene), "stops",
                                             detail["stop"]), "stop")
         parents = [scene_activity]
     elif kind == "hotspot_viewed":
         verb = "interacted"
-        target = _activity(site.activity_id(exhibit_id, "scenes", scene, "hotspots",
+        target = _activity(site.activity_id(exhibit_id, "scenes", str(scene), "hotspots",
                                             detail["hotspot"]), "hotspot")
         result["duration"] = duration(detail["dwell_seconds"])
         parents = [scene_activity]
     elif kind == "quiz_answered":
         verb = "answered"
-        target = _activity(site.activity_id(exhibit_id, "scenes", scene, "quiz",
+        target = _activity(site.activity_id(exhibit_id, "scenes", str(scene), "quiz",
                                             detail["item"]), "quiz", interactionType="choice")
         result.update(response=str(detail["response"]), success=bool(detail["correct"]))
         parents = [scene_activity]

@@ -38,6 +38,7 @@ async def forward_due(app: web.Application, http: aiohttp.ClientSession) -> int:
     secret = settings.xapi_forward_secret.get_secret_value()
     basic = base64.b64encode(f"{settings.xapi_forward_key}:{secret}".encode()).decode()
     numbers = [item.number for item in due]
+    assert settings.xapi_forward_url is not None  # the worker runs only when it is set
     try:
         async with http.post(settings.xapi_forward_url,
                              data="[" + ",".join(item.body for item in due) + "]",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}"
                      r"-[0-9a-fA-F]{12}$")
@@ -56,7 +56,7 @@ def _fail(path: str, message: str) -> NoReturn:
     raise StatementError(f"{path}: {message}")
 
 
-def _object(value: Any, path: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
+def _object(value: Any, path: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict[str, Any]:
     if not isinstance(value, dict):
         _fail(path, "must be a JSON object")
     for key, item in value.items():
@@ -137,7 +137,7 @@ def timestamp(value: Any, path: str) -> str:
     zone = match["zone"] or ""
     if zone.startswith("-") and set(zone[1:]) <= {"0", ":"}:
         _fail(path, "a zero offset is written Z or +00:00, never -00:00 (ISO 8601)")
-    return value
+    return cast(str, value)  # it matched the pattern, so it is text
 
 
 def duration_parts(value: str) -> dict[str, str] | None:
@@ -181,7 +181,7 @@ def extensions(value: Any, path: str) -> None:
         iri(key, f"{path}.{key}")
 
 
-def agent(value: Any, path: str) -> dict:
+def agent(value: Any, path: str) -> dict[str, Any]:
     agent = _object(value, path, {"objectType", "name", *IFIS})
     if agent.get("objectType", "Agent") != "Agent":
         _fail(f"{path}.objectType", "must be \"Agent\"")
@@ -191,7 +191,7 @@ def agent(value: Any, path: str) -> dict:
     return agent
 
 
-def group(value: Any, path: str) -> dict:
+def group(value: Any, path: str) -> dict[str, Any]:
     group = _object(value, path, {"objectType", "name", "member", *IFIS}, ("objectType",))
     if group["objectType"] != "Group":
         _fail(f"{path}.objectType", "must be \"Group\"")
@@ -210,13 +210,13 @@ def group(value: Any, path: str) -> dict:
     return group
 
 
-def actor(value: Any, path: str) -> dict:
+def actor(value: Any, path: str) -> dict[str, Any]:
     if isinstance(value, dict) and value.get("objectType") == "Group":
         return group(value, path)
     return agent(value, path)
 
 
-def _identifiers(value: dict, path: str, *, required: bool) -> bool:
+def _identifiers(value: dict[str, Any], path: str, *, required: bool) -> bool:
     present = [key for key in IFIS if key in value]
     if len(present) > 1:
         _fail(path, f"uses {', '.join(present)}; an agent or group has exactly one identifier")
@@ -239,7 +239,7 @@ def _identifiers(value: dict, path: str, *, required: bool) -> bool:
     return True
 
 
-def verb(value: Any, path: str) -> dict:
+def verb(value: Any, path: str) -> dict[str, Any]:
     verb = _object(value, path, {"id", "display"}, ("id",))
     iri(verb["id"], f"{path}.id")
     if "display" in verb:
@@ -247,7 +247,7 @@ def verb(value: Any, path: str) -> dict:
     return verb
 
 
-def activity(value: Any, path: str) -> dict:
+def activity(value: Any, path: str) -> dict[str, Any]:
     activity = _object(value, path, {"objectType", "id", "definition"}, ("id",))
     if activity.get("objectType", "Activity") != "Activity":
         _fail(f"{path}.objectType", "must be \"Activity\"")
@@ -302,7 +302,7 @@ def _components(value: Any, path: str) -> None:
             language_map(component["description"], f"{path}[{i}].description")
 
 
-def statement_ref(value: Any, path: str) -> dict:
+def statement_ref(value: Any, path: str) -> dict[str, Any]:
     ref = _object(value, path, {"objectType", "id"}, ("objectType", "id"))
     if ref["objectType"] != "StatementRef":
         _fail(f"{path}.objectType", "must be \"StatementRef\"")
@@ -310,7 +310,7 @@ def statement_ref(value: Any, path: str) -> dict:
     return ref
 
 
-def _target(value: Any, path: str, *, sub: bool) -> dict:
+def _target(value: Any, path: str, *, sub: bool) -> dict[str, Any]:
     if not isinstance(value, dict):
         _fail(path, "must be a JSON object")
     kind = value.get("objectType", "Activity")
@@ -356,7 +356,7 @@ def _result(value: Any, path: str) -> None:
             _fail(f"{path}.score.raw", "must lie between min and max")
 
 
-def _context(value: Any, path: str, target: dict) -> None:
+def _context(value: Any, path: str, target: dict[str, Any]) -> None:
     context = _object(value, path, {"registration", "instructor", "team", "contextActivities",
                                     "revision", "platform", "language", "statement",
                                     "extensions", "contextAgents", "contextGroups"})
@@ -447,7 +447,7 @@ def _authority(value: Any, path: str) -> None:
                                 "identified by an account")
 
 
-def check_statement(value: Any, path: str = "statement", *, sub: bool = False) -> dict:
+def check_statement(value: Any, path: str = "statement", *, sub: bool = False) -> dict[str, Any]:
     """Checks one statement (or, with ``sub``, a sub-statement) against the xAPI rules."""
     allowed = {"actor", "verb", "object", "result", "context", "timestamp", "attachments"}
     allowed |= {"objectType"} if sub else {"id", "stored", "authority", "version"}

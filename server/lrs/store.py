@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import insert, select, union, update
+from sqlalchemy import ColumnElement, insert, select, union, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -99,7 +99,7 @@ def compact_json(value: Any) -> str:
 class Batch:
     """The statements of one request: stored together, or not at all."""
 
-    statements: Sequence[dict]
+    statements: Sequence[dict[str, Any]]
     writer: Writer
     forward: bool = False
     attachments: Mapping[str, Part] = field(default_factory=dict)
@@ -111,12 +111,12 @@ class Fresh(NamedTuple):
 
     statement: dict[str, Any]
     row: Row
-    agents: list[tuple[str, bool]]
-    activities: list[tuple[str, bool]]
+    agents: set[tuple[str, bool]]
+    activities: set[tuple[str, bool]]
     forward: bool
 
 
-def _made_ready(statements: Sequence[dict], writer: Writer, forward: bool, dialect: Any,
+def _made_ready(statements: Sequence[dict[str, Any]], writer: Writer, forward: bool, dialect: Any,
                 stored_at: datetime, stored_text: str) -> list[Fresh]:
     stored_value = _as_bound(dialect, _STATEMENTS.c.stored, stored_at)
     ready = []
@@ -135,7 +135,7 @@ class Prepared(NamedTuple):
     fresh: list[Fresh]
 
 
-async def ingest(sessions: async_sessionmaker[AsyncSession], statements: Sequence[dict],
+async def ingest(sessions: async_sessionmaker[AsyncSession], statements: Sequence[dict[str, Any]],
                  writer: Writer, *, forward: bool = False,
                  attachments: Mapping[str, Part] | None = None) -> list[str]:
     """Stores the batch and returns every statement's id once it is committed. Repeats of
@@ -222,7 +222,7 @@ def _prepared(batches: list[Batch], dialect: Any, stored: tuple[datetime, str]
 
 
 def _store_in(db: Session, prepared: list[Prepared]) -> list[list[str] | Exception]:
-    held: dict[str, str | dict] = dict(_stored_bodies(
+    held: dict[str, str | dict[str, Any]] = dict(_stored_bodies(
         db, [s["id"] for p in prepared for s in p.batch.statements if "id" in s]))
     outcomes: list[list[str] | Exception] = []
     fresh: list[Fresh] = []
@@ -244,7 +244,7 @@ def _store_in(db: Session, prepared: list[Prepared]) -> list[list[str] | Excepti
     return outcomes
 
 
-def _sorted_out(p: Prepared, held: dict[str, str | dict]) -> list[Fresh]:
+def _sorted_out(p: Prepared, held: dict[str, str | dict[str, Any]]) -> list[Fresh]:
     """The batch's statements that are new; raises if one conflicts with a statement
     already held under its id."""
     new = []
@@ -286,11 +286,12 @@ def _stored_bodies(db: Session, ids: list[str]) -> dict[str, str]:
                                      "SELECT id, body FROM statements WHERE id IN ({})", ids))
 
 
-async def insert_statements(db: AsyncSession, statements: list[dict], writer: Writer,
+async def insert_statements(db: AsyncSession, statements: list[dict[str, Any]], writer: Writer,
                             stored: datetime, stored_text: str, forward: bool) -> None:
     """Adds statements the server made itself (already valid, with fresh ids) to the
     caller's transaction, stored at a time the caller holds with :func:`storing` (on
     PostgreSQL, the transaction's own time: see ``server.lrs.in_flight``)."""
+    assert db.bind is not None  # the server's sessions are made bound to its engine
     if shared_by_hosts(db.bind.dialect):
         stored, stored_text = await transaction_time(db)
     await db.run_sync(_insert, _made_ready(statements, writer, forward, db.bind.dialect,
@@ -487,7 +488,7 @@ def _matches(table: Any, q: Query) -> list[Any]:
 
 def _window(q: Query) -> list[Any]:
     """Filters on the returned statement itself: visibility, time, page position."""
-    found = [S.voided.is_(False)]
+    found: list[ColumnElement[bool]] = [S.voided.is_(False)]
     if q.since is not None:
         found.append(S.stored > q.since)
     if q.until is not None:

@@ -26,7 +26,9 @@ async def _online() -> None:
     if existing is not None:
         _run(existing)
         return
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None  # set by server.db.migrate before it runs the migrations
+    engine = create_async_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

@@ -154,7 +154,7 @@ async def _admit(request: web.Request, ws: web.WebSocketResponse,
     except TourOver:
         raise _Closed(POLICY, error("illegal_state", "this tour has ended", "hello")) \
             from None
-    conn = Connection(ws, request.transport)  # type: ignore[arg-type]
+    conn = Connection(ws, request.transport)
     ticket = hello.resume or secrets.token_urlsafe(18)
     event = Resume(ticket, user.id, conn.id, time.time()) if hello.resume \
         else Join(user.id, user.display_name, ticket, conn.id, time.time())

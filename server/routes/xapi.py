@@ -32,7 +32,7 @@ _QUERY_PARAMS = {"agent", "verb", "activity", "registration", "related_activitie
 _SINGLE_PARAMS = {"statementId", "voidedStatementId"}
 
 
-def _statement_list(body: Any, parts: dict[str, Part], version: str) -> list[dict]:
+def _statement_list(body: Any, parts: dict[str, Part], version: str) -> list[dict[str, Any]]:
     statements = body if isinstance(body, list) else [body]
     for i, statement in enumerate(statements):
         check_statement(statement, f"statements[{i}]" if isinstance(body, list)
@@ -63,7 +63,7 @@ def _writer(call: Call, client: Client) -> Writer:
                   "2.0.0" if call.version == "2.0.0" else "1.0.0")
 
 
-async def _store(call: Call, client: Client, statements: list[dict],
+async def _store(call: Call, client: Client, statements: list[dict[str, Any]],
                  parts: dict[str, Part]) -> list[str]:
     settings = call.app[SETTINGS]
     try:

@@ -6,6 +6,8 @@ Revises: 0005
 """
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -18,7 +20,7 @@ TABLES = (("statement_agents", "agent"), ("statement_activities", "activity"))
 
 
 def _create(table: str, column: str, key: tuple[str, str], **options: bool) -> None:
-    types = {"number": sa.Integer(), "direct": sa.Boolean()}
+    types: dict[str, sa.types.TypeEngine[Any]] = {"number": sa.Integer(), "direct": sa.Boolean()}
     op.create_table(table, sa.Column(column, sa.String(2048), primary_key=True),
                     *(sa.Column(name, types[name], primary_key=True) for name in key),
                     **options)

@@ -224,6 +224,7 @@ class Avatars:
             place[:, block, block], place[:, block, block + 1] = c, s
             place[:, block + 1, block], place[:, block + 1, block + 1] = -s, c
             place[:, block + 2, block + 2] = 1.0
-        place[:, 6, :3], place[:, 7, :3], place[:, 8, :3] = table[:, 0:3], table[:, 4:7], table[:, 7:10]
+        place[:, 6, :3], place[:, 7, :3], place[:, 8, :3] = \
+            table[:, 0:3], table[:, 4:7], table[:, 7:10]
         # A writable view taken each frame: taking it marks the vertices for re-upload.
         np.matmul(_TEMPLATE, place, out=_floats(self._positions, len(table)))

@@ -28,8 +28,8 @@ class FactRecorder:
                  scene: str, wall_clock: Any = time.time) -> None:
         self.sink = sink
         self.session = session
-        self.common: dict[str, Any] = {"session": session, "exhibit": exhibit, "exhibit_version": version,
-                       "scene": scene}
+        self.common: dict[str, Any] = {"session": session, "exhibit": exhibit,
+                                       "exhibit_version": version, "scene": scene}
         self.wall_clock = wall_clock
         self.sequence = 0
 

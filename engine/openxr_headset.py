@@ -219,7 +219,7 @@ class OpenXRHeadset:
                 self._checked = True
             xr.release_swapchain_image(eye.swapchain, xr.SwapchainImageReleaseInfo())
             eye.submitted = True
-        except BaseException as exc:  # raised from the frame task; a draw callback cannot
+        except BaseException as exc:  # noqa: BLE001  raised from the frame task; a draw callback cannot
             self._error = exc
 
     def _end_frame(self, task: Task.Task) -> int:

@@ -10,6 +10,7 @@ runtime picks the profile of the controllers it has.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -108,11 +109,10 @@ class Controllers:
         """Read the hands at display time ``time``; poses are relative to ``stage``."""
         import xr
 
-        try:
+        # another app may have the input; ours then reads as inactive
+        with contextlib.suppress(xr.SessionNotFocused):
             xr.sync_actions(self.session, xr.ActionsSyncInfo(
                 active_action_sets=[xr.ActiveActionSet(self.action_set, xr.NULL_PATH)]))
-        except xr.SessionNotFocused:  # another app has the input; ours reads as inactive
-            pass
         self.tracked.clear()
         for index, (hand, path, space) in enumerate(zip(HANDS, self.hands, self.spaces)):
             located = xr.locate_space(space, stage, time)

@@ -91,4 +91,6 @@ class Panel:
 
     @property
     def text(self) -> str:
-        return self.title.node().getText() + "\n" + self.body.node().getText()  # type: ignore
+        title: str = self.title.node().getText()
+        body: str = self.body.node().getText()
+        return title + "\n" + body

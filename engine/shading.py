@@ -32,7 +32,7 @@ def enable_shading(app: ExhibitApp, shadows: bool = True) -> ShadingMode:
         simplepbr.init(render_node=app.render, window=app.base.win, camera_node=app.base.cam,
                        taskmgr=app.base.taskMgr, msaa_samples=0, max_lights=4,
                        enable_shadows=use_shadows, enable_fog=True, use_normal_maps=False)
-    except Exception as exc:  # any driver/shader failure: degrade to the auto-shader
+    except Exception as exc:  # noqa: BLE001  any driver/shader failure: degrade to the auto-shader
         log.warning("simplepbr unavailable (%s); using the auto-shader", exc)
         app.render.setShaderAuto()
         return ShadingMode("auto-shader", False, str(exc))

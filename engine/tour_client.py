@@ -101,7 +101,8 @@ class TourClient:
         await self.ws.send_bytes(encode_pose(Pose(pose.head, pose.left, pose.right, self._seq)))
         return self._seq
 
-    async def expect(self, kind: str, timeout: float = 5.0, **fields: Any) -> Any:
+    # a deadline for the whole wait, like asyncio.wait_for's
+    async def expect(self, kind: str, timeout: float = 5.0, **fields: Any) -> Any:  # noqa: ASYNC109
         """The next message of ``type`` ``kind`` whose fields match; others are skipped.
 
         Raises:
@@ -117,7 +118,8 @@ class TourClient:
                                                 for k, v in fields.items()):
                     return message
 
-    async def closed(self, timeout: float = 5.0) -> TourClosed:
+    # a deadline for the whole wait, like asyncio.wait_for's
+    async def closed(self, timeout: float = 5.0) -> TourClosed:  # noqa: ASYNC109
         """Waits for the server to close the connection."""
         async with asyncio.timeout(timeout):
             while True:

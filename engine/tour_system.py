@@ -148,7 +148,7 @@ class TourSystem:
         for seat, pose in entries:
             if seat == self.seat:
                 continue
-            qx, qy, qz, qw = pose.head.rotation
+            _qx, _qy, qz, qw = pose.head.rotation
             heading = math.degrees(2 * math.atan2(qz, qw))
             left = pose.left.position if pose.left else pose.head.position
             right = pose.right.position if pose.right else pose.head.position
@@ -214,11 +214,11 @@ class TourSystem:
         elif kind == "hand":
             self.hands = list(message.queue)
         elif kind == "question":
-            self.questions = (self.questions + [(message.seat, message.text)])[-3:]
-            self.feed = (self.feed + [(message.seat, kind, message.text)])[-4:]
+            self.questions = ([*self.questions, (message.seat, message.text)])[-3:]
+            self.feed = ([*self.feed, (message.seat, kind, message.text)])[-4:]
         elif kind in ("chat", "reaction"):
             said = message.text if kind == "chat" else message.reaction
-            self.feed = (self.feed + [(message.seat, kind, said)])[-4:]
+            self.feed = ([*self.feed, (message.seat, kind, said)])[-4:]
         elif kind == "phase":
             self.phase = message.phase
 

@@ -48,15 +48,17 @@ _TEXT: dict[str, dict[str, str]] = {
     "lost": {"zh-CN": "与导览的连接已断开", "zh-TW": "與導覽的連線已中斷",
              "en": "The connection to the tour was lost"},
     "missing_scene": {
-        "zh-CN": "导览已到场景“{scene}”，但本机的展览包中没有这个场景：请更新展览包。画面停在原处。",
-        "zh-TW": "導覽已到場景「{scene}」，但本機的展覽包中沒有這個場景：請更新展覽包。畫面停在原處。",
+        "zh-CN": "导览已到场景“{scene}”，但本机的展览包中没有这个场景：请更新展览包。"
+                 "画面停在原处。",
+        "zh-TW": "導覽已到場景「{scene}」，但本機的展覽包中沒有這個場景：請更新展覽包。"
+                 "畫面停在原處。",
         "en": "The tour has moved to scene “{scene}”, which this exhibit package lacks: "
               "update the package. You stay where you are."},
     "missing_stop": {
         "zh-CN": "导览已到场景“{scene}”的站点“{stop}”，但本机的展览包中没有这个站点：请更新展览包。"
                  "画面停在原处。",
-        "zh-TW": "導覽已到場景「{scene}」的站點「{stop}」，但本機的展覽包中沒有這個站點：請更新展覽包。"
-                 "畫面停在原處。",
+        "zh-TW": "導覽已到場景「{scene}」的站點「{stop}」，但本機的展覽包中沒有這個站點："
+                 "請更新展覽包。畫面停在原處。",
         "en": "The tour has moved to stop “{stop}” of scene “{scene}”, which this exhibit "
               "package lacks: update the package. You stay where you are."},
     "other_version": {

@@ -34,6 +34,12 @@ class Pose:
     hpr: tuple[float, float, float]
 
 
+def _mix(u: tuple[float, float, float], v: tuple[float, float, float], k: float
+         ) -> tuple[float, float, float]:
+    """The point ``k`` of the way from ``u`` to ``v``."""
+    return (u[0] + (v[0] - u[0]) * k, u[1] + (v[1] - u[1]) * k, u[2] + (v[2] - u[2]) * k)
+
+
 @dataclass
 class HeadScript:
     """Keyframes (seconds, pose) of the head inside the rig, linearly interpolated."""
@@ -48,8 +54,7 @@ class HeadScript:
         for (t0, a), (t1, b) in zip(self.keys, self.keys[1:]):
             if t <= t1:
                 k = (t - t0) / (t1 - t0)
-                mix = lambda u, v: tuple(x + (y - x) * k for x, y in zip(u, v))  # noqa: E731
-                return Pose(mix(a.position, b.position), mix(a.hpr, b.hpr))  # type: ignore
+                return Pose(_mix(a.position, b.position, k), _mix(a.hpr, b.hpr, k))
         return self.keys[-1][1]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +74,8 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print("press Ctrl-C to stop")
         await serve_forever(runner)
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -10,64 +10,64 @@ from aiohttp import web
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from protocol.publisher_keys import load_public_key
 from server.auth import auth_middleware, configure_passwords
 from server.background import bounded
+from server.catalog_store import PackageStore
+from server.credits.awards import Credits
+from server.credits.ledger import Head
+from server.credits.signing import Signer
 from server.crypto import PersonalDataCipher, load_or_create_key
 from server.db.checkpoints import checkpoints, no_automatic_checkpoint
-from server.db.sqlite import attach_writer, pragmas, sqlite_file
 from server.db.migrate import upgrade
+from server.db.sqlite import attach_writer, pragmas, sqlite_file
 from server.errors import error_middleware
 from server.keys import (
     CIPHER,
     CREDENTIALS,
-    ENGINE,
     CREDITS,
+    ENGINE,
     HUB,
     LEARNING,
+    LISTING,
     LRS_CLIENTS,
     ROLE,
-    LISTING,
     SESSIONS,
-    SIGNER,
     SETTINGS,
+    SIGNER,
     STORE,
     TRUSTED,
 )
-from server.ttl_cache import TTLCache
-from server.metrics import metrics_middleware
-from server.catalog_store import PackageStore
-from server.reminders import reminder_worker
 from server.live.hub import Hub
-from server.credits.awards import Credits
-from server.credits.ledger import Head
-from server.credits.signing import Signer
-from server.lrs.clients import ClientDirectory
 from server.lrs import in_flight
+from server.lrs.clients import ClientDirectory
 from server.lrs.facts import Site
 from server.lrs.forward import forward_worker
+from server.metrics import metrics_middleware
 from server.participation_store import Learning
+from server.reminders import reminder_worker
 from server.routes import (
     accounts,
     attendance,
     calendar,
+    catalog,
     cmi5,
     credits,
-    reports,
-    catalog,
     docs,
     health,
     live,
+    lrs_clients,
     participation,
     people,
     privacy,
+    reports,
     tours,
-    lrs_clients,
     xapi,
     xapi_documents,
 )
 from server.settings import Settings
+from server.ttl_cache import TTLCache
 from server.workers import WorkerRole
-from protocol.publisher_keys import load_public_key
 
 
 def engine_options(url: str) -> dict[str, object]:

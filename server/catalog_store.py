@@ -55,7 +55,8 @@ class PackageStore:
                     digest.update(chunk)
                     out.write(chunk)
         except BaseException:
-            Path(name).unlink(missing_ok=True)
+            # once, as a failed upload is cleaned up
+            Path(name).unlink(missing_ok=True)  # noqa: ASYNC240
             raise
         return Path(name), digest.hexdigest(), size
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import datetime, time, timedelta, timezone
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 import aiohttp
@@ -96,7 +96,6 @@ async def _schedule_tour(url: str, branch: int) -> None:
 
 async def serve_forever(runner: web.AppRunner) -> None:
     try:
-        while True:
-            await asyncio.sleep(3600)
+        await asyncio.Event().wait()  # until cancelled
     finally:
         await runner.cleanup()

@@ -99,9 +99,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.content_type == "application/json" or exc.status < 400:
             raise
-        raise json_error(exc.status, exc.reason) if exc.status in (400, 401, 403, 404, 409,
-                                                                     413, 416, 422) \
-            else exc
+        if exc.status in (400, 401, 403, 404, 409, 413, 416, 422):
+            raise json_error(exc.status, exc.reason) from None
+        raise exc
     except ValidationError as exc:
         raise json_error(400, "invalid request", fields=field_errors(exc)) from None
     except Exception:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from server.catalog_store import PackageStore
-from server.crypto import PersonalDataCipher
 from server.credits.awards import Credits
 from server.credits.signing import Signer
+from server.crypto import PersonalDataCipher
 from server.live.hub import Hub
-from server.participation_store import Learning
 from server.lrs.clients import ClientDirectory
+from server.participation_store import Learning
 from server.settings import Settings
 from server.ttl_cache import TTLCache
 from server.workers import WorkerRole

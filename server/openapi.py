@@ -14,11 +14,11 @@ from protocol.api import (
     LoginRequest,
     Org,
     OrgCreate,
+    ParticipationBatch,
+    ParticipationReceipt,
     TokenRequest,
     TokenResponse,
     TourCreate,
-    ParticipationBatch,
-    ParticipationReceipt,
     UserCreate,
     UserOut,
 )

@@ -21,8 +21,8 @@ from aiohttp import web
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import Reminder
 from server.background import stop
+from server.db.models import Reminder
 from server.db.types import utcnow
 from server.keys import SESSIONS
 

@@ -254,5 +254,6 @@ def check_scene(file: Path, document: LocatedDocument,
         for language in languages:
             if language != "zh-CN" and getattr(text, language.replace("-", "_")) is None:
                 report.add(path, f"missing the {language} text",
-                           f"add `{language}: ...`; this exhibit is shown in {', '.join(languages)}")
+                           f"add `{language}: ...`; this exhibit is shown in "
+                           f"{', '.join(languages)}")
     return report.problems

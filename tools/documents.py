@@ -18,7 +18,8 @@ from tools.yamlpos import LocatedDocument, format_path, load_located
 M = TypeVar("M", bound=BaseModel)
 
 _PATTERN_HINTS = {
-    "^[a-z0-9]+(-[a-z0-9]+)*$": "ids use lowercase letters, digits and single hyphens, e.g. red-boat",
+    "^[a-z0-9]+(-[a-z0-9]+)*$":
+        "ids use lowercase letters, digits and single hyphens, e.g. red-boat",
     "^#[0-9a-fA-F]{6}$": "write colours as #rrggbb, e.g. #8b3a2b",
     "^https?://": "a source url starts with http:// or https://",
 }

@@ -11,7 +11,8 @@ from fontTools.ttLib import TTLibError
 from tools.errors import AssetError
 
 # Always present: printable ASCII and the CJK punctuation the engine lays out.
-BASE_CHARACTERS = "".join(chr(c) for c in range(0x20, 0x7F)) + "，。、；：？！“”‘’（）《》—…·「」『』【】％"
+BASE_CHARACTERS = "".join(chr(c) for c in range(0x20, 0x7F)) \
+    + "，。、；：？！“”‘’（）《》—…·「」『』【】％"
 
 
 def subset_font(source: Path, text: str) -> tuple[bytes, int]:

@@ -44,7 +44,7 @@ class _Builder:
         entry: dict[str, object] = {
             "bufferView": self.view(array.tobytes(), target),
             "componentType": component,
-            "count": int(len(array)),
+            "count": len(array),
             "type": kind,
         }
         if with_bounds:

@@ -48,7 +48,7 @@ class Part:
 
     @property
     def triangles(self) -> int:
-        return int(len(self.faces))
+        return len(self.faces)
 
     def transformed(self, matrix: NDArray[np.float64]) -> Part:
         """A copy moved by a 4x4 matrix (normals by its inverse transpose)."""

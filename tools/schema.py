@@ -10,7 +10,8 @@ from pydantic import BaseModel
 from protocol.exhibit import ExhibitDefinition
 from protocol.scene import SceneScript
 
-SCHEMAS: dict[str, type[BaseModel]] = {"scene.schema.json": SceneScript, "exhibit.schema.json": ExhibitDefinition}
+SCHEMAS: dict[str, type[BaseModel]] = {"scene.schema.json": SceneScript,
+                                        "exhibit.schema.json": ExhibitDefinition}
 
 
 def write_schemas(out: Path) -> list[Path]:

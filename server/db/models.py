@@ -212,7 +212,7 @@ class StatementAgent(Base):
     direct and also related: the related filters match either)."""
 
     __tablename__ = "statement_agents"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012  (read once by SQLAlchemy)
     agent: Mapped[str] = mapped_column(String(2048), primary_key=True)
     direct: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -223,7 +223,7 @@ class StatementActivity(Base):
     a sub-statement."""
 
     __tablename__ = "statement_activities"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012  (read once by SQLAlchemy)
     activity: Mapped[str] = mapped_column(String(2048), primary_key=True)
     direct: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True)

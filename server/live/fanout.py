@@ -97,7 +97,7 @@ class RedisFanout:
         while True:
             try:
                 await self.redis.set(self.alive_key(self.node), "1", ex=self.NODE_TTL)
-            except Exception as exc:  # Redis away for a moment: the next beat retries
+            except Exception as exc:  # noqa: BLE001  Redis away for a moment: the next beat retries
                 log.warning("heartbeat to Redis failed: %s", exc)
             await asyncio.sleep(self.HEARTBEAT_SECONDS)
 
@@ -201,7 +201,7 @@ class RedisFanout:
                         for key in {key for key, _, _ in batch}:
                             pipe.expire(key, self.LOG_TTL)
                         await pipe.execute()
-                except Exception as exc:  # each sender hears of it, as with its own write
+                except Exception as exc:  # noqa: BLE001  each sender hears of it, as with its own write
                     _settle(batch, exc)
                 else:
                     _settle(batch, None)
@@ -209,7 +209,7 @@ class RedisFanout:
     async def publish_poses(self, room: LiveTour, blob: bytes) -> None:
         try:
             await self.redis.publish(self.channel(room.tour_id), self.sender + blob)
-        except Exception as exc:  # Redis away for a moment: the next relay carries on
+        except Exception as exc:  # noqa: BLE001  Redis away for a moment: the next relay carries on
             log.warning("publishing poses failed: %s", exc)
 
     async def detach(self, room: LiveTour) -> None:

@@ -166,7 +166,7 @@ class LiveTour:
             await asyncio.sleep(WATCH_SECONDS)
             try:
                 await self._drop_orphans()
-            except Exception as exc:  # Redis away for a moment: look again next time
+            except Exception as exc:  # noqa: BLE001  Redis away for a moment: look again next time
                 log.warning("tour %s: checking other processes failed: %s", self.tour_id, exc)
 
     async def _drop_orphans(self) -> None:
@@ -187,7 +187,8 @@ class LiveTour:
 
         def expire() -> None:
             self.expiries.pop(seat, None)
-            asyncio.ensure_future(self.submit(Expire(seat, conn, time.time())))
+            # a timer callback: the expiry is queued, not awaited
+            asyncio.ensure_future(self.submit(Expire(seat, conn, time.time())))  # noqa: RUF006
         self.expiries[seat] = loop.call_later(self.state.plan.hold_seconds, expire)
 
     def _carry_out(self, effects: list[Output]) -> None:
@@ -292,7 +293,8 @@ class LiveTour:
         """Applies (and stores) what is already in the log, then stops."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
-        while (self._busy or not self.inbox.empty()) and loop.time() < deadline:
+        # polls a deadline, not one event
+        while (self._busy or not self.inbox.empty()) and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         await stop_all(self._tasks)
         for handle in self.expiries.values():

@@ -24,7 +24,8 @@ from server.lrs.shape import same_statement
 
 SIGNATURE = "http://adlnet.gov/expapi/attachments/signature"
 _HASHES = {56: hashlib.sha224, 64: hashlib.sha256, 96: hashlib.sha384, 128: hashlib.sha512}
-_JWS_HASHES: dict[str, type[hashes.HashAlgorithm]] = {"RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512}
+_JWS_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512}
 _BOUNDARY = re.compile(r'boundary=("?)([^";]+)\1', re.IGNORECASE)
 
 

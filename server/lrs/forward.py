@@ -14,8 +14,8 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import delete, select, update
 
-from server.db.models import ForwardItem, StatementRow
 from server.background import stop
+from server.db.models import ForwardItem, StatementRow
 from server.db.types import utcnow
 from server.keys import SESSIONS, SETTINGS
 
@@ -47,7 +47,7 @@ async def forward_due(app: web.Application, http: aiohttp.ClientSession) -> int:
                                       "X-Experience-API-Version": "1.0.3"}) as reply:
             if reply.status != 200:
                 raise RuntimeError(f"HTTP {reply.status}: {(await reply.text())[:300]}")
-    except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
+    except (TimeoutError, aiohttp.ClientError, RuntimeError) as exc:
         attempts = max(item.attempts for item in due) + 1
         wait = min(settings.xapi_forward_retry_seconds * 2 ** (attempts - 1), MAX_BACKOFF)
         async with app[SESSIONS].begin() as db:

@@ -56,7 +56,8 @@ def _fail(path: str, message: str) -> NoReturn:
     raise StatementError(f"{path}: {message}")
 
 
-def _object(value: Any, path: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict[str, Any]:
+def _object(value: Any, path: str, allowed: set[str], required: tuple[str, ...] = ()
+            ) -> dict[str, Any]:
     if not isinstance(value, dict):
         _fail(path, "must be a JSON object")
     for key, item in value.items():
@@ -101,8 +102,8 @@ def uuid(value: Any, path: str) -> str:
 
 def instant(value: str) -> tuple[datetime, str] | None:
     """The point in time a valid timestamp names: the whole second in UTC and the digits of
-    the fraction of a second (exact, however many, without trailing zeros); None if it names no real date and time. A
-    timestamp without an offset is taken as UTC."""
+    the fraction of a second (exact, however many, without trailing zeros); None if it names
+    no real date and time. A timestamp without an offset is taken as UTC."""
     match = _TIMESTAMP.match(value)
     if match is None:
         return None
@@ -115,7 +116,7 @@ def instant(value: str) -> tuple[datetime, str] | None:
         hour = int(whole[:2])
         at = datetime(int(date[:4]), int(date[4:6]), int(date[6:8]), 0, int(whole[2:4]),
                       int(whole[4:6]), tzinfo=UTC)
-        if hour > 24 or hour == 24 and (whole[2:] != "0000" or fraction.strip("0")):
+        if hour > 24 or (hour == 24 and (whole[2:] != "0000" or fraction.strip("0"))):
             return None
     except ValueError:
         return None

@@ -19,8 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, aliased
 
-from server.db.models import (ForwardItem, StatementActivity, StatementAgent, StatementRow,
-                              XapiAttachment)
+from server.db.models import (
+    ForwardItem,
+    StatementActivity,
+    StatementAgent,
+    StatementRow,
+    XapiAttachment,
+)
 from server.db.sqlite import writer_of
 from server.db.types import utcnow
 from server.lrs import driver_sql

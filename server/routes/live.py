@@ -102,7 +102,8 @@ async def _hello(ws: web.WebSocketResponse) -> wire.Hello:
     try:
         msg = await ws.receive(timeout=HELLO_SECONDS)
     except TimeoutError:
-        raise _Closed(POLICY, error("bad_message", f"send a hello within {HELLO_SECONDS} s"))
+        raise _Closed(POLICY, error("bad_message", f"send a hello within {HELLO_SECONDS} s")) \
+            from None
     except (ConnectionError, RuntimeError) as exc:  # reset before the hello
         log.debug("a tour connection went away before its hello: %s", exc)
         raise _Gone() from None
@@ -118,7 +119,7 @@ async def _hello(ws: web.WebSocketResponse) -> wire.Hello:
     try:
         hello = wire.HELLO.validate_json(msg.data)
     except ValidationError as exc:
-        raise _Closed(POLICY, _explain(exc))
+        raise _Closed(POLICY, _explain(exc)) from None
     if hello.version != wire.TOUR_PROTOCOL:
         raise _Closed(POLICY, error("version", f"this server speaks tour protocol "
                                      f"{wire.TOUR_PROTOCOL}, not {hello.version}; update the "

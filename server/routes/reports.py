@@ -32,7 +32,7 @@ def _period(request: web.Request) -> Period:
             period = Period(date.fromisoformat(query["from"]), date.fromisoformat(query["to"]))
             if period.end < period.start:
                 raise ValueError("to is before from")
-            if not (FIRST_YEAR <= period.start.year and period.end.year <= LAST_YEAR):
+            if not (period.start.year >= FIRST_YEAR and period.end.year <= LAST_YEAR):
                 raise ValueError(f"a period lies within {FIRST_YEAR}..{LAST_YEAR}")
             return period
         raw = query.get("year", str(datetime.now(UTC).year))

@@ -17,8 +17,20 @@ from server.keys import SESSIONS, SETTINGS
 from server.lrs import attachments, in_flight, store
 from server.lrs.attachments import Part
 from server.lrs.clients import Client
-from server.lrs.http import (MAX_BODY, Call, XapiError, alternate, answer, flag, may_read,
-                             may_write, parse_json, read_body, request_call, time_param)
+from server.lrs.http import (
+    MAX_BODY,
+    Call,
+    XapiError,
+    alternate,
+    answer,
+    flag,
+    may_read,
+    may_write,
+    parse_json,
+    read_body,
+    request_call,
+    time_param,
+)
 from server.lrs.rules import StatementError, actor, check_statement, iri, uuid
 from server.lrs.shape import accept_languages, agent_key, formatted
 from server.lrs.store import Query, StatementConflict, Writer
@@ -96,7 +108,8 @@ async def _post(call: Call, client: Client) -> web.Response:
     if call.params:
         raise XapiError(400, f"POST takes no parameters, not {', '.join(sorted(call.params))}")
     body, parts = _body(call)
-    ids = await _store(call, client, _statement_list(body, parts, call.version), parts) if body != [] else []
+    ids = await _store(call, client, _statement_list(body, parts, call.version), parts) \
+        if body != [] else []
     return web.json_response(ids)
 
 
@@ -143,8 +156,8 @@ def _from_more(token: str, client: Client) -> tuple[Query, str]:
         q = Query(**fields)
     except (binascii.Error, ValueError, KeyError, TypeError):
         raise XapiError(400, "the more token is not one this LRS gave out") from None
-    if q.client_id is not None and q.client_id != client.id or \
-            q.client_id is None and not client.reads_all:
+    if (q.client_id is not None and q.client_id != client.id) or \
+            (q.client_id is None and not client.reads_all):
         raise XapiError(403, "this more token belongs to another client")
     return q, data["format"]
 

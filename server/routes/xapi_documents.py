@@ -16,8 +16,19 @@ from server.keys import SESSIONS
 from server.lrs import documents, store
 from server.lrs.clients import Client
 from server.lrs.documents import Conditions, Scope
-from server.lrs.http import (MAX_BODY, Call, XapiError, alternate, answer, may_read,
-                             may_write, parse_json, read_body, request_call, time_param)
+from server.lrs.http import (
+    MAX_BODY,
+    Call,
+    XapiError,
+    alternate,
+    answer,
+    may_read,
+    may_write,
+    parse_json,
+    read_body,
+    request_call,
+    time_param,
+)
 from server.lrs.rules import StatementError, actor, agent, iri, uuid
 from server.lrs.shape import agent_key
 

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('exhibit_id', 'version', name='exhibit_version')
     )
     with op.batch_alter_table('exhibit_versions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_exhibit_versions_exhibit_id'), ['exhibit_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_exhibit_versions_exhibit_id'), ['exhibit_id'],
+                              unique=False)
 
     op.create_table('tours',
     sa.Column('id', sa.Integer(), nullable=False),

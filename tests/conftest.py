@@ -73,7 +73,7 @@ route:
 quiz:
   - {id: q1, hotspot: table, prompt: {zh-CN: 几张桌子, en: Tables}, choices: [{zh-CN: 一, en: one}, {zh-CN: 二, en: two}], answer: 0, explain: {zh-CN: 一张, en: One}}
 credit: {hours: 0.5, min_minutes: 10, hotspot_share: 0.8, quiz_pass: 0.6}
-"""
+"""  # noqa: E501  (one document item a line)
 
 MINIMAL_EXHIBIT = """\
 id: tiny-exhibit

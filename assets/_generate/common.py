@@ -22,7 +22,8 @@ def hex_rgba(value: str) -> list[int]:
 
 
 def material(color: str, roughness: float = 0.8, metallic: float = 0.0,
-             texture: Image.Image | None = None, name: str = "") -> trimesh.visual.material.PBRMaterial:
+             texture: Image.Image | None = None, name: str = ""
+             ) -> trimesh.visual.material.PBRMaterial:
     return trimesh.visual.material.PBRMaterial(
         name=name or color.lstrip("#"), baseColorFactor=hex_rgba(color),
         roughnessFactor=roughness, metallicFactor=metallic, baseColorTexture=texture)

@@ -7,6 +7,7 @@ cabin with square table, tea set and chairs, sleeping cabin, stern cabin with a 
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +75,7 @@ def _cabin_walls(y0: float, y1: float, width: float, height: float, floor: float
         parts.append(box((0.06, y1 - y0, height * 0.35), (x, (y0 + y1) / 2,
                                                           floor + height * 0.175)))
         parts.append(box((0.06, y1 - y0, 0.12), (x, (y0 + y1) / 2, floor + height - 0.06)))
-        for a, b in zip(posts, posts[1:]):  # lattice bars in each window
+        for a, b in itertools.pairwise(posts):  # lattice bars in each window
             for k in range(1, 4):
                 yy = a + (b - a) * k / 4
                 parts.append(box((0.03, 0.03, height * 0.5), (x, yy, floor + height * 0.62)))

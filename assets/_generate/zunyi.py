@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
-from common import box, combine, cylinder, export_glb, hipped_roof, material, paint, \
-    profile_along_y
+from common import box, combine, cylinder, export_glb, hipped_roof, material, paint, profile_along_y
 from textures import bricks, tiles
 
 W, D, GROUND, UPPER = 17.0, 11.0, 4.0, 3.6

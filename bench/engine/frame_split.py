@@ -47,7 +47,7 @@ def _frames(text: str) -> list[dict[str, float]]:
         if not match or not frames:
             continue
         depth = len(match.group(1)) // 2 - 1
-        path = path[:depth] + [match.group(2)]
+        path = [*path[:depth], match.group(2)]
         frames[-1]["/".join(path)] = float(match.group(3))
     return frames
 

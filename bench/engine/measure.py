@@ -37,7 +37,8 @@ SCENES = {"nanhu-red-boat": "founding", "first-congress-site": "founding",
           "zunyi-conference": "long-march", "luding-bridge": "long-march"}
 
 
-def _visit(package: Path, scene: str, cache: Path, size: tuple[int, int]) -> tuple[float, ExhibitApp, ExhibitView]:
+def _visit(package: Path, scene: str, cache: Path, size: tuple[int, int]
+           ) -> tuple[float, ExhibitApp, ExhibitView]:
     app = ExhibitApp("offscreen", size, ManualClock())
     started = time.perf_counter()
     view = ExhibitView(app, load_exhibit(package, None, cache), scene)

@@ -29,7 +29,6 @@ from bench.reports import peer
 from server.credits import reports
 from server.credits.reports import Period, Scope
 from server.db.migrate import upgrade
-from server.db.sqlite import pragmas
 from server.db.models import (
     ExhibitVersion,
     LedgerEntry,
@@ -38,6 +37,7 @@ from server.db.models import (
     Tour,
     User,
 )
+from server.db.sqlite import pragmas
 
 ROOT = Path(__file__).resolve().parents[2]
 YEAR = 2026

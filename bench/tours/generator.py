@@ -23,6 +23,7 @@ import os
 import random
 import struct
 import time
+from pathlib import Path
 
 import aiohttp
 
@@ -318,12 +319,12 @@ def main() -> None:
     if args.colyseus_room:
         tokens, args.observers = [""] * args.count, 0
     else:
-        tokens = open(args.tokens).read().split()[:args.count]
+        tokens = Path(args.tokens).read_text().split()[:args.count]
         assert len(tokens) == args.count, "not enough tokens"
     everyone = args.count * (1 + args.stand_ins)
     spread = max(10.0, (everyone * 16) ** 0.5 / 2)  # about 16 m² each
     rng = random.Random(11)
-    users = [int(u) for u in open(args.stand_in_users).read().split()] \
+    users = [int(u) for u in Path(args.stand_in_users).read_text().split()] \
         if args.stand_ins else []
     assert len(users) >= args.count * args.stand_ins, "not enough stand-in users"
     stand_ins = [StandIn(args.redis, args.prefix, args.tour,

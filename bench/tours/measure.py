@@ -135,7 +135,7 @@ async def _guide(url: str, tour: int, token: str, stop: asyncio.Event) -> tuple[
         # Ended, the tour lets its seats go now; left open, a thousand held seats would all
         # expire a minute later, during the next step's measurement.
         await guide.send(wire.EndTour())
-    except Exception as exc:  # the step then misses the goal, and the ladder goes on
+    except Exception as exc:  # noqa: BLE001  the step then misses the goal, and the ladder goes on
         closed = guide.ws.close_code if guide.ws is not None else None
         return commands, f"{type(exc).__name__}: {exc} (close code {closed})"
     finally:

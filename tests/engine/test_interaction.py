@@ -3,8 +3,8 @@
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 import numpy as np
+import pytest
 from panda3d.core import Point2, Point3
 
 from engine.hotspots import GAZE_DWELL_SECONDS

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from panda3d.core import Point3
+from PIL import Image
 from scipy import ndimage
 
 from engine.errors import XRUnavailable

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from panda3d.core import Point2, Point3
+from PIL import Image
 from scipy import ndimage
 
 from engine.view import ExhibitView
@@ -214,8 +214,13 @@ def test_a_render_speaks_the_stops_words_in_its_language(
 
 def _depths(view: ExhibitView, columns: int = 9, rows: int = 5) -> list[float]:
     """Metres from the eye to the first surface, along rays spread over the view."""
-    from panda3d.core import (CollisionHandlerQueue, CollisionNode, CollisionRay,
-                              CollisionTraverser, GeomNode)
+    from panda3d.core import (
+        CollisionHandlerQueue,
+        CollisionNode,
+        CollisionRay,
+        CollisionTraverser,
+        GeomNode,
+    )
 
     render, camera, lens = view.app.render, view.app.base.camera, view.app.base.camLens
     node = CollisionNode("depth-probe")

@@ -118,7 +118,7 @@ def test_another_exhibit_s_package_is_refused_before_anything_is_shown(
         open_view: Callable[..., ExhibitView]) -> None:
     view = open_view("zunyi-conference")  # the long-march package, with its app
     link = ScriptedLink()
-    with pytest.raises(EngineError, match="founding.*long-march"):
+    with pytest.raises(EngineError, match=r"founding.*long-march"):
         TourSession.open(view.app, view.exhibit, link, welcome(scene="zunyi-conference"))
     assert link.closed
     with pytest.raises(EngineError, match="open the package of `founding`"):

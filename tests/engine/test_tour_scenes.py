@@ -55,7 +55,7 @@ async def test_a_member_is_taken_to_the_next_scene_with_the_tour(
     member = MemberControls(session, bar)
     try:
         route = exhibit_route(first.exhibit)
-        assert [s.scene for s in route][0] == "first-congress-site"
+        assert next(s.scene for s in route) == "first-congress-site"
         assert route[-1].scene == "nanhu-red-boat" and len(route) > 4
         await guide.send(wire.Start())
         await guide.send(wire.GoToStop(scene=route[0].scene, stop=route[0].stop))

@@ -4,6 +4,7 @@ no traceback, nothing read from outside the package. Good packages still pass.""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -104,7 +105,7 @@ def test_an_unsigned_huge_manifest_is_refused_without_parsing_it(
     bad = package(tmp_path / "big.exhibit", files)
     tracemalloc.start()
     started = time.perf_counter()
-    with pytest.raises(UnsafePackage, match="manifest.json is .* over the"):
+    with pytest.raises(UnsafePackage, match=r"manifest.json is .* over the"):
         open_package(bad, [key.public_key()])
     elapsed = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1]
@@ -173,10 +174,8 @@ def test_mutated_models_are_refused_or_sound(good: Path, data: st.DataObject) ->
         at = data.draw(st.integers(0, len(model) - 1))
         model[at] = data.draw(st.integers(0, 255))
     cut = data.draw(st.integers(len(model) // 2, len(model)))
-    try:
+    with contextlib.suppress(GlbRefused):
         check_glb(bytes(model[:cut]))
-    except GlbRefused:
-        pass
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -194,10 +193,8 @@ def test_numbers_in_models_are_refused_or_sound(good: Path, data: st.DataObject)
         kind, index, key = data.draw(st.sampled_from(places))
         if isinstance(gltf[kind][index][key], int):
             gltf[kind][index][key] = data.draw(numbers)
-    try:
+    with contextlib.suppress(GlbRefused):
         check_glb(join_glb(gltf, binary))
-    except GlbRefused:
-        pass
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -213,10 +210,8 @@ def test_any_damage_to_a_package_is_a_package_error(good: Path, key: Ed25519Priv
     target = tmp_path_factory.getbasetemp() / "damaged.exhibit"
     target.write_bytes(bytes(whole))
     for trusted in ([key.public_key()], None):
-        try:
+        with contextlib.suppress(PackageError):
             open_package(target, trusted)
-        except PackageError:
-            pass
 
 
 def test_a_model_that_refers_outside_the_package_is_never_opened(

@@ -24,7 +24,8 @@ def test_prop_needs_exactly_one_shape() -> None:
     with pytest.raises(ValidationError, match="exactly one of `model` or `primitive`"):
         Prop.model_validate({"id": "a"})
     with pytest.raises(ValidationError, match="exactly one"):
-        Prop.model_validate({"id": "a", "model": "x.glb", "primitive": {"box": {"size": [1, 1, 1]}}})
+        Prop.model_validate({"id": "a", "model": "x.glb",
+                             "primitive": {"box": {"size": [1, 1, 1]}}})
 
 
 def test_primitive_kind_is_chosen_by_its_key() -> None:
@@ -35,7 +36,7 @@ def test_primitive_kind_is_chosen_by_its_key() -> None:
 
 
 def test_lod_must_start_at_one_and_decrease() -> None:
-    with pytest.raises(ValidationError, match="must start at 1.0 and decrease"):
+    with pytest.raises(ValidationError, match=r"must start at 1.0 and decrease"):
         Prop.model_validate({"id": "a", "model": "x.glb", "lod": [1.0, 0.5, 0.7]})
 
 

@@ -97,7 +97,7 @@ async def world(aiohttp_client, database_url: str, tmp_path: Path) -> AsyncItera
         "member_b": await ensure_user(sessions, "member-b", PASSWORD, "member", branch_b),
     }
     tokens = {}
-    for who, user_id in users.items():
+    for who, _user_id in users.items():
         username = {"guide": "guide-a", "member": "member-a", "member_b": "member-b"}.get(who, who)
         login = await client.post("/api/auth/login", json={"username": username,
                                                            "password": PASSWORD})

@@ -100,7 +100,10 @@ async def test_attendance_lists_everyone_with_spans_minutes_quiz_and_credit(worl
     assert world.users["guide"] not in people
     assert set(people) == {world.users["member"], world.users["admin"], absent}
     member = people[world.users["member"]]
-    at = lambda minute: (t0 + timedelta(minutes=minute)).astimezone(BEIJING).isoformat()
+
+    def at(minute: int) -> str:
+        return (t0 + timedelta(minutes=minute)).astimezone(BEIJING).isoformat()
+
     assert member["spans"] == [{"joined": at(1), "left": at(11)},
                                {"joined": at(21), "left": at(41)}]
     assert member["minutes"] == 30.0 and member["registered"] is True

@@ -158,7 +158,8 @@ async def _restart_and_check(settings: Settings, url: str, sessions: Any, engine
     database_url = settings.database_url
     process = await _serve(settings)  # restarting replays nothing: it was all committed
     try:
-        async with aiohttp.ClientSession(url, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:  # awards the kill interrupted
+        # awards the kill interrupted
+        async with aiohttp.ClientSession(url, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             login = await http.post("/api/auth/login", json={"username": "admin",
                                                              "password": DEMO_PASSWORD})
             assert login.status == 200

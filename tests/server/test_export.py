@@ -130,7 +130,8 @@ async def test_the_export_holds_a_row_of_every_table_about_the_member(world: Wor
     [certificate] = data["certificates"]
     assert check(certificate) == [] and certificate["certificate"]["hours"] == "0.5"
     ids = {s["id"] for s in data["xapi_statements"]}
-    assert statement["id"] in ids and stored_id(member, fact["id"]) in ids  # the fact's own statement too
+    # the fact's own statement too
+    assert statement["id"] in ids and stored_id(member, fact["id"]) in ids
     assert data["xapi_attachments"] == [{"sha2": sha2, "content_type": "text/plain",
                                          "content": {"base64": base64.b64encode(
                                              attachment).decode()}}]

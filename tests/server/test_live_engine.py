@@ -83,8 +83,8 @@ async def test_an_engine_view_takes_part_in_a_tour(world: World, samples: dict[s
 
 
 async def _engine_in_tour(world: World, samples: dict[str, BuildResult],
-                          open_view: Callable[..., ExhibitView], who: str
-                          ) -> tuple[int, ExhibitView, TourLink, TourSystem]:  # noqa: F811
+                          open_view: Callable[..., ExhibitView], who: str  # noqa: F811 (fixture)
+                          ) -> tuple[int, ExhibitView, TourLink, TourSystem]:
     """A new tour of the founding exhibit, and an engine view in it as ``who``."""
     version = await publish(world.client, samples["founding"], world.users["editor"])
     tour = await schedule(world.client, version, world.users["guide"], [world.branch_a])

@@ -86,29 +86,29 @@ async def _session(served: Served, payloads: list[str | bytes]) -> tuple[list[ob
     """Sends a hello, then ``payloads``, then a ping; returns what came back and the close
     code (None if the connection stayed open)."""
     received: list[object] = []
-    async with aiohttp.ClientSession() as http:
-        async with http.ws_connect(served.url) as ws:
-            await ws.send_str(wire.Hello(version=wire.TOUR_PROTOCOL, token=served.token).model_dump_json())
-            welcome = await ws.receive(timeout=10)
-            assert wire.SERVER.validate_json(welcome.data).type == "welcome"
-            try:
-                for payload in payloads:
-                    await (ws.send_bytes(payload) if isinstance(payload, bytes)
-                           else ws.send_str(payload))
-                await ws.send_str(wire.Ping(sent=1.0).model_dump_json())
-            except aiohttp.ClientConnectionResetError:
-                pass  # the server closed on us; its close frame says why
-            while True:
-                msg = await ws.receive(timeout=10)
-                if msg.type == aiohttp.WSMsgType.TEXT:
-                    message = wire.SERVER.validate_json(msg.data)  # never malformed
-                    received.append(message)
-                    if message.type == "pong":
-                        return received, None
-                elif msg.type == aiohttp.WSMsgType.BINARY:
-                    continue
-                else:
-                    return received, ws.close_code
+    async with aiohttp.ClientSession() as http, http.ws_connect(served.url) as ws:
+        await ws.send_str(wire.Hello(version=wire.TOUR_PROTOCOL,
+                                     token=served.token).model_dump_json())
+        welcome = await ws.receive(timeout=10)
+        assert wire.SERVER.validate_json(welcome.data).type == "welcome"
+        try:
+            for payload in payloads:
+                await (ws.send_bytes(payload) if isinstance(payload, bytes)
+                       else ws.send_str(payload))
+            await ws.send_str(wire.Ping(sent=1.0).model_dump_json())
+        except aiohttp.ClientConnectionResetError:
+            pass  # the server closed on us; its close frame says why
+        while True:
+            msg = await ws.receive(timeout=10)
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                message = wire.SERVER.validate_json(msg.data)  # never malformed
+                received.append(message)
+                if message.type == "pong":
+                    return received, None
+            elif msg.type == aiohttp.WSMsgType.BINARY:
+                continue
+            else:
+                return received, ws.close_code
 
 
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats()
@@ -141,7 +141,8 @@ def test_oversized_messages_and_floods_are_closed(served: Served) -> None:
     _, code = asyncio.run(_session(served, ["x" * 100_000]))
     assert code == 1009
     received, code = asyncio.run(_session(served, ['{"type": "chat", "text": "hi"}'] * 200))
-    assert code == 1008, [(m.type, getattr(m, "code", None), getattr(m, "message", None)) for m in received][-4:]
+    assert code == 1008, [(m.type, getattr(m, "code", None), getattr(m, "message", None))
+                          for m in received][-4:]
     assert any(m.type == "error" and m.code == "rate_limited" for m in received)  # type: ignore[attr-defined]
 
 
@@ -222,7 +223,8 @@ async def _fuzzed_facts(served: Served, plans: dict[str, list[_Send]],
                     elif step.kind == "laser":
                         raw = '{"type":"laser","origin":[' + step.bad + ',0,1],"target":null}'
                     else:
-                        raw = '{"type":"fact","fact":{"id":"' + step.id + '","at":' + step.bad + "}}"
+                        raw = ('{"type":"fact","fact":{"id":"' + step.id + '","at":' + step.bad
+                               + "}}")
                     await ws.send_str(raw)
                 await ws.send_str(wire.Ping(sent=1.0).model_dump_json())
                 acked: set[str] = set()

@@ -93,7 +93,7 @@ async def test_quiz_round_scores_first_answers(world: World, tour: int) -> None:
     guide = await _join(world, tour, "guide")
     member = await _join(world, tour, "member")
     await guide.send(wire.Start())
-    scene, outline = _outline(world, tour)
+    _scene, outline = _outline(world, tour)
     item, (choices, answer) = sorted(outline.quiz.items())[0]
     await guide.send(wire.StartQuiz(item="no-such-item"))
     assert (await guide.expect("error")).code == "bad_message"
@@ -237,7 +237,7 @@ async def test_an_ended_tour_is_let_go_and_stays_ended(world: World, tour: int) 
     await guide.send(wire.EndTour())
     assert (await guide.closed()).code == 1000
     async with asyncio.timeout(10):
-        while tour in hub.rooms:
+        while tour in hub.rooms:  # noqa: ASYNC110  (waits for the hub to drop the room)
             await asyncio.sleep(0.05)
     assert all(task.done() for task in room._tasks)
     late = participant(world.client, tour, world.tokens["member"])

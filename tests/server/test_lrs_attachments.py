@@ -46,14 +46,14 @@ def _part(content: bytes, content_type: str = "image/jpeg") -> tuple[bytes, dict
                      "X-Experience-API-Hash": hashlib.sha256(content).hexdigest()}
 
 
-async def _post(lrs: Lrs, data: bytes, boundary: str | None = BOUNDARY):  # type: ignore[no-untyped-def]
+async def _post(lrs: Lrs, data: bytes, boundary: str | None = BOUNDARY):  # type: ignore[no-untyped-def]  # noqa: F811 (fixture)
     content_type = "multipart/mixed" + (f"; boundary={boundary}" if boundary else "")
     return await lrs.client.post("/xapi/statements", data=data,
                                  headers={**lrs.headers, "Content-Type": content_type})
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
-async def test_attachment_data_is_stored_and_served(lrs: Lrs) -> None:
+async def test_attachment_data_is_stored_and_served(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     s = statement(attachments=[_meta(PHOTO)])
     reply = await _post(lrs, _multipart([s], [_part(PHOTO)]))
     assert reply.status == 200, await reply.text()
@@ -73,7 +73,7 @@ async def test_attachment_data_is_stored_and_served(lrs: Lrs) -> None:
     assert (await lrs.get(statementId=s["id"])).content_type == "application/json"
 
 
-async def test_multipart_requests_are_checked(lrs: Lrs) -> None:
+async def test_multipart_requests_are_checked(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     s = statement(attachments=[_meta(PHOTO)])
     other = b"another file"
     base64_part = (PHOTO, {**_part(PHOTO)[1], "Content-Transfer-Encoding": "base64"})
@@ -130,7 +130,7 @@ def _signed(s: dict[str, Any], token: bytes) -> dict[str, Any]:
     return signed
 
 
-async def test_signed_statements(lrs: Lrs) -> None:
+async def test_signed_statements(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     key, x5c = _certificate()
     good = statement()
     token = _jws(good, key, x5c, "RS384")

@@ -23,8 +23,7 @@ from server.lrs.shape import formatted, normalized, related, same_statement
 from server.lrs.store import Writer, merged_definition
 from server.routes import xapi
 from tests.server.test_lrs import ADL, Lrs, lrs, statement  # noqa: F401 (fixture)
-from tests.server.test_lrs_attachments import (_certificate, _jws, _meta, _multipart, _part,
-                                               _post)
+from tests.server.test_lrs_attachments import _certificate, _jws, _meta, _multipart, _part, _post
 
 CHOICE = {"interactionType": "choice", "correctResponsesPattern": ["a"],
           "choices": [{"id": "a", "description": {"en": "Yan'an"}},
@@ -99,8 +98,8 @@ def _replaced(statement_: dict[str, Any], path: tuple[Any, ...], value: Any) -> 
     return out
 
 
-WRONG_TYPES: list[Any] = [None, True, 0, -1.5, 10**400, "", "x", "http://example.com/x", [], [{}], {},
-               {"a": 1}, {"en": "x"}]
+WRONG_TYPES: list[Any] = [None, True, 0, -1.5, 10**400, "", "x", "http://example.com/x", [],
+                          [{}], {}, {"a": 1}, {"en": "x"}]
 
 
 def _through_the_server(body: Any) -> bool:
@@ -136,7 +135,7 @@ def test_any_value_anywhere_is_refused_or_served(path: tuple[Any, ...], value: A
     _through_the_server(_replaced(_rich(), path, value))
 
 
-async def _stored_in_every_format(lrs: Lrs, body: dict[str, Any]) -> None:
+async def _stored_in_every_format(lrs: Lrs, body: dict[str, Any]) -> None:  # noqa: F811 (fixture)
     reply = await lrs.post(body)
     assert reply.status < 500, await reply.text()
     if reply.status != 200:  # refused, or (a mutated id) taken by another statement
@@ -155,14 +154,14 @@ async def _stored_in_every_format(lrs: Lrs, body: dict[str, Any]) -> None:
                                  HealthCheck.too_slow])
 @given(path=st.sampled_from(RICH_PATHS), value=JSON_VALUES)
 async def test_any_value_anywhere_is_answered_without_a_server_error(
-        lrs: Lrs, path: tuple[Any, ...], value: Any) -> None:
+        lrs: Lrs, path: tuple[Any, ...], value: Any) -> None:  # noqa: F811 (fixture)
     body = _replaced(_rich(), path, value)
     if path != ("id",):
         body["id"] = str(uuid.uuid4())
     await _stored_in_every_format(lrs, body)
 
 
-async def test_wrong_json_types_are_400(lrs: Lrs) -> None:
+async def test_wrong_json_types_are_400(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     base = statement()
     cases = {
         "interactionType object": ("object", "definition", {"interactionType": {"a": 1}}, 400),
@@ -190,7 +189,7 @@ async def test_wrong_json_types_are_400(lrs: Lrs) -> None:
         assert reply.status == 400 and (await reply.json())["error"]
 
 
-async def test_the_empty_objects_the_specification_allows_are_accepted(lrs: Lrs) -> None:
+async def test_the_empty_objects_the_specification_allows_are_accepted(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     empty_name = statement()
     empty_name["object"]["definition"] = {"name": {}, "description": {}}
     bodies = [
@@ -210,7 +209,7 @@ async def test_the_empty_objects_the_specification_allows_are_accepted(lrs: Lrs)
             assert stored.get(key) == body.get(key)
 
 
-async def test_an_authority_is_an_agent_or_an_oauth_pair(lrs: Lrs) -> None:
+async def test_an_authority_is_an_agent_or_an_oauth_pair(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     pair = {"objectType": "Group", "member": [CONSUMER, USER]}
     refused = {
         "identified group": {**pair, "mbox": "mailto:apps@example.com"},
@@ -229,7 +228,7 @@ async def test_an_authority_is_an_agent_or_an_oauth_pair(lrs: Lrs) -> None:
         assert (await lrs.post(statement(authority=authority))).status == 200, authority
 
 
-async def test_durations_are_iso_8601_as_xapi_profiles_it(lrs: Lrs) -> None:
+async def test_durations_are_iso_8601_as_xapi_profiles_it(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     for good in ("P4W", "P1Y2M3DT4H5M6.5S", "PT0.01S", "P1D", "PT1.5H", "P0.5W"):
         reply = await lrs.post(statement(result={"duration": good}))
         assert reply.status == 200, good
@@ -239,7 +238,7 @@ async def test_durations_are_iso_8601_as_xapi_profiles_it(lrs: Lrs) -> None:
         assert "duration" in (await reply.json())["error"], bad
 
 
-async def test_alternate_syntax_reads_real_headers_and_form_fields(lrs: Lrs) -> None:
+async def test_alternate_syntax_reads_real_headers_and_form_fields(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     s = statement()
     auth, version = lrs.headers["Authorization"], {"X-Experience-API-Version": "1.0.3"}
     # everything but the content's fields as real headers
@@ -284,7 +283,7 @@ def _signed_post(s: dict[str, Any], payload: dict[str, Any]) -> bytes:
     return _multipart([signed], [_part(token, "application/octet-stream")])
 
 
-async def test_signed_statements_are_compared_by_the_comparison_rules(lrs: Lrs) -> None:
+async def test_signed_statements_are_compared_by_the_comparison_rules(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     v2 = {**lrs.headers, "X-Experience-API-Version": "2.0.0"}
     v1 = lrs.headers
     s = statement(result={"duration": "PT12.3456S"}, timestamp="2026-05-01T09:30:00.000Z",
@@ -312,7 +311,7 @@ async def test_signed_statements_are_compared_by_the_comparison_rules(lrs: Lrs) 
     assert (await _post(lrs, _signed_post(other, copy.deepcopy(other)))).status == 200
 
 
-async def test_a_repeat_is_the_same_statement_by_the_comparison_rules(lrs: Lrs) -> None:
+async def test_a_repeat_is_the_same_statement_by_the_comparison_rules(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     s = statement(timestamp="2026-05-01T09:30:00Z", context={
         "registration": str(uuid.uuid4()),
         "team": {"objectType": "Group", "member": [USER, CONSUMER]}})
@@ -327,7 +326,7 @@ async def test_a_repeat_is_the_same_statement_by_the_comparison_rules(lrs: Lrs) 
     assert (await lrs.post(changed)).status == 409
 
 
-async def test_the_activity_definition_merges_what_statements_bring(lrs: Lrs) -> None:
+async def test_the_activity_definition_merges_what_statements_bring(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     activity = "http://example.com/q/merge"
     first = statement(object={"id": activity, "definition": {
         "name": {"en-US": "Which city?"}, "type": "http://adlnet.gov/expapi/activities/cmi"
@@ -355,7 +354,7 @@ async def test_the_activity_definition_merges_what_statements_bring(lrs: Lrs) ->
                                      {"id": "b", "description": {"en": "Ruijin"}}]
 
 
-async def test_the_ids_format_reaches_into_sub_statements(lrs: Lrs) -> None:
+async def test_the_ids_format_reaches_into_sub_statements(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     s = _rich()
     s["object"]["context"]["contextAgents"] = [{"objectType": "contextAgent",
                                                 "agent": {**USER, "name": "Ann"}}]

@@ -25,7 +25,7 @@ def _state(**params: str) -> str:
     return _url("/xapi/activities/state", **{"activityId": ACTIVITY, "agent": ANN, **params})
 
 
-async def test_state_put_get_merge_list_delete(lrs: Lrs) -> None:
+async def test_state_put_get_merge_list_delete(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     c, h = lrs.client, lrs.headers
     registration = str(uuid.uuid4())
     reply = await c.put(_state(stateId="bookmark"), data=b'{"stop": 2, "lang": "zh-CN"}',
@@ -73,7 +73,7 @@ async def test_state_put_get_merge_list_delete(lrs: Lrs) -> None:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
-async def test_profiles_need_preconditions_and_honour_them(lrs: Lrs) -> None:
+async def test_profiles_need_preconditions_and_honour_them(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     c, h = lrs.client, lrs.headers
     url = _url("/xapi/activities/profile", activityId=ACTIVITY, profileId="settings")
     json_h = {**h, "Content-Type": "application/json"}
@@ -98,7 +98,7 @@ async def test_profiles_need_preconditions_and_honour_them(lrs: Lrs) -> None:
         ["prefs"]
 
 
-async def test_bad_requests_name_the_problem(lrs: Lrs, world: World) -> None:
+async def test_bad_requests_name_the_problem(lrs: Lrs, world: World) -> None:  # noqa: F811 (fixture)
     c, h = lrs.client, lrs.headers
     cases = [
         (_url("/xapi/activities/state", agent=ANN, stateId="x"), "activityId"),
@@ -118,7 +118,7 @@ async def test_bad_requests_name_the_problem(lrs: Lrs, world: World) -> None:
     assert (await c.put(_state(stateId="x"), data=b"{}", headers=reader)).status == 403
 
 
-async def test_alternate_syntax_reaches_documents(lrs: Lrs) -> None:
+async def test_alternate_syntax_reaches_documents(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     auth = lrs.headers["Authorization"]
     form = {"Authorization": auth, "X-Experience-API-Version": "1.0.3",
             "Content-Type": "application/json", "activityId": ACTIVITY, "agent": ANN,
@@ -132,7 +132,7 @@ async def test_alternate_syntax_reaches_documents(lrs: Lrs) -> None:
     assert got.status == 404
 
 
-async def test_activity_definition_and_person(lrs: Lrs) -> None:
+async def test_activity_definition_and_person(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     c, h = lrs.client, lrs.headers
     s = statement(activity="scene/b")
     assert (await lrs.post([s])).status == 200
@@ -149,7 +149,7 @@ async def test_activity_definition_and_person(lrs: Lrs) -> None:
                       "mbox": ["mailto:ann@example.com"]}
 
 
-async def test_xapi_2_asks_state_overwrites_for_a_precondition(lrs: Lrs) -> None:
+async def test_xapi_2_asks_state_overwrites_for_a_precondition(lrs: Lrs) -> None:  # noqa: F811 (fixture)
     c = lrs.client
     v2 = {**lrs.headers, "X-Experience-API-Version": "2.0.0",
           "Content-Type": "application/json"}

@@ -35,9 +35,9 @@ from server.bootstrap import ensure_org, ensure_user
 from server.keys import CREDITS, SESSIONS
 from server.settings import Settings
 from tests.conftest import QUICK, ROOT
-from tests.server.conftest import KEY, PASSWORD
 from tests.engine.conftest import engine_cache  # noqa: F401 (fixture)
 from tests.engine.tour_support import save_shot
+from tests.server.conftest import KEY, PASSWORD
 from tests.server.live_support import live_url
 from tools.build import build_exhibit
 from tools.cache import BuildCache
@@ -64,7 +64,7 @@ route:
 quiz:
   - {{id: {item}, hotspot: {hotspot}, prompt: {{zh-CN: 这是哪一年, en: Which year}}, choices: [{{zh-CN: 一九二一年, en: "1921"}}, {{zh-CN: 一九四九年, en: "1949"}}], answer: 0, explain: {{zh-CN: 一九二一年, en: "1921"}}}}
 credit: {{hours: 0.5, min_minutes: 0.02, hotspot_share: 0.5, quiz_pass: 0.6, tour_presence_share: 0.8}}
-"""
+"""  # noqa: E501  (one document item a line)
 
 EXHIBIT = """\
 id: party-day
@@ -224,7 +224,7 @@ async def _step(engine: TourSession, check: Callable[[], bool], seconds: float =
 
 @pytest.mark.slow
 async def test_a_whole_party_day(day: Day, party_package: Path, key: Ed25519PrivateKey,
-                                 engine_cache: Path, tmp_path: Path) -> None:
+                                 engine_cache: Path, tmp_path: Path) -> None:  # noqa: F811 (fixture)
     c = day.client
     # -- the editor uploads and publishes the exhibit ---------------------------------------
     await day.call("POST", "/api/exhibits", "editor", 201,
@@ -271,9 +271,10 @@ async def test_a_whole_party_day(day: Day, party_package: Path, key: Ed25519Priv
             await guide.send(wire.GoToStop(scene=scene, stop=stop))
             here = [m for w, m in members.items() if not (w == "chen" and n > 0)]
             await asyncio.gather(*(m.at_stop(scene, stop) for m in here))
-            # the engine loads the stop's scene and stands at the stop
-            await _step(engine, lambda: engine.view.scene.script.id == scene
-                        and engine.tour.stop == stop)
+            # the engine loads the stop's scene and stands at the stop (_step polls the
+            # condition before the loop moves on)
+            await _step(engine, lambda: engine.view.scene.script.id == scene  # noqa: B023
+                        and engine.tour.stop == stop)  # noqa: B023
             if n == 0:  # 陈静 leaves for good after the first stop
                 await members.pop("chen").client.close()
             if stop in ("table", "cabin"):  # the scene's quiz item, at its second stop
@@ -282,7 +283,7 @@ async def test_a_whole_party_day(day: Day, party_package: Path, key: Ed25519Priv
                                                 else 0) for w, m in members.items()))
                 await _step(engine, lambda: engine.view.quiz_card.visible
                             and engine.view.quiz_card.item is not None
-                            and engine.view.quiz_card.item.id == QUIZ[scene])
+                            and engine.view.quiz_card.item.id == QUIZ[scene])  # noqa: B023
                 engine.tour.answer(0)
                 while (await guide.expect("quiz")).quiz.answered < 3:
                     pass

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from protocol import tour as wire
 from server.live.inputs import Command, Drop, Expire, Join, Leave, Resume, decode, encode
 from server.live.outputs import GUIDES, Disconnect, Record, Send
 from server.live.plan import SceneOutline, TourPlan
 from server.live.state import ROSTER_LIMIT, TourState
-from protocol import tour as wire
 
 PLAN = TourPlan(tour=7, guide=1, capacity=500,
                 scenes={"hall": SceneOutline(("door", "table"), frozenset({"clock"}),

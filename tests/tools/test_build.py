@@ -129,7 +129,7 @@ def test_bad_assets_leave_no_package_behind(content: Callable[..., Path],
         'material: {color: "#806040"}', 'material: {color: "#806040", texture: assets/wood.png}'))
     (exhibit.parent.parent / "assets/wood.png").write_bytes(b"\x89PNG broken")
     out = tmp_path / "out"
-    with pytest.raises(AssetError, match="wood.png: not a readable image"):
+    with pytest.raises(AssetError, match=r"wood.png: not a readable image"):
         build_exhibit(exhibit, out, key, QUICK, BuildCache(None))
     assert not out.exists() or list(out.iterdir()) == []
 

@@ -98,7 +98,7 @@ def test_repairs_are_made_and_reported(tmp_path: Path) -> None:
 def test_bad_models_get_clear_errors(tmp_path: Path) -> None:
     broken = tmp_path / "broken.glb"
     broken.write_bytes(b"glTF\x02\x00\x00\x00garbage")
-    with pytest.raises(AssetError, match="broken.glb: the header says .* it is truncated"):
+    with pytest.raises(AssetError, match=r"broken.glb: the header says .* it is truncated"):
         import_model(broken)
     big = tmp_path / "big.stl"
     big.write_bytes(trimesh.creation.icosphere(subdivisions=4).export(file_type="stl"))
@@ -129,7 +129,7 @@ def test_collision_proxies(tmp_path: Path) -> None:
                            tmp_path)
     hull = proxy("hull", [part], [part])
     assert hull is not None and hull.triangles <= 512
-    lo, hi = bounds([hull])
+    _lo, hi = bounds([hull])
     assert hi[0] == pytest.approx(1.0, abs=0.05)
     flat = build_primitive(primitive({"plane": {"size": [4, 4]}}), None, tmp_path)
     box = proxy("hull", [flat], [flat])

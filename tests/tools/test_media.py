@@ -32,7 +32,7 @@ def test_textures_become_powers_of_two_within_the_limit() -> None:
 def test_broken_images_name_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
-    with pytest.raises(AssetError, match="bad.png: not a readable image"):
+    with pytest.raises(AssetError, match=r"bad.png: not a readable image"):
         open_image(bad)
 
 
@@ -57,7 +57,7 @@ def test_audio_is_normalized_to_mono_ogg_deterministically(tmp_path: Path) -> No
 def test_broken_audio_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.mp3"
     bad.write_bytes(b"ID3 not audio")
-    with pytest.raises(AssetError, match="bad.mp3: cannot decode the audio"):
+    with pytest.raises(AssetError, match=r"bad.mp3: cannot decode the audio"):
         normalize(bad, "bad")
 
 

@@ -22,7 +22,8 @@ from sqlalchemy import select
 
 from server.db.models import Credential, User
 from server.db.types import utcnow
-from server.errors import Handler, json_error
+from server.errors import Handler
+from server.failures import Forbidden, Unauthorized
 from server.keys import CREDENTIALS, SESSIONS
 
 COOKIE = "redhall_session"
@@ -160,9 +161,9 @@ def require(request: web.Request, *roles: str) -> Principal:
     """The caller, if logged in with one of ``roles``; else 401 or 403."""
     principal: Principal | None = request.get(PRINCIPAL)
     if principal is None:
-        raise json_error(401, "log in first (session cookie or `Authorization: Bearer`)")
+        raise Unauthorized("log in first (session cookie or `Authorization: Bearer`)")
     if principal.role not in roles:
-        raise json_error(403, f"your role ({principal.role}) may not do this")
+        raise Forbidden(f"your role ({principal.role}) may not do this")
     return principal
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aiohttp import BodyPartReader, web
 
-from server.errors import json_error
+from server.failures import BadRequest, TooLarge
 
 CHUNK = 1 << 16
 
@@ -39,9 +39,9 @@ class PackageStore:
                         reader = await request.multipart()
                         part = await reader.next()
                     except ValueError as exc:
-                        raise json_error(400, f"malformed multipart body: {exc}") from None
+                        raise BadRequest(f"malformed multipart body: {exc}") from None
                     if not isinstance(part, BodyPartReader):
-                        raise json_error(400, "send the package as the first multipart field")
+                        raise BadRequest("send the package as the first multipart field")
                     source = part
                 while True:
                     chunk = await (source.read_chunk(CHUNK) if isinstance(source, BodyPartReader)
@@ -50,8 +50,8 @@ class PackageStore:
                         break
                     size += len(chunk)
                     if size > limit:
-                        raise json_error(413, f"the package is larger than the {limit:,}-byte "
-                                              "upload limit")
+                        raise TooLarge(f"the package is larger than the {limit:,}-byte "
+                                       "upload limit", limit)
                     digest.update(chunk)
                     out.write(chunk)
         except BaseException:

@@ -1,4 +1,9 @@
-"""Server errors and the middleware that turns every failure into a clean JSON answer."""
+"""Server errors and the middleware that turns every failure into a clean JSON answer.
+
+The one translation table of the error tree (:mod:`server.failures`) lives here: each
+intent's HTTP status (answered as ``{"error": message, ...}`` JSON by
+:func:`error_middleware`, or by :func:`xapi_response` with the xAPI version header) and its
+websocket close code (:func:`close_code`)."""
 
 from __future__ import annotations
 
@@ -12,6 +17,19 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from protocol.errors import RedhallError
+from server.failures import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    ServerError,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+    Unsupported,
+    WithStatus,
+)
 
 log = logging.getLogger("redhall.server")
 
@@ -20,14 +38,81 @@ class ConfigurationError(RedhallError):
     """The server's settings are wrong; the message says which and how to fix it."""
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(TooLarge):
     """A request body larger than its route takes; answered 413 by :func:`error_middleware`
     without reading the rest of it."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"the request body is larger than this request takes "
-                         f"({limit} bytes at most)")
-        self.limit = limit
+                         f"({limit} bytes at most)", limit)
+        self.extra = {"limit": limit}  # the body says the limit beside the message
+
+
+# The one table: an intent's HTTP status and websocket close code. A class not listed
+# answers as its nearest listed base; WithStatus answers the status it carries.
+POLICY = 1008  # RFC 6455: the message breaks the endpoint's policy
+UNSUPPORTED = 1003  # RFC 6455: a kind of data the endpoint does not take
+TOO_BIG = 1009  # RFC 6455: a message too big to process
+TRY_AGAIN = 1013  # IANA registry: try again later
+INTERNAL = 1011  # RFC 6455: the server met an unexpected condition
+TRANSLATIONS: dict[type[ServerError], tuple[int, int]] = {
+    BadRequest: (400, POLICY),
+    Unauthorized: (401, POLICY),
+    Forbidden: (403, POLICY),
+    NotFound: (404, POLICY),
+    Conflict: (409, POLICY),
+    PreconditionFailed: (412, POLICY),
+    TooLarge: (413, TOO_BIG),
+    Unsupported: (415, UNSUPPORTED),
+    Unavailable: (503, TRY_AGAIN),
+    WithStatus: (400, POLICY),
+    ServerError: (500, INTERNAL),
+}
+
+
+def _translation(kind: type[ServerError]) -> tuple[int, int]:
+    # the listed intents do not derive from one another (but from ServerError, listed last)
+    return next(codes for base, codes in TRANSLATIONS.items() if issubclass(kind, base))
+
+
+def http_status(exc: ServerError) -> int:
+    """The HTTP status that answers ``exc``."""
+    if isinstance(exc, WithStatus):
+        return exc.status
+    return _translation(type(exc))[0]
+
+
+def close_code(exc: ServerError | type[ServerError]) -> int:
+    """The websocket close code that refuses with ``exc`` (an error or an intent)."""
+    return _translation(exc if isinstance(exc, type) else type(exc))[1]
+
+
+def error_body(exc: ServerError) -> dict[str, Any]:
+    """The JSON body that answers ``exc``: ``{"error": message, **extra}``."""
+    return {"error": exc.message, **exc.extra}
+
+
+def http_error(exc: ServerError) -> web.HTTPException:
+    """``exc`` as the aiohttp exception :func:`error_middleware` answers with."""
+    return json_error(http_status(exc), exc.message, **exc.extra)
+
+
+def xapi_response(exc: ServerError, version: str) -> web.Response:
+    """``exc`` answered on an xAPI resource: its status, ``{"error": message}`` and the
+    ``X-Experience-API-Version`` header."""
+    response = web.json_response(error_body(exc), status=http_status(exc))
+    response.headers["X-Experience-API-Version"] = version
+    return response
+
+
+def answered_status(exc: BaseException) -> int:
+    """The status an exception leaving a handler is answered with (500 if it is not an
+    HTTP answer or a :class:`ServerError`)."""
+    if isinstance(exc, web.HTTPException):
+        return exc.status
+    if isinstance(exc, ServerError):
+        return http_status(exc)
+    return 500
 
 
 DRAIN_BYTES = 256 * 1024
@@ -39,7 +124,7 @@ async def _refuse_unread(request: web.Request, exc: BodyTooLarge) -> web.StreamR
     what is already on its way is read and dropped, after the answer and our end of the
     stream are sent, so the client reads the answer rather than a reset; aiohttp would
     otherwise read (and drop) everything the client sends for ten seconds."""
-    response = web.json_response({"error": str(exc), "limit": exc.limit}, status=413)
+    response = web.json_response(error_body(exc), status=413)
     response.force_close()
     await response.prepare(request)
     await response.write_eof()
@@ -72,10 +157,12 @@ def json_error(status: int, message: str, **extra: Any) -> web.HTTPException:
     kinds: dict[int, type[web.HTTPException]] = {
         400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden,
         404: web.HTTPNotFound, 409: web.HTTPConflict, 413: web.HTTPRequestEntityTooLarge,
+        412: web.HTTPPreconditionFailed, 415: web.HTTPUnsupportedMediaType,
         416: web.HTTPRequestRangeNotSatisfiable, 422: web.HTTPUnprocessableEntity,
+        500: web.HTTPInternalServerError, 503: web.HTTPServiceUnavailable,
     }
     body = json.dumps({"error": message, **extra}, ensure_ascii=False)
-    kind = kinds[status]
+    kind = kinds.get(status, web.HTTPInternalServerError)
     if kind is web.HTTPRequestEntityTooLarge:
         return web.HTTPRequestEntityTooLarge(max_size=0, actual_size=0, text=body,
                                              content_type="application/json")
@@ -96,6 +183,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except BodyTooLarge as exc:
         return await _refuse_unread(request, exc)
+    except ServerError as exc:
+        raise http_error(exc) from None
     except web.HTTPException as exc:
         if exc.content_type == "application/json" or exc.status < 400:
             raise

@@ -7,7 +7,7 @@ import time
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from server.errors import Handler
+from server.errors import Handler, answered_status
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("redhall_http_requests_total", "HTTP requests", ["method", "route", "status"],
@@ -35,8 +35,8 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = await handler(request)
         status = response.status
         return response
-    except web.HTTPException as exc:
-        status = exc.status
+    except Exception as exc:
+        status = answered_status(exc)
         raise
     finally:
         REQUESTS.labels(request.method, name, str(status)).inc()

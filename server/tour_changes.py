@@ -20,7 +20,7 @@ from server.audit import record
 from server.auth import Principal
 from server.db.models import Organization, Registration, Tour, TourBranch, User
 from server.db.types import utcnow
-from server.errors import json_error
+from server.failures import BadRequest, Conflict, Forbidden
 from server.reminders import (
     REMINDER,
     TOUR_CANCELLED,
@@ -67,9 +67,8 @@ class TourChange(BaseModel):
         return self
 
 
-def bad_field(field: str, message: str) -> Exception:
-    return json_error(400, "invalid request body", fields=[{"field": field,
-                                                            "message": message}])
+def bad_field(field: str, message: str) -> BadRequest:
+    return BadRequest("invalid request body", fields=[{"field": field, "message": message}])
 
 
 def check_start(starts_at: datetime) -> int:
@@ -91,17 +90,17 @@ def check_start(starts_at: datetime) -> int:
 def refuse_unless_open(tour: Tour, state: State) -> None:
     """409 for a tour that can no longer be moved or cancelled."""
     if state == "cancelled":
-        raise json_error(409, "this tour was cancelled; it cannot be changed")
+        raise Conflict("this tour was cancelled; it cannot be changed")
     if state == "live":
-        raise json_error(409, "this tour is live; it cannot be moved or cancelled until it "
-                              "has ended (and then it is over)")
+        raise Conflict("this tour is live; it cannot be moved or cancelled until it "
+                       "has ended (and then it is over)")
     if state == "ended":
-        raise json_error(409, "this tour has ended; it cannot be moved or cancelled")
+        raise Conflict("this tour has ended; it cannot be moved or cancelled")
 
 
 async def check_branches(db: AsyncSession, principal: Principal, branches: list[int]) -> None:
     if principal.role == "guide" and set(branches) != {principal.org_id}:
-        raise json_error(403, "guides may invite their own branch only")
+        raise Forbidden("guides may invite their own branch only")
     for org_id in sorted(set(branches)):
         org = await db.get(Organization, org_id)
         if org is None or org.kind != "branch":
@@ -171,8 +170,8 @@ async def move(db: AsyncSession, principal: Principal, tour: Tour, change: TourC
             capacity=change.capacity))
         if fits.rowcount != 1:  # type: ignore[attr-defined]
             await db.refresh(tour, ["registered"])
-            raise json_error(409, f"{tour.registered} members are registered; the capacity "
-                                  f"cannot go below that")
+            raise Conflict(f"{tour.registered} members are registered; the capacity "
+                           f"cannot go below that")
         changed["capacity"] = change.capacity
         await db.refresh(tour, ["capacity"])
     if not changed:

@@ -13,7 +13,8 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from server.errors import BodyTooLarge, field_errors, json_error
+from server.errors import BodyTooLarge, field_errors
+from server.failures import BadRequest, NotFound
 
 M = TypeVar("M", bound=BaseModel)
 MAX_ID = 2**31 - 1  # the largest id a database integer column holds
@@ -26,7 +27,7 @@ def path_id(request: web.Request, what: str, name: str = "id") -> int:
     column can hold, so it is never handed to the database."""
     raw = request.match_info[name]
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 10 and 1 <= int(raw) <= MAX_ID):
-        raise json_error(404, f"no such {what}")
+        raise NotFound(f"no such {what}")
     return int(raw)
 
 
@@ -56,20 +57,20 @@ async def body(request: web.Request, model: type[M], limit: int = DEFAULT_LIMIT)
     """The body as ``model``: 413 beyond ``limit`` bytes (unread), 400 if it is not one."""
     raw = await read_limited(request, limit)
     if b"\\u0000" in raw or b"\x00" in raw:  # no database stores NUL in text
-        raise json_error(400, "invalid request body",
+        raise BadRequest("invalid request body",
                          fields=[{"field": "(body)", "message": "text may not contain NUL "
                                                                 "characters (\\u0000)"}])
     try:
         return model.model_validate_json(raw or b"{}")
     except ValidationError as exc:
-        raise json_error(400, "invalid request body", fields=field_errors(exc)) from None
+        raise BadRequest("invalid request body", fields=field_errors(exc)) from None
 
 
 def query(request: web.Request, model: type[M]) -> M:
     try:
         return model.model_validate(dict(request.query))
     except ValidationError as exc:
-        raise json_error(400, "invalid query", fields=field_errors(exc)) from None
+        raise BadRequest("invalid query", fields=field_errors(exc)) from None
 
 
 def dumps(value: object) -> str:

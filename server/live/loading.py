@@ -12,15 +12,24 @@ from protocol.manifest import PackagedScene
 from protocol.package import open_package
 from server.catalog_store import PackageStore
 from server.db.models import ExhibitVersion, ParticipationRecord, Registration, Tour
+from server.failures import Conflict, NotFound
 from server.live.plan import SceneOutline, TourPlan, outline
 
 
-class NoSuchTour(LookupError):
-    pass
+class NoSuchTour(NotFound, LookupError):
+    """No such tour, or it was cancelled."""
+
+    def __init__(self, tour_id: int) -> None:
+        super().__init__(f"there is no tour {tour_id} (or it was cancelled)")
+        self.tour_id = tour_id
 
 
-class TourOver(LookupError):
+class TourOver(Conflict, LookupError):
     """The tour has ended; it does not start again."""
+
+    def __init__(self, tour_id: int) -> None:
+        super().__init__(f"tour {tour_id} has ended")
+        self.tour_id = tour_id
 
 
 def outlines(store: PackageStore, sha256: str) -> tuple[dict[str, SceneOutline], str]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from protocol import tour as wire
 from protocol.tour_poses import ENTRY_SIZE, entry_xz
 from server.background import stop_all
+from server.failures import Forbidden
 from server.live.connection import Connection
 from server.live.inputs import Command, Drop, Expire, Input, Join, Resume
 from server.live.outputs import (
@@ -327,7 +328,9 @@ def _refusal(event: Input, why: str) -> list[Output]:
     return [Send(event.seat, error("bad_message", f"{what} {why}", message.type))]
 
 
-class Refused(Exception):
+class Refused(Forbidden):
+    """The room refused a join or resume; ``error`` is what the client is sent."""
+
     def __init__(self, error: wire.Error) -> None:
         super().__init__(error.message)
         self.error = error

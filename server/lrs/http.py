@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from multidict import CIMultiDict
 
+from server.errors import xapi_response
+from server.failures import WithStatus
 from server.keys import LRS_CLIENTS
 from server.lrs.clients import Client
 from server.lrs.rules import StatementError, timestamp
@@ -28,10 +30,9 @@ _REAL_HEADERS = {"authorization", "x-experience-api-version", "if-match", "if-no
                  "accept-language"}
 
 
-class XapiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+class XapiError(WithStatus):
+    """A request an xAPI resource refuses, with the status the specification gives it;
+    answered by :func:`answer` through :func:`server.errors.xapi_response`."""
 
 
 @dataclass
@@ -188,15 +189,13 @@ def may_write(client: Client, what: str) -> None:
 async def answer(call: Call, handle: Handler) -> web.StreamResponse:
     """Checks the version header and the credentials, runs ``handle``, and turns an
     :class:`XapiError` into its status, a :class:`StatementError` into 400, each with
-    ``{"error": reason}``."""
+    ``{"error": reason}`` (by :func:`server.errors.xapi_response`)."""
     try:
         call.version = version(call.headers)
         client = await client_of(call)
         response = await handle(call, client)
-    except XapiError as exc:
-        response = web.json_response({"error": str(exc)}, status=exc.status)
-    except StatementError as exc:  # a malformed statement, agent, IRI, UUID or part
-        response = web.json_response({"error": str(exc)}, status=400)
+    except (XapiError, StatementError) as exc:  # StatementError: a malformed statement,
+        return xapi_response(exc, call.version)  # agent, IRI, UUID or part
     response.headers["X-Experience-API-Version"] = call.version
     return response
 

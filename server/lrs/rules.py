@@ -12,6 +12,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, cast
 
+from server.failures import BadRequest
+
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}"
                      r"-[0-9a-fA-F]{12}$")
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$")
@@ -48,7 +50,7 @@ IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 
-class StatementError(ValueError):
+class StatementError(BadRequest, ValueError):
     """A statement breaks an xAPI rule; the message names where and what."""
 
 

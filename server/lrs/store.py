@@ -28,6 +28,7 @@ from server.db.models import (
 )
 from server.db.sqlite import writer_of
 from server.db.types import utcnow
+from server.failures import Conflict
 from server.lrs import driver_sql
 from server.lrs.attachments import Part, declared
 from server.lrs.group_commit import GroupCommit
@@ -39,7 +40,7 @@ S = StatementRow
 MAX_LIMIT = 500
 
 
-class StatementConflict(Exception):
+class StatementConflict(Conflict):
     """A statement id is taken by a different statement (HTTP 409)."""
 
     def __init__(self, statement_id: str) -> None:

@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSMsgType, web
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -21,6 +21,17 @@ from protocol.tour_poses import PoseError, check_pose
 from server.auth import principal_for_token
 from server.background import stop_all
 from server.db.models import Tour, TourBranch, User
+from server.errors import POLICY, TOO_BIG, close_code
+from server.failures import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServerError,
+    TooLarge,
+    Unauthorized,
+    Unsupported,
+)
 from server.keys import HUB, SESSIONS, SETTINGS
 from server.live.connection import Connection
 from server.live.inputs import Command, Drop, Join, Leave, Resume
@@ -38,17 +49,19 @@ MAX_MESSAGE = 16 * 1024
 # aiohttp refuses larger frames unread; below it the frame is read whole and refused by us,
 # so the close frame is not lost to a TCP reset from unread input
 READ_LIMIT = 1024 * 1024
-POLICY = 1008
-UNSUPPORTED = 1003
 POSE_RATE, POSE_BURST = 40, 40  # poses taken; 20 a second is what clients send
 POSE_SUSTAINED, POSE_SLACK = 60, 10  # poses sent, taken or not, before the close
 CONTROL_RATE, CONTROL_BURST = 10, 30
 CONTROL_SUSTAINED, CONTROL_SLACK = 15, 10
 
 
-class _Closed(Exception):
-    def __init__(self, code: int, error: wire.Error) -> None:
-        self.code, self.error = code, error
+class _Closed(ServerError):
+    """The connection is refused before it is admitted: ``error`` is sent, then the close
+    code that :func:`server.errors.close_code` gives ``intent``."""
+
+    def __init__(self, intent: ServerError | type[ServerError], error: wire.Error) -> None:
+        super().__init__(error.message)
+        self.code, self.error = close_code(intent), error
 
 
 class _Gone(Exception):
@@ -102,8 +115,8 @@ async def _hello(ws: web.WebSocketResponse) -> wire.Hello:
     try:
         msg = await ws.receive(timeout=HELLO_SECONDS)
     except TimeoutError:
-        raise _Closed(POLICY, error("bad_message", f"send a hello within {HELLO_SECONDS} s")) \
-            from None
+        raise _Closed(BadRequest, error("bad_message",
+                                        f"send a hello within {HELLO_SECONDS} s")) from None
     except (ConnectionError, RuntimeError) as exc:  # reset before the hello
         log.debug("a tour connection went away before its hello: %s", exc)
         raise _Gone() from None
@@ -111,17 +124,16 @@ async def _hello(ws: web.WebSocketResponse) -> wire.Hello:
         log.debug("a tour connection closed before its hello (%s)", msg.type.name)
         raise _Gone()
     if msg.type == WSMsgType.TEXT and len(msg.data) > MAX_MESSAGE:
-        raise _Closed(WSCloseCode.MESSAGE_TOO_BIG, error("bad_message", "the hello is too "
-                                                          "large", "hello"))
+        raise _Closed(TooLarge, error("bad_message", "the hello is too large", "hello"))
     if msg.type != WSMsgType.TEXT:
-        raise _Closed(UNSUPPORTED, error("bad_message", "the first message must be a JSON "
+        raise _Closed(Unsupported, error("bad_message", "the first message must be a JSON "
                                           "hello", "hello"))
     try:
         hello = wire.HELLO.validate_json(msg.data)
     except ValidationError as exc:
-        raise _Closed(POLICY, _explain(exc)) from None
+        raise _Closed(BadRequest, _explain(exc)) from None
     if hello.version != wire.TOUR_PROTOCOL:
-        raise _Closed(POLICY, error("version", f"this server speaks tour protocol "
+        raise _Closed(BadRequest, error("version", f"this server speaks tour protocol "
                                      f"{wire.TOUR_PROTOCOL}, not {hello.version}; update the "
                                      "client", "hello"))
     return hello
@@ -132,9 +144,9 @@ async def _admit(request: web.Request, ws: web.WebSocketResponse,
     hello = await _hello(ws)
     principal = await principal_for_token(request.app, hello.token)
     if principal is None:
-        raise _Closed(POLICY, error("auth", "the token is unknown or expired; log in again",
-                                     "hello"))
-    unknown = _Closed(POLICY, error("unknown", f"there is no tour {tour_id} (or it was "
+        raise _Closed(Unauthorized, error("auth", "the token is unknown or expired; log in "
+                                           "again", "hello"))
+    unknown = _Closed(NotFound, error("unknown", f"there is no tour {tour_id} (or it was "
                                     "cancelled)", "hello"))
     async with request.app[SESSIONS]() as db:
         tour = await db.get(Tour, tour_id)
@@ -146,14 +158,14 @@ async def _admit(request: web.Request, ws: web.WebSocketResponse,
         raise unknown
     # checked before the tour is opened, so strangers cannot make the server load it
     if invited is None and principal.role != "admin" and user.id != tour.guide_id:
-        raise _Closed(POLICY, error("not_allowed", "your branch is not invited to this tour",
-                                    "hello"))
+        raise _Closed(Forbidden, error("not_allowed", "your branch is not invited to this "
+                                       "tour", "hello"))
     try:
         room = await request.app[HUB].room(tour_id)
     except NoSuchTour:
         raise unknown from None
     except TourOver:
-        raise _Closed(POLICY, error("illegal_state", "this tour has ended", "hello")) \
+        raise _Closed(Conflict, error("illegal_state", "this tour has ended", "hello")) \
             from None
     conn = Connection(ws, request.transport)
     ticket = hello.resume or secrets.token_urlsafe(18)
@@ -163,7 +175,7 @@ async def _admit(request: web.Request, ws: web.WebSocketResponse,
         seat = await room.join(conn, event, ticket)
     except Refused as refused:
         await conn.stop()
-        raise _Closed(POLICY, refused.error) from None
+        raise _Closed(refused, refused.error) from None
     return room, conn, seat
 
 
@@ -191,7 +203,7 @@ async def _serve(room: LiveTour, conn: Connection, seat: int,
     may_pose = room.state.seats[seat].role != "spectator"  # spectators stay spectators
     async for msg in ws:
         if msg.type in (WSMsgType.BINARY, WSMsgType.TEXT) and len(msg.data) > MAX_MESSAGE:
-            conn.close(WSCloseCode.MESSAGE_TOO_BIG, f"messages are at most "
+            conn.close(TOO_BIG, f"messages are at most "
                        f"{MAX_MESSAGE // 1024} KB")
             return
         if msg.type == WSMsgType.BINARY:

@@ -13,7 +13,8 @@ from email.utils import format_datetime
 from aiohttp import web
 
 from server.keys import SESSIONS
-from server.lrs import documents, store
+from server.lrs import documents
+from server.lrs.activities import activity as canonical_activity
 from server.lrs.clients import Client
 from server.lrs.documents import Conditions, Scope
 from server.lrs.http import (
@@ -163,7 +164,7 @@ async def _activity(call: Call, client: Client) -> web.StreamResponse:
     if set(call.params) != {"activityId"}:
         raise XapiError(400, "/xapi/activities takes exactly the activityId parameter")
     activity_id = iri(call.params["activityId"], "activityId")
-    found = await store.activity(call.app[SESSIONS], activity_id)
+    found = await canonical_activity(call.app[SESSIONS], activity_id)
     return web.json_response(found or {"objectType": "Activity", "id": activity_id})
 
 

@@ -17,10 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.lrs import store
+from server.lrs.activities import definitions_in, merged_definition
 from server.lrs.attachments import SIGNATURE
 from server.lrs.rules import StatementError
 from server.lrs.shape import formatted, normalized, related, same_statement
-from server.lrs.store import Writer, merged_definition
+from server.lrs.store import Writer
 from server.routes import xapi
 from tests.server.test_lrs import ADL, Lrs, lrs, statement  # noqa: F401 (fixture)
 from tests.server.test_lrs_attachments import _certificate, _jws, _meta, _multipart, _part, _post
@@ -119,7 +120,7 @@ def _through_the_server(body: Any) -> bool:
             formatted(text, fmt, ["zh-CN"])
         for version in ("1.0.0", "2.0.0"):
             assert same_statement(json.loads(text), normalized(sent), version)
-        merged_definition(store.definitions_in(done, "http://example.com/q/1"))
+        merged_definition(definitions_in(done, "http://example.com/q/1"))
     return True
 
 

@@ -53,20 +53,24 @@ from server.routes import (
     catalog,
     cmi5,
     credits,
+    dashboard,
     docs,
     health,
     live,
     lrs_clients,
+    notifications,
     participation,
     people,
     privacy,
     reports,
+    roster,
     tours,
     xapi,
     xapi_documents,
 )
 from server.settings import Settings
 from server.ttl_cache import TTLCache
+from server.web.portal import install_portal
 from server.workers import WorkerRole
 
 
@@ -155,6 +159,7 @@ def create_app(settings: Settings, role: WorkerRole | None = None) -> web.Applic
     app.on_shutdown.append(_going_away)
     for module in (health, accounts, people, privacy, catalog, tours, live, participation,
                    calendar, docs, xapi, xapi_documents, lrs_clients, credits, reports,
-                   cmi5, attendance):
+                   cmi5, attendance, notifications, dashboard, roster):
         app.add_routes(module.routes)
+    install_portal(app)
     return app

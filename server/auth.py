@@ -140,7 +140,7 @@ async def _load_principal(app: web.Application, digest: str) -> tuple[Principal 
     if row is not None:
         credential, user = row
         if credential.revoked_at is None and credential.expires_at > utcnow() \
-                and user.deleted_at is None:
+                and user.deleted_at is None and user.deactivated_at is None:
             principal = Principal(user.id, user.role, user.org_id, credential.id)
             expires = credential.expires_at
     return principal, expires

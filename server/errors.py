@@ -25,6 +25,7 @@ from server.failures import (
     PreconditionFailed,
     ServerError,
     TooLarge,
+    TooManyRequests,
     Unauthorized,
     Unavailable,
     Unsupported,
@@ -64,6 +65,7 @@ TRANSLATIONS: dict[type[ServerError], tuple[int, int]] = {
     PreconditionFailed: (412, POLICY),
     TooLarge: (413, TOO_BIG),
     Unsupported: (415, UNSUPPORTED),
+    TooManyRequests: (429, POLICY),
     Unavailable: (503, TRY_AGAIN),
     WithStatus: (400, POLICY),
     ServerError: (500, INTERNAL),
@@ -94,7 +96,10 @@ def error_body(exc: ServerError) -> dict[str, Any]:
 
 def http_error(exc: ServerError) -> web.HTTPException:
     """``exc`` as the aiohttp exception :func:`error_middleware` answers with."""
-    return json_error(http_status(exc), exc.message, **exc.extra)
+    error = json_error(http_status(exc), exc.message, **exc.extra)
+    if isinstance(exc, TooManyRequests):
+        error.headers["Retry-After"] = str(exc.retry_after)
+    return error
 
 
 def xapi_response(exc: ServerError, version: str) -> web.Response:
@@ -159,6 +164,7 @@ def json_error(status: int, message: str, **extra: Any) -> web.HTTPException:
         404: web.HTTPNotFound, 409: web.HTTPConflict, 413: web.HTTPRequestEntityTooLarge,
         412: web.HTTPPreconditionFailed, 415: web.HTTPUnsupportedMediaType,
         416: web.HTTPRequestRangeNotSatisfiable, 422: web.HTTPUnprocessableEntity,
+        429: web.HTTPTooManyRequests,
         500: web.HTTPInternalServerError, 503: web.HTTPServiceUnavailable,
     }
     body = json.dumps({"error": message, **extra}, ensure_ascii=False)
@@ -175,6 +181,32 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PageAnswer = Callable[[web.Request, int, str], Awaitable[web.StreamResponse]]
+PAGE_ERRORS = web.AppKey[PageAnswer]("page_errors")
+"""How the portal answers a failure on one of its pages (an HTML page, or the log-in page
+for a 401); set by :func:`server.web.install_portal`."""
+NOT_PAGES = ("/api/", "/xapi/", "/calendar/", "/static/", "/vendor/", "/healthz", "/metrics")
+
+
+def _page_answer(request: web.Request) -> PageAnswer | None:
+    """The portal's answer to failures when ``request`` is for a page, else None."""
+    if request.path.startswith(NOT_PAGES):
+        return None
+    return request.app.get(PAGE_ERRORS)
+
+
+async def _answered(request: web.Request, error: web.HTTPException) -> web.StreamResponse:
+    """``error`` as the portal's page when the request is for one; else raised as it is."""
+    answer = _page_answer(request)
+    if answer is None or error.status < 400:
+        raise error
+    message = error.reason
+    if error.content_type == "application/json" and error.text:
+        message = json.loads(error.text).get("error", message)
+    response = await answer(request, error.status, message)
+    if "Retry-After" in error.headers:
+        response.headers["Retry-After"] = error.headers["Retry-After"]
+    return response
 
 
 @web.middleware
@@ -184,13 +216,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except BodyTooLarge as exc:
         return await _refuse_unread(request, exc)
     except ServerError as exc:
-        raise http_error(exc) from None
+        return await _answered(request, http_error(exc))
     except web.HTTPException as exc:
         if exc.content_type == "application/json" or exc.status < 400:
-            raise
-        if exc.status in (400, 401, 403, 404, 409, 413, 416, 422):
-            raise json_error(exc.status, exc.reason) from None
-        raise exc
+            return await _answered(request, exc)
+        if exc.status in (400, 401, 403, 404, 409, 413, 416, 422, 429):
+            return await _answered(request, json_error(exc.status, exc.reason))
+        return await _answered(request, exc)
     except ValidationError as exc:
         raise json_error(400, "invalid request", fields=field_errors(exc)) from None
     except Exception:

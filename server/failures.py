@@ -68,6 +68,15 @@ class Unsupported(ServerError):
     """The request or message is of a kind this endpoint does not take."""
 
 
+class TooManyRequests(ServerError):
+    """The caller asked too often (or an account is locked for a while); ``retry_after``
+    says in how many seconds to try again."""
+
+    def __init__(self, message: str, retry_after: int, **extra: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **extra)
+        self.retry_after = retry_after
+
+
 class Unavailable(ServerError):
     """The server cannot answer this now; try again later."""
 

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=3, ge=1)
     password_hash_memory_kib: int = Field(default=65536, ge=64)
     token_days: float = 30.0
+    login_max_failures: int = Field(default=5, ge=1, description="wrong passwords in a row "
+                                    "after which an account is locked for a while")
+    login_lock_minutes: float = Field(default=15.0, gt=0, description="how long a locked "
+                                      "account refuses log-ins")
+    login_attempts_per_minute: int = Field(default=30, ge=1, description="log-in attempts "
+                                           "one address may make a minute")
     reminder_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 60])
     cookie_secure: bool = False
     tour_hold_seconds: float = Field(default=60.0, gt=0, description="how long a dropped "

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -55,6 +56,14 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     calendar_token: Mapped[str | None] = mapped_column(String(64))
+    # log-in lock-out (server.login_guard): failures in a row, and until when refused
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # a deactivated account keeps its records but cannot log in
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email: Mapped[str | None] = mapped_column(String(200))
+    # 学时 a year this member must reach; None: the target of their role (settings)
+    yearly_target: Mapped[float | None] = mapped_column(Float)
     __table_args__ = (CheckConstraint("role in ('member', 'guide', 'editor', 'admin')",
                                       name="user_role"),
                       UniqueConstraint("calendar_token", name="user_calendar_token"))
@@ -137,6 +146,34 @@ class Reminder(Base):
     kind: Mapped[str] = mapped_column(String(20), default="reminder",
                                       server_default="reminder")
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Notification(Base):
+    """A notice in the portal's inbox (the portal is a channel of the reminder queue)."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    tour_id: Mapped[int | None] = mapped_column(ForeignKey("tours.id"))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("notifications_by_user", "user_id", "created_at"),)
+
+
+class Delivery(Base):
+    """One reminder or notice sent through one channel (mail, WeCom, DingTalk): tried until
+    sent, so a channel that is down does not hold back the others."""
+
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    __table_args__ = (UniqueConstraint("reminder_id", "channel", name="delivery_once"),)
 
 
 class AuditEntry(Base):

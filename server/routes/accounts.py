@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from aiohttp import web
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from protocol.api import LoginRequest, TokenRequest, TokenResponse, UserOut
-from server.auth import (
-    COOKIE,
-    EVERYONE,
-    check_password,
-    forget_credentials,
-    hash_password,
-    issue,
-    needs_rehash,
-    require,
-)
+from server.auth import COOKIE, EVERYONE, forget_credentials, issue, require
 from server.db.models import Credential, User
 from server.db.types import utcnow
 from server.errors import json_error
 from server.keys import SESSIONS, SETTINGS
+from server.login_guard import authenticate, start_session
 from server.validation import body, path_id
 
 routes = web.RouteTableDef()
@@ -38,25 +31,12 @@ def user_out(user: User) -> dict[str, object]:
 @routes.post("/api/auth/login")
 async def login(request: web.Request) -> web.Response:
     data = await body(request, LoginRequest, limit=MAX_CREDENTIALS_BYTES)
-    async with request.app[SESSIONS]() as db:
-        user = await db.scalar(select(User).where(User.username == data.username,
-                                                  User.deleted_at.is_(None)))
-    valid = await check_password(user.password_hash if user else None, data.password)
-    if user is None or not valid:
-        raise json_error(401, "wrong username or password")
-    if needs_rehash(user.password_hash):
-        # the cost was changed in the settings: the password is at hand only now
-        new_hash = await hash_password(data.password)
-        async with request.app[SESSIONS].begin() as db:
-            await db.execute(update(User).where(User.id == user.id,
-                                                User.password_hash == user.password_hash)
-                             .values(password_hash=new_hash))
-    settings = request.app[SETTINGS]
-    token, _ = await issue(request, user, "session", timedelta(hours=settings.session_hours))
-    response = web.json_response({"user": user_out(user)})
-    response.set_cookie(COOKIE, token, httponly=True, samesite="Lax",
-                        secure=settings.cookie_secure,
-                        max_age=int(settings.session_hours * 3600))
+    user = await authenticate(request, data.username, data.password)
+    response = web.json_response({})
+    csrf = await start_session(request, user, response)
+    # a browser script sends the CSRF token back with each change it makes
+    response.text = json.dumps({"user": user_out(user), "csrf_token": csrf},
+                               ensure_ascii=False)
     return response
 
 

@@ -17,7 +17,11 @@ async def test_login_sets_a_session_cookie_and_logout_ends_it(world: World) -> N
     assert cookie["httponly"]
     me = await client.get("/api/me", cookies={"redhall_session": cookie.value})
     assert (await me.json())["username"] == "member-a"
-    out = await client.post("/api/auth/logout", cookies={"redhall_session": cookie.value})
+    forged = await client.post("/api/auth/logout", cookies={"redhall_session": cookie.value},
+                               data="x", headers={"Content-Type": "text/plain"})
+    assert forged.status == 403  # what another site's form could send, without the token
+    out = await client.post("/api/auth/logout", cookies={"redhall_session": cookie.value},
+                            headers={"X-CSRF-Token": (await login.json())["csrf_token"]})
     assert out.status == 200
     again = await client.get("/api/me", cookies={"redhall_session": cookie.value})
     assert again.status == 401

@@ -1,0 +1,55 @@
+"""Installs the portal on the application: templates, its pages, its files, its error
+pages and what keeps it safe (CSP and other headers, CSRF)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from server.errors import PAGE_ERRORS
+from server.failures import NotFound
+from server.login_guard import install_login_guard
+from server.web import auth_pages, editor, guide, member, organizer
+from server.web.rendering import render
+from server.web.security import csrf_middleware, secure_headers
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "web" / "templates"
+STATIC = ROOT / "web" / "static"
+# the files the pages use from npm packages, each served at /vendor/<name>
+VENDOR = {
+    "echarts.min.js": ROOT / "node_modules" / "echarts" / "dist" / "echarts.min.js",
+}
+
+
+async def _vendor_file(request: web.Request) -> web.StreamResponse:
+    path = VENDOR.get(request.match_info["name"])
+    if path is None or not path.is_file():
+        raise NotFound(f"no such file: {request.match_info['name']}")
+    return web.FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+
+
+async def _error_page(request: web.Request, status: int, message: str) -> web.StreamResponse:
+    if status == 401:
+        target = request.path_qs if request.method == "GET" else "/"
+        return web.Response(status=303, headers={"Location": f"/login?next={quote(target)}"})
+    return await render(request, "error.html", status=status, status_code=status,
+                        message=message)
+
+
+def install_portal(app: web.Application) -> None:
+    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES),
+                         autoescape=jinja2.select_autoescape(default=True),
+                         undefined=jinja2.StrictUndefined)
+    app.middlewares.append(csrf_middleware)
+    install_login_guard(app)
+    app.on_response_prepare.append(secure_headers)
+    app[PAGE_ERRORS] = _error_page
+    for module in (auth_pages, member, guide, organizer, editor):
+        app.add_routes(module.routes)
+    app.router.add_static("/static/", STATIC, append_version=False)
+    app.router.add_get("/vendor/{name}", _vendor_file)

@@ -1,0 +1,93 @@
+"""Rendering a page: the template, and what every page knows (who is looking, their
+language, the CSRF token, the navigation of their role)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from server.auth import PRINCIPAL, Principal
+from server.db.models import User
+from server.failures import Forbidden, Unauthorized
+from server.keys import SESSIONS
+from server.web.catalogue import DEFAULT_LANGUAGE, LANGUAGES, translate
+from server.web.security import request_csrf_token
+
+LANGUAGE_COOKIE = "redhall_lang"
+
+# (message key, path, roles): the navigation bar, in this order
+NAVIGATION: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("nav.home", "/me", ("member", "guide")),
+    ("nav.tours", "/tours", ("member", "guide", "admin")),
+    ("nav.exhibits", "/exhibits", ("member", "guide", "editor", "admin")),
+    ("nav.record", "/me/record", ("member", "guide")),
+    ("nav.guide", "/guide/tours", ("guide", "admin")),
+    ("nav.dashboard", "/admin/dashboard", ("admin",)),
+    ("nav.people", "/admin/people", ("admin",)),
+    ("nav.audit", "/admin/audit", ("admin",)),
+    ("nav.editor", "/editor/exhibits", ("editor", "admin")),
+    ("nav.notifications", "/notifications", ("member", "guide", "editor", "admin")),
+)
+
+
+def language(request: web.Request) -> str:
+    """The reader's language: the cookie the language switch sets, else zh-CN."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE, DEFAULT_LANGUAGE)
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def page_principal(request: web.Request, *roles: str) -> Principal:
+    """The caller, if logged in with one of ``roles`` (all roles when none are given);
+    else Unauthorized (the portal answers it with the log-in page) or Forbidden."""
+    principal: Principal | None = request.get(PRINCIPAL)
+    lang = language(request)
+    if principal is None:
+        raise Unauthorized(translate(lang, "error.login_first"))
+    if roles and principal.role not in roles:
+        raise Forbidden(translate(lang, "error.not_your_role"))
+    return principal
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking at a page, as the templates see them."""
+
+    id: int
+    name: str
+    role: str
+    org_id: int | None
+
+
+async def viewer(request: web.Request) -> Viewer | None:
+    principal: Principal | None = request.get(PRINCIPAL)
+    if principal is None:
+        return None
+    async with request.app[SESSIONS]() as db:
+        user = await db.get(User, principal.user_id)
+    name = user.display_name if user is not None else "?"
+    return Viewer(principal.user_id, name, principal.role, principal.org_id)
+
+
+async def render(request: web.Request, template: str, status: int = 200,
+                 **context: Any) -> web.Response:
+    """``template`` rendered for the caller, with what every page needs in its context:
+    ``me`` (a :class:`Viewer` or None), ``lang``, ``t`` (the catalogue), ``csrf``,
+    ``nav`` (the caller's navigation: key, path, current) and ``path``."""
+    lang = language(request)
+    me = await viewer(request)
+    nav = [(key, path, path == request.path or (path != "/" and
+                                                request.path.startswith(path)))
+           for key, path, roles in NAVIGATION if me is not None and me.role in roles]
+
+    def t(key: str, **values: Any) -> str:
+        return translate(lang, key, **values)
+
+    base = {"me": me, "lang": lang, "t": t, "csrf": request_csrf_token(request) or "",
+            "nav": nav, "path": request.path, "languages": LANGUAGES}
+    response = aiohttp_jinja2.render_template(template, request, {**base, **context},
+                                              status=status)
+    response.headers["Cache-Control"] = "no-store"  # pages carry personal data
+    return response

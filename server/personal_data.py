@@ -42,6 +42,7 @@ SECTIONS = {
     "consents": "consents",
     "registrations": "tour_registrations",
     "reminders": "reminders",
+    "notifications": "notifications",
     "participation": "participation_facts",
     "credit_ledger": "credit_awards",
     "xapi_clients": "lrs_clients",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from protocol.api import ConsentRequest
 from server import personal_data
 from server.audit import record
 from server.auth import EVERYONE, forget_credentials, require
-from server.db.models import AuditEntry, Consent, Credential, User
+from server.db.models import AuditEntry, Consent, Credential, Notification, User
 from server.db.types import utcnow
 from server.errors import json_error
 from server.keys import CIPHER, LEARNING, SESSIONS, SETTINGS, SIGNER
@@ -65,8 +65,9 @@ async def delete_user(request: web.Request) -> web.Response:
         user.username = f"deleted-{user.id}"
         user.display_name = "（已删除）"
         user.password_hash = "!"
-        user.phone_enc = user.id_number_enc = None
+        user.phone_enc = user.id_number_enc = user.email = None
         user.deleted_at = utcnow()
+        await db.execute(delete(Notification).where(Notification.user_id == user_id))
         await db.execute(update(Credential).where(Credential.user_id == user_id)
                          .values(revoked_at=utcnow()))
         record(db, principal, "user.delete", f"user:{user_id}")

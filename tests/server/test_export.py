@@ -17,6 +17,7 @@ from server.db.models import (
     AuditEntry,
     Cmi5Launch,
     ExhibitVersion,
+    Notification,
     Registration,
     Reminder,
     Tour,
@@ -62,6 +63,8 @@ async def test_the_export_holds_a_row_of_every_table_about_the_member(world: Wor
             Registration(tour_id=tour.id, user_id=member),
             Reminder(tour_id=tour.id, user_id=member,
                      due_at=datetime(2026, 4, 30, tzinfo=UTC)),
+            Notification(user_id=member, kind="tour.reminder", tour_id=tour.id,
+                         detail={"title": "member-led tour"}),
             AuditEntry(actor_id=member, action="tour.create", target=f"tour:{tour.id}"),
             AuditEntry(actor_id=world.users["admin"], action="user.update",
                        target=f"user:{member}"),
@@ -70,8 +73,8 @@ async def test_the_export_holds_a_row_of_every_table_about_the_member(world: Wor
             XapiAttachment(sha2=sha2, content_type="text/plain", content=attachment),
         ])
         tour_id = tour.id
-    made |= {"exhibit_versions", "tours", "registrations", "reminders", "audit_log",
-             "cmi5_launches"}
+    made |= {"exhibit_versions", "tours", "registrations", "reminders", "notifications",
+             "audit_log", "cmi5_launches"}
     await create_client(sessions, "member's headset", ("write", "read_mine"), user_id=member,
                         expires_at=datetime.now(UTC) + timedelta(days=1))
     made.add("xapi_clients")
@@ -121,6 +124,7 @@ async def test_the_export_holds_a_row_of_every_table_about_the_member(world: Wor
     assert data["participation_facts"][0]["detail"]["scene"] == "nanhu-red-boat"
     assert data["tour_registrations"][0]["tour_id"] == tour_id
     assert data["reminders"][0]["tour_id"] == tour_id
+    assert data["notifications"][0]["detail"] == {"title": "member-led tour"}
     assert {a["action"] for a in data["audit_entries"]} == {"tour.create", "user.update"}
     assert data["cmi5_launches"][0]["registration"] == session
     assert data["tours_led"][0]["title"] == "member-led tour"

@@ -4,10 +4,16 @@ switch, error pages, and the protections every page has (CSP, CSRF, same origin)
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from sqlalchemy import update
 
+from server.auth import forget_credentials
+from server.db.models import Credential
+from server.db.types import utcnow
+from server.keys import SESSIONS
 from tests.server.conftest import PASSWORD
 from tests.web.conftest import Portal, Visit, look
 
@@ -112,3 +118,22 @@ def test_every_answer_carries_the_content_security_policy(desktop: Visit) -> Non
     assert response.headers["x-frame-options"] == "DENY"
     css = desktop.page.request.get(desktop.portal.url + "/static/css/portal.css")
     assert css.ok and "content-security-policy" in css.headers
+
+
+def test_an_expired_session_sends_the_member_back_to_the_log_in_page(desktop: Visit,
+                                                                      portal: Portal) -> None:
+    desktop.log_in("member-a")
+    page = desktop.page
+    assert page.request.get(portal.url + "/api/me").ok
+
+    async def expire() -> None:
+        async with portal.server.app[SESSIONS].begin() as db:
+            await db.execute(update(Credential)
+                             .where(Credential.user_id == portal.users["member-a"],
+                                    Credential.kind == "session")
+                             .values(expires_at=utcnow() - timedelta(minutes=1)))
+        forget_credentials(portal.server.app)  # as a restart would; the cache has a TTL too
+    portal.call(expire())
+    page.goto(portal.url + "/")
+    assert "/login" in page.url
+    assert page.request.get(portal.url + "/api/me").status == 401

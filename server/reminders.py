@@ -5,8 +5,10 @@ registration), ``tour_moved`` and ``tour_cancelled`` (queued for every registran
 guide moves or cancels a tour, due at once). Moving or cancelling a tour drops the
 reminders still waiting for the old time in the same transaction, so none of them fires.
 
-Sending is a notification hook; until a channel (SMS, mail, the portal) is configured it
-records the notice as sent and logs it (without personal data).
+Sending an item claims it (marks it sent in one statement, so two server processes never
+both take it), puts its notice in the member's portal inbox and plans its e-mail and
+group-robot deliveries, all in one transaction; the worker then makes the deliveries
+(:mod:`server.notify.deliveries`). ``NOTIFY`` is a further hook for each item sent.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.background import stop
-from server.db.models import Reminder
+from server.db.models import Reminder, Tour, User
 from server.db.types import utcnow
-from server.keys import SESSIONS
+from server.keys import SESSIONS, SETTINGS
+from server.notify.deliveries import OrgChains, deliver_due, plan
+from server.notify.inbox import add_notice
 
 log = logging.getLogger("redhall.reminders")
 Notify = Callable[[Reminder], Awaitable[None]]
@@ -38,7 +42,7 @@ KINDS = (REMINDER, TOUR_MOVED, TOUR_CANCELLED)
 
 
 async def _log_only(reminder: Reminder) -> None:
-    log.info("%s due for tour %s (user %s)", reminder.kind, reminder.tour_id, reminder.user_id)
+    log.info("%s sent for tour %s (user %s)", reminder.kind, reminder.tour_id, reminder.user_id)
 
 
 def queue_reminders(db: AsyncSession, tour_id: int, users: Iterable[int], starts_at: datetime,
@@ -74,17 +78,35 @@ async def drop_pending(db: AsyncSession, tour_id: int, *, users: Iterable[int] |
     await db.execute(query)
 
 
-async def send_due(app: web.Application, notify: Notify | None = None) -> int:
-    """Send every due, unsent reminder or notice once; returns how many were sent."""
+async def send_due(app: web.Application, notify: Notify | None = None,
+                   limit: int = 500) -> int:
+    """Sends every due, unsent reminder or notice once (at most ``limit`` a call): each
+    becomes a notice in its member's inbox and the deliveries of the other channels, in
+    the transaction that marks it sent. Returns how many were sent."""
     notify = notify or app.get(NOTIFY, _log_only)
     async with app[SESSIONS].begin() as db:
-        due = (await db.scalars(select(Reminder).where(
-            Reminder.sent_at.is_(None), Reminder.due_at <= utcnow())
-            .order_by(Reminder.due_at, Reminder.id).with_for_update())).all()
-        for reminder in due:
+        now = utcnow()
+        due = (select(Reminder.id).where(Reminder.sent_at.is_(None), Reminder.due_at <= now)
+               .order_by(Reminder.due_at, Reminder.id).limit(limit)
+               .with_for_update(skip_locked=True))
+        # the claim is the first statement: SQLite takes its write lock here, and
+        # PostgreSQL re-checks sent_at on rows another process claimed meanwhile
+        claimed = (await db.scalars(
+            update(Reminder).where(Reminder.id.in_(due), Reminder.sent_at.is_(None))
+            .values(sent_at=now).returning(Reminder.id)
+            .execution_options(synchronize_session=False))).all()
+        if not claimed:
+            return 0
+        rows = (await db.execute(
+            select(Reminder, Tour, User).join(Tour, Tour.id == Reminder.tour_id)
+            .join(User, User.id == Reminder.user_id).where(Reminder.id.in_(claimed))
+            .order_by(Reminder.due_at, Reminder.id))).all()
+        chains = OrgChains(db)
+        for reminder, tour, user in rows:
+            add_notice(db, reminder, tour)
+            await plan(db, app[SETTINGS], chains, reminder, user)
             await notify(reminder)
-            reminder.sent_at = utcnow()
-    return len(due)
+    return len(rows)
 
 
 async def reminder_worker(app: web.Application) -> AsyncIterator[None]:
@@ -95,6 +117,10 @@ async def reminder_worker(app: web.Application) -> AsyncIterator[None]:
                 await send_due(app)
             except Exception:  # keep the worker alive; the next round retries
                 log.exception("sending reminders failed")
+            try:  # apart: deliveries already planned go even when sending fails
+                await deliver_due(app)
+            except Exception:  # keep the worker alive; the next round retries
+                log.exception("delivering notices failed")
 
     task = asyncio.create_task(loop())
     yield

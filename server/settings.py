@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from server.credits.rules import GuideCredit
+
+
+class ChatRobot(BaseModel):
+    """A group chat's robot (WeCom or DingTalk): its webhook, and DingTalk's signing secret."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: SecretStr = Field(description="the robot's webhook address (it holds the access "
+                           "token, so it is kept out of logs)")
+    secret: SecretStr | None = Field(default=None, description="DingTalk's 加签 secret "
+                                     "(SEC...), when the robot's security setting signs")
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: SecretStr) -> SecretStr:
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url.get_secret_value()):
+            raise ValueError("a robot's url must be an http(s) address")
+        return url
+
+
+# which group chat hears about a member's tours: the robot of the member's organization,
+# else of the nearest organization above it, else "*" (one robot for everyone)
+RobotOrg = Annotated[str, Field(pattern=r"^(\*|[1-9][0-9]{0,9})$")]
+ROBOTS_DESCRIPTION = ('organization id (or "*" for all) → robot, as JSON in the environment: '
+                      '{"3": {"url": "https://...", "secret": "SEC..."}}')
 
 
 class Settings(BaseSettings):
@@ -70,6 +97,26 @@ class Settings(BaseSettings):
         default_factory=GuideCredit,
         description="what leading a guided tour earns its guide, as JSON in the environment: "
                     '{"hours": 2, "min_minutes": 30, "min_participants": 1}')
+    # notifications (server.notify): the portal's inbox always; e-mail when an SMTP server
+    # is given; the WeCom/DingTalk group robots of the organizations that have one
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail "
+                                  "notices; none: no e-mail")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = Field(default="redhall@localhost", description="the notices' sender")
+    smtp_starttls: bool = Field(default=True, description="upgrade the connection with "
+                                "STARTTLS before logging in (refused if the server cannot)")
+    wecom_robots: dict[RobotOrg, ChatRobot] = Field(default_factory=dict,
+                                               description=ROBOTS_DESCRIPTION)
+    dingtalk_robots: dict[RobotOrg, ChatRobot] = Field(default_factory=dict,
+                                                  description=ROBOTS_DESCRIPTION)
+    notify_timeout_seconds: float = Field(default=10.0, gt=0, description="how long one "
+                                          "e-mail or robot message may take")
+    notify_retry_seconds: float = Field(default=30.0, gt=0, description="first wait after a "
+                                        "failed e-mail or robot message; doubles each time")
+    notify_max_attempts: int = Field(default=8, ge=1, description="tries before a message "
+                                     "is given up (its last error stays in deliveries)")
 
     @property
     def configured_site_url(self) -> str | None:

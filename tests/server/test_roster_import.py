@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from typing import Any
 
 import openpyxl
 import pytest
@@ -42,7 +43,7 @@ def _xlsx(rows: list[list[object]], header: list[str]) -> bytes:
 
 
 async def _send(world: World, step: str, data: bytes, org: int,
-                sha256: str | None = None) -> tuple[int, dict[str, object]]:
+                sha256: str | None = None) -> tuple[int, Any]:
     params = {"org_id": str(org)} | ({"sha256": sha256} if sha256 else {})
     response = await world.client.post(f"/api/roster/{step}", params=params,
                                        data=io.BytesIO(data),
@@ -122,7 +123,8 @@ async def test_every_bad_row_is_named_and_nothing_is_imported(world: World) -> N
     assert found == {(2, "missing_name"), (3, "bad_phone"), (4, "bad_email"),
                      (4, "duplicate_in_file"), (5, "bad_id_checksum"), (6, "unknown_role")}
     status, refused = await _send(world, "commit", data, world.branch_a, preview["sha256"])
-    assert status == 409 and await _count(world) == before
+    assert status == 409 and refused["problems"] == problems
+    assert await _count(world) == before
 
 
 @SQLITE

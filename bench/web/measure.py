@@ -1,0 +1,131 @@
+"""The portal's pages under 200 logged-in users: requests a second and p50/p99 latency.
+
+For each database (SQLite, PostgreSQL) a scratch database gets the credit-report
+benchmark's population (:mod:`bench.web.population`); ``redhall serve`` runs on it as a
+process of its own, pinned to core 0, and the load (:mod:`bench.web.load`) runs in another
+process pinned to core 1. First each administrator page is asked for alone, one request
+after another, by one administrator (how long one committee member waits); then
+``--users`` members load their pages, and as many administrators theirs. Beside the pages
+stand their peers: a static file (the most this server and client can do) and
+``/api/me`` (a logged-in request that reads one row) for the member home; the branches
+report the dashboard is built from for the dashboard.
+Writes bench/results/web.json (the part of each database measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bench.databases import DATABASES, on_each
+from bench.reports.measure import YEAR
+from bench.web import population, results
+from bench.web.load import log_in
+from bench.web.serve import LOAD_CORE, ROOT, pinned, redhall_serve
+
+MEMBER_PATHS = ["/static/css/portal.css", "/api/me", "/me"]
+ADMIN_PATHS = [f"/api/reports/branches?year={YEAR}", "/admin/dashboard",
+               f"/api/dashboard?period={YEAR}"]
+ALONE_TIMES = 5
+
+
+async def alone(url: str, username: str, paths: list[str]) -> dict[str, dict[str, Any]]:
+    """Each path asked for ``ALONE_TIMES`` times in a row by one user, with nothing else
+    running: the status and each answer's time in ms (the first reads a cold cache)."""
+    client = await log_in(url, username, population.PASSWORD)
+    figures = {}
+    try:
+        for path in paths:
+            times, status = [], 0
+            for _ in range(ALONE_TIMES):
+                started = time.perf_counter()
+                async with client.get(path, allow_redirects=False) as answer:
+                    await answer.read()
+                    status = answer.status
+                times.append(round((time.perf_counter() - started) * 1000, 1))
+            figures[path] = {"status": status, "ms": times, "median_ms": statistics.median(times)}
+    finally:
+        await client.close()
+    return figures
+
+
+async def under_load(url: str, usernames: list[str], paths: list[str], seconds: float,
+                     folder: Path) -> dict[str, Any]:
+    """The figures of :mod:`bench.web.load`, run as a process of its own on the load core."""
+    names = folder / f"users-{usernames[0]}.txt"
+    names.write_text("\n".join(usernames) + "\n", encoding="utf-8")
+    command = [sys.executable, "-m", "bench.web.load", "--url", url, "--usernames", str(names),
+               "--password", population.PASSWORD, "--seconds", str(seconds)]
+    for path in paths:
+        command += ["--path", path]
+    load = await asyncio.create_subprocess_exec(*pinned(LOAD_CORE, command), cwd=ROOT,
+                                                stdout=asyncio.subprocess.PIPE)
+    out, _ = await load.communicate()
+    if load.returncode != 0:
+        raise SystemExit(f"the load generator failed ({load.returncode})")
+    figures: dict[str, Any] = json.loads(out)
+    return figures
+
+
+async def measure(name: str, database_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix=f"redhall-bench-web-{name}-"))
+    shape = population.Shape(members=args.members, branches=args.branches, facts=args.facts,
+                             awards=args.awards, users=args.users)
+    print(f"[{name}] storing {shape} …", flush=True)
+    started = time.perf_counter()
+    accounts = await population.store(database_url, shape)
+    result: dict[str, Any] = {"population": asdict(shape),
+                              "fill_seconds": round(time.perf_counter() - started, 1)}
+    async with redhall_serve(database_url, folder / "data") as url:
+        result["alone"] = await alone(url, accounts.admins[0], args.admin_path)
+        print(f"[{name}] alone: {json.dumps(result['alone'])}", flush=True)
+        result["members"] = await under_load(url, accounts.members, args.member_path,
+                                             args.seconds, folder)
+        result["admins"] = await under_load(url, accounts.admins, args.admin_path,
+                                            args.seconds, folder)
+    for who in ("members", "admins"):
+        for path, figures in result[who]["paths"].items():
+            print(f"[{name}] {who:8} {path:32} {figures['requests_per_s']:8.1f} req/s  "
+                  f"p50 {figures['p50_ms']:8.1f} ms  p99 {figures['p99_ms']:8.1f} ms  "
+                  f"not 200: {figures['not_200']}  errors: {figures['errors']}  "
+                  f"unfinished: {figures['unfinished']}  client cpu {figures['client_cpu']}",
+                  flush=True)
+    return result
+
+
+async def main(args: argparse.Namespace) -> None:
+    command = "bench/web/run " + " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
+        if k not in ("databases", "member_path", "admin_path"))
+    measured = await on_each(args.databases, "web", lambda name, url: measure(name, url, args))
+    results.update({name: {"command": command, **figures} for name, figures in measured.items()})
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    shape = population.Shape()
+    parser.add_argument("--members", type=int, default=shape.members)
+    parser.add_argument("--branches", type=int, default=shape.branches)
+    parser.add_argument("--facts", type=int, default=shape.facts)
+    parser.add_argument("--awards", type=int, default=shape.awards)
+    parser.add_argument("--users", type=int, default=shape.users,
+                        help="logged-in members, and as many administrators")
+    parser.add_argument("--seconds", type=float, default=15.0, help="counted, per page")
+    parser.add_argument("--member-path", action="append", help="instead of "
+                        + " ".join(MEMBER_PATHS))
+    parser.add_argument("--admin-path", action="append", help="instead of "
+                        + " ".join(ADMIN_PATHS))
+    parser.add_argument("--databases", nargs="+", choices=DATABASES, default=list(DATABASES))
+    parsed = parser.parse_args()
+    parsed.member_path = parsed.member_path or MEMBER_PATHS
+    parsed.admin_path = parsed.admin_path or ADMIN_PATHS
+    asyncio.run(main(parsed))

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Notification, Reminder, Tour
 from server.db.types import utcnow
+from server.notify.wording import word
 from server.tour_view import zone_of
 
 
@@ -72,3 +73,13 @@ async def mark_all_read(db: AsyncSession, user_id: int) -> int:
         Notification.user_id == user_id, Notification.read_at.is_(None))
         .values(read_at=utcnow()))
     return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def as_json(notice: Notification, lang: str, site_url: str) -> dict[str, Any]:
+    """A notice as the API gives it: its facts, and its words in ``lang``."""
+    wording = word(lang, notice.kind, notice.detail, site_url)
+    return {"id": notice.id, "kind": notice.kind, "tour_id": notice.tour_id,
+            "detail": notice.detail, "created_at": notice.created_at.isoformat(),
+            "read_at": notice.read_at.isoformat() if notice.read_at else None,
+            "read": notice.read_at is not None, "heading": wording.heading,
+            "text": wording.text, "link": wording.link}

@@ -51,7 +51,7 @@ class PackageStore:
                     size += len(chunk)
                     if size > limit:
                         raise TooLarge(f"the package is larger than the {limit:,}-byte "
-                                       "upload limit", limit)
+                                       "upload limit", limit, reason="too_large")
                     digest.update(chunk)
                     out.write(chunk)
         except BaseException:

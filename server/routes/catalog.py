@@ -13,8 +13,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 
 from protocol.api import ExhibitListQuery
-from protocol.errors import PackageError, SignatureInvalid
-from protocol.package import open_package
+from protocol.errors import (
+    PackageError,
+    SignatureInvalid,
+    TamperedPackage,
+    UnknownFormat,
+    UnsafePackage,
+)
+from protocol.package import CorruptPackage, MalformedPackage, open_package
 from server.audit import record
 from server.auth import EVERYONE, require
 from server.credits.signing import fingerprint, public_text
@@ -67,6 +73,29 @@ def _how_to_trust(trusted: list[Ed25519PublicKey]) -> str:
             "TOML file), and restarts the server")
 
 
+# A refusal's kind, beside its message, so a page can word it for an editor: each reader
+# error class, most specific first (TamperedPackage and the others derive from PackageError).
+REFUSALS: tuple[tuple[type[PackageError], str], ...] = (
+    (SignatureInvalid, "bad_signature"), (TamperedPackage, "hash_mismatch"),
+    (UnsafePackage, "unsafe"), (UnknownFormat, "unknown_format"),
+    (CorruptPackage, "damaged"), (MalformedPackage, "malformed"),
+)
+
+
+async def _refusal_kind(exc: PackageError, path: Path) -> str:
+    """``exc``'s kind; a signature that verifies against no trusted key is an unknown
+    signer when the package is whole without it, else a bad signature (altered after
+    signing, or damaged)."""
+    kind = next((name for cls, name in REFUSALS if isinstance(exc, cls)), "not_a_package")
+    if kind == "bad_signature":
+        try:
+            await asyncio.to_thread(open_package, path, None)
+        except Exception:  # noqa: BLE001  (a refusal or a failure: the package is not whole)
+            return kind
+        return "unknown_signer"
+    return kind
+
+
 @routes.post("/api/exhibits")
 async def upload(request: web.Request) -> web.Response:
     principal = require(request, *EDITORS)
@@ -76,16 +105,17 @@ async def upload(request: web.Request) -> web.Response:
     try:
         package = await asyncio.to_thread(open_package, temporary, request.app[TRUSTED])
     except PackageError as exc:
+        kind = await _refusal_kind(exc, temporary)
         temporary.unlink(missing_ok=True)
-        reason = f"package refused: {exc}".replace(str(temporary), "upload")
+        message = f"package refused: {exc}".replace(str(temporary), "upload")
         if isinstance(exc, SignatureInvalid):
-            reason += _how_to_trust(request.app[TRUSTED])
-        raise json_error(422, reason) from None
+            message += _how_to_trust(request.app[TRUSTED])
+        raise json_error(422, message, reason=kind) from None
     except Exception:  # the reader refuses with PackageError; anything else is refused too
         temporary.unlink(missing_ok=True)
         log.exception("the package reader failed on an upload")
         raise json_error(422, "package refused: it could not be read as an exhibition "
-                              "package") from None
+                              "package", reason="not_a_package") from None
     manifest = package.manifest_json
     async with request.app[SESSIONS].begin() as db:
         existing = await db.scalar(select(ExhibitVersion).where(
@@ -95,7 +125,9 @@ async def upload(request: web.Request) -> web.Response:
             temporary.unlink(missing_ok=True)
             if existing.sha256 != sha256:
                 raise json_error(409, f"{manifest['id']} {manifest['version']} exists with other "
-                                      "content; raise the version to upload a change")
+                                      "content; raise the version to upload a change",
+                                 reason="version_exists", exhibit=manifest["id"],
+                                 version=manifest["version"])
             return _json(_summary(existing))
         store.keep(temporary, sha256)
         row = ExhibitVersion(exhibit_id=manifest["id"], version=manifest["version"],

@@ -76,29 +76,30 @@ async def _file(request: web.Request) -> tuple[bytes, str]:
     return b"".join(chunks), part.filename or "upload"
 
 
-async def _checked(request: web.Request, org_id: int) -> tuple[Principal, Organization, Plan,
-                                                                 str]:
-    principal = require(request, "admin")
+async def _checked(request: web.Request, principal: Principal,
+                   org_id: int) -> tuple[Organization, Plan, str]:
     data, name = await _file(request)
     async with request.app[SESSIONS]() as db:
         branch = (await tree_of(db, principal)).org(org_id, "branch")
         if branch.kind != "branch":
             raise BadRequest("people join a branch, not a committee: choose a branch")
         plan = await plan_roster(db, data)
-    return principal, branch, plan, name
+    return branch, plan, name
 
 
 @routes.post("/api/roster/preview")
 async def preview(request: web.Request) -> web.Response:
+    principal = require(request, "admin")
     target = query(request, Target)
-    _, branch, plan, _ = await _checked(request, target.org_id)
+    branch, plan, _ = await _checked(request, principal, target.org_id)
     return web.json_response({**plan.as_json(), "org_id": branch.id})
 
 
 @routes.post("/api/roster/commit")
 async def commit(request: web.Request) -> web.Response:
+    principal = require(request, "admin")
     target = query(request, CommitTarget)
-    principal, branch, plan, name = await _checked(request, target.org_id)
+    branch, plan, name = await _checked(request, principal, target.org_id)
     if plan.sha256 != target.sha256:
         raise Conflict("this is not the file that was checked: check it again before "
                        "importing it", sha256=plan.sha256)

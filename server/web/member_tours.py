@@ -67,10 +67,16 @@ async def upcoming(request: web.Request, principal: Principal) -> list[dict[str,
 
 
 async def exhibit_titles(db: AsyncSession, lang: str) -> dict[str, str]:
-    """Each exhibit's title in ``lang`` (from its newest version)."""
+    """Each exhibit's title in ``lang`` (from its newest version) by its id, and each of
+    its scenes' titles by ``exhibit/scene``."""
     rows = (await db.execute(select(ExhibitVersion.exhibit_id, ExhibitVersion.manifest)
                              .order_by(ExhibitVersion.id))).all()
-    return {exhibit: localized(manifest.get("title"), lang) for exhibit, manifest in rows}
+    titles = {}
+    for exhibit, manifest in rows:
+        titles[exhibit] = localized(manifest.get("title"), lang)
+        for scene in manifest.get("scenes", []):
+            titles[f"{exhibit}/{scene['id']}"] = localized(scene.get("title"), lang)
+    return titles
 
 
 async def tours_page(request: web.Request) -> web.Response:
@@ -107,7 +113,7 @@ async def register(request: web.Request) -> web.Response:
     principal = page_principal(request, *TOUR_ROLES)
     tour, mine = await _invited(request, principal)
     if not mine:
-        if tour.starts_at <= utcnow():
+        if tour.cancelled_at is not None or tour.starts_at <= utcnow():
             return _back("closed", tour.id)
         if tour.registered >= tour.capacity:
             return _back("full", tour.id)

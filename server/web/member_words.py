@@ -54,8 +54,9 @@ def award_subject(subject: Any, lang: str, titles: dict[str, str]) -> str:
     exhibit = titles.get(str(subject.get("exhibit", "")), str(subject.get("exhibit", "")))
     kind = str(subject.get("kind", ""))
     if kind == "scene":
+        scene = str(subject.get("scene", ""))
         return translate(lang, "member.award.scene", exhibit=exhibit,
-                         scene=str(subject.get("scene", "")))
+                         scene=titles.get(f"{subject.get('exhibit')}/{scene}", scene))
     if kind in ("tour", "lead"):
         return translate(lang, f"member.award.{kind}", exhibit=exhibit,
                          tour=str(subject.get("tour", "")))

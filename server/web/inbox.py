@@ -33,8 +33,9 @@ class NoticeView:
 def _before(request: web.Request) -> int | None:
     """``?before=``: a notice id to page back from; anything else is the first page."""
     raw = request.query.get("before", "")
-    return int(raw) if raw.isascii() and raw.isdigit() and 1 <= int(raw or 0) <= MAX_ID \
-        and len(raw) <= 10 else None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
+        return None
+    return int(raw) if 1 <= int(raw) <= MAX_ID else None
 
 
 def _view(notice: Notification, lang: str) -> NoticeView:

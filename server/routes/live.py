@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from protocol import tour as wire
 from protocol.tour_poses import PoseError, check_pose
-from server.auth import principal_for_token
+from server.auth import COOKIE, PRINCIPAL, Principal, principal_for_token
 from server.background import stop_all
 from server.db.models import Tour, TourBranch, User
 from server.errors import POLICY, TOO_BIG, close_code
@@ -53,6 +53,9 @@ POSE_RATE, POSE_BURST = 40, 40  # poses taken; 20 a second is what clients send
 POSE_SUSTAINED, POSE_SLACK = 60, 10  # poses sent, taken or not, before the close
 CONTROL_RATE, CONTROL_BURST = 10, 30
 CONTROL_SUSTAINED, CONTROL_SLACK = 15, 10
+SESSION_COOKIE = "session-cookie"
+"""The hello token of a portal page: the principal is the session cookie's that came with
+the upgrade (the page's script cannot read the cookie, which is HTTP-only)."""
 
 
 class _Closed(ServerError):
@@ -139,10 +142,29 @@ async def _hello(ws: web.WebSocketResponse) -> wire.Hello:
     return hello
 
 
+def _cookie_principal(request: web.Request) -> Principal | None:
+    """Who the browser's session cookie names, for a hello whose token is
+    :data:`SESSION_COOKIE`: only when the upgrade came from a page of this site, since a
+    browser sends the cookie with a websocket any other site opens too (cross-site
+    websocket hijacking)."""
+    origin = request.headers.get("Origin", "")
+    if not origin or _origin_host(origin) != request.host:
+        return None
+    if request.headers.get("Authorization") or COOKIE not in request.cookies:
+        return None
+    return request.get(PRINCIPAL)
+
+
+def _origin_host(origin: str) -> str:
+    scheme, _, rest = origin.partition("://")
+    return rest if scheme in ("http", "https") and "/" not in rest else ""
+
+
 async def _admit(request: web.Request, ws: web.WebSocketResponse,
                  tour_id: int) -> tuple[LiveTour, Connection, int]:
     hello = await _hello(ws)
-    principal = await principal_for_token(request.app, hello.token)
+    principal = _cookie_principal(request) if hello.token == SESSION_COOKIE \
+        else await principal_for_token(request.app, hello.token)
     if principal is None:
         raise _Closed(Unauthorized, error("auth", "the token is unknown or expired; log in "
                                            "again", "hello"))

@@ -22,6 +22,7 @@ from server.auth import EVERYONE, STAFF, Principal, require
 from server.db.models import ExhibitVersion, Registration, Tour, TourBranch
 from server.db.types import utcnow
 from server.errors import field_errors, json_error
+from server.failures import Forbidden
 from server.keys import HUB, SESSIONS, SETTINGS
 from server.live.outputs import error
 from server.reminders import drop_pending, queue_reminders
@@ -54,29 +55,37 @@ async def _one(db: AsyncSession, request: web.Request, tour: Tour,
 async def schedule(request: web.Request) -> web.Response:
     principal = require(request, *STAFF)
     data = await body(request, TourCreate, limit=MAX_CHANGE_BYTES)
-    offset = check_start(data.starts_at)
-    if principal.role == "guide" and set(data.branches) != {principal.org_id}:
-        raise json_error(403, "guides may invite their own branch only")
-    if any(not 1 <= org_id <= MAX_ID for org_id in data.branches):
-        raise bad_field("branches", "branch ids are between 1 and 2147483647")
     async with request.app[SESSIONS].begin() as db:
-        version = await db.scalar(select(ExhibitVersion).where(
-            ExhibitVersion.exhibit_id == data.exhibit_id, ExhibitVersion.version == data.version,
-            ExhibitVersion.published.is_(True)))
-        if version is None:
-            raise bad_field("exhibit_id", "no such published exhibit version")
-        await check_branches(db, principal, data.branches)
-        tour = Tour(exhibit_version_id=version.id, guide_id=principal.user_id, title=data.title,
-                    starts_at=data.starts_at, duration_minutes=data.duration_minutes,
-                    capacity=data.capacity, utc_offset_minutes=offset, sequence=0)
-        db.add(tour)
-        await db.flush()
-        db.add_all(TourBranch(tour_id=tour.id, org_id=o) for o in sorted(set(data.branches)))
-        record(db, principal, "tour.schedule", f"tour:{tour.id}", title=data.title,
-               starts_at=data.starts_at.isoformat())
-        await db.flush()
+        tour = await schedule_tour(db, principal, data)
         out = await _one(db, request, tour, principal)
     return web.json_response(out, status=201)
+
+
+async def schedule_tour(db: AsyncSession, principal: Principal, data: TourCreate) -> Tour:
+    """Schedules the tour ``data`` describes in ``principal``'s name (the API's and the
+    portal's one way to do so): BadRequest naming the field at fault, or Forbidden for a
+    branch a guide may not invite; nothing is stored then."""
+    offset = check_start(data.starts_at)
+    if principal.role == "guide" and set(data.branches) != {principal.org_id}:
+        raise Forbidden("guides may invite their own branch only")
+    if any(not 1 <= org_id <= MAX_ID for org_id in data.branches):
+        raise bad_field("branches", "branch ids are between 1 and 2147483647")
+    version = await db.scalar(select(ExhibitVersion).where(
+        ExhibitVersion.exhibit_id == data.exhibit_id, ExhibitVersion.version == data.version,
+        ExhibitVersion.published.is_(True)))
+    if version is None:
+        raise bad_field("exhibit_id", "no such published exhibit version")
+    await check_branches(db, principal, data.branches)
+    tour = Tour(exhibit_version_id=version.id, guide_id=principal.user_id, title=data.title,
+                starts_at=data.starts_at, duration_minutes=data.duration_minutes,
+                capacity=data.capacity, utc_offset_minutes=offset, sequence=0)
+    db.add(tour)
+    await db.flush()
+    db.add_all(TourBranch(tour_id=tour.id, org_id=o) for o in sorted(set(data.branches)))
+    record(db, principal, "tour.schedule", f"tour:{tour.id}", title=data.title,
+           starts_at=data.starts_at.isoformat())
+    await db.flush()
+    return tour
 
 
 def _visible(principal: Principal):  # type: ignore[no-untyped-def]
@@ -140,6 +149,13 @@ async def change_tour(request: web.Request) -> web.Response:
     principal = require(request, *STAFF)
     tour_id = tour_id_of(request)
     data = await _change(request)
+    return web.json_response(await move_tour(request, principal, tour_id, data))
+
+
+async def move_tour(request: web.Request, principal: Principal, tour_id: int,
+                    data: TourChange) -> dict[str, object]:
+    """Moves the tour as ``data`` says (the API's and the portal's one way); the tour as
+    the caller now sees it."""
     async with request.app[SESSIONS].begin() as db:
         tour = await managed_tour(db, principal, tour_id, lock=True)
         refuse_unless_open(tour, (await states(db, request.app, [tour]))[tour.id])
@@ -148,14 +164,20 @@ async def change_tour(request: web.Request) -> web.Response:
         out = await _one(db, request, tour, principal)
     if {"starts_at", "capacity", "branches"} & set(changed):  # the lobby's plan is stale
         _close_lobby(request.app, tour_id, "the tour was moved; join again at its new time")
-    return web.json_response(out)
+    return out
 
 
 @routes.delete("/api/tours/{id:[0-9]{1,10}}")
 async def cancel_tour(request: web.Request) -> web.Response:
     """Cancels a tour that has not started; a second cancellation changes nothing."""
     principal = require(request, *STAFF)
-    tour_id = tour_id_of(request)
+    return web.json_response(await cancel_now(request, principal, tour_id_of(request)))
+
+
+async def cancel_now(request: web.Request, principal: Principal,
+                     tour_id: int) -> dict[str, object]:
+    """Cancels the tour (the API's and the portal's one way); the tour as the caller now
+    sees it."""
     async with request.app[SESSIONS].begin() as db:
         tour = await managed_tour(db, principal, tour_id, lock=True)
         if tour.cancelled_at is None:
@@ -163,7 +185,7 @@ async def cancel_tour(request: web.Request) -> web.Response:
             await tour_changes.cancel(db, principal, tour)
         out = await _one(db, request, tour, principal)
     _close_lobby(request.app, tour_id, "the tour was cancelled")
-    return web.json_response(out)
+    return out
 
 
 async def _change(request: web.Request) -> TourChange:

@@ -1,4 +1,5 @@
-"""Time to build each credit report for a year of a large organization.
+"""Time to build each credit report, and the committee's dashboard, for a year of a large
+organization.
 
 For each database: ``--members`` members and guides in ``--branches`` branches, a year of
 ``--facts`` participation facts (half of them in guided tours) and ``--awards`` ledger
@@ -28,6 +29,10 @@ from bench.databases import DATABASES, on_each, write_results
 from bench.reports import peer
 from server.credits import reports
 from server.credits.reports import Period, Scope
+from server.dashboard.member_year import member_year
+from server.dashboard.period import Period as DashboardPeriod
+from server.dashboard.tree import overseen
+from server.dashboard.view import dashboard
 from server.db.migrate import upgrade
 from server.db.models import (
     ExhibitVersion,
@@ -38,6 +43,7 @@ from server.db.models import (
     User,
 )
 from server.db.sqlite import pragmas
+from server.web.catalogue import translate
 
 ROOT = Path(__file__).resolve().parents[2]
 YEAR = 2026
@@ -113,6 +119,36 @@ async def _timed(build: Callable[[], Awaitable[list[dict[str, Any]]]]
     return statistics.median(times), rows
 
 
+def _words(key: str, **values: Any) -> str:
+    return translate("zh-CN", key, **values)
+
+
+async def measure_dashboard(sessions: async_sessionmaker[AsyncSession]) -> dict[str, float]:
+    """Seconds (median of three) for each view of the dashboard, from the organizations'
+    tree to the last figure, as the API builds it."""
+    async def view(period: str, org: int | None) -> Any:
+        subtree = await overseen(sessions, None, org)
+        return await dashboard(sessions, DashboardPeriod.parse(period), subtree, TARGETS,
+                               TODAY, _words)
+
+    async def member() -> Any:
+        return await member_year(sessions, 2, YEAR, await overseen(sessions, None, None),
+                                 TARGETS, TODAY)
+
+    views: dict[str, Callable[[], Awaitable[Any]]] = {
+        "year": lambda: view(str(YEAR), None), "quarter": lambda: view(f"{YEAR}-Q3", None),
+        "branch": lambda: view(str(YEAR), 1), "member": member}
+    result = {}
+    for label, build in views.items():
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            await build()
+            times.append(time.perf_counter() - started)
+        result[f"{label}_seconds"] = round(statistics.median(times), 3)
+    return result
+
+
 async def measure(name: str, database_url: str, args: argparse.Namespace) -> dict[str, Any]:
     engine = create_async_engine(database_url)
     if engine.dialect.name == "sqlite":  # as the server configures its connections
@@ -142,6 +178,8 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
                           "peer_seconds": round(peer_seconds, 3),
                           "peer_over_redhall": round(peer_seconds / seconds, 2)}
         print(f"[{name}] {report}: {result[report]}", flush=True)
+    result["dashboard"] = await measure_dashboard(sessions)
+    print(f"[{name}] dashboard: {result['dashboard']}", flush=True)
     await engine.dispose()
     return result
 

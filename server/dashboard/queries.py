@@ -1,0 +1,191 @@
+"""The dashboard's figures, each one query aggregated by the database (a year of a large
+committee is millions of facts and awards; only one row per branch, month or exhibit, or
+the few members listed, comes back).
+
+学时 are the ledger's awards for the period's year (``LedgerEntry.year``: the year of the
+visit, found by the ``year`` index), placed in the month they were awarded; an award for
+a visit late in December made in the new year counts in December. A member *took part* in
+a period when they have a participation fact in it (one seek in the (user, time) index).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    Numeric,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.dashboard.period import Period
+from server.db.models import LedgerEntry, Organization, ParticipationRecord, User
+
+COUNTED_ROLES = ("member", "guide")  # whose 学时 the committee follows
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: the members of ``org_ids`` (None: of every organization and none)."""
+
+    org_ids: list[int] | None
+    targets: dict[str, float]  # the yearly target of each role (settings)
+    share_due: float  # of the yearly target, by the period's end (see Period.share_due)
+
+
+def counted(scope: Scope) -> Any:
+    """The users whose figures count: members and guides in scope, not deleted."""
+    condition = User.deleted_at.is_(None) & User.role.in_(COUNTED_ROLES)
+    return condition if scope.org_ids is None else condition & User.org_id.in_(scope.org_ids)
+
+
+def target(scope: Scope) -> Any:
+    """A member's yearly target: their own, else their role's."""
+    default = scope.targets.get("member", 32.0)
+    by_role = case({role: scope.targets.get(role, default) for role in COUNTED_ROLES},
+                   value=User.role, else_=default)
+    return type_coerce(func.coalesce(User.yearly_target, by_role), Float)
+
+
+def award_month(year: int) -> Any:
+    """The month (1..12) of the year an award counts in; ``at`` is ISO 8601 UTC text."""
+    return case((LedgerEntry.at < f"{year:04d}", 1),
+                (LedgerEntry.at >= f"{year + 1:04d}", 12),
+                else_=cast(func.substr(LedgerEntry.at, 6, 2), Integer))
+
+
+def hours_sum(condition: Any = None) -> Any:
+    """Hours are exact decimal text: summed as decimals, read back as a float."""
+    hours = cast(LedgerEntry.hours, Numeric(12, 4))
+    value = hours if condition is None else case((condition, hours), else_=0)
+    return type_coerce(func.coalesce(func.sum(value), 0), Numeric(asdecimal=False))
+
+
+def _hours_by_member(period: Period) -> Any:
+    month = award_month(period.year)
+    return (select(LedgerEntry.user_id,
+                   hours_sum(month >= period.first).label("in_period"),
+                   hours_sum().label("to_date"))
+            .where(LedgerEntry.year == period.year, month <= period.last)
+            .group_by(LedgerEntry.user_id).subquery())
+
+
+def _took_part(period: Period) -> Any:
+    return exists().where(ParticipationRecord.user_id == User.id,
+                          ParticipationRecord.at >= period.start,
+                          ParticipationRecord.at < period.end)
+
+
+def progress(period: Period, scope: Scope, *, with_activity: bool = True) -> Any:
+    """One row per member counted: org, hours in the period and to its end, target, due,
+    shortfall (what is due less what they have, at least 0) and whether they took part."""
+    hours = _hours_by_member(period)
+    due = target(scope) * scope.share_due
+    to_date = type_coerce(func.coalesce(hours.c.to_date, 0), Float)
+    columns = [User.id, User.display_name.label("name"), User.username, User.org_id,
+               type_coerce(func.coalesce(hours.c.in_period, 0), Float).label("hours"),
+               to_date.label("hours_to_date"), target(scope).label("target"),
+               type_coerce(due, Float).label("due"),
+               type_coerce(case((to_date < due, due - to_date), else_=0.0), Float)
+               .label("shortfall")]
+    if with_activity:
+        columns.append(_took_part(period).label("active"))
+    return (select(*columns).outerjoin(hours, hours.c.user_id == User.id)
+            .where(counted(scope)))
+
+
+def behind_by(person: Any, margin: float) -> Any:
+    """At risk: short of what is due by more than ``margin`` of it (0.25: has under 75 %
+    of the hours the pace asks by now)."""
+    return person.c.shortfall > person.c.due * margin
+
+
+async def by_org(db: AsyncSession, period: Period, scope: Scope, risk_margin: float
+                 ) -> list[Any]:
+    """Per organization with counted members: members, active, hours in the period and
+    to its end, what is due in all, and how many are at risk."""
+    person = progress(period, scope).subquery()
+    query = (select(person.c.org_id, func.coalesce(Organization.name, "").label("name"),
+                    func.count().label("members"),
+                    func.sum(case((person.c.active, 1), else_=0)).label("active"),
+                    type_coerce(func.sum(person.c.hours), Float).label("hours"),
+                    type_coerce(func.sum(person.c.hours_to_date), Float).label("hours_to_date"),
+                    type_coerce(func.sum(person.c.due), Float).label("due"),
+                    func.sum(case((behind_by(person, risk_margin), 1), else_=0))
+                    .label("at_risk"))
+             .outerjoin(Organization, Organization.id == person.c.org_id)
+             .group_by(person.c.org_id, Organization.name))
+    return list((await db.execute(query)).all())
+
+
+async def members(db: AsyncSession, period: Period, scope: Scope) -> list[Any]:
+    """Every counted member (a branch's drill-down), by name."""
+    person = progress(period, scope).subquery()
+    return list((await db.execute(select(person).order_by(person.c.name, person.c.id))).all())
+
+
+async def at_risk(db: AsyncSession, period: Period, scope: Scope, risk_margin: float,
+                  limit: int) -> list[Any]:
+    """The members at risk (see :func:`behind_by`), the furthest behind first."""
+    person = progress(period, scope, with_activity=False).subquery()
+    query = (select(person, func.coalesce(Organization.name, "").label("org_name"))
+             .outerjoin(Organization, Organization.id == person.c.org_id)
+             .where(behind_by(person, risk_margin))
+             .order_by(person.c.shortfall.desc(), person.c.id).limit(limit))
+    return list((await db.execute(query)).all())
+
+
+async def hours_by_month(db: AsyncSession, period: Period, scope: Scope, last: int
+                         ) -> dict[int, float]:
+    month = award_month(period.year)
+    query = (select(month.label("month"), hours_sum().label("hours"))
+             .join(User, User.id == LedgerEntry.user_id)
+             .where(LedgerEntry.year == period.year, month <= last, counted(scope))
+             .group_by(month))
+    return {row.month: float(row.hours) for row in (await db.execute(query)).all()}
+
+
+async def active_by_month(db: AsyncSession, period: Period, scope: Scope, last: int
+                          ) -> dict[int, int]:
+    """Members with a fact in each month 1..``last``: one range of the time index a
+    month, each member counted once a month."""
+    if last < 1:
+        return {}
+    months = []
+    for month in range(1, last + 1):
+        start, end = period.month_bounds(month)
+        months.append(select(literal(month).label("month"),
+                             func.count(ParticipationRecord.user_id.distinct()).label("active"))
+                      .join(User, User.id == ParticipationRecord.user_id)
+                      .where(ParticipationRecord.at >= start, ParticipationRecord.at < end,
+                             counted(scope)))
+    rows = (await db.execute(union_all(*months))).all()
+    return {row.month: row.active for row in rows}
+
+
+async def top_exhibits(db: AsyncSession, period: Period, scope: Scope, limit: int
+                       ) -> list[Any]:
+    """The exhibits that most members earned 学时 from in the period: members, awards
+    (one a scene or exhibit completed) and hours."""
+    month = award_month(period.year)
+    query = (select(LedgerEntry.exhibit_id, func.count(LedgerEntry.user_id.distinct())
+                    .label("members"), func.count().label("awards"),
+                    hours_sum().label("hours"))
+             .join(User, User.id == LedgerEntry.user_id)
+             .where(LedgerEntry.year == period.year, month >= period.first,
+                    month <= period.last, counted(scope))
+             .group_by(LedgerEntry.exhibit_id)
+             .order_by(func.count(LedgerEntry.user_id.distinct()).desc(),
+                       func.count().desc(), LedgerEntry.exhibit_id)
+             .limit(limit))
+    return list((await db.execute(query)).all())

@@ -1,0 +1,86 @@
+// The committee's dashboard: draws its charts (ECharts, loaded before this module) from
+// the same API the page's tables come from. The tables stay the text alternative.
+import { api, messages } from "/static/js/portal.js";
+
+const RED = "#a3131a";
+const GOLD = "#b7791f";
+const BLUE = "#1a4fa0";
+const BRANCHES_DRAWN = 20; // the chart shows the branches furthest behind; the table all
+
+const words = messages();
+const holder = document.getElementById("dashboard");
+
+function chart(id, option, height) {
+  const element = document.getElementById(id);
+  if (!element) return null;
+  if (height) element.style.height = `${height}px`;
+  const drawn = window.echarts.init(element, null, { renderer: "canvas" });
+  drawn.setOption({ animation: false, textStyle: { fontFamily: "inherit" }, ...option });
+  window.addEventListener("resize", () => drawn.resize());
+  return drawn;
+}
+
+const grid = { left: 8, right: 16, top: 40, bottom: 8, containLabel: true };
+const legend = { top: 0 };
+const shortMonth = (month) => String(Number(month.slice(5)));
+
+function drawOverview(view) {
+  chart("chart-trend", {
+    grid, legend, tooltip: { trigger: "axis" },
+    xAxis: { type: "category", name: words.month_axis, data: view.trend.map((m) => shortMonth(m.month)) },
+    yAxis: [{ type: "value", name: words.hours_axis }, { type: "value", name: words.people_axis, minInterval: 1 }],
+    series: [
+      { name: words.hours, type: "line", data: view.trend.map((m) => m.hours), color: RED, symbolSize: 6 },
+      { name: words.active, type: "line", yAxisIndex: 1, data: view.trend.map((m) => m.active), color: BLUE, symbolSize: 6 },
+    ],
+  });
+  const branches = view.branches.slice(0, BRANCHES_DRAWN).reverse();
+  if (branches.length) {
+    chart("chart-branches", {
+      grid, legend, tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      xAxis: { type: "value", name: words.hours_axis },
+      yAxis: { type: "category", data: branches.map((b) => b.name), axisLabel: { width: 110, overflow: "truncate" } },
+      series: [
+        { name: words.hours_to_date, type: "bar", data: branches.map((b) => b.hours_to_date_per_member), color: RED },
+        { name: words.due, type: "bar", data: branches.map((b) => b.due_per_member), color: GOLD },
+      ],
+    }, Math.max(240, branches.length * 44 + 70));
+  }
+  const exhibits = view.exhibits.slice().reverse();
+  chart("chart-exhibits", {
+    grid, legend, tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    xAxis: { type: "value", name: words.people_axis, minInterval: 1 },
+    yAxis: { type: "category", data: exhibits.map((e) => e.exhibit), axisLabel: { width: 110, overflow: "truncate" } },
+    series: [{ name: words.members_credited, type: "bar", data: exhibits.map((e) => e.members), color: RED }],
+  }, Math.max(240, exhibits.length * 36 + 70));
+}
+
+function drawMember(year) {
+  chart("chart-member", {
+    grid, legend, tooltip: { trigger: "axis" },
+    xAxis: { type: "category", name: words.month_axis, data: year.months.map((m) => shortMonth(m.month)) },
+    yAxis: [{ type: "value", name: words.hours_axis }, { type: "value", name: words.facts, minInterval: 1 }],
+    series: [
+      { name: words.hours, type: "bar", data: year.months.map((m) => m.hours), color: RED },
+      { name: words.facts, type: "line", yAxisIndex: 1, data: year.months.map((m) => m.facts), color: BLUE, symbolSize: 6 },
+    ],
+  });
+}
+
+async function main() {
+  if (!holder || !window.echarts) return;
+  try {
+    const data = await api("GET", holder.dataset.api);
+    if (holder.dataset.kind === "member") drawMember(data);
+    else drawOverview(data);
+    holder.dataset.drawn = "true";
+  } catch (error) {
+    const alert = document.createElement("p");
+    alert.className = "alert";
+    alert.setAttribute("role", "alert");
+    alert.textContent = words.load_failed + error.message;
+    holder.append(alert);
+  }
+}
+
+main();

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 import segno
 from sqlalchemy import select
@@ -25,8 +27,20 @@ def _pages(portal: Portal) -> list[tuple[str, str]]:
             ("/me/record", "record")]
 
 
+def _soon(portal: Portal) -> int:
+    """A tour of branch a starting in ten minutes: it can be joined already."""
+    start = (datetime.now(UTC) + timedelta(minutes=10)).replace(microsecond=0)
+    status, tour = portal.api("guide-a", "POST", "/api/tours", json={
+        "exhibit_id": "long-march", "version": "1.0.0", "title": "即将开始的讲解",
+        "starts_at": start.isoformat(), "duration_minutes": 30, "capacity": 5,
+        "branches": [portal.orgs["a"]]})
+    assert status == 201, tour
+    return int(tour["id"])
+
+
 def test_a_member_opens_every_page_on_a_phone_and_a_desktop(phone: Visit, desktop: Visit,
                                                             portal: Portal) -> None:
+    soon = _soon(portal)
     for visit, size in ((phone, "phone"), (desktop, "desktop")):
         visit.context.grant_permissions(["clipboard-read", "clipboard-write"],
                                         origin=portal.url)
@@ -47,6 +61,14 @@ def test_a_member_opens_every_page_on_a_phone_and_a_desktop(phone: Visit, deskto
         page.click("button[data-copy=calendar-url]")
         page.wait_for_selector("#copy-status.shown")
         assert page.locator("#copy-status").inner_text() == "已复制到剪贴板。"
+        # a tour about to start offers joining; the one tomorrow does not yet
+        imminent, tomorrow = page.locator(f"#tour-{soon}"), page.locator(f"#tour-{portal.tour_id}")
+        assert imminent.locator(f"a[href='/tours/{soon}/join']").count() == 1
+        assert tomorrow.locator("a[href$='/join']").count() == 0
+        imminent.locator("button[data-copy]").click()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied.startswith("redhall view long-march-1.0.0.exhibit --tour ws://")
+        assert copied.endswith(f"/api/tours/{soon}/live --token TOKEN")
         number = visit.open("/me/record").locator("#certificate-number").inner_text()
         visit.open(f"/check/{number}")
         look(visit, f"member-check-{size}")
@@ -58,6 +80,14 @@ def test_a_member_opens_every_page_on_a_phone_and_a_desktop(phone: Visit, deskto
     page = desktop.open("/me")
     assert page.locator("#hours-text").inner_text() == "0 / 32 学时 (hours)"
     look(desktop, "member-home-desktop-en")
+    page = desktop.open(f"/tours/{soon}/join")  # a token made here goes into the command
+    page.click("#make-token")
+    page.wait_for_selector("#copy-status.shown")
+    command = page.locator("#engine-command").inner_text()
+    assert "--token TOKEN" not in command
+    token = command.rsplit(" ", 1)[1]
+    assert _bearer_works(portal, token)
+    look(desktop, "member-join-with-token")
 
 
 @pytest.mark.parametrize("web_db", ["sqlite", "postgresql"], indirect=True)
@@ -82,6 +112,15 @@ def test_a_member_registers_and_cancels_and_sees_the_seats_change(desktop: Visit
     assert card.locator(".seats").inner_text() == "30 / 30"
     _, tour = portal.api("member-a", "GET", f"/api/tours/{portal.tour_id}")
     assert not tour["registered_by_me"] and tour["registered"] == 0
+
+
+def _bearer_works(portal: Portal, token: str) -> bool:
+    async def me() -> int:
+        async with aiohttp.ClientSession(portal.url) as client, client.get(
+                "/api/me", headers={"Authorization": f"Bearer {token}"}) as reply:
+            return reply.status
+
+    return portal.call(me()) == 200
 
 
 def _visit_facts(portal: Portal) -> list[dict[str, Any]]:

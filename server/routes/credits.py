@@ -50,7 +50,7 @@ async def _member(request: web.Request, principal: Principal) -> User:
     return user
 
 
-async def _awards(request: web.Request, user: int, year: int) -> list[dict[str, Any]]:
+async def awards_of(request: web.Request, user: int, year: int) -> list[dict[str, Any]]:
     async with request.app[SESSIONS]() as db:
         rows = (await db.scalars(select(LedgerEntry).where(
             LedgerEntry.user_id == user, LedgerEntry.year == year)
@@ -63,13 +63,19 @@ def target_for(request: web.Request, role: str) -> float:
     return targets.get(role, targets.get("member", 32.0))
 
 
+def target_of(request: web.Request, user: User) -> float:
+    """The yearly target of ``user``: their own when one is set for them, else their role's."""
+    return user.yearly_target if user.yearly_target is not None \
+        else target_for(request, user.role)
+
+
 @routes.get("/api/credits")
 async def progress(request: web.Request) -> web.Response:
     principal = require(request, *EVERYONE)
     user, year = await _member(request, principal), _year(request)
-    awards = await _awards(request, user.id, year)
+    awards = await awards_of(request, user.id, year)
     hours = sum(float(a["hours"]) for a in awards)
-    target = target_for(request, user.role)
+    target = target_of(request, user)
     return web.json_response({
         "user": user.id, "year": year, "hours": round(hours, 2), "target": target,
         "remaining": round(max(target - hours, 0.0), 2),
@@ -89,8 +95,8 @@ async def certificate(request: web.Request) -> web.Response:
     document = issue(request.app[SIGNER],
                      member={"id": user.id, "name": user.display_name,
                              "username": user.username},
-                     year=year, target=target_for(request, user.role),
-                     entries=await _awards(request, user.id, year), issued_at=stored_now()[1],
+                     year=year, target=target_of(request, user),
+                     entries=await awards_of(request, user.id, year), issued_at=stored_now()[1],
                      site_url=request.app[SETTINGS].configured_site_url)
     name = f"credits-{year}-{user.id}"
     if fmt == "pdf":
@@ -113,14 +119,14 @@ async def check_certificate(request: web.Request) -> web.Response:
     if ident is None:
         result["reason"] = "not a certificate number"
     else:
-        result.update(await _check(request, ident))
+        result.update(await check_number(request, ident))
     if "text/html" in request.headers.get("Accept", "") and \
             request.query.get("format") != "json":
         return web.Response(text=_check_page(result), content_type="text/html")
     return web.json_response(result, dumps=lambda v: json.dumps(v, ensure_ascii=False))
 
 
-async def _check(request: web.Request, ident: CertificateId) -> dict[str, Any]:
+async def check_number(request: web.Request, ident: CertificateId) -> dict[str, Any]:
     async with request.app[SESSIONS]() as db:
         user = await db.get(User, ident.user)
         rows = (await db.scalars(select(LedgerEntry).where(

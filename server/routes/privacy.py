@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from protocol.api import ConsentRequest
 from server import personal_data
@@ -13,6 +14,7 @@ from server.db.models import AuditEntry, Consent, Credential, Notification, User
 from server.db.types import utcnow
 from server.errors import json_error
 from server.keys import CIPHER, LEARNING, SESSIONS, SETTINGS, SIGNER
+from server.routes.credits import target_of
 from server.validation import body, dumps, path_id
 
 routes = web.RouteTableDef()
@@ -23,12 +25,17 @@ async def give_consent(request: web.Request) -> web.Response:
     principal = require(request, *EVERYONE)
     data = await body(request, ConsentRequest)
     async with request.app[SESSIONS].begin() as db:
-        db.add(Consent(user_id=principal.user_id, purpose=data.purpose,
-                       text_version=data.text_version, granted=data.granted))
-        user = await db.get(User, principal.user_id)
-        assert user is not None
-        user.consent_at = utcnow() if data.granted else None
+        await record_consent(db, principal.user_id, data)
     return web.json_response({"ok": True}, status=201)
+
+
+async def record_consent(db: AsyncSession, user_id: int, data: ConsentRequest) -> None:
+    """Adds the consent given or withdrawn to the member's history."""
+    db.add(Consent(user_id=user_id, purpose=data.purpose, text_version=data.text_version,
+                   granted=data.granted))
+    user = await db.get(User, user_id)
+    assert user is not None
+    user.consent_at = utcnow() if data.granted else None
 
 
 @routes.get("/api/users/{id:[0-9]{1,10}}/export")
@@ -42,11 +49,9 @@ async def export(request: web.Request) -> web.Response:
         if user is None or user.deleted_at is not None:
             raise json_error(404, "no such user")
         settings = request.app[SETTINGS]
-        targets = settings.credit_targets
         data = await personal_data.gather(
             db, user, cipher=request.app[CIPHER], site=request.app[LEARNING].site,
-            signer=request.app[SIGNER],
-            target=targets.get(user.role, targets.get("member", 32.0)),
+            signer=request.app[SIGNER], target=target_of(request, user),
             site_url=settings.configured_site_url)
     response = web.json_response(data, dumps=dumps)
     response.headers["Content-Disposition"] = f'attachment; filename="redhall-user-{user_id}.json"'

@@ -13,8 +13,8 @@ from aiohttp import web
 from server.credits.reports import Period
 from server.db.models import User
 from server.keys import SESSIONS
-from server.routes.credits import _awards as ledger_awards
-from server.routes.credits import target_for
+from server.routes.credits import awards_of as ledger_awards
+from server.routes.credits import target_for, target_of
 from server.web.member_words import hours_text
 
 RING_RADIUS = 52.0  # the ring's circle in a 120×120 view box
@@ -63,8 +63,7 @@ async def yearly_target(request: web.Request, user_id: int) -> float:
         user = await db.get(User, user_id)
     if user is None:
         return target_for(request, "member")
-    return user.yearly_target if user.yearly_target is not None \
-        else target_for(request, user.role)
+    return target_of(request, user)
 
 
 async def progress(request: web.Request, user_id: int, year: int | None = None) -> Progress:

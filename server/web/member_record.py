@@ -16,10 +16,10 @@ from protocol.api import ConsentRequest
 from server import personal_data
 from server.credits.certificate import CertificateId, id_key
 from server.db.models import Consent, User
-from server.db.types import utcnow
 from server.failures import BadRequest
 from server.keys import CIPHER, LEARNING, SESSIONS, SETTINGS, SIGNER
-from server.routes.credits import _check as check_ledger
+from server.routes.credits import check_number as check_ledger
+from server.routes.privacy import record_consent
 from server.tour_view import site_base
 from server.validation import dumps
 from server.web.catalogue import translate
@@ -117,11 +117,7 @@ async def consent(request: web.Request) -> web.Response:
     except ValidationError:
         raise BadRequest(translate(language(request), "member.consent.bad")) from None
     async with request.app[SESSIONS].begin() as db:
-        db.add(Consent(user_id=principal.user_id, purpose=data.purpose,
-                       text_version=data.text_version, granted=data.granted))
-        user = await db.get(User, principal.user_id)
-        assert user is not None
-        user.consent_at = utcnow() if data.granted else None
+        await record_consent(db, principal.user_id, data)
     return web.Response(status=303, headers={"Location": "/me/record?done=consent#consent"})
 
 

@@ -78,9 +78,13 @@ async def render(request: web.Request, template: str, status: int = 200,
     ``nav`` (the caller's navigation: key, path, current) and ``path``."""
     lang = language(request)
     me = await viewer(request)
-    nav = [(key, path, path == request.path or (path != "/" and
-                                                request.path.startswith(path)))
-           for key, path, roles in NAVIGATION if me is not None and me.role in roles]
+    mine = [(key, path) for key, path, roles in NAVIGATION
+            if me is not None and me.role in roles]
+    # the current entry: the longest path the page is at or under (/me/record, not /me)
+    current = max((path for _, path in mine
+                   if request.path == path or request.path.startswith(path + "/")),
+                  key=len, default=None)
+    nav = [(key, path, path == current) for key, path in mine]
 
     def t(key: str, **values: Any) -> str:
         return translate(lang, key, **values)

@@ -173,7 +173,9 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
-    __table_args__ = (UniqueConstraint("reminder_id", "channel", name="delivery_once"),)
+    next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: due now
+    __table_args__ = (UniqueConstraint("reminder_id", "channel", name="delivery_once"),
+                      Index("deliveries_due", "sent_at", "next_try_at"))
 
 
 class AuditEntry(Base):

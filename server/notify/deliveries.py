@@ -4,7 +4,8 @@ per item and channel.
 Planned in the transaction that marks the item sent (:func:`plan`); sent afterwards by
 :func:`deliver_due`, outside any transaction. A try is claimed first by raising
 ``attempts`` from the value read (so two server processes never send the same try), then
-made; a failure is retried after ``notify_retry_seconds``, doubling each time, up to
+made; a failure is retried ``notify_retry_seconds`` after it (``next_try_at``), the wait
+doubling each time, up to
 ``notify_max_attempts``. Each delivery goes on its own: one channel down holds back none
 of the others.
 
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Delivery, Organization, Reminder, Tour, User
@@ -106,9 +107,9 @@ async def plan(db: AsyncSession, settings: Settings, chains: OrgChains, reminder
     return channels
 
 
-def next_try(settings: Settings, claimed_at: datetime, attempts: int) -> datetime:
-    """When try ``attempts + 1`` is due: at once, then after the retry wait, doubling."""
-    return claimed_at + timedelta(seconds=settings.notify_retry_seconds * (2**attempts - 1))
+def next_try(settings: Settings, failed_at: datetime, attempts: int) -> datetime:
+    """When the try after ``attempts`` failed ones is due: after the retry wait, doubling."""
+    return failed_at + timedelta(seconds=settings.notify_retry_seconds * 2 ** (attempts - 1))
 
 
 @dataclass
@@ -159,13 +160,11 @@ async def _claim(app: web.Application, limit: int) -> tuple[list[Job], int]:
             .join(Reminder, Reminder.id == Delivery.reminder_id)
             .join(Tour, Tour.id == Reminder.tour_id).join(User, User.id == Reminder.user_id)
             .where(Delivery.sent_at.is_(None),
-                   Delivery.attempts < settings.notify_max_attempts)
+                   Delivery.attempts < settings.notify_max_attempts,
+                   or_(Delivery.next_try_at.is_(None), Delivery.next_try_at <= now))
             .order_by(Delivery.id).limit(limit))).all()
         chains = OrgChains(db)
         for delivery, reminder, tour, user in rows:
-            assert reminder.sent_at is not None  # planned when it was sent
-            if next_try(settings, reminder.sent_at, delivery.attempts) > now:
-                continue
             robot = None
             if delivery.channel in (WECOM, DINGTALK):
                 robot = robot_for(_robots(settings, delivery.channel),
@@ -216,7 +215,8 @@ async def deliver_due(app: web.Application, limit: int = 200) -> int:
     async with app[SESSIONS].begin() as db:
         for job, error in zip(jobs, errors, strict=True):
             values = {"sent_at": utcnow(), "last_error": None} if error is None \
-                else {"last_error": error}
+                else {"last_error": error,
+                      "next_try_at": next_try(settings, utcnow(), job.attempt)}
             await db.execute(update(Delivery).where(Delivery.id == job.delivery_id)
                              .values(**values))
             if error is not None:

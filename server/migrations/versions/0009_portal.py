@@ -46,11 +46,14 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("sent_at", server.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.String(500), nullable=True),
+        sa.Column("next_try_at", server.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.UniqueConstraint("reminder_id", "channel", name="delivery_once"),
     )
+    op.create_index("deliveries_due", "deliveries", ["sent_at", "next_try_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("deliveries_due", "deliveries")
     op.drop_table("deliveries")
     op.drop_index("notifications_by_user", "notifications")
     op.drop_table("notifications")

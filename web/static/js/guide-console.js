@@ -7,6 +7,7 @@ const words = messages();
 const setup = JSON.parse(document.getElementById("console-setup").textContent);
 const $ = (id) => document.getElementById(id);
 const PROTOCOL = 2;
+const RESUMABLE = [1001, 1006, 1011, 1013, 4008];
 
 const tour = {
   phase: "lobby", scene: setup.scenes[0]?.id ?? "", stop: null, follow: false, locked: false,
@@ -339,8 +340,9 @@ function connect() {
     $("connection").textContent = words.closed;
     $("connection").className = "badge warn";
     drawControls();
-    // a dropped connection comes back to its held seat; an ended tour or a refusal stays shut
-    if (tour.phase !== "ended" && event.code !== 1000 && event.code !== 1008 && tour.resume) {
+    // a lost or too slow connection comes back to its held seat; an ended tour, a refusal
+    // or this console opened elsewhere (4000) stays shut
+    if (tour.phase !== "ended" && RESUMABLE.includes(event.code) && tour.resume) {
       setTimeout(connect, 2000);
     }
   });

@@ -38,10 +38,12 @@ class Tally:
     """What the users saw for one path."""
 
     latencies: list[float] = field(default_factory=list)  # of requests started in the window
-    not_ok: int = 0
+    warm_up_latencies: list[float] = field(default_factory=list)  # of those started before
+    not_ok: int = 0  # of every request, warm-up or not
     errors: int = 0
     body_bytes: int = 0
     finished_in_window: int = 0  # answers that came back within the window, whenever asked
+    last_finish: float = 0.0
 
 
 async def log_in(url: str, username: str, password: str) -> aiohttp.ClientSession:
@@ -70,17 +72,17 @@ async def _user(client: aiohttp.ClientSession, path: str, window: tuple[float, f
         except aiohttp.ClientError:
             status, size = 0, 0
         finished = time.perf_counter()
-        if counted_from <= finished <= end:
-            tally.finished_in_window += 1
-        if started < counted_from:
-            continue
         if status == 0:
             tally.errors += 1
             continue
-        tally.latencies.append(finished - started)
+        tally.not_ok += status != 200
+        tally.last_finish = max(tally.last_finish, finished)
         tally.body_bytes += size
-        if status != 200:
-            tally.not_ok += 1
+        tally.finished_in_window += counted_from <= finished <= end
+        if started < counted_from:
+            tally.warm_up_latencies.append(finished - started)
+            continue
+        tally.latencies.append(finished - started)
 
 
 def _percentile(ordered: list[float], share: float) -> float:
@@ -93,11 +95,13 @@ async def hammer(clients: list[aiohttp.ClientSession], path: str, seconds: float
 
     The rate is of answers that came back within the counted window (as wrk counts);
     latencies are of the requests started within it, each waited for up to
-    ``CUT_OFF_SECONDS`` after the window; those still unanswered then are ``unfinished``
-    (a page slower than the window can measure).
+    ``CUT_OFF_SECONDS`` after the window; those still unanswered then are ``unfinished``.
+    A page so slow that no answer came back within the window, or no request was asked in
+    it, is measured over the whole run instead (``measured_over`` says which).
     """
     tally = Tally()
-    counted_from = time.perf_counter() + WARM_UP_SECONDS
+    began = time.perf_counter()
+    counted_from = began + WARM_UP_SECONDS
     end = counted_from + seconds
     cpu_at_start = [0.0]
     asyncio.get_running_loop().call_later(
@@ -108,13 +112,20 @@ async def hammer(clients: list[aiohttp.ClientSession], path: str, seconds: float
         user.cancel()
     await asyncio.gather(*unfinished, return_exceptions=True)
     client_cpu = (time.process_time() - cpu_at_start[0]) / (time.perf_counter() - counted_from)
-    ordered = sorted(tally.latencies)
-    return {"requests_per_s": round(tally.finished_in_window / seconds, 1),
+    latencies, rate = tally.latencies, tally.finished_in_window / seconds
+    over = "window"
+    if not (latencies and tally.finished_in_window):
+        latencies = tally.latencies + tally.warm_up_latencies
+        rate = len(latencies) / max(1e-9, tally.last_finish - began)
+        over = "whole run"
+    ordered = sorted(latencies)
+    return {"requests_per_s": round(rate, 1),
             "p50_ms": round(_percentile(ordered, 0.50) * 1000, 1),
             "p99_ms": round(_percentile(ordered, 0.99) * 1000, 1),
-            "answers": len(ordered), "not_200": tally.not_ok, "errors": tally.errors,
-            "unfinished": len(unfinished),
-            "mean_bytes": round(tally.body_bytes / len(ordered)) if ordered else 0,
+            "answers": len(ordered), "measured_over": over, "not_200": tally.not_ok,
+            "errors": tally.errors, "unfinished": len(unfinished),
+            "mean_bytes": round(tally.body_bytes / max(1, len(tally.latencies)
+                                                       + len(tally.warm_up_latencies))),
             "client_cpu": round(client_cpu, 2)}
 
 

@@ -5,7 +5,8 @@ benchmark's population (:mod:`bench.web.population`); ``redhall serve`` runs on 
 process of its own, pinned to core 0, and the load (:mod:`bench.web.load`) runs in another
 process pinned to core 1. First each administrator page is asked for alone, one request
 after another, by one administrator (how long one committee member waits); then
-``--users`` members load their pages, and as many administrators theirs. Beside the pages
+``--users`` members load their pages, and as many administrators theirs, each page on a
+freshly started server. Beside the pages
 stand their peers: a static file (the most this server and client can do) and
 ``/api/me`` (a logged-in request that reads one row) for the member home; the branches
 report the dashboard is built from for the dashboard.
@@ -86,23 +87,30 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
                               "fill_seconds": round(time.perf_counter() - started, 1)}
     async with redhall_serve(database_url, folder / "data") as url:
         result["alone"] = await alone(url, accounts.admins[0], args.admin_path)
-        print(f"[{name}] alone: {json.dumps(result['alone'])}", flush=True)
-        result["members"] = await under_load(url, accounts.members, args.member_path,
-                                             args.seconds, folder)
-        result["admins"] = await under_load(url, accounts.admins, args.admin_path,
-                                            args.seconds, folder)
-    for who in ("members", "admins"):
-        for path, figures in result[who]["paths"].items():
-            print(f"[{name}] {who:8} {path:32} {figures['requests_per_s']:8.1f} req/s  "
-                  f"p50 {figures['p50_ms']:8.1f} ms  p99 {figures['p99_ms']:8.1f} ms  "
-                  f"not 200: {figures['not_200']}  errors: {figures['errors']}  "
-                  f"unfinished: {figures['unfinished']}  client cpu {figures['client_cpu']}",
-                  flush=True)
+    print(f"[{name}] alone: {json.dumps(result['alone'])}", flush=True)
+    result["users"] = args.users
+    result["load"] = {}
+    for who, usernames, paths in (("member", accounts.members, args.member_path),
+                                  ("admin", accounts.admins, args.admin_path)):
+        for path in paths:
+            # a fresh server for each page: a slow page's queue of requests, still being
+            # answered after the cut-off, would otherwise slow the next page down
+            async with redhall_serve(database_url, folder / "data") as url:
+                figures = await under_load(url, usernames, [path], args.seconds, folder)
+            result["load"][path] = {"as": who, **figures["paths"][path]}
+            print(f"[{name}] {who:7} {path:32} {_line(figures['paths'][path])}", flush=True)
     return result
 
 
+def _line(figures: dict[str, Any]) -> str:
+    return (f"{figures['requests_per_s']:8.1f} req/s  p50 {figures['p50_ms']:8.1f} ms  "
+            f"p99 {figures['p99_ms']:8.1f} ms  not 200: {figures['not_200']}  "
+            f"errors: {figures['errors']}  unfinished: {figures['unfinished']}  "
+            f"client cpu {figures['client_cpu']}  (over the {figures['measured_over']})")
+
+
 async def main(args: argparse.Namespace) -> None:
-    command = "bench/web/run " + " ".join(
+    command = "bench/web/run load " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
         if k not in ("databases", "member_path", "admin_path"))
     measured = await on_each(args.databases, "web", lambda name, url: measure(name, url, args))

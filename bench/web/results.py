@@ -4,6 +4,7 @@ part written by its own run and kept when another part is measured again."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ RESULTS = Path(__file__).resolve().parents[2] / "bench/results/web.json"
 def update(parts: dict[str, Any]) -> None:
     """Replaces ``parts`` (top-level keys) in the results file, keeping the others."""
     kept = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
-    stamped = {name: {**part, "measured_at": time.strftime("%Y-%m-%d")}
+    # the machine may be shared: how busy it was says how far to trust the figures
+    machine = {"cores": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 1)}
+    stamped = {name: {**part, "measured_at": time.strftime("%Y-%m-%d"), "machine": machine}
                for name, part in parts.items()}
     RESULTS.write_text(json.dumps({**kept, **stamped}, indent=2, ensure_ascii=False) + "\n",
                        encoding="utf-8")

@@ -12,6 +12,7 @@ from bench.serving import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_CORE, LOAD_CORE = "0", "1"
+STOP_SECONDS = 10.0
 
 
 def pinned(core: str, command: list[str]) -> list[str]:
@@ -36,5 +37,9 @@ async def redhall_serve(database_url: str, data_dir: Path) -> AsyncIterator[str]
         yield url
     finally:
         server.terminate()
-        server.wait(60)
+        try:  # requests still queued are of no interest: do not wait for them
+            server.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
         log.close()

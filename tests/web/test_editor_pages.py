@@ -21,7 +21,8 @@ from tools.keys import key_fingerprint
 SCENE = "scenes/first-congress-site.json"
 
 
-def _second_version(founding: Path, key: Ed25519PrivateKey, out: Path) -> Path:
+def _second_version(founding: Path, key: Ed25519PrivateKey, out: Path,
+                    hours: float = 1.0) -> Path:
     """founding 1.1.0, signed like a publisher would: a new hotspot, one hotspot's text
     reworded, the last route stop dropped, more credit hours, the thumbnails swapped."""
     files = read_files(founding)
@@ -40,9 +41,9 @@ def _second_version(founding: Path, key: Ed25519PrivateKey, out: Path) -> Path:
 
     def edit(manifest: dict[str, Any]) -> None:
         manifest["version"] = "1.1.0"
-        manifest["credit"] = {**manifest["credit"], "hours": 1.0}
+        manifest["credit"] = {**manifest["credit"], "hours": hours}
 
-    return package(out / "founding-1.1.0.exhibit", sign(files, key, edit))
+    return package(out / f"founding-1.1.0-{hours}.exhibit", sign(files, key, edit))
 
 
 def _tampered(founding: Path, out: Path) -> Path:
@@ -57,6 +58,13 @@ def _foreign(founding: Path, out: Path) -> Path:
     files = read_files(founding)
     files[SIGNATURE] = Ed25519PrivateKey.generate().sign(files[MANIFEST])
     return package(out / "foreign.exhibit", files)
+
+
+def _cut_signature(founding: Path, out: Path) -> Path:
+    """The sample with its signature cut short (not an Ed25519 signature at all)."""
+    files = read_files(founding)
+    files[SIGNATURE] = files[SIGNATURE][:40]
+    return package(out / "cut.exhibit", files)
 
 
 def _versions(portal: Portal) -> list[tuple[str, str]]:
@@ -92,7 +100,8 @@ def test_versions_publishing_and_what_members_see(desktop: Visit, phone: Visit,
         assert image.evaluate("img => img.naturalWidth") > 0
     look(desktop, "editor-exhibits-desktop")
 
-    founding = page.locator("li.version", has=page.locator("a[href='/editor/exhibits/founding/1.0.0']"))
+    link = page.locator("a[href='/editor/exhibits/founding/1.0.0']")
+    founding = page.locator("li.version", has=link)
     button = founding.locator("button[data-api]")
     assert button.inner_text() == "撤下" and "founding" in _member_sees(portal)
     button.click()
@@ -124,11 +133,12 @@ def test_an_upload_through_the_page_then_the_version_and_the_comparison(
     # refusals, in words, and nothing stored
     refusals = {"garbage": ("not_a_package", "这不是展览包"),
                 "tampered": ("hash_mismatch", "内容与清单不符"),
-                "foreign": ("unknown_signer", "签名者不受信任")}
+                "foreign": ("unknown_signer", "签名者不受信任"),
+                "cut": ("bad_signature", "签名无效")}
     garbage = tmp_path / "garbage.exhibit"
     garbage.write_bytes(b"PK\x03\x04 this is not a package" * 100)
     files = {"garbage": garbage, "tampered": _tampered(founding, tmp_path),
-             "foreign": _foreign(founding, tmp_path)}
+             "foreign": _foreign(founding, tmp_path), "cut": _cut_signature(founding, tmp_path)}
     for name, (reason, words) in refusals.items():
         page.set_input_files("#package", str(files[name]))
         page.click("#upload-send")
@@ -147,10 +157,18 @@ def test_an_upload_through_the_page_then_the_version_and_the_comparison(
     page.locator("#verdict [data-verdict='accepted']").wait_for()
     assert page.locator("#upload-progress").evaluate("bar => bar.value") == 100
     assert page.locator("#upload-percent").inner_text() == "100%"
-    verdict = page.locator("#verdict").inner_text()
-    assert "版本 1.1.0" in verdict and "2 个场景" in verdict and "中共一大会址" in verdict
+    words = page.locator("#verdict").inner_text()
+    assert "版本 1.1.0" in words and "2 个场景" in words and "中共一大会址" in words
     assert ("founding", "1.1.0") in _versions(portal)
     look(desktop, "editor-upload-accepted-desktop")
+    other = _second_version(founding, key, tmp_path, hours=2.0)  # 1.1.0 again, but other
+    page.set_input_files("#package", str(other))
+    page.click("#upload-send")
+    assert "版本已存在" in page.locator("#verdict [data-verdict='version_exists']").inner_text()
+    desktop.errors.clear()  # the 409 is logged by the browser
+    page.set_input_files("#package", str(newer))  # again: the same bytes are no change
+    page.click("#upload-send")
+    page.locator("#verdict [data-verdict='identical']").wait_for()
 
     page.click("#verdict a")  # to the new version
     page.wait_for_load_state()

@@ -85,11 +85,13 @@ async def test_bad_packages_are_refused_with_reasons(catalog, samples: dict[str,
                                 headers=who["editor"])
     assert refused.status == 422
     assert "does not match its sha256" in (await refused.json())["error"]
+    assert (await refused.json())["reason"] == "hash_mismatch"
     junk = await client.post("/api/exhibits", data=b"not a zip", headers=who["editor"])
     assert junk.status == 422 and "not a readable zip" in (await junk.json())["error"]
+    assert (await junk.json())["reason"] == "not_a_package"
     huge = await client.post("/api/exhibits", data=io.BytesIO(b"\0" * (21 * 1024**2)),
                              headers=who["editor"])
-    assert huge.status == 413
+    assert huge.status == 413 and (await huge.json())["reason"] == "too_large"
     incoming = list((tmp_path / "data" / "incoming").iterdir())
     assert incoming == []  # nothing half-written is left behind
 

@@ -77,6 +77,13 @@ async def report(request: web.Request) -> web.Response:
         view = (await tour_views(db, request, [tour], principal.user_id))[0]
         seen = await attendance.attendance(db, tour, zone_of(tour))
         quiz = await _quiz_results(db, tour)
+        version = await db.get(ExhibitVersion, tour.exhibit_version_id)
+    assert version is not None  # a tour's version is never deleted
+    prompts = {q["id"]: q["prompt"] for scene in
+               await console_scenes(request.app[STORE], version, language(request))
+               for q in scene["quiz"]}
+    for row in quiz:
+        row["prompt"] = prompts.get(row["item"], row["item"])
     people = seen["people"]
     awards = [p for p in people if p["credit_hours"] > 0]
     lang = quote(language(request))

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from engine.tour_client import TourClient
 from protocol import tour as wire
+from tests.server.conftest import PASSWORD
 from tests.web.conftest import Portal, Visit, look
 
 _T = TypeVar("_T")
@@ -163,5 +164,34 @@ def test_the_guide_drives_a_live_tour_from_the_browser(phone: Visit, desktop: Vi
         text = report.locator("#attendance").inner_text()
         assert "党员甲" in text and "党员乙" in text and "未参加" not in text
         quiz = report.locator("#quiz-results").inner_text()
-        assert item in quiz and "2" in quiz
+        assert "中共一大在哪一天开幕" in quiz and "2" in quiz
         look(visit, f"guide-report-{size}")
+
+
+def test_the_console_socket_takes_the_session_cookie_from_this_site_only(
+        members: Members) -> None:
+    """A page of another site can make the browser open the tour socket with the session
+    cookie (cross-site websocket hijacking): the cookie counts only with this site's Origin."""
+    import aiohttp
+
+    portal = members.portal
+    url = portal.url.replace("http", "ws", 1) + f"/api/tours/{portal.tour_id}/live"
+    hello = wire.Hello(version=wire.TOUR_PROTOCOL, token="session-cookie").model_dump_json()
+
+    async def first_answer(origin: str | None) -> tuple[str, int | None]:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            login = await session.post(portal.url + "/api/auth/login",
+                                       json={"username": "guide-a", "password": PASSWORD})
+            assert login.status == 200
+            headers = {"Origin": origin} if origin else {}
+            async with session.ws_connect(url, headers=headers) as ws:
+                await ws.send_str(hello)
+                answer = await ws.receive(timeout=10)
+                kind = wire.SERVER.validate_json(answer.data).type
+                if kind == "error":
+                    await ws.receive(timeout=5)
+                return kind, ws.close_code
+
+    assert members.run(first_answer(portal.url))[0] == "welcome"
+    assert members.run(first_answer("http://localhost:1")) == ("error", 1008)
+    assert members.run(first_answer(None)) == ("error", 1008)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from protocol.api import (
@@ -45,6 +45,12 @@ class ReportQuery(BaseModel):
 
 class AttendanceQuery(BaseModel):
     format: Literal["json", "csv", "xlsx"] = "json"
+
+
+class NotificationsQuery(BaseModel):
+    limit: int = Field(20, ge=1, le=100)
+    before: int | None = Field(None, ge=1, description="the `older` of the previous page")
+    lang: Literal["zh-CN", "en"] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,10 @@ OPERATIONS = [
     Operation("get", "/api/audit", "The audit log", ("admin",)),
     Operation("get", "/api/exhibits", "Published exhibits (editors: ?all=1 for every version)",
               ALL, query=ExhibitListQuery),
-    Operation("post", "/api/exhibits", "Upload a signed .exhibit package", ("editor", "admin"),
+    Operation("post", "/api/exhibits", "Upload a signed .exhibit package. A refusal's body "
+              "is {error, reason}: 422 bad_signature | unknown_signer | hash_mismatch | unsafe | "
+              "unknown_format | damaged | malformed | not_a_package; 409 version_exists (with "
+              "exhibit and version); 413 too_large", ("editor", "admin"),
               "application/octet-stream", status=201),
     Operation("get", V, "One exhibit version", ALL),
     Operation("post", V + "/publish", "Publish a version", ("editor", "admin")),
@@ -114,6 +123,11 @@ OPERATIONS = [
               "and admins", ("guide", "admin"), query=AttendanceQuery),
     Operation("post", "/api/tours/{id}/registration", "Register for a tour", ALL, status=201),
     Operation("delete", "/api/tours/{id}/registration", "Cancel a registration", ALL),
+    Operation("get", "/api/notifications", "My notices, newest first: {items: [{id, kind, "
+              "tour_id, detail, created_at, read_at, read, heading, text, link}], unread, older}",
+              ALL, query=NotificationsQuery),
+    Operation("post", "/api/notifications/{id}/read", "Mark one of my notices read", ALL),
+    Operation("post", "/api/notifications/read-all", "Mark all my notices read", ALL),
     Operation("post", "/api/participation", "Deliver facts from a self-guided visit "
               "(idempotent by fact id)", ALL, ParticipationBatch, ParticipationReceipt),
     Operation("get", "/api/tours/{id}/live", "Take part in a live tour: a websocket whose "

@@ -22,6 +22,8 @@ from protocol.api import (
     UserCreate,
     UserOut,
 )
+from server.routes.roster import CommitTarget as RosterCommit
+from server.routes.roster import Target as RosterTarget
 from server.tour_changes import TourChange
 from server.tour_view import TourView
 
@@ -128,6 +130,13 @@ OPERATIONS = [
               ALL, query=NotificationsQuery),
     Operation("post", "/api/notifications/{id}/read", "Mark one of my notices read", ALL),
     Operation("post", "/api/notifications/read-all", "Mark all my notices read", ALL),
+    Operation("post", "/api/roster/preview", "Check a branch roster (XLSX or CSV, raw body or "
+              "multipart field `file`, at most 2 MiB); imports nothing. 200: {sha256, rows, good, "
+              "org_id, people, problems: [{row, field, code, message, value}]}", ("admin",),
+              "application/octet-stream", query=RosterTarget),
+    Operation("post", "/api/roster/commit", "Import the previewed roster (the same file, by "
+              "its sha256) in one transaction; answers each account's one-time password",
+              ("admin",), "application/octet-stream", query=RosterCommit, status=201),
     Operation("post", "/api/participation", "Deliver facts from a self-guided visit "
               "(idempotent by fact id)", ALL, ParticipationBatch, ParticipationReceipt),
     Operation("get", "/api/tours/{id}/live", "Take part in a live tour: a websocket whose "

@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from protocol.api import ConsentRequest
 from server import personal_data
 from server.audit import record
-from server.auth import EVERYONE, forget_credentials, require
+from server.auth import EVERYONE, Principal, forget_credentials, require
 from server.db.models import AuditEntry, Consent, Credential, Notification, User
 from server.db.types import utcnow
 from server.errors import json_error
 from server.keys import CIPHER, LEARNING, SESSIONS, SETTINGS, SIGNER
+from server.roster.scope import managed_user
 from server.routes.credits import target_of
 from server.validation import body, dumps, path_id
 
@@ -64,20 +65,24 @@ async def delete_user(request: web.Request) -> web.Response:
     principal = require(request, "admin")
     user_id = path_id(request, "user")
     async with request.app[SESSIONS].begin() as db:
-        user = await db.get(User, user_id)
-        if user is None or user.deleted_at is not None:
-            raise json_error(404, "no such user")
-        user.username = f"deleted-{user.id}"
-        user.display_name = "（已删除）"
-        user.password_hash = "!"
-        user.phone_enc = user.id_number_enc = user.email = None
-        user.deleted_at = utcnow()
-        await db.execute(delete(Notification).where(Notification.user_id == user_id))
-        await db.execute(update(Credential).where(Credential.user_id == user_id)
-                         .values(revoked_at=utcnow()))
-        record(db, principal, "user.delete", f"user:{user_id}")
+        user, _ = await managed_user(db, principal, user_id)  # NotFound outside the tree
+        await anonymize(db, principal, user)
     forget_credentials(request.app)
     return web.json_response({"ok": True})
+
+
+async def anonymize(db: AsyncSession, principal: Principal, user: User) -> None:
+    """Removes ``user``'s identity and log-ins; their participation stays, attached to no
+    one. The caller forgets the cached credentials once the transaction is committed."""
+    user.username = f"deleted-{user.id}"
+    user.display_name = "（已删除）"
+    user.password_hash = "!"
+    user.phone_enc = user.id_number_enc = user.email = None
+    user.deleted_at = utcnow()
+    await db.execute(delete(Notification).where(Notification.user_id == user.id))
+    await db.execute(update(Credential).where(Credential.user_id == user.id)
+                     .values(revoked_at=utcnow()))
+    record(db, principal, "user.delete", f"user:{user.id}")
 
 
 @routes.get("/api/audit")

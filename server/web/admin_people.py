@@ -8,7 +8,7 @@ from aiohttp import web
 from sqlalchemy import func, or_, select
 
 from server.audit import record
-from server.auth import Principal
+from server.auth import Principal, forget_credentials
 from server.db.models import AuditEntry, Organization, User
 from server.failures import BadRequest, Conflict
 from server.keys import CIPHER, SESSIONS
@@ -176,5 +176,8 @@ async def anonymize(request: web.Request) -> web.Response:
                                 error=translate(language(request),
                                                 "admin.anonymize.mismatch"))
         return response
-    await privacy.delete_user(request)
+    async with request.app[SESSIONS].begin() as db:
+        target, _ = await managed_user(db, principal, user.id)
+        await privacy.anonymize(db, principal, target)
+    forget_credentials(request.app)
     return _see_other(f"/admin/people?org={user.org_id or ''}&done=anonymized")

@@ -21,10 +21,8 @@ from sqlalchemy import (
     cast,
     exists,
     func,
-    literal,
     select,
     type_coerce,
-    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,13 +69,22 @@ def hours_sum(condition: Any = None) -> Any:
     return type_coerce(func.coalesce(func.sum(value), 0), Numeric(asdecimal=False))
 
 
-def _hours_by_member(period: Period) -> Any:
+def _hours_by_member(period: Period, scope: Scope) -> Any:
     month = award_month(period.year)
-    return (select(LedgerEntry.user_id,
-                   hours_sum(month >= period.first).label("in_period"),
-                   hours_sum().label("to_date"))
-            .where(LedgerEntry.year == period.year, month <= period.last)
-            .group_by(LedgerEntry.user_id).subquery())
+    query = (select(LedgerEntry.user_id,
+                    hours_sum(month >= period.first).label("in_period"),
+                    hours_sum().label("to_date"))
+             .where(LedgerEntry.year == period.year, month <= period.last)
+             .group_by(LedgerEntry.user_id))
+    return scoped_awards(query, scope).subquery()
+
+
+def scoped_awards(query: Any, scope: Scope) -> Any:
+    """``query`` over the ledger kept to the awards of members in scope: for a branch, a
+    seek in the user index a member rather than the year's every award."""
+    if scope.org_ids is None:
+        return query
+    return query.where(LedgerEntry.user_id.in_(select(User.id).where(counted(scope))))
 
 
 def _took_part(period: Period) -> Any:
@@ -89,7 +96,7 @@ def _took_part(period: Period) -> Any:
 def progress(period: Period, scope: Scope, *, with_activity: bool = True) -> Any:
     """One row per member counted: org, hours in the period and to its end, target, due,
     shortfall (what is due less what they have, at least 0) and whether they took part."""
-    hours = _hours_by_member(period)
+    hours = _hours_by_member(period, scope)
     due = target(scope) * scope.share_due
     to_date = type_coerce(func.coalesce(hours.c.to_date, 0), Float)
     columns = [User.id, User.display_name.label("name"), User.username, User.org_id,
@@ -152,25 +159,26 @@ async def hours_by_month(db: AsyncSession, period: Period, scope: Scope, last: i
              .join(User, User.id == LedgerEntry.user_id)
              .where(LedgerEntry.year == period.year, month <= last, counted(scope))
              .group_by(month))
+    query = scoped_awards(query, scope)
     return {row.month: float(row.hours) for row in (await db.execute(query)).all()}
 
 
 async def active_by_month(db: AsyncSession, period: Period, scope: Scope, last: int
                           ) -> dict[int, int]:
-    """Members with a fact in each month 1..``last``: one range of the time index a
-    month, each member counted once a month."""
+    """Members with a fact in each month 1..``last``: for each member and month one seek
+    in the (user, time) index, which stops at the first fact (counting distinct members
+    over a month's range of facts reads every fact of the year instead)."""
     if last < 1:
         return {}
-    months = []
+    columns = []
     for month in range(1, last + 1):
         start, end = period.month_bounds(month)
-        months.append(select(literal(month).label("month"),
-                             func.count(ParticipationRecord.user_id.distinct()).label("active"))
-                      .join(User, User.id == ParticipationRecord.user_id)
-                      .where(ParticipationRecord.at >= start, ParticipationRecord.at < end,
-                             counted(scope)))
-    rows = (await db.execute(union_all(*months))).all()
-    return {row.month: row.active for row in rows}
+        took_part = exists().where(ParticipationRecord.user_id == User.id,
+                                   ParticipationRecord.at >= start, ParticipationRecord.at < end)
+        columns.append(func.coalesce(func.sum(case((took_part, 1), else_=0)), 0)
+                       .label(f"m{month}"))
+    row = (await db.execute(select(*columns).where(counted(scope)))).one()
+    return {month: int(row[month - 1]) for month in range(1, last + 1)}
 
 
 async def top_exhibits(db: AsyncSession, period: Period, scope: Scope, limit: int
@@ -188,4 +196,5 @@ async def top_exhibits(db: AsyncSession, period: Period, scope: Scope, limit: in
              .order_by(func.count(LedgerEntry.user_id.distinct()).desc(),
                        func.count().desc(), LedgerEntry.exhibit_id)
              .limit(limit))
+    query = scoped_awards(query, scope)
     return list((await db.execute(query)).all())

@@ -55,7 +55,7 @@ def period_label(period: Period, t: Translate) -> str:
 
 
 # what dashboard.js writes on the charts, in the reader's language
-CHART_WORDS = ("hours", "active", "hours_to_date", "due", "members_credited", "month_axis",
+CHART_WORDS = ("hours", "active", "hours_to_date", "due", "members_credited",
                "people_axis", "hours_axis", "facts", "load_failed")
 
 

@@ -27,7 +27,7 @@ const shortMonth = (month) => String(Number(month.slice(5)));
 function drawOverview(view) {
   chart("chart-trend", {
     grid, legend, tooltip: { trigger: "axis" },
-    xAxis: { type: "category", name: words.month_axis, data: view.trend.map((m) => shortMonth(m.month)) },
+    xAxis: { type: "category", data: view.trend.map((m) => shortMonth(m.month)) },
     yAxis: [{ type: "value", name: words.hours_axis }, { type: "value", name: words.people_axis, minInterval: 1 }],
     series: [
       { name: words.hours, type: "line", data: view.trend.map((m) => m.hours), color: RED, symbolSize: 6 },
@@ -58,7 +58,7 @@ function drawOverview(view) {
 function drawMember(year) {
   chart("chart-member", {
     grid, legend, tooltip: { trigger: "axis" },
-    xAxis: { type: "category", name: words.month_axis, data: year.months.map((m) => shortMonth(m.month)) },
+    xAxis: { type: "category", data: year.months.map((m) => shortMonth(m.month)) },
     yAxis: [{ type: "value", name: words.hours_axis }, { type: "value", name: words.facts, minInterval: 1 }],
     series: [
       { name: words.hours, type: "bar", data: year.months.map((m) => m.hours), color: RED },

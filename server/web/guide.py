@@ -114,9 +114,9 @@ async def _tour_page(request: web.Request, principal: Principal, tour_id: int,
         tour = await managed_tour(db, principal, tour_id)
         view = (await tour_views(db, request, [tour], principal.user_id))[0]
         registrations = await _registrations(db, tour)
-    start = str(view["starts_at"])
+    zone, start = guide_forms.zone_showing(tour.starts_at, zone_of(tour))
     move = filled or guide_forms.Filled({
-        "date": start[:10], "time": start[11:16], "zone": guide_forms.DEFAULT_ZONE,
+        "date": start.strftime("%Y-%m-%d"), "time": start.strftime("%H:%M"), "zone": zone,
         "duration": str(tour.duration_minutes), "capacity": str(tour.capacity)})
     return await render(request, "guide/tour.html", status=status, tour=view,
                         registrations=registrations, form=move.values, errors=move.errors,

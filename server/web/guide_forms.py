@@ -4,7 +4,7 @@ request models, with each fault named by its field as a catalogue key (shown bes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,17 @@ class Filled:
 
     def fault(self, name: str, key: str) -> None:
         self.errors.setdefault(name, key)
+
+
+def zone_showing(moment: datetime, offset: tzinfo) -> tuple[str, datetime]:
+    """A zone of the form's list that shows ``moment`` at the tour's own UTC ``offset``
+    (so a move saved unchanged keeps the time), else the default zone; and the moment
+    there."""
+    wanted = moment.astimezone(offset).utcoffset()
+    for name in ZONES:
+        if moment.astimezone(ZoneInfo(name)).utcoffset() == wanted:
+            return name, moment.astimezone(ZoneInfo(name))
+    return DEFAULT_ZONE, moment.astimezone(ZoneInfo(DEFAULT_ZONE))
 
 
 def _number(filled: Filled, name: str) -> int | None:

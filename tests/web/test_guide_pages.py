@@ -95,6 +95,10 @@ def test_a_guide_moves_and_cancels_a_tour_and_registrants_are_told(phone: Visit,
     registrations = page.locator("#registrations + *").inner_text()
     assert "党员甲" in registrations and "第一党支部" in registrations
     look(desktop, "guide-tour-desktop")
+    # the move form shows the start in a zone of the tour's own offset (seeded at +00:00)
+    _, seeded = portal.api("guide-a", "GET", f"/api/tours/{tour_id}")
+    assert page.locator("#time").input_value() == seeded["starts_at"][11:16]
+    assert page.locator("#zone").input_value() in ("UTC", "Europe/London")
     page.fill("#capacity", "0")
     page.click("form[action$='/move'] button[type=submit]")
     assert "人数上限" in page.locator("#capacity-error").inner_text()

@@ -47,6 +47,8 @@ class _Message(BaseModel):
 class Hello(_Message):
     type: Literal["hello"] = "hello"
     version: int
+    # a bearer token, or "session-cookie" from a portal page: the principal is then the
+    # session cookie of the upgrade request, accepted only with this site's Origin
     token: str = Field(min_length=1, max_length=200)
     resume: str | None = Field(default=None, max_length=100,
                                description="resume token from an earlier welcome")

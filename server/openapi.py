@@ -140,7 +140,8 @@ OPERATIONS = [
     Operation("post", "/api/participation", "Deliver facts from a self-guided visit "
               "(idempotent by fact id)", ALL, ParticipationBatch, ParticipationReceipt),
     Operation("get", "/api/tours/{id}/live", "Take part in a live tour: a websocket whose "
-              "first message is a hello carrying the token (messages: protocol/tour.py)",
+              "first message is a hello carrying the token (messages: protocol/tour.py); a portal "
+              "page sends \"session-cookie\" instead, accepted with this site's Origin only",
               None, status=101),
     Operation("post", "/api/lrs-clients", "Issue Basic credentials for an LRS client "
               "(the secret is shown once)", ("admin",), status=201),

@@ -49,6 +49,19 @@ class AttendanceQuery(BaseModel):
     format: Literal["json", "csv", "xlsx"] = "json"
 
 
+class DashboardQuery(BaseModel):
+    period: str | None = Field(None, pattern=r"^[0-9]{4}(-Q[1-4]|-[0-9]{2})?$",
+                               description="YYYY, YYYY-Qn or YYYY-MM (default: this year)")
+    org: int | None = Field(None, ge=1, description="a branch or committee in your tree")
+    format: Literal["json", "csv", "xlsx"] = "json"
+    lang: Literal["zh-CN", "en"] = "zh-CN"
+
+
+class MemberYearQuery(BaseModel):
+    period: str | None = Field(None, pattern=r"^[0-9]{4}(-Q[1-4]|-[0-9]{2})?$")
+    lang: Literal["zh-CN", "en"] = "zh-CN"
+
+
 class NotificationsQuery(BaseModel):
     limit: int = Field(20, ge=1, le=100)
     before: int | None = Field(None, ge=1, description="the `older` of the previous page")
@@ -137,6 +150,12 @@ OPERATIONS = [
     Operation("post", "/api/roster/commit", "Import the previewed roster (the same file, by "
               "its sha256) in one transaction; answers each account's one-time password",
               ("admin",), "application/octet-stream", query=RosterCommit, status=201),
+    Operation("get", "/api/dashboard", "The committee's dashboard for a period: per branch "
+              "members, active members, participation, 学时 against the pace the yearly target "
+              "needs, flags with their reasons; members at risk; monthly trend; top exhibits "
+              "(?format=csv|xlsx exports it)", ("admin",), query=DashboardQuery),
+    Operation("get", "/api/dashboard/members/{id}", "One member's year: 学时 per month and "
+              "exhibit against what is due", ("admin",), query=MemberYearQuery),
     Operation("post", "/api/participation", "Deliver facts from a self-guided visit "
               "(idempotent by fact id)", ALL, ParticipationBatch, ParticipationReceipt),
     Operation("get", "/api/tours/{id}/live", "Take part in a live tour: a websocket whose "

@@ -137,3 +137,22 @@ def test_an_expired_session_sends_the_member_back_to_the_log_in_page(desktop: Vi
     page.goto(portal.url + "/")
     assert "/login" in page.url
     assert page.request.get(portal.url + "/api/me").status == 401
+
+
+def test_the_keyboard_reaches_the_content_and_every_link_of_the_bar(phone: Visit) -> None:
+    phone.log_in("member-a")
+    page = phone.page
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.goto(phone.portal.url + "/me")
+    links = page.locator("header nav a").count()
+    reached: set[str] = set()
+    for _ in range(links + 6):  # the skip link, the brand, the bar's links and its buttons
+        page.keyboard.press("Tab")
+        href = page.evaluate("document.activeElement.getAttribute('href')")
+        if href:
+            reached.add(href)
+    assert {page.locator("header nav a").nth(i).get_attribute("href")
+            for i in range(links)} <= reached

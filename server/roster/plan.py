@@ -3,6 +3,7 @@ its row number and every reason, and a roster is imported only when it has none.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -91,7 +92,7 @@ def _checked(row: Row, problems: list[Problem]) -> Person | None:
 async def plan_roster(db: AsyncSession, data: bytes) -> Plan:
     """``data`` read and checked: each row's fields, usernames twice in the file, and
     usernames already taken (by anyone: a username names one account forever)."""
-    rows = read_roster(data)
+    rows = await asyncio.to_thread(read_roster, data)  # a big workbook takes seconds
     plan = Plan(hashlib.sha256(data).hexdigest(), len(rows))
     first_seen: dict[str, int] = {}
     candidates = []

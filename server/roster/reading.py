@@ -19,6 +19,7 @@ from server.failures import BadRequest
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_EXPANDED_BYTES = 40 * 1024 * 1024  # an XLSX is a zip: what it may expand to
 MAX_ROWS = 5000
+MAX_COLUMNS = 60  # a roster has about ten; blank and note columns beside them are fine
 # each field and the headers that name it (compared without spaces, '*' and case)
 HEADERS = {
     "name": ("姓名", "name", "fullname", "displayname"),
@@ -143,8 +144,13 @@ def _xlsx(data: bytes) -> list[list[object]]:
                                            "as .xlsx") from None
     try:
         sheet = book.worksheets[0]
+        # a sheet may claim a huge used range it does not fill: read only the columns a
+        # roster has (and some to spare), never the claimed width
+        if (sheet.max_column or 0) > MAX_COLUMNS:
+            raise RosterFileError("malformed", f"the sheet has more than {MAX_COLUMNS} "
+                                               "columns: keep only the roster's")
         cells: list[list[object]] = []
-        for line in sheet.iter_rows(values_only=True):
+        for line in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
             cells.append(list(line))
             if len(cells) > MAX_ROWS + 50:  # blank rows aside, too many: stop reading
                 break

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import time
+import zipfile
 from typing import Any
 
 import openpyxl
@@ -161,3 +163,43 @@ async def test_another_file_oversize_files_and_committees_are_refused(world: Wor
     assert status == 400 and body["code"] == "missing_columns"
     status, body = await _send(world, "preview", first, 999999)
     assert status == 404
+
+
+def _sparse_workbook(last_column: str) -> bytes:
+    """A workbook of a few hundred bytes whose sheet claims cells A1 to
+    ``last_column``1048576 and fills two of them."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    package = "http://schemas.openxmlformats.org/package/2006"
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{package}/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+        'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.worksheet+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{package}/relationships"><Relationship '
+        f'Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets><sheet name="S" '
+        'sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{package}/relationships">'
+        f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+        '</Relationships>',
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{main}"><dimension ref="A1:'
+        f'{last_column}1048576"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>姓名'
+        '</t></is></c></row><row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is>'
+        '</c></row></sheetData></worksheet>'}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return out.getvalue()
+
+
+async def test_a_sheet_claiming_a_vast_empty_range_is_refused_at_once(world: World) -> None:
+    started = time.process_time()
+    status, answer = await _send(world, "preview", _sparse_workbook("XFD"), world.branch_a)
+    assert status == 400, answer
+    assert "columns" in answer["error"]
+    assert time.process_time() - started < 5  # reading every claimed cell took ~25 s

@@ -22,6 +22,7 @@ import asyncio
 import json
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)  # of requests started in the window
     warm_up_latencies: list[float] = field(default_factory=list)  # of those started before
     not_ok: int = 0  # of every request, warm-up or not
+    statuses: Counter[int] = field(default_factory=Counter)
     errors: int = 0
     body_bytes: int = 0
     finished_in_window: int = 0  # answers that came back within the window, whenever asked
@@ -76,6 +78,7 @@ async def _user(client: aiohttp.ClientSession, path: str, window: tuple[float, f
             tally.errors += 1
             continue
         tally.not_ok += status != 200
+        tally.statuses[status] += 1
         tally.last_finish = max(tally.last_finish, finished)
         tally.body_bytes += size
         tally.finished_in_window += counted_from <= finished <= end
@@ -90,7 +93,7 @@ def _percentile(ordered: list[float], share: float) -> float:
 
 
 async def hammer(clients: list[aiohttp.ClientSession], path: str, seconds: float
-                 ) -> dict[str, float]:
+                 ) -> dict[str, Any]:
     """Every client asks for ``path`` in a loop for a warm-up and ``seconds``.
 
     The rate is of answers that came back within the counted window (as wrk counts);
@@ -123,6 +126,7 @@ async def hammer(clients: list[aiohttp.ClientSession], path: str, seconds: float
             "p50_ms": round(_percentile(ordered, 0.50) * 1000, 1),
             "p99_ms": round(_percentile(ordered, 0.99) * 1000, 1),
             "answers": len(ordered), "measured_over": over, "not_200": tally.not_ok,
+            "statuses": {str(code): n for code, n in sorted(tally.statuses.items())},
             "errors": tally.errors, "unfinished": len(unfinished),
             "mean_bytes": round(tally.body_bytes / max(1, len(tally.latencies)
                                                        + len(tally.warm_up_latencies))),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.dashboard import queries
@@ -14,7 +14,7 @@ from server.dashboard.flags import AT_RISK_MARGIN
 from server.dashboard.period import Period
 from server.dashboard.queries import Scope
 from server.dashboard.tree import Subtree
-from server.db.models import LedgerEntry, Organization, ParticipationRecord, User
+from server.db.models import ActivityMonth, LedgerEntry, Organization, User
 from server.failures import NotFound
 
 
@@ -22,13 +22,12 @@ async def _facts_by_month(db: AsyncSession, user_id: int, year: Period, last: in
                           ) -> dict[int, int]:
     if last < 1:
         return {}
-    months = []
-    for month in range(1, last + 1):
-        start, end = year.month_bounds(month)
-        months.append(select(literal(month).label("month"), func.count().label("facts"))
-                      .where(ParticipationRecord.user_id == user_id,
-                             ParticipationRecord.at >= start, ParticipationRecord.at < end))
-    return {row.month: row.facts for row in (await db.execute(union_all(*months))).all()}
+    month = ActivityMonth.month - year.year * 100
+    rows = await db.execute(select(month.label("month"), ActivityMonth.facts)
+                            .where(ActivityMonth.user_id == user_id,
+                                   ActivityMonth.month >= queries.month_key(year.year, 1),
+                                   ActivityMonth.month <= queries.month_key(year.year, last)))
+    return {row.month: row.facts for row in rows.all()}
 
 
 async def member_year(sessions: async_sessionmaker[AsyncSession], user_id: int, year: int,

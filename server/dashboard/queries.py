@@ -5,7 +5,8 @@ the few members listed, comes back).
 学时 are the ledger's awards for the period's year (``LedgerEntry.year``: the year of the
 visit, found by the ``year`` index), placed in the month they were awarded; an award for
 a visit late in December made in the new year counts in December. A member *took part* in
-a period when they have a participation fact in it (one seek in the (user, time) index).
+a period when they have a participation fact in it: read from ``activity_months`` (one row
+a member and month with facts, kept as facts are stored), never from the facts.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.dashboard.period import Period
-from server.db.models import LedgerEntry, Organization, ParticipationRecord, User
+from server.db.models import ActivityMonth, LedgerEntry, Organization, User
 
 COUNTED_ROLES = ("member", "guide")  # whose 学时 the committee follows
 
@@ -87,10 +88,16 @@ def scoped_awards(query: Any, scope: Scope) -> Any:
     return query.where(LedgerEntry.user_id.in_(select(User.id).where(counted(scope))))
 
 
+def month_key(year: int, month: int) -> int:
+    """A month as ``activity_months`` keys it: 202609."""
+    return year * 100 + month
+
+
 def _took_part(period: Period) -> Any:
-    return exists().where(ParticipationRecord.user_id == User.id,
-                          ParticipationRecord.at >= period.start,
-                          ParticipationRecord.at < period.end)
+    """One seek in ``activity_months``' key (member, month)."""
+    return exists().where(ActivityMonth.user_id == User.id,
+                          ActivityMonth.month >= month_key(period.year, period.first),
+                          ActivityMonth.month <= month_key(period.year, period.last))
 
 
 def progress(period: Period, scope: Scope, *, with_activity: bool = True) -> Any:
@@ -165,20 +172,17 @@ async def hours_by_month(db: AsyncSession, period: Period, scope: Scope, last: i
 
 async def active_by_month(db: AsyncSession, period: Period, scope: Scope, last: int
                           ) -> dict[int, int]:
-    """Members with a fact in each month 1..``last``: for each member and month one seek
-    in the (user, time) index, which stops at the first fact (counting distinct members
-    over a month's range of facts reads every fact of the year instead)."""
+    """Members with a fact in each month 1..``last``: the rows of ``activity_months`` in
+    those months (one a member and month), counted by month."""
     if last < 1:
         return {}
-    columns = []
-    for month in range(1, last + 1):
-        start, end = period.month_bounds(month)
-        took_part = exists().where(ParticipationRecord.user_id == User.id,
-                                   ParticipationRecord.at >= start, ParticipationRecord.at < end)
-        columns.append(func.coalesce(func.sum(case((took_part, 1), else_=0)), 0)
-                       .label(f"m{month}"))
-    row = (await db.execute(select(*columns).where(counted(scope)))).one()
-    return {month: int(row[month - 1]) for month in range(1, last + 1)}
+    month = ActivityMonth.month - period.year * 100
+    query = (select(month.label("month"), func.count().label("active"))
+             .join(User, User.id == ActivityMonth.user_id)
+             .where(ActivityMonth.month >= month_key(period.year, 1),
+                    ActivityMonth.month <= month_key(period.year, last), counted(scope))
+             .group_by(ActivityMonth.month))
+    return {row.month: row.active for row in (await db.execute(query)).all()}
 
 
 async def top_exhibits(db: AsyncSession, period: Period, scope: Scope, limit: int

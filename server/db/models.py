@@ -218,6 +218,21 @@ class ParticipationRecord(Base):
     __table_args__ = (Index("ix_participation_user_at", "user_id", "at"),)
 
 
+class ActivityMonth(Base):
+    """How many participation facts a member has in a calendar month (UTC), one row a
+    member and month with at least one: kept in the transaction that stores the facts
+    (:mod:`server.participation_store`), so whether members took part in a period, or
+    in each month of a year, reads one small row a member and month instead of every
+    fact. ``month`` is ``year * 100 + month`` (202609: September 2026)."""
+
+    __tablename__ = "activity_months"
+    __table_args__ = (Index("ix_activity_months_month", "month", "user_id"),
+                      {"sqlite_with_rowid": False})
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facts: Mapped[int] = mapped_column(Integer)
+
+
 class StatementRow(Base):
     """One xAPI statement as the LRS stored it (``body`` is its exact JSON); ``number``
     orders statements by arrival and is the paging cursor."""
@@ -299,6 +314,9 @@ class LedgerEntry(Base):
     at: Mapped[str] = mapped_column(String(40))  # ISO 8601, hashed as written
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # a year's awards by member, read from the index alone (the dashboard's sums)
+    __table_args__ = (Index("ix_credit_ledger_year_user", "year", "user_id", "at", "hours",
+                            "exhibit_id"),)
 
 
 class ForwardItem(Base):

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import insert, update
 
 from server.bootstrap import ensure_org, ensure_user
-from server.db.models import LedgerEntry, ParticipationRecord, User
+from server.db.models import LedgerEntry, User
 from server.keys import SESSIONS
+from server.participation_store import row, store
 from tests.server.conftest import PASSWORD
 from tests.web.conftest import Portal, Visit, look
 
@@ -45,10 +46,11 @@ def _populate(portal: Portal) -> None:
                  "year": YEAR, "hours": hours, "exhibit_id": exhibit, "subject": {},
                  "basis": {}, "at": at, "prev_hash": "0" * 64, "hash": "0" * 64}
                 for n, (who, hours, exhibit, at) in enumerate(AWARDS)])
-            await db.execute(insert(ParticipationRecord), [
-                {"id": str(uuid.uuid4()), "user_id": portal.users[who], "tour_id": None,
-                 "kind": "scene_entered", "at": datetime(YEAR, month, 15, 10, tzinfo=UTC),
-                 "detail": {"exhibit": "founding"}} for who, month in FACTS])
+        # stored as the server stores them, which counts them in their members' months
+        await store(portal.server.app[SESSIONS], [
+            row(str(uuid.uuid4()), portal.users[who], "scene_entered",
+                datetime(YEAR, month, 15, 10, tzinfo=UTC).timestamp(), {"exhibit": "founding"})
+            for who, month in FACTS])
     portal.call(go())
 
 

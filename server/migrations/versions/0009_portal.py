@@ -1,5 +1,7 @@
 """The web portal: log-in lock-out and deactivation on accounts, the portal's inbox of
-notices, and a delivery record per notification channel
+notices, a delivery record per notification channel; for the dashboard, each member's
+facts counted by month (activity_months, counted here from the facts already stored) and
+a covering index of the ledger by year and member
 
 Revision ID: 0009
 Revises: 0008
@@ -50,9 +52,39 @@ def upgrade() -> None:
         sa.UniqueConstraint("reminder_id", "channel", name="delivery_once"),
     )
     op.create_index("deliveries_due", "deliveries", ["sent_at", "next_try_at"])
+    _activity_months()
+    op.create_index("ix_credit_ledger_year_user", "credit_ledger",
+                    ["year", "user_id", "at", "hours", "exhibit_id"])
+
+
+# the calendar month (UTC) of a fact as year * 100 + month; SQLite keeps UTC text
+_MONTH = {
+    "postgresql": "CAST(EXTRACT(YEAR FROM timezone('UTC', at)) AS INTEGER) * 100"
+                  " + CAST(EXTRACT(MONTH FROM timezone('UTC', at)) AS INTEGER)",
+    "sqlite": "CAST(substr(at, 1, 4) AS INTEGER) * 100 + CAST(substr(at, 6, 2) AS INTEGER)",
+}
+
+
+def _activity_months() -> None:
+    op.create_table(
+        "activity_months",
+        sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("facts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("user_id", "month"),
+        sqlite_with_rowid=False,
+    )
+    op.create_index("ix_activity_months_month", "activity_months", ["month", "user_id"])
+    month = _MONTH[op.get_bind().dialect.name]
+    op.execute(f"INSERT INTO activity_months (user_id, month, facts) "
+               f"SELECT user_id, {month}, count(*) FROM participation "
+               f"GROUP BY user_id, {month}")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_credit_ledger_year_user", "credit_ledger")
+    op.drop_index("ix_activity_months_month", "activity_months")
+    op.drop_table("activity_months")
     op.drop_index("deliveries_due", "deliveries")
     op.drop_table("deliveries")
     op.drop_index("notifications_by_user", "notifications")

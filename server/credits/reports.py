@@ -93,9 +93,11 @@ def _took_part_in(period: Period) -> Any:
 
 
 def _target(targets: dict[str, float]) -> Any:
+    """A member's yearly target: their own (``User.yearly_target``), else their role's."""
     default = targets.get("member", 32.0)
-    return case({role: targets.get(role, default) for role in ("member", "guide")},
-                value=User.role, else_=default)
+    by_role = case({role: targets.get(role, default) for role in ("member", "guide")},
+                   value=User.role, else_=default)
+    return func.coalesce(User.yearly_target, by_role)
 
 
 def _progress(period: Period, scope: Scope, targets: dict[str, float]) -> Any:

@@ -75,30 +75,42 @@ def sheet_title(title: str) -> str:
     return cleaned or "Sheet"
 
 
+Sheet = tuple[str, Sequence[object], Iterable[Sequence[object]]]  # title, header, rows
+
+
 def as_xlsx(header: Sequence[object], rows: Iterable[Sequence[object]], title: str) -> bytes:
     """The table as a one-sheet workbook named ``title``, header row frozen."""
+    return as_xlsx_sheets([(title, header, rows)])
+
+
+def as_xlsx_sheets(sheets: Iterable[Sheet]) -> bytes:
+    """A workbook of one sheet a ``(title, header, rows)`` table, in order, each header
+    row frozen."""
     import openpyxl
 
     book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet(sheet_title(title))
-    sheet.freeze_panes = "A2"
-
-    def line(values: Sequence[object]) -> list[Any]:
-        cells = []
-        for value in values:
-            held = cell(value)
-            if isinstance(held, str):
-                written = openpyxl.cell.WriteOnlyCell(sheet, held[:MAX_TEXT])
-                written.data_type = "s"  # never a formula, nor an error code like #N/A
-            else:
-                # openpyxl writes a Decimal as a number; its stubs leave Decimal out
-                written = openpyxl.cell.WriteOnlyCell(sheet, held)  # type: ignore[arg-type]
-            cells.append(written)
-        return cells
-
-    sheet.append(line(header))
-    for row in rows:
-        sheet.append(line(row))
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(sheet_title(title))
+        sheet.freeze_panes = "A2"
+        sheet.append(_line(sheet, header))
+        for row in rows:
+            sheet.append(_line(sheet, row))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _line(sheet: Any, values: Sequence[object]) -> list[Any]:
+    from openpyxl.cell import WriteOnlyCell
+
+    cells = []
+    for value in values:
+        held = cell(value)
+        if isinstance(held, str):
+            written = WriteOnlyCell(sheet, held[:MAX_TEXT])
+            written.data_type = "s"  # never a formula, nor an error code like #N/A
+        else:
+            # openpyxl writes a Decimal as a number; its stubs leave Decimal out
+            written = WriteOnlyCell(sheet, held)  # type: ignore[arg-type]
+        cells.append(written)
+    return cells

@@ -5,7 +5,6 @@ safe to open by :mod:`server.spreadsheets`."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,26 +57,5 @@ def as_csv(view: dict[str, Any], t: Translate) -> bytes:
 
 
 def as_xlsx(view: dict[str, Any], t: Translate) -> bytes:
-    """One sheet a table, header rows frozen; text stored as text, never as a formula
-    (as :func:`server.spreadsheets.as_xlsx` writes its one sheet)."""
-    import openpyxl
-    from openpyxl.cell import WriteOnlyCell
-
-    book = openpyxl.Workbook(write_only=True)
-    for title, headings, rows in tables(view, t):
-        sheet = book.create_sheet(spreadsheets.sheet_title(title))
-        sheet.freeze_panes = "A2"
-        for values in (headings, *rows):
-            cells = []
-            for value in values:
-                held = spreadsheets.cell(value)
-                if isinstance(held, str):
-                    written = WriteOnlyCell(sheet, held[:spreadsheets.MAX_TEXT])
-                    written.data_type = "s"
-                else:
-                    written = WriteOnlyCell(sheet, held)  # type: ignore[arg-type]
-                cells.append(written)
-            sheet.append(cells)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """One sheet a table, header rows frozen (see :func:`server.spreadsheets.as_xlsx_sheets`)."""
+    return spreadsheets.as_xlsx_sheets(tables(view, t))

@@ -81,10 +81,10 @@ def _hours_by_member(period: Period, scope: Scope) -> Any:
 
 
 def scoped_awards(query: Any, scope: Scope) -> Any:
-    """``query`` over the ledger kept to the awards of members in scope: for a branch, a
-    seek in the user index a member rather than the year's every award."""
-    if scope.org_ids is None:
-        return query
+    """``query`` over the ledger kept to the awards of the members counted: one seek a
+    member in the (year, member) index, which holds every column the figures read (no
+    join to the users a row; SQLite would otherwise walk the ledger in another index's
+    order, reading each award's row)."""
     return query.where(LedgerEntry.user_id.in_(select(User.id).where(counted(scope))))
 
 
@@ -163,8 +163,7 @@ async def hours_by_month(db: AsyncSession, period: Period, scope: Scope, last: i
                          ) -> dict[int, float]:
     month = award_month(period.year)
     query = (select(month.label("month"), hours_sum().label("hours"))
-             .join(User, User.id == LedgerEntry.user_id)
-             .where(LedgerEntry.year == period.year, month <= last, counted(scope))
+             .where(LedgerEntry.year == period.year, month <= last)
              .group_by(month))
     query = scoped_awards(query, scope)
     return {row.month: float(row.hours) for row in (await db.execute(query)).all()}
@@ -193,9 +192,8 @@ async def top_exhibits(db: AsyncSession, period: Period, scope: Scope, limit: in
     query = (select(LedgerEntry.exhibit_id, func.count(LedgerEntry.user_id.distinct())
                     .label("members"), func.count().label("awards"),
                     hours_sum().label("hours"))
-             .join(User, User.id == LedgerEntry.user_id)
              .where(LedgerEntry.year == period.year, month >= period.first,
-                    month <= period.last, counted(scope))
+                    month <= period.last)
              .group_by(LedgerEntry.exhibit_id)
              .order_by(func.count(LedgerEntry.user_id.distinct()).desc(),
                        func.count().desc(), LedgerEntry.exhibit_id)

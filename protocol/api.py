@@ -93,7 +93,7 @@ class ConsentRequest(_Strict):
 class TourCreate(_Strict):
     exhibit_id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     version: str = Field(min_length=1, max_length=40)
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")  # one line
     starts_at: SaneDatetime = Field(description="with a time zone, e.g. 2026-12-01T14:00:00+08:00")
     duration_minutes: int = Field(ge=10, le=480)
     capacity: int = Field(ge=1, le=5000)

@@ -70,6 +70,7 @@ from server.routes import (
 )
 from server.settings import Settings
 from server.ttl_cache import TTLCache
+from server.validation import FORM_LIMIT
 from server.web.portal import install_portal
 from server.workers import WorkerRole
 
@@ -134,8 +135,10 @@ async def _going_away(app: web.Application) -> None:
 def create_app(settings: Settings, role: WorkerRole | None = None) -> web.Application:
     """The server, configured by ``settings``; storage opens when it starts. ``role``: which
     of several workers this is (``redhall serve --workers``); None for the only one."""
+    # client_max_size bounds only bodies read whole (forms); uploads, statements and other
+    # bodies are streamed and bounded by their routes
     app = web.Application(middlewares=[metrics_middleware, error_middleware, auth_middleware],
-                          client_max_size=settings.max_upload_bytes)
+                          client_max_size=FORM_LIMIT)
     app[SETTINGS] = settings
     configure_passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     if role is not None:

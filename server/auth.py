@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from server.db.models import Credential, User
 from server.db.types import utcnow
@@ -150,6 +150,19 @@ async def principal_for_token(app: web.Application, token: str) -> Principal | N
     """Who a bearer token or session secret belongs to (for websockets, whose hello
     carries it), or None if it is unknown, revoked or expired."""
     return await _lookup(app, _digest(token))
+
+
+async def end_cookie_session(request: web.Request) -> None:
+    """Revokes the session the request's cookie names, if any (a new log-in replaces it,
+    so a session left in a shared browser does not live on beside the new one)."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return
+    async with request.app[SESSIONS].begin() as db:
+        await db.execute(update(Credential).where(Credential.token_hash == _digest(token),
+                                                  Credential.kind == "session")
+                         .values(revoked_at=utcnow()))
+    forget_credentials(request.app)
 
 
 def forget_credentials(app: web.Application) -> None:

@@ -227,4 +227,4 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         raise json_error(400, "invalid request", fields=field_errors(exc)) from None
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return web.json_response({"error": "internal error"}, status=500)
+        return await _answered(request, json_error(500, "internal error"))

@@ -13,7 +13,14 @@ from aiohttp import web
 from sqlalchemy import select, update
 
 from server.audit import record
-from server.auth import COOKIE, check_password, hash_password, issue, needs_rehash
+from server.auth import (
+    COOKIE,
+    check_password,
+    end_cookie_session,
+    hash_password,
+    issue,
+    needs_rehash,
+)
 from server.db.models import User
 from server.db.types import utcnow
 from server.failures import TooManyRequests, Unauthorized
@@ -98,6 +105,7 @@ async def start_session(request: web.Request, user: User,
                         response: web.StreamResponse) -> str:
     """Logs ``user`` in on ``response`` (the session cookie); returns its CSRF token."""
     settings = request.app[SETTINGS]
+    await end_cookie_session(request)
     token, _ = await issue(request, user, "session", timedelta(hours=settings.session_hours))
     response.set_cookie(COOKIE, token, httponly=True, samesite="Lax",
                         secure=settings.cookie_secure, path="/",

@@ -43,7 +43,8 @@ class TourChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: str | None = Field(default=None, min_length=1, max_length=200,
+                              pattern=r"^[^\x00-\x1f\x7f]+$")  # one line
     starts_at: SaneDatetime | None = Field(
         default=None, description="with a time zone, e.g. 2026-12-01T14:00:00+08:00; the "
         "tour's zone becomes this offset")

@@ -11,6 +11,7 @@ import json
 from typing import TypeVar
 
 from aiohttp import web
+from multidict import MultiDictProxy
 from pydantic import BaseModel, ValidationError
 
 from server.errors import BodyTooLarge, field_errors
@@ -19,6 +20,8 @@ from server.failures import BadRequest, NotFound
 M = TypeVar("M", bound=BaseModel)
 MAX_ID = 2**31 - 1  # the largest id a database integer column holds
 DEFAULT_LIMIT = 64 * 1024
+# the portal's forms are short text; files go up as streamed bodies with limits of their own
+FORM_LIMIT = 2**20
 """What a JSON body of a few fields may take, where a route says nothing else."""
 
 
@@ -29,6 +32,15 @@ def path_id(request: web.Request, what: str, name: str = "id") -> int:
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 10 and 1 <= int(raw) <= MAX_ID):
         raise NotFound(f"no such {what}")
     return int(raw)
+
+
+def whole_number(raw: str | None, high: int = MAX_ID) -> int | None:
+    """``raw`` as a whole number from 0 to ``high`` when it is one in ASCII digits (``"²"``
+    is a digit to Python but no number), else None."""
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if value <= high else None
 
 
 async def read_limited(request: web.Request, limit: int) -> bytes:
@@ -51,6 +63,22 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
             raise BodyTooLarge(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+Form = MultiDictProxy[str | bytes | bytearray | web.FileField]
+
+
+async def read_form(request: web.Request) -> Form:
+    """The submitted form (URL-encoded or multipart): 413 beyond :data:`FORM_LIMIT` (the
+    application's ``client_max_size`` bounds a body sent without a length), 400 if it is
+    not readable text."""
+    declared = request.content_length
+    if declared is not None and declared > FORM_LIMIT:
+        raise BodyTooLarge(FORM_LIMIT)
+    try:
+        return await request.post()
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("the form cannot be read: send it as UTF-8 text") from None
 
 
 async def body(request: web.Request, model: type[M], limit: int = DEFAULT_LIMIT) -> M:

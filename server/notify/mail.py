@@ -30,7 +30,7 @@ def _message(settings: Settings, mail: Mail) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = mail.to
-    message["Subject"] = mail.subject
+    message["Subject"] = " ".join(mail.subject.split())  # one line, whatever the title held
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
     message.set_content(mail.body, charset="utf-8")
@@ -62,3 +62,5 @@ async def send_mail(settings: Settings, mail: Mail) -> None:
         raise ChannelError(f"SMTP: {type(exc).__name__}") from None
     except (OSError, ssl.SSLError) as exc:  # refused, unreachable, timed out, bad certificate
         raise ChannelError(f"cannot reach the SMTP server: {type(exc).__name__}") from None
+    except ValueError as exc:  # a header the message cannot carry (e.g. a bad address)
+        raise ChannelError(f"the message cannot be made: {type(exc).__name__}") from None

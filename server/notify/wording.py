@@ -76,8 +76,14 @@ def mail_body(lang: str, wording: Wording, name: str) -> str:
                         translate(lang, "inbox.mail.footer")))
 
 
+# markdown a title could use to put links or markup in a group chat, made plain text
+_PLAIN = str.maketrans({"[": "［", "]": "］", "(": "（", ")": "）", "<": "＜", ">": "＞",
+                        "*": "＊", "`": "｀", "#": "＃", "\n": " ", "\r": " "})
+
+
 def robot_markdown(lang: str, wording: Wording) -> str:
     """A group's message: it names the tour, never a person."""
-    return (f"#### {wording.heading}\n\n{wording.text}\n\n"
+    heading, text = wording.heading.translate(_PLAIN), wording.text.translate(_PLAIN)
+    return (f"#### {heading}\n\n{text}\n\n"
             f"{translate(lang, 'inbox.robot.note')}\n\n"
             f"[{translate(lang, 'inbox.see_tours')}]({wording.link})")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from protocol.errors import RedhallError
+
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")  # as accounts made through the API
 MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -25,7 +27,7 @@ ROLES = {
 DEFAULT_ROLE = "member"
 
 
-class Bad(ValueError):
+class Bad(RedhallError):
     """A field's value is not what it must be: ``code`` names the reason (the portal
     words it in the reader's language), the message says it in English."""
 

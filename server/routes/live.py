@@ -40,6 +40,7 @@ from server.live.outputs import error
 from server.live.ratelimit import Sustained, TokenBucket
 from server.live.room import LiveTour, Refused
 from server.validation import path_id
+from server.web.security import own_origins
 
 routes = web.RouteTableDef()
 log = logging.getLogger("redhall.tours")
@@ -147,17 +148,11 @@ def _cookie_principal(request: web.Request) -> Principal | None:
     :data:`SESSION_COOKIE`: only when the upgrade came from a page of this site, since a
     browser sends the cookie with a websocket any other site opens too (cross-site
     websocket hijacking)."""
-    origin = request.headers.get("Origin", "")
-    if not origin or _origin_host(origin) != request.host:
+    if request.headers.get("Origin") not in own_origins(request):
         return None
     if request.headers.get("Authorization") or COOKIE not in request.cookies:
         return None
     return request.get(PRINCIPAL)
-
-
-def _origin_host(origin: str) -> str:
-    scheme, _, rest = origin.partition("://")
-    return rest if scheme in ("http", "https") and "/" not in rest else ""
 
 
 async def _admit(request: web.Request, ws: web.WebSocketResponse,

@@ -18,6 +18,7 @@ from server.auth import Principal
 from server.db.models import AuditEntry, User
 from server.keys import SESSIONS
 from server.roster.scope import Tree, tree_of
+from server.validation import whole_number
 from server.web.rendering import page_principal, render
 
 routes = web.RouteTableDef()
@@ -49,13 +50,12 @@ def _date(text: str) -> date | None:
 
 
 def filters(query: Any) -> Filters:
-    page = query.get("page", "1")
+    page = whole_number(query.get("page"), high=100_000) or 1
     return Filters(actor=query.get("actor", "").strip()[:100],
                    action=query.get("action", "").strip()[:64],
                    target=query.get("target", "").strip()[:200],
                    start=_date(query.get("from", "")), end=_date(query.get("to", "")),
-                   page=min(int(page), 100_000) if page.isdigit() and 0 < len(page) < 7
-                   and int(page) > 0 else 1)
+                   page=page)
 
 
 def _midnight(day: date) -> datetime:

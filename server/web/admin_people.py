@@ -15,18 +15,14 @@ from server.keys import CIPHER, SESSIONS
 from server.roster import accounts
 from server.roster.scope import Tree, managed_user, tree_of
 from server.routes import privacy
-from server.validation import path_id
+from server.validation import path_id, read_form, whole_number
 from server.web.catalogue import translate
-from server.web.rendering import language, page_principal, render
+from server.web.rendering import language, page_principal, render, see_other
 
 routes = web.RouteTableDef()
 PERSON = "/admin/people/{id:[0-9]{1,10}}"
 MAX_LISTED = 500  # people of one branch on one page; a search narrows it
 NOTICES = ("deactivated", "reactivated", "unlocked", "anonymized", "branch_added")
-
-
-def _see_other(location: str) -> web.Response:
-    return web.Response(status=303, headers={"Location": location})
 
 
 def _like(text: str) -> str:
@@ -54,7 +50,7 @@ async def people(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as db:
         tree = await tree_of(db, principal)
     chosen = request.query.get("org", "")
-    selected = tree.get(int(chosen)) if chosen.isdigit() and len(chosen) <= 10 else None
+    selected = tree.get(number) if (number := whole_number(chosen)) is not None else None
     if selected is None:
         selected = next((n.org for n in tree.nodes if n.org.kind == "branch"),
                         tree.nodes[0].org if tree.nodes else None)
@@ -80,7 +76,7 @@ async def people(request: web.Request) -> web.Response:
 @routes.post("/admin/people/branches")
 async def add_branch(request: web.Request) -> web.Response:
     principal = page_principal(request, "admin")
-    form = await request.post()
+    form = await read_form(request)
     lang = language(request)
     name = str(form.get("name", "")).strip()
     parent = str(form.get("parent_id", ""))
@@ -88,15 +84,14 @@ async def add_branch(request: web.Request) -> web.Response:
         raise BadRequest(translate(lang, "admin.branch.name_needed"))
     async with request.app[SESSIONS].begin() as db:
         tree = await tree_of(db, principal)
-        committee = tree.org(int(parent) if parent.isdigit() and len(parent) <= 10 else None,
-                             "committee")
+        committee = tree.org(whole_number(parent), "committee")
         if committee.kind != "committee":
             raise BadRequest(translate(lang, "admin.branch.under_committee"))
         branch = Organization(name=name, kind="branch", parent_id=committee.id)
         db.add(branch)
         await db.flush()
         record(db, principal, "org.create", f"org:{branch.id}", name=name)
-    return _see_other(f"/admin/people?org={branch.id}&done=branch_added")
+    return see_other(f"/admin/people?org={branch.id}&done=branch_added")
 
 
 async def _person(request: web.Request) -> tuple[Principal, User, Tree]:
@@ -131,21 +126,21 @@ async def deactivate(request: web.Request) -> web.Response:
     if user.id == principal.user_id:
         raise Conflict(translate(language(request), "admin.person.not_yourself"))
     await accounts.deactivate(request.app, principal, user.id)
-    return _see_other(f"/admin/people/{user.id}?done=deactivated")
+    return see_other(f"/admin/people/{user.id}?done=deactivated")
 
 
 @routes.post(PERSON + "/reactivate")
 async def reactivate(request: web.Request) -> web.Response:
     principal, user, _ = await _person(request)
     await accounts.reactivate(request.app, principal, user.id)
-    return _see_other(f"/admin/people/{user.id}?done=reactivated")
+    return see_other(f"/admin/people/{user.id}?done=reactivated")
 
 
 @routes.post(PERSON + "/unlock")
 async def unlock(request: web.Request) -> web.Response:
     principal, user, _ = await _person(request)
     await accounts.unlock(request.app, principal, user.id)
-    return _see_other(f"/admin/people/{user.id}?done=unlocked")
+    return see_other(f"/admin/people/{user.id}?done=unlocked")
 
 
 @routes.post(PERSON + "/password")
@@ -168,7 +163,7 @@ async def anonymize(request: web.Request) -> web.Response:
     """Confirmed by typing the username; then the account is removed by the same deletion
     a member's own request for erasure goes through (server.routes.privacy)."""
     principal, user, _ = await _person(request)
-    form = await request.post()
+    form = await read_form(request)
     if user.id == principal.user_id:
         raise Conflict(translate(language(request), "admin.person.not_yourself"))
     if str(form.get("confirm", "")).strip() != user.username:
@@ -180,4 +175,4 @@ async def anonymize(request: web.Request) -> web.Response:
         target, _ = await managed_user(db, principal, user.id)
         await privacy.anonymize(db, principal, target)
     forget_credentials(request.app)
-    return _see_other(f"/admin/people?org={user.org_id or ''}&done=anonymized")
+    return see_other(f"/admin/people?org={user.org_id or ''}&done=anonymized")

@@ -19,9 +19,10 @@ from server.failures import BadRequest, Conflict, Forbidden
 from server.keys import SESSIONS
 from server.routes.tours import cancel_now, managed_tour, move_tour, schedule_tour
 from server.tour_view import tour_views, zone_of
-from server.validation import path_id
+from server.validation import path_id, read_form
 from server.web import guide_console, guide_forms
-from server.web.rendering import language, page_principal, render
+from server.web.member_words import localized
+from server.web.rendering import language, page_principal, render, see_other
 
 routes = web.RouteTableDef()
 TOUR = "/guide/tours/{id:[0-9]{1,10}}"
@@ -81,7 +82,7 @@ async def new_tour_form(request: web.Request) -> web.Response:
 @routes.post("/guide/tours/new")
 async def schedule_from_form(request: web.Request) -> web.Response:
     principal = page_principal(request, *STAFF)
-    filled = guide_forms.read_form(await request.post(), NEW_FIELDS)
+    filled = guide_forms.read_form(await read_form(request), NEW_FIELDS)
     data = guide_forms.new_tour(filled)
     if data is not None:
         try:
@@ -91,7 +92,7 @@ async def schedule_from_form(request: web.Request) -> web.Response:
         except (BadRequest, Forbidden) as exc:
             guide_forms.refused(filled, exc)
         else:
-            raise web.HTTPSeeOther(f"/guide/tours/{tour_id}?done=scheduled")
+            return see_other(f"/guide/tours/{tour_id}?done=scheduled")
     return await _new_form(request, principal, filled, status=400)
 
 
@@ -114,12 +115,17 @@ async def _tour_page(request: web.Request, principal: Principal, tour_id: int,
         tour = await managed_tour(db, principal, tour_id)
         view = (await tour_views(db, request, [tour], principal.user_id))[0]
         registrations = await _registrations(db, tour)
+        version = await db.get(ExhibitVersion, tour.exhibit_version_id)
+    # the exhibit by its title, as the scheduling form offered it (not its package id)
+    exhibit_title = localized(version.manifest.get("title"), language(request)) \
+        if version is not None else view["exhibit_id"]
     zone, start = guide_forms.zone_showing(tour.starts_at, zone_of(tour))
     move = filled or guide_forms.Filled({
         "date": start.strftime("%Y-%m-%d"), "time": start.strftime("%H:%M"), "zone": zone,
         "duration": str(tour.duration_minutes), "capacity": str(tour.capacity)})
     return await render(request, "guide/tour.html", status=status, tour=view,
-                        registrations=registrations, form=move.values, errors=move.errors,
+                        registrations=registrations, exhibit_title=exhibit_title,
+                        form=move.values, errors=move.errors,
                         zones=guide_forms.ZONES, refusal=refusal,
                         done=request.query.get("done", ""))
 
@@ -134,7 +140,7 @@ async def tour_page(request: web.Request) -> web.Response:
 async def move_from_form(request: web.Request) -> web.Response:
     principal = page_principal(request, *STAFF)
     tour_id = path_id(request, "tour")
-    filled = guide_forms.read_form(await request.post(), MOVE_FIELDS)
+    filled = guide_forms.read_form(await read_form(request), MOVE_FIELDS)
     data = guide_forms.move(filled)
     if data is not None:
         try:
@@ -144,7 +150,7 @@ async def move_from_form(request: web.Request) -> web.Response:
         except Conflict:  # no longer open, or fewer places than registrants
             return await _tour_page(request, principal, tour_id, filled, CONFLICT, 409)
         else:
-            raise web.HTTPSeeOther(f"/guide/tours/{tour_id}?done=moved")
+            return see_other(f"/guide/tours/{tour_id}?done=moved")
     return await _tour_page(request, principal, tour_id, filled, status=400)
 
 
@@ -156,7 +162,7 @@ async def cancel_from_form(request: web.Request) -> web.Response:
         await cancel_now(request, principal, tour_id)
     except Conflict:
         return await _tour_page(request, principal, tour_id, refusal=CONFLICT, status=409)
-    raise web.HTTPSeeOther(f"/guide/tours/{tour_id}?done=cancelled")
+    return see_other(f"/guide/tours/{tour_id}?done=cancelled")
 
 
 routes.get(TOUR + "/live")(guide_console.console)

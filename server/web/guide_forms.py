@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from protocol.api import TourCreate
 from server.failures import BadRequest, Forbidden
 from server.tour_changes import TourChange, check_start
+from server.validation import whole_number
 
 DEFAULT_ZONE = "Asia/Shanghai"
 ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Urumqi", "Asia/Singapore",
@@ -95,10 +96,11 @@ def new_tour(filled: Filled) -> TourCreate | None:
     exhibit, _, version = values["exhibit"].partition("@")
     branches = []
     for branch in values["branches"]:
-        if not branch.isdigit():
+        number = whole_number(branch)
+        if number is None:
             filled.fault("branches", "guide.error.branches")
         else:
-            branches.append(int(branch))
+            branches.append(number)
     try:
         data = TourCreate.model_validate({
             "exhibit_id": exhibit, "version": version, "title": values["title"],

@@ -21,11 +21,11 @@ from server.keys import CIPHER, LEARNING, SESSIONS, SETTINGS, SIGNER
 from server.routes.credits import check_number as check_ledger
 from server.routes.privacy import record_consent
 from server.tour_view import site_base
-from server.validation import dumps
+from server.validation import dumps, read_form
 from server.web.catalogue import translate
 from server.web.member_history import tours_taken, visits
 from server.web.member_progress import progress, yearly_target
-from server.web.member_tours import exhibit_titles
+from server.web.member_tours import exhibit_titles, tour_titles
 from server.web.member_words import award_subject, hours_text
 from server.web.rendering import language, page_principal, render
 
@@ -61,6 +61,7 @@ async def record_page(request: web.Request) -> web.Response:
     mine = await progress(request, principal.user_id)
     async with request.app[SESSIONS]() as db:
         titles = await exhibit_titles(db, lang)
+        titles.update(await tour_titles(db, mine.awards))
         visited = await visits(db, principal.user_id, titles)
         tours = await tours_taken(db, principal.user_id, titles)
     awards = [{"at": str(a["at"])[:10], "hours": hours_text(float(a["hours"])),
@@ -109,7 +110,7 @@ async def consent(request: web.Request) -> web.Response:
     """Grants or withdraws one consent, kept as the API keeps it (a row per answer, and
     the account's consent time)."""
     principal = page_principal(request, *RECORD_ROLES)
-    form = await request.post()
+    form = await read_form(request)
     try:
         data = ConsentRequest(purpose=str(form.get("purpose", "")),  # type: ignore[arg-type]
                               text_version=CONSENT_TEXT_VERSION,

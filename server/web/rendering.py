@@ -33,6 +33,11 @@ NAVIGATION: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
+def see_other(location: str) -> web.Response:
+    """303 to ``location`` (a path on this site): where a form's work is shown."""
+    return web.Response(status=303, headers={"Location": location})
+
+
 def language(request: web.Request) -> str:
     """The reader's language: the cookie the language switch sets, else zh-CN."""
     chosen = request.cookies.get(LANGUAGE_COOKIE, DEFAULT_LANGUAGE)

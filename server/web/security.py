@@ -21,6 +21,7 @@ from aiohttp import web
 from server.auth import COOKIE
 from server.errors import Handler
 from server.failures import Forbidden
+from server.validation import read_form
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 HEADER = "X-CSRF-Token"
@@ -66,7 +67,7 @@ def request_csrf_token(request: web.Request) -> str | None:
     return csrf_token(secret) if secret else None
 
 
-def _own_origins(request: web.Request) -> set[str]:
+def own_origins(request: web.Request) -> set[str]:
     from server.keys import SETTINGS
 
     origins = {f"{request.scheme}://{request.host}"}
@@ -82,7 +83,7 @@ async def _presented_token(request: web.Request) -> str | None:
     if header:
         return header
     if request.content_type in FORM_TYPES:
-        form = await request.post()  # kept by aiohttp: the handler reads it again
+        form = await read_form(request)  # kept by aiohttp: the handler reads it again
         value = form.get(FIELD)
         return value if isinstance(value, str) else None
     return None
@@ -92,7 +93,7 @@ async def _presented_token(request: web.Request) -> str | None:
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method in UNSAFE:
         origin = request.headers.get("Origin")
-        if (origin is not None and origin not in _own_origins(request)) \
+        if (origin is not None and origin not in own_origins(request)) \
                 or request.headers.get("Sec-Fetch-Site") == "cross-site":
             raise Forbidden("a request from another site is refused")
         bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")

@@ -23,6 +23,7 @@ from sqlalchemy import (
     exists,
     func,
     select,
+    true,
     type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +64,19 @@ def award_month(year: int) -> Any:
                 else_=cast(func.substr(LedgerEntry.at, 6, 2), Integer))
 
 
+def awarded_from(year: int, month: int) -> Any:
+    """Awards counting in ``month`` of ``year`` or later (see :func:`award_month`): the
+    ISO 8601 text compared as it is, no month worked out a row."""
+    return true() if month <= 1 else LedgerEntry.at >= f"{year:04d}-{month:02d}"
+
+
+def awarded_until(year: int, month: int) -> Any:
+    """Awards counting in ``month`` of ``year`` or earlier (see :func:`award_month`)."""
+    if month >= 12:
+        return true()
+    return LedgerEntry.at < f"{year:04d}-{month + 1:02d}"
+
+
 def hours_sum(condition: Any = None) -> Any:
     """Hours are exact decimal text: summed as decimals, read back as a float."""
     hours = cast(LedgerEntry.hours, Numeric(12, 4))
@@ -71,11 +85,12 @@ def hours_sum(condition: Any = None) -> Any:
 
 
 def _hours_by_member(period: Period, scope: Scope) -> Any:
-    month = award_month(period.year)
+    in_period = awarded_from(period.year, period.first)
     query = (select(LedgerEntry.user_id,
-                    hours_sum(month >= period.first).label("in_period"),
+                    (hours_sum(in_period) if period.first > 1 else hours_sum())
+                    .label("in_period"),
                     hours_sum().label("to_date"))
-             .where(LedgerEntry.year == period.year, month <= period.last)
+             .where(LedgerEntry.year == period.year, awarded_until(period.year, period.last))
              .group_by(LedgerEntry.user_id))
     return scoped_awards(query, scope).subquery()
 
@@ -163,7 +178,7 @@ async def hours_by_month(db: AsyncSession, period: Period, scope: Scope, last: i
                          ) -> dict[int, float]:
     month = award_month(period.year)
     query = (select(month.label("month"), hours_sum().label("hours"))
-             .where(LedgerEntry.year == period.year, month <= last)
+             .where(LedgerEntry.year == period.year, awarded_until(period.year, last))
              .group_by(month))
     query = scoped_awards(query, scope)
     return {row.month: float(row.hours) for row in (await db.execute(query)).all()}
@@ -188,12 +203,12 @@ async def top_exhibits(db: AsyncSession, period: Period, scope: Scope, limit: in
                        ) -> list[Any]:
     """The exhibits that most members earned 学时 from in the period: members, awards
     (one a scene or exhibit completed) and hours."""
-    month = award_month(period.year)
     query = (select(LedgerEntry.exhibit_id, func.count(LedgerEntry.user_id.distinct())
                     .label("members"), func.count().label("awards"),
                     hours_sum().label("hours"))
-             .where(LedgerEntry.year == period.year, month >= period.first,
-                    month <= period.last)
+             .where(LedgerEntry.year == period.year,
+                    awarded_from(period.year, period.first),
+                    awarded_until(period.year, period.last))
              .group_by(LedgerEntry.exhibit_id)
              .order_by(func.count(LedgerEntry.user_id.distinct()).desc(),
                        func.count().desc(), LedgerEntry.exhibit_id)

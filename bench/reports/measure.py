@@ -6,15 +6,22 @@ For each database: ``--members`` members and guides in ``--branches`` branches, 
 awards are stored; then each report (members, branches, exhibits) is built three times by
 RedHall (aggregated by the database) and three times by the peer (:mod:`bench.reports.peer`:
 every row of the period fetched and summed in Python), and the two must agree. Reports the
-median of each and the peer's time over RedHall's. Writes bench/results/reports.json.
+median of each and the peer's time over RedHall's. Then the dashboard's views (the
+committee's year, quarter and month, a branch's year, a member's year): built in this
+process as the API builds them, and answered over HTTP by `redhall serve` started on the
+same database; wall and CPU seconds of each (CPU: of this process, of the server's, and of
+PostgreSQL's processes). Writes bench/results/reports.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import os
 import random
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -22,11 +29,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from sqlalchemy import event, insert, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from bench.databases import DATABASES, on_each, write_results
 from bench.reports import peer
+from bench.web.serve import redhall_serve
+from server.bootstrap import ensure_user
 from server.credits import reports
 from server.credits.reports import Period, Scope
 from server.dashboard.member_year import member_year
@@ -43,6 +58,7 @@ from server.db.models import (
     User,
 )
 from server.db.sqlite import pragmas
+from server.participation_store import recount_months
 from server.web.catalogue import translate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +76,8 @@ async def _insert(sessions: async_sessionmaker[AsyncSession], model: Any,
             await db.execute(insert(model), rows[start:start + CHUNK])
 
 
-async def fill(sessions: async_sessionmaker[AsyncSession], args: argparse.Namespace) -> None:
+async def fill(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
+               args: argparse.Namespace) -> None:
     rng = random.Random(1)
     await _insert(sessions, Organization, [{"id": b + 1, "name": f"第{b + 1}党支部",
                                             "kind": "branch"} for b in range(args.branches)])
@@ -91,14 +108,20 @@ async def fill(sessions: async_sessionmaker[AsyncSession], args: argparse.Namesp
                       "at": moment(),
                       "detail": {} if toured else {"exhibit": f"exhibit-{rng.randrange(12)}"}})
     await _insert(sessions, ParticipationRecord, facts)
+    async with sessions.begin() as db:  # loaded around the store: its months counted afresh
+        await recount_months(db)
     await _insert(sessions, LedgerEntry, [
         {"seq": n + 1, "award_key": f"award-{n}", "user_id": rng.randrange(args.members) + 1,
          "year": YEAR, "hours": rng.choice(("0.5", "0.25", "1")),
          "exhibit_id": f"exhibit-{rng.randrange(EXHIBITS)}", "subject": {}, "basis": {},
          "at": moment().isoformat().replace("+00:00", "Z"), "prev_hash": "0" * 64,
          "hash": "0" * 64} for n in range(args.awards)])
-    async with sessions.begin() as db:  # as autovacuum would after a bulk load
-        await db.execute(text("ANALYZE"))
+    # as autovacuum would after a bulk load (on PostgreSQL VACUUM, too, marks the pages
+    # all-visible, so a covering index is read without visiting the table)
+    command = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
+    async with engine.connect() as connection:
+        unwrapped = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await unwrapped.execute(text(command))
 
 
 def _key(name: str, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -123,9 +146,72 @@ def _words(key: str, **values: Any) -> str:
     return translate("zh-CN", key, **values)
 
 
-async def measure_dashboard(sessions: async_sessionmaker[AsyncSession]) -> dict[str, float]:
-    """Seconds (median of three) for each view of the dashboard, from the organizations'
-    tree to the last figure, as the API builds it."""
+def _cpu_seconds(pids: set[int] | None = None, command: str | None = None) -> float:
+    """CPU seconds used so far by the processes ``pids``, or by every process named
+    ``command`` (from /proc; 0 where there is none)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or (pids is not None and int(entry) not in pids):
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:]
+        if command is None or name == command:
+            values = fields.split()
+            total += int(values[11]) + int(values[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _children() -> set[int]:
+    mine = str(os.getpid())
+    found = set()
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text() if entry.isdigit() else ""
+        except OSError:
+            continue
+        if stat and stat[stat.rindex(")") + 2:].split()[1] == mine:
+            found.add(int(entry))
+    return found
+
+
+Build = Callable[[], Awaitable[Any]]
+
+
+async def _median_of_three(build: Build, server: set[int], postgres: bool
+                           ) -> dict[str, float]:
+    """Wall and CPU seconds, each the median of three runs: of this process, of the
+    server's (``server``: its processes), and of PostgreSQL's (all its processes on the
+    machine: other work on it counts too)."""
+    runs: list[tuple[float, ...]] = []
+    for _ in range(3):
+        wall, cpu = time.perf_counter(), time.process_time()
+        served, database = _cpu_seconds(server), _cpu_seconds(command="postgres")
+        await build()
+        runs.append((time.perf_counter() - wall, time.process_time() - cpu,
+                     _cpu_seconds(server) - served,
+                     _cpu_seconds(command="postgres") - database))
+    keys: tuple[str, ...] = ("seconds", "cpu_seconds", "server_cpu_seconds",
+                             "postgres_cpu_seconds")
+    if not server:
+        keys = keys[:2] + keys[3:]
+        runs = [run[:2] + run[3:] for run in runs]
+    if not postgres:
+        keys, runs = keys[:-1], [run[:-1] for run in runs]
+    return {key: round(statistics.median(run[n] for run in runs), 3)
+            for n, key in enumerate(keys)}
+
+
+DASHBOARD_VIEWS = {"year": (str(YEAR), None), "quarter": (f"{YEAR}-Q3", None),
+                   "month": (f"{YEAR}-09", None), "branch": (str(YEAR), 1)}
+
+
+async def measure_dashboard(sessions: async_sessionmaker[AsyncSession], database_url: str
+                            ) -> dict[str, Any]:
+    """Each view of the dashboard, from the organizations' tree to the last figure: built
+    here as the API builds it, then asked of a server over HTTP."""
     async def view(period: str, org: int | None) -> Any:
         subtree = await overseen(sessions, None, org)
         return await dashboard(sessions, DashboardPeriod.parse(period), subtree, TARGETS,
@@ -135,18 +221,35 @@ async def measure_dashboard(sessions: async_sessionmaker[AsyncSession]) -> dict[
         return await member_year(sessions, 2, YEAR, await overseen(sessions, None, None),
                                  TARGETS, TODAY)
 
-    views: dict[str, Callable[[], Awaitable[Any]]] = {
-        "year": lambda: view(str(YEAR), None), "quarter": lambda: view(f"{YEAR}-Q3", None),
-        "branch": lambda: view(str(YEAR), 1), "member": member}
-    result = {}
-    for label, build in views.items():
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            await build()
-            times.append(time.perf_counter() - started)
-        result[f"{label}_seconds"] = round(statistics.median(times), 3)
-    return result
+    builds: dict[str, Build] = {label: functools.partial(view, period, org)
+                                for label, (period, org) in DASHBOARD_VIEWS.items()}
+    builds["member"] = member
+    postgres = database_url.startswith("postgresql")
+    here = {label: await _median_of_three(build, set(), postgres)
+            for label, build in builds.items()}
+    await ensure_user(sessions, "bench-admin", "bench-password-1", "admin")
+    served: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="redhall-dashboard-") as folder:
+        async with (redhall_serve(database_url, Path(folder) / "data") as url,
+                    aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client):
+            server = _children()
+            async with client.post(f"{url}/api/auth/login", json={
+                    "username": "bench-admin", "password": "bench-password-1"}) as login:
+                assert login.status == 200, await login.text()
+
+            async def get(path: str) -> None:
+                async with client.get(f"{url}{path}") as answer:
+                    assert answer.status == 200, await answer.text()
+                    await answer.read()
+
+            paths = {label: f"/api/dashboard?period={period}" + (f"&org={org}" if org else "")
+                     for label, (period, org) in DASHBOARD_VIEWS.items()}
+            paths["member"] = f"/api/dashboard/members/2?period={YEAR}"
+            await get(paths["year"])  # the server's first answer warms its connections
+            for label, path in paths.items():
+                served[label] = await _median_of_three(functools.partial(get, path), server,
+                                                       postgres)
+    return {"in_process": here, "http": served}
 
 
 async def measure(name: str, database_url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -158,7 +261,7 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
     print(f"[{name}] storing {args.members:,} members, {args.facts:,} facts, "
           f"{args.awards:,} awards …", flush=True)
     started = time.perf_counter()
-    await fill(sessions, args)
+    await fill(engine, sessions, args)
     result: dict[str, Any] = {"fill_seconds": round(time.perf_counter() - started, 1)}
     period, scope = Period.year(YEAR), Scope()
     builds = {
@@ -178,7 +281,11 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
                           "peer_seconds": round(peer_seconds, 3),
                           "peer_over_redhall": round(peer_seconds / seconds, 2)}
         print(f"[{name}] {report}: {result[report]}", flush=True)
-    result["dashboard"] = await measure_dashboard(sessions)
+    load = os.getloadavg()[0]
+    result["dashboard"] = await measure_dashboard(sessions, database_url)
+    # the machine's load (1-minute average) before and after: wall times mean little on a
+    # machine busy with other work; CPU seconds mean more
+    result["dashboard"]["load_average"] = [round(load, 2), round(os.getloadavg()[0], 2)]
     print(f"[{name}] dashboard: {result['dashboard']}", flush=True)
     await engine.dispose()
     return result

@@ -13,7 +13,19 @@ from aiohttp import web
 from server.errors import PAGE_ERRORS
 from server.failures import NotFound
 from server.login_guard import install_login_guard
-from server.web import admin, auth_pages, editor, guide, inbox, member, organizer
+from server.web import (
+    admin_audit,
+    admin_import,
+    admin_keys,
+    admin_lrs,
+    admin_people,
+    auth_pages,
+    editor,
+    guide,
+    inbox,
+    member,
+    organizer,
+)
 from server.web.rendering import render
 from server.web.security import csrf_middleware, secure_headers
 
@@ -49,7 +61,8 @@ def install_portal(app: web.Application) -> None:
     install_login_guard(app)
     app.on_response_prepare.append(secure_headers)
     app[PAGE_ERRORS] = _error_page
-    for module in (auth_pages, member, inbox, guide, organizer, admin, editor):
+    for module in (auth_pages, member, inbox, guide, organizer, admin_people, admin_import,
+                   admin_audit, admin_lrs, admin_keys, editor):
         app.add_routes(module.routes)
     app.router.add_static("/static/", STATIC, append_version=False)
     app.router.add_get("/vendor/{name}", _vendor_file)

@@ -72,8 +72,11 @@ def test_a_missing_page_is_a_page_not_json(desktop: Visit) -> None:
 
 def test_a_page_the_role_may_not_see_is_refused(desktop: Visit) -> None:
     desktop.log_in("member-a")
-    response = desktop.page.goto(desktop.portal.url + "/logout")  # GET: not a page at all
-    assert response is not None and response.status in (404, 405)
+    response = desktop.page.goto(desktop.portal.url + "/admin/dashboard")
+    assert response is not None and response.status == 403
+    assert "无权" in desktop.page.locator("main").inner_text()
+    response = desktop.page.goto(desktop.portal.url + "/logout")  # a change, not a page
+    assert response is not None and response.status == 405
 
 
 class _Attacker(BaseHTTPRequestHandler):
@@ -93,6 +96,8 @@ class _Attacker(BaseHTTPRequestHandler):
         pass
 
 
+# The browser does not send the Lax session cookie with another site's form, and the
+# server refuses such a form even when it does (tests/server/test_portal_guards.py)
 def test_a_form_posted_from_another_site_is_refused(desktop: Visit, portal: Portal) -> None:
     desktop.log_in("member-a")
     _Attacker.target = portal.url

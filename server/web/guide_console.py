@@ -28,7 +28,7 @@ CONSOLE_WORDS = ("connecting", "connected", "closed", "phase_lobby", "phase_live
                  "hand_up", "no_hands", "no_questions", "take", "dismiss", "remove",
                  "hand_over", "gathering_in", "gathered", "on", "off", "quiz_open",
                  "quiz_closed", "answered", "right_answer", "refused", "confirm_end",
-                 "confirm_remove", "seat", "nobody", "choice")
+                 "confirm_remove", "seat", "nobody", "choice", "no_quiz")
 
 
 async def console(request: web.Request) -> web.Response:

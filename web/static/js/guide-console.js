@@ -119,7 +119,8 @@ function drawRoster() {
       hand.textContent = words.hand_up;
       item.append(hand);
     }
-    if (person.present && person.role !== "guide") {
+    // an ended tour has nobody left to hand over to or remove
+    if (person.present && person.role !== "guide" && tour.phase !== "ended") {
       const actions = document.createElement("span");
       actions.className = "actions";
       if (person.role === "member") {
@@ -168,6 +169,15 @@ function drawHands() {
   }));
 }
 
+function drawNoQuestions() {
+  const list = $("questions");
+  if (list.children.length) return;
+  const empty = document.createElement("li");
+  empty.className = "muted";
+  empty.textContent = words.no_questions;
+  list.replaceChildren(empty);
+}
+
 function addQuestion(seat, text) {
   const list = $("questions");
   list.querySelector(".muted")?.remove();
@@ -181,8 +191,11 @@ function addQuestion(seat, text) {
 function drawQuiz() {
   const quiz = tour.quiz;
   const body = $("quiz-table").querySelector("tbody");
+  // no item put yet: say so, instead of an empty chart and an empty table
+  $("quiz-chart").hidden = !quiz;
+  $("quiz-table").hidden = !quiz;
   if (!quiz) {
-    $("quiz-state").textContent = "";
+    $("quiz-state").textContent = words.no_quiz;
     body.replaceChildren();
     chart?.clear();
     return;
@@ -206,6 +219,7 @@ function drawQuiz() {
   }));
   if (!window.echarts) return;
   chart ??= window.echarts.init($("quiz-chart"), null, { renderer: "svg" });
+  chart.resize();  // it may have been drawn while hidden
   chart.setOption({
     animation: false,
     grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
@@ -278,6 +292,14 @@ const handlers = {
   },
   phase({ phase }) {
     tour.phase = phase;
+    if (phase === "ended") {  // everyone's attendance closes with the tour
+      for (const who of tour.participants.values()) {
+        Object.assign(who, { present: false, hand: false, presence: "left" });
+      }
+      tour.hands = [];
+      drawHands();
+      drawRoster();
+    }
     drawControls();
   },
   stop({ scene, stop }) {
@@ -338,7 +360,8 @@ function connect() {
   });
   socket.addEventListener("close", (event) => {
     $("connection").textContent = words.closed;
-    $("connection").className = "badge warn";
+    // the server lets an ended tour's sockets go: that is no fault to warn about
+    $("connection").className = tour.phase === "ended" ? "badge" : "badge warn";
     drawControls();
     // a lost or too slow connection comes back to its held seat; an ended tour, a refusal
     // or this console opened elsewhere (4000) stays shut
@@ -381,4 +404,5 @@ function wire() {
 
 wire();
 drawAll();
+drawNoQuestions();
 connect();

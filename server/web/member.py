@@ -8,7 +8,7 @@ from aiohttp import web
 
 from server.keys import SESSIONS
 from server.web import member_exhibits, member_record, member_tours
-from server.web.member_history import activity, visits
+from server.web.member_history import activity, toured_exhibits, visits
 from server.web.member_progress import progress
 from server.web.rendering import language, page_principal, render
 
@@ -25,8 +25,11 @@ async def home(request: web.Request) -> web.Response:
     catalog = await member_exhibits.published_cards(request)
     async with request.app[SESSIONS]() as db:
         titles = await member_tours.exhibit_titles(db, lang)
+        titles.update(await member_tours.tour_titles(db, mine.awards))
         visited = await visits(db, principal.user_id, titles)
-    seen = {v.exhibit for v in visited}
+        toured = await toured_exhibits(db, principal.user_id)
+    # an exhibit seen on a guided tour is visited as much as one walked through alone
+    seen = {v.exhibit for v in visited} | toured
     return await render(request, "member/home.html", progress=mine, tours=tours[:5],
                         to_visit=[card for card in catalog if card["id"] not in seen],
                         activity=activity(visited, mine.awards, lang, titles))

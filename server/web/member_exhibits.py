@@ -48,12 +48,17 @@ def _card(row: ExhibitVersion, lang: str) -> dict[str, Any]:
                "thumbnail": f"{base}/thumbnails/{s['id']}.png"
                if f"thumbnails/{s['id']}.png" in thumbnails else None}
               for s in manifest["scenes"]]
-    total = sum(float(s.get("credit", {}).get("hours", 0)) for s in manifest["scenes"])
+    # every scene's hours and the exhibit's own award for the whole of it (which a tour
+    # through every scene, or visits to all of them, also earns)
+    whole = manifest.get("credit")
+    total = sum(float(s.get("credit", {}).get("hours", 0)) for s in manifest["scenes"]) \
+        + (float(whole.get("hours", 0)) if isinstance(whole, dict) else 0.0)
     return {"id": row.exhibit_id, "version": row.version,
             "title": localized(manifest["title"], lang),
             "summary": localized(manifest.get("summary"), lang),
             "publisher": manifest.get("publisher", ""), "scenes": scenes,
             "hours": hours_text(total),
+            "whole_rule": rule_words(whole, lang) if isinstance(whole, dict) else None,
             "thumbnail": next((s["thumbnail"] for s in scenes if s["thumbnail"]), None)}
 
 

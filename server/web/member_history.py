@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import ParticipationRecord, Tour
+from server.db.models import ExhibitVersion, ParticipationRecord, Tour
 from server.tour_view import zone_of
 from server.web.catalogue import translate
 from server.web.member_words import award_subject, hours_text
@@ -73,6 +73,16 @@ async def tours_taken(db: AsyncSession, user_id: int, titles: dict[str, str]
                               .order_by(Tour.starts_at.desc()))).all()
     return [{"id": t.id, "title": t.title,
              "when": f"{t.starts_at.astimezone(zone_of(t)):%Y-%m-%d %H:%M}"} for t in tours]
+
+
+async def toured_exhibits(db: AsyncSession, user_id: int) -> set[str]:
+    """The exhibits of the tours the member joined."""
+    joined = select(ParticipationRecord.tour_id).where(
+        ParticipationRecord.user_id == user_id, ParticipationRecord.kind == "joined",
+        ParticipationRecord.tour_id.is_not(None))
+    return set((await db.scalars(
+        select(ExhibitVersion.exhibit_id).join(Tour, Tour.exhibit_version_id == ExhibitVersion.id)
+        .where(Tour.id.in_(joined)).distinct())).all())
 
 
 def activity(visited: list[Visited], awards: list[dict[str, Any]], lang: str,

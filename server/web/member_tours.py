@@ -79,6 +79,17 @@ async def exhibit_titles(db: AsyncSession, lang: str) -> dict[str, str]:
     return titles
 
 
+async def tour_titles(db: AsyncSession, awards: list[dict[str, Any]]) -> dict[str, str]:
+    """The titles of the tours ``awards`` were earned on or for leading, by ``tour/<id>``
+    (an award names its tour by id; a member knows it by its title)."""
+    ids = {int(a["subject"]["tour"]) for a in awards if isinstance(a.get("subject"), dict)
+           and isinstance(a["subject"].get("tour"), int)}
+    if not ids:
+        return {}
+    rows = (await db.execute(select(Tour.id, Tour.title).where(Tour.id.in_(ids)))).all()
+    return {f"tour/{tour}": title for tour, title in rows}
+
+
 async def tours_page(request: web.Request) -> web.Response:
     principal = page_principal(request, *TOUR_ROLES)
     done = request.query.get("done")

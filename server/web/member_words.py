@@ -58,6 +58,7 @@ def award_subject(subject: Any, lang: str, titles: dict[str, str]) -> str:
         return translate(lang, "member.award.scene", exhibit=exhibit,
                          scene=titles.get(f"{subject.get('exhibit')}/{scene}", scene))
     if kind in ("tour", "lead"):
+        tour = str(subject.get("tour", ""))
         return translate(lang, f"member.award.{kind}", exhibit=exhibit,
-                         tour=str(subject.get("tour", "")))
+                         tour=titles.get(f"tour/{tour}", f"#{tour}"))
     return translate(lang, "member.award.exhibit", exhibit=exhibit)

@@ -46,8 +46,12 @@ async def _log_only(reminder: Reminder) -> None:
 
 
 def queue_reminders(db: AsyncSession, tour_id: int, users: Iterable[int], starts_at: datetime,
-                    minutes_before: Iterable[int]) -> int:
-    """Adds the reminders before ``starts_at`` that are still ahead; returns how many."""
+                    minutes_before: Iterable[int], *, catch_up: bool = False) -> int:
+    """Adds the reminders before ``starts_at`` that are still ahead; returns how many.
+
+    With ``catch_up`` (a member registering), one who registers after the last lead time
+    has passed, for a tour still ahead, gets one reminder at once: otherwise no reminder
+    would come at all, though the inbox promises one before the start."""
     now, made = utcnow(), 0
     lead_times = sorted(set(minutes_before))
     for user in users:
@@ -56,6 +60,10 @@ def queue_reminders(db: AsyncSession, tour_id: int, users: Iterable[int], starts
             if due > now:
                 db.add(Reminder(tour_id=tour_id, user_id=user, due_at=due, kind=REMINDER))
                 made += 1
+        if catch_up and lead_times and starts_at > now \
+                and starts_at - timedelta(minutes=lead_times[0]) <= now:
+            db.add(Reminder(tour_id=tour_id, user_id=user, due_at=now, kind=REMINDER))
+            made += 1
     return made
 
 

@@ -256,7 +256,8 @@ async def _register(request: web.Request, principal: Principal, tour_id: int) ->
         else:
             existing.cancelled_at = None
             existing.created_at = utcnow()
-        queue_reminders(db, tour_id, [principal.user_id], taken.starts_at, reminders)
+        queue_reminders(db, tour_id, [principal.user_id], taken.starts_at, reminders,
+                        catch_up=True)
     return web.json_response({"registered": True, "tour_id": tour_id}, status=201)
 
 

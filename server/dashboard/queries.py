@@ -77,11 +77,18 @@ def awarded_until(year: int, month: int) -> Any:
     return LedgerEntry.at < f"{year:04d}-{month + 1:02d}"
 
 
+HOURS_SCALE = 10_000  # hours are exact to 1/10,000 (the ledger's Numeric(12, 4))
+
+
 def hours_sum(condition: Any = None) -> Any:
-    """Hours are exact decimal text: summed as decimals, read back as a float."""
-    hours = cast(LedgerEntry.hours, Numeric(12, 4))
+    """Hours are exact decimal text: summed exactly as whole ten-thousandths (an integer
+    sum: PostgreSQL keeps a sum of decimals in far more memory, and a sum a member then
+    spills to disk), read back as a float (so what sums them further adds floats, not
+    decimals)."""
+    hours = cast(cast(LedgerEntry.hours, Numeric(12, 4)) * HOURS_SCALE, Integer)
     value = hours if condition is None else case((condition, hours), else_=0)
-    return type_coerce(func.coalesce(func.sum(value), 0), Numeric(asdecimal=False))
+    return type_coerce(cast(func.coalesce(func.sum(value), 0), Float) / float(HOURS_SCALE),
+                       Numeric(asdecimal=False))
 
 
 def _hours_by_member(period: Period, scope: Scope) -> Any:
@@ -92,7 +99,9 @@ def _hours_by_member(period: Period, scope: Scope) -> Any:
                     hours_sum().label("to_date"))
              .where(LedgerEntry.year == period.year, awarded_until(period.year, period.last))
              .group_by(LedgerEntry.user_id))
-    return scoped_awards(query, scope).subquery()
+    # joined to the members counted: for the whole system, keeping the ledger to them
+    # first would only repeat that join
+    return (query if scope.org_ids is None else scoped_awards(query, scope)).subquery()
 
 
 def scoped_awards(query: Any, scope: Scope) -> Any:

@@ -227,6 +227,10 @@ async def measure_dashboard(sessions: async_sessionmaker[AsyncSession], database
     postgres = database_url.startswith("postgresql")
     here = {label: await _median_of_three(build, set(), postgres)
             for label, build in builds.items()}
+    if postgres:  # the fill gave members their ids: the next id is past the last of them
+        async with sessions.begin() as db:
+            await db.execute(text("SELECT setval(pg_get_serial_sequence('users', 'id'), "
+                                  "(SELECT max(id) FROM users))"))
     await ensure_user(sessions, "bench-admin", "bench-password-1", "admin")
     served: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="redhall-dashboard-") as folder:
@@ -261,8 +265,12 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
     print(f"[{name}] storing {args.members:,} members, {args.facts:,} facts, "
           f"{args.awards:,} awards …", flush=True)
     started = time.perf_counter()
-    await fill(engine, sessions, args)
-    result: dict[str, Any] = {"fill_seconds": round(time.perf_counter() - started, 1)}
+    if args.filled:
+        print(f"[{name}] … already stored there by an earlier run (--filled)", flush=True)
+        result: dict[str, Any] = {"filled_earlier": True}
+    else:
+        await fill(engine, sessions, args)
+        result = {"fill_seconds": round(time.perf_counter() - started, 1)}
     period, scope = Period.year(YEAR), Scope()
     builds = {
         "members": (lambda: reports.members(sessions, period, scope, TARGETS, TODAY),
@@ -293,9 +301,14 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
 
 async def main(args: argparse.Namespace) -> None:
     results: dict[str, Any] = {"command": "bench/reports/run " + " ".join(
-        f"--{k} {v}" for k, v in vars(args).items() if k != "databases")}
-    results |= await on_each(args.databases, "reports",
-                             lambda name, url: measure(name, url, args))
+        f"--{k} {v}" for k, v in vars(args).items() if k not in ("databases", "filled"))}
+    if args.filled:  # databases kept from an earlier fill with the same arguments
+        for url in args.filled:
+            name = "postgresql" if url.startswith("postgresql") else "sqlite"
+            results[name] = await measure(name, url, args)
+    else:
+        results |= await on_each(args.databases, "reports",
+                                 lambda name, url: measure(name, url, args))
     write_results(ROOT / "bench/results/reports.json", results)
 
 
@@ -306,4 +319,8 @@ if __name__ == "__main__":
     parser.add_argument("--facts", type=int, default=1_000_000)
     parser.add_argument("--awards", type=int, default=100_000)
     parser.add_argument("--databases", nargs="+", choices=DATABASES, default=list(DATABASES))
+    parser.add_argument("--filled", nargs="+", metavar="URL", default=[],
+                        help="measure these databases, filled by an earlier run (with the "
+                             "same numbers), instead of filling new ones (the fill takes "
+                             "minutes)")
     asyncio.run(main(parser.parse_args()))

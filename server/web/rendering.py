@@ -14,7 +14,7 @@ from server.db.models import User
 from server.failures import Forbidden, Unauthorized
 from server.keys import SESSIONS
 from server.web.catalogue import DEFAULT_LANGUAGE, LANGUAGES, translate
-from server.web.security import request_csrf_token
+from server.web.security import page_csrf_token
 
 LANGUAGE_COOKIE = "redhall_lang"
 
@@ -94,7 +94,7 @@ async def render(request: web.Request, template: str, status: int = 200,
     def t(key: str, **values: Any) -> str:
         return translate(lang, key, **values)
 
-    base = {"me": me, "lang": lang, "t": t, "csrf": request_csrf_token(request) or "",
+    base = {"me": me, "lang": lang, "t": t, "csrf": page_csrf_token(request),
             "nav": nav, "path": request.path, "languages": LANGUAGES}
     response = aiohttp_jinja2.render_template(template, request, {**base, **context},
                                               status=status)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 
 from aiohttp import web
 
@@ -61,6 +62,35 @@ def csrf_token(session_secret: str) -> str:
     return hmac.new(session_secret.encode(), b"redhall csrf", hashlib.sha256).hexdigest()[:40]
 
 
+def masked(token: str) -> str:
+    """``token`` as a page carries it: XORed with a fresh pad, pad first, so no two pages
+    show the same bytes and a compressed page gives nothing away about it (BREACH)."""
+    raw = token.encode()
+    pad = secrets.token_bytes(len(raw))
+    return (pad + bytes(a ^ b for a, b in zip(raw, pad, strict=True))).hex()
+
+
+def _unmasked(presented: str) -> str:
+    """The token a masked one carries (anything else comes back unchanged)."""
+    try:
+        data = bytes.fromhex(presented)
+    except ValueError:
+        return presented
+    if len(data) % 2:
+        return presented
+    half = len(data) // 2
+    try:
+        return bytes(a ^ b for a, b in zip(data[:half], data[half:], strict=True)).decode()
+    except UnicodeDecodeError:
+        return presented
+
+
+def page_csrf_token(request: web.Request) -> str:
+    """The masked CSRF token a page puts in its forms and meta tag ("" without a session)."""
+    token = request_csrf_token(request)
+    return masked(token) if token else ""
+
+
 def request_csrf_token(request: web.Request) -> str | None:
     """The CSRF token of the session ``request`` came with, if it came with one."""
     secret = request.cookies.get(COOKIE)
@@ -102,7 +132,8 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
             "Content-Type" not in request.headers or request.content_type in SIMPLE_TYPES)
         if expected and simple and not bearer and request.path not in WITHOUT_SESSION:
             presented = await _presented_token(request)
-            if presented is None or not hmac.compare_digest(presented, expected):
+            if presented is None or not (hmac.compare_digest(presented, expected) or
+                                         hmac.compare_digest(_unmasked(presented), expected)):
                 raise Forbidden("the form is out of date or did not come from this site: "
                                 "reload the page and try again")
     return await handler(request)

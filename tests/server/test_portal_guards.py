@@ -98,3 +98,34 @@ async def test_a_new_log_in_ends_the_session_the_browser_held(world: World) -> N
     assert old.status == 401
     second = {"redhall_session": again.cookies["redhall_session"].value}
     assert (await world.client.get("/api/me", cookies=second)).status == 200
+
+
+async def test_pages_and_vendor_files_travel_compressed(world: World) -> None:
+    cookies, _ = await _session(world, "admin")
+    gzip_ok = {"Accept-Encoding": "gzip"}
+    page = await world.client.get("/admin/people", cookies=cookies, headers=gzip_ok,
+                                  auto_decompress=False)
+    assert page.status == 200 and page.headers.get("Content-Encoding") == "gzip"
+    charts = await world.client.get("/vendor/echarts.min.js", headers=gzip_ok,
+                                    auto_decompress=False)
+    assert charts.headers.get("Content-Encoding") == "gzip"
+    packed = await charts.read()
+    assert len(packed) < 300_000  # the common build is 664 KB before compression
+    again = await world.client.get("/vendor/echarts.min.js",
+                                   headers={"If-None-Match": charts.headers["ETag"]})
+    assert again.status == 304
+    plain = await world.client.get("/vendor/echarts.min.js")
+    assert "echarts" in (await plain.text())[:2000]
+
+
+async def test_each_page_carries_its_own_mask_of_the_csrf_token(world: World) -> None:
+    cookies, _ = await _session(world)
+    masks = []
+    for _ in range(2):
+        page = await (await world.client.get("/me/record", cookies=cookies)).text()
+        masks.append(page.split('name="csrf-token" content="')[1].split('"')[0])
+    assert masks[0] != masks[1]
+    for mask in masks:  # either page's form is accepted
+        reply = await world.client.post("/lang", data={"lang": "en", "_csrf": mask},
+                                        cookies=cookies, allow_redirects=False)
+        assert reply.status == 303

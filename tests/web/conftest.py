@@ -199,13 +199,16 @@ def portal(web_db: str, tmp_path: Path, samples: dict[str, BuildResult],
         server.stop()
 
 
-@pytest.fixture(scope="session")
+# package scope: Playwright's synchronous API keeps an event loop running in this thread
+# while it is open, which the asyncio tests elsewhere cannot share, so it closes when the
+# browser tests are done
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
     yield chromium

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from playwright.sync_api import expect
 
 from server.db.models import Notification
 from server.keys import SESSIONS
@@ -53,8 +54,7 @@ def test_the_inbox_on_a_phone_and_a_desktop(portal: Portal, phone: Visit,
     look(phone, "inbox-phone")
     # marking one read: its mark goes, the count follows, the next card gets the focus
     page.locator(".notice-card").first.locator(".mark-read").click()
-    page.wait_for_selector(".notice-card.unread >> nth=0")
-    assert page.locator("#unread-count").inner_text() == "1 条未读"
+    expect(page.locator("#unread-count")).to_have_text("1 条未读")  # waits for the answer
     assert page.locator(".notice-card.unread").count() == 1
     assert portal.api("member-a", "GET", "/api/notifications")[1]["unread"] == 1
 

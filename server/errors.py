@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from protocol.errors import RedhallError
 from server.failures import (
@@ -225,6 +226,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await _answered(request, exc)
     except ValidationError as exc:
         raise json_error(400, "invalid request", fields=field_errors(exc)) from None
+    except PoolTimeout:  # every database connection stayed busy: a rush, not a fault
+        log.warning("no database connection free for %s %s", request.method, request.path)
+        busy = http_error(Unavailable("the server is busy: try again in a moment"))
+        busy.headers["Retry-After"] = "5"
+        return await _answered(request, busy)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return await _answered(request, json_error(500, "internal error"))

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from protocol import tour as wire
 from protocol.errors import RedhallError
@@ -135,6 +136,18 @@ async def test_a_not_found_is_answered_as_404_json(aiohttp_client) -> None:  # t
     assert response.status == 400
     assert await response.json() == {"error": "invalid request body",
                                      "fields": [{"field": "x", "message": "no"}]}
+
+
+async def test_a_rush_on_the_database_pool_is_503_with_retry_after(aiohttp_client) -> None:  # type: ignore[no-untyped-def]
+    async def rushed(request: web.Request) -> web.Response:
+        raise PoolTimeout("QueuePool limit of size 10 overflow 20 reached")
+
+    app = web.Application(middlewares=[error_middleware])
+    app.router.add_get("/api/rushed", rushed)
+    client: TestClient = await aiohttp_client(app)
+    response = await client.get("/api/rushed")
+    assert response.status == 503 and response.headers["Retry-After"] == "5"
+    assert "busy" in (await response.json())["error"]
 
 
 def test_on_the_xapi_path_an_error_carries_the_version_header() -> None:

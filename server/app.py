@@ -18,6 +18,7 @@ from server.credits.awards import Credits
 from server.credits.ledger import Head
 from server.credits.signing import Signer
 from server.crypto import PersonalDataCipher, load_or_create_key
+from server.dashboard import cache as dashboard_views
 from server.db.checkpoints import checkpoints, no_automatic_checkpoint
 from server.db.migrate import upgrade
 from server.db.sqlite import attach_writer, pragmas, sqlite_file
@@ -149,6 +150,7 @@ def create_app(settings: Settings, role: WorkerRole | None = None) -> web.Applic
     app[STORE] = PackageStore(settings.data_dir)
     app[CREDENTIALS] = TTLCache(5.0)
     app[LISTING] = TTLCache(2.0)
+    dashboard_views.install(app)
     app[TRUSTED] = [load_public_key(path) for path in settings.trusted_keys]
     app[LEARNING] = Learning(Site(settings.site_url.rstrip("/")),
                              forward=settings.xapi_forward_url is not None)

@@ -14,8 +14,10 @@ from aiohttp import web
 from server.audit import record
 from server.auth import Principal, require
 from server.dashboard import export
+from server.dashboard.cache import kept_view
 from server.dashboard.member_year import member_year
 from server.dashboard.period import Period
+from server.dashboard.titles import name_exhibits
 from server.dashboard.tree import Subtree, overseen
 from server.dashboard.view import dashboard
 from server.failures import BadRequest
@@ -58,6 +60,23 @@ def _json(data: Any, lang: str) -> web.Response:
                              headers={"Content-Language": lang})
 
 
+async def overview(app: web.Application, period: Period, subtree: Subtree,
+                   lang: str) -> dict[str, Any]:
+    """The dashboard of ``subtree`` for ``period`` in ``lang``, kept while it stands."""
+    today = datetime.now(UTC).date()
+
+    def t(key: str, **values: Any) -> str:
+        return translate(lang, key, **values)
+
+    async def compute() -> dict[str, Any]:
+        view = await dashboard(app[SESSIONS], period, subtree, app[SETTINGS].credit_targets,
+                               today, t)
+        await name_exhibits(app[SESSIONS], lang, view["exhibits"])
+        return view
+
+    return await kept_view(app, app[SESSIONS], period, subtree, today, lang, compute)
+
+
 @routes.get("/api/dashboard")
 async def get_dashboard(request: web.Request) -> web.Response:
     principal = require(request, "admin")
@@ -71,8 +90,7 @@ async def get_dashboard(request: web.Request) -> web.Response:
     def t(key: str, **values: Any) -> str:
         return translate(lang, key, **values)
 
-    view = await dashboard(request.app[SESSIONS], period, subtree,
-                           request.app[SETTINGS].credit_targets, datetime.now(UTC).date(), t)
+    view = await overview(request.app, period, subtree, lang)
     if fmt == "json":
         return _json(view, lang)
     org = str(subtree.root.id) if subtree.root else "all"
@@ -96,4 +114,5 @@ async def get_member_year(request: web.Request) -> web.Response:
     subtree = await _subtree(request, principal, None)
     year = await member_year(request.app[SESSIONS], user_id, period.year, subtree,
                              request.app[SETTINGS].credit_targets, datetime.now(UTC).date())
+    await name_exhibits(request.app[SESSIONS], _language(request), year["exhibits"])
     return _json(year, _language(request))

@@ -13,10 +13,11 @@ from aiohttp import web
 from server.dashboard.flags import Translate
 from server.dashboard.member_year import member_year
 from server.dashboard.period import Period
+from server.dashboard.titles import name_exhibits
 from server.dashboard.tree import overseen
-from server.dashboard.view import dashboard
 from server.failures import BadRequest
 from server.keys import SESSIONS, SETTINGS
+from server.routes.dashboard import overview
 from server.validation import path_id
 from server.web.catalogue import translate
 from server.web.rendering import language, page_principal, render
@@ -78,8 +79,7 @@ async def _overview(request: web.Request, org: int | None) -> web.Response:
     def t(key: str, **values: Any) -> str:
         return translate(lang, key, **values)
 
-    view = await dashboard(request.app[SESSIONS], period, subtree,
-                           request.app[SETTINGS].credit_targets, datetime.now(UTC).date(), t)
+    view = await overview(request.app, period, subtree, lang)
     root = subtree.root.id if subtree.root else None
     return await render(request, "organizer/dashboard.html", view=view, picker=_picker(period),
                         period_label=period_label(period, t), chart_messages=chart_messages(t),
@@ -106,6 +106,7 @@ async def member(request: web.Request) -> web.Response:
     year = await member_year(request.app[SESSIONS], user_id, period.year, subtree,
                              request.app[SETTINGS].credit_targets, datetime.now(UTC).date())
     lang = language(request)
+    await name_exhibits(request.app[SESSIONS], lang, year["exhibits"])
 
     def t(key: str, **values: Any) -> str:
         return translate(lang, key, **values)

@@ -92,8 +92,10 @@ def test_the_committee_sees_each_branch_against_the_pace(portal: Portal) -> None
         for m, h, n in ((1, 2, 1), (2, 0, 0), (3, 10, 1), (4, 0, 0), (5, 0, 0), (6, 0, 0),
                         (7, 0, 0), (8, 30, 1), (9, 14, 1))]
     assert view["exhibits"] == [
-        {"exhibit": "founding", "members": 1, "awards": 1, "hours": 30.0},
-        {"exhibit": "long-march", "members": 1, "awards": 1, "hours": 14.0}]
+        {"exhibit": "founding", "members": 1, "awards": 1, "hours": 30.0,
+         "title": "开天辟地——中国共产党的创建"},
+        {"exhibit": "long-march", "members": 1, "awards": 1, "hours": 14.0,
+         "title": "万里长征——从遵义到大渡河"}]
 
 
 def test_a_year_a_month_a_branch_and_a_member(portal: Portal) -> None:
@@ -101,8 +103,9 @@ def test_a_year_a_month_a_branch_and_a_member(portal: Portal) -> None:
     _, year = portal.api("admin", "GET", f"/api/dashboard?period={YEAR}&lang=en")
     assert year["share_due"] == 1.0 and len(year["trend"]) == 12
     assert year["trend"][11]["hours"] == 4  # awarded in January of the next year
-    assert year["exhibits"][0] == {"exhibit": "founding", "members": 3, "awards": 3,
-                                   "hours": 42.0}
+    assert year["exhibits"][0] == {  # named in the reader's language
+        "exhibit": "founding", "members": 3, "awards": 3, "hours": 42.0,
+        "title": "A New Beginning: the Founding of the Communist Party of China"}
     flags = {row["name"]: [f["text"] for f in row["flags"]] for row in year["branches"]}
     assert flags["第二党支部"] == []  # 34 of 32
     # two of three took part in the year (67 %): behind the pace only

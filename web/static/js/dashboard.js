@@ -50,7 +50,7 @@ function drawOverview(view) {
   chart("chart-exhibits", {
     grid, legend, tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
     xAxis: { type: "value", name: words.people_axis, minInterval: 1 },
-    yAxis: { type: "category", data: exhibits.map((e) => e.exhibit), axisLabel: { width: 110, overflow: "truncate" } },
+    yAxis: { type: "category", data: exhibits.map((e) => e.title), axisLabel: { width: 110, overflow: "truncate" } },
     series: [{ name: words.members_credited, type: "bar", data: exhibits.map((e) => e.members), color: RED }],
   }, Math.max(240, exhibits.length * 36 + 70));
 }

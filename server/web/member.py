@@ -8,7 +8,8 @@ from aiohttp import web
 
 from server.keys import SESSIONS
 from server.web import member_exhibits, member_record, member_tours
-from server.web.member_history import activity, toured_exhibits, visits
+from server.web.member_catalog import catalog
+from server.web.member_history import activity, last_visits, toured_exhibits
 from server.web.member_progress import progress
 from server.web.rendering import language, page_principal, render
 
@@ -17,21 +18,20 @@ HOME_ROLES = ("member", "guide")
 
 async def home(request: web.Request) -> web.Response:
     """学时 against the target, the tours I'm invited to, what I have yet to visit, and
-    what I did last."""
+    what I did last: one database session, the catalog from the process's copy."""
     principal = page_principal(request, *HOME_ROLES)
     lang = language(request)
-    mine = await progress(request, principal.user_id)
-    tours = await member_tours.upcoming(request, principal)
-    catalog = await member_exhibits.published_cards(request)
     async with request.app[SESSIONS]() as db:
-        titles = await member_tours.exhibit_titles(db, lang)
-        titles.update(await member_tours.tour_titles(db, mine.awards))
-        visited = await visits(db, principal.user_id, titles)
+        mine = await progress(request, db, principal.user_id)
+        shown = await catalog(request, db, lang)
+        tours = await member_tours.upcoming(request, db, principal, shown.titles)
+        titles = {**shown.titles, **await member_tours.tour_titles(db, mine.awards)}
+        visited = await last_visits(db, principal.user_id, titles)
         toured = await toured_exhibits(db, principal.user_id)
     # an exhibit seen on a guided tour is visited as much as one walked through alone
     seen = {v.exhibit for v in visited} | toured
     return await render(request, "member/home.html", progress=mine, tours=tours[:5],
-                        to_visit=[card for card in catalog if card["id"] not in seen],
+                        to_visit=[card for card in shown.cards if card["id"] not in seen],
                         activity=activity(visited, mine.awards, lang, titles))
 
 

@@ -4,11 +4,12 @@ activity."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import ExhibitVersion, ParticipationRecord, Tour
@@ -38,7 +39,7 @@ class Visited:
         return round(self.seconds / 60)
 
 
-async def visits(db: AsyncSession, user_id: int, titles: dict[str, str]) -> list[Visited]:
+async def visits(db: AsyncSession, user_id: int, titles: Mapping[str, str]) -> list[Visited]:
     """The member's self-guided visits by exhibit, the latest first."""
     rows = (await db.execute(
         select(ParticipationRecord.kind, ParticipationRecord.detail, ParticipationRecord.at)
@@ -62,7 +63,37 @@ async def visits(db: AsyncSession, user_id: int, titles: dict[str, str]) -> list
     return list(found.values())
 
 
-async def tours_taken(db: AsyncSession, user_id: int, titles: dict[str, str]
+@dataclass(frozen=True)
+class LastVisit:
+    """When the member last visited an exhibit on their own, and for how long in all."""
+
+    exhibit: str
+    title: str
+    minutes: int
+    last: datetime
+
+
+async def last_visits(db: AsyncSession, user_id: int, titles: Mapping[str, str]
+                      ) -> list[LastVisit]:
+    """The exhibits the member visited on their own, the latest first: what
+    :func:`visits` adds up for the home page (minutes, the last visit), added up in the
+    database (one index seek on the member's facts, a row an exhibit back)."""
+    fact = ParticipationRecord
+    mine = select(func.coalesce(fact.detail["exhibit"].as_string(), "").label("exhibit"),
+                  fact.kind, fact.detail["seconds"].as_float().label("seconds"), fact.at) \
+        .where(fact.user_id == user_id, fact.tour_id.is_(None), fact.kind.in_(VISIT_KINDS)) \
+        .subquery()
+    last = func.max(mine.c.at)
+    rows = (await db.execute(
+        select(mine.c.exhibit,
+               func.coalesce(func.sum(case((mine.c.kind == "scene_left", mine.c.seconds))),
+                             0.0), last)
+        .group_by(mine.c.exhibit).order_by(last.desc()))).all()
+    return [LastVisit(str(name), titles.get(str(name), str(name)), round(float(total) / 60),
+                      at) for name, total, at in rows]
+
+
+async def tours_taken(db: AsyncSession, user_id: int, titles: Mapping[str, str]
                       ) -> list[dict[str, Any]]:
     """The tours the member joined, the latest first, with the time they started (in the
     tour's zone)."""
@@ -85,14 +116,13 @@ async def toured_exhibits(db: AsyncSession, user_id: int) -> set[str]:
         .where(Tour.id.in_(joined)).distinct())).all())
 
 
-def activity(visited: list[Visited], awards: list[dict[str, Any]], lang: str,
-             titles: dict[str, str], count: int = 5) -> list[dict[str, str]]:
+def activity(visited: list[LastVisit], awards: list[dict[str, Any]], lang: str,
+             titles: Mapping[str, str], count: int = 5) -> list[dict[str, str]]:
     """The latest visits and awards, newest first, each as a date and a sentence."""
     items: list[tuple[str, str]] = []
     for seen in visited:
-        if seen.last is not None:
-            items.append((seen.last.isoformat(), translate(
-                lang, "member.activity.visit", exhibit=seen.title, minutes=seen.minutes)))
+        items.append((seen.last.isoformat(), translate(
+            lang, "member.activity.visit", exhibit=seen.title, minutes=seen.minutes)))
     for award in awards:
         items.append((str(award["at"]), translate(
             lang, "member.activity.award", hours=hours_text(float(award["hours"])),

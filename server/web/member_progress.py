@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.credits.ledger import as_fields
 from server.credits.reports import Period
-from server.db.models import User
-from server.keys import SESSIONS
-from server.routes.credits import awards_of as ledger_awards
+from server.db.models import LedgerEntry, User
 from server.routes.credits import target_for, target_of
 from server.web.member_words import hours_text
 
@@ -57,20 +58,28 @@ class Progress:
         return f"{drawn:.2f} {RING_LENGTH - drawn:.2f}"
 
 
-async def yearly_target(request: web.Request, user_id: int) -> float:
+async def yearly_target(request: web.Request, db: AsyncSession, user_id: int) -> float:
     """The member's own target when one is set for them, else their role's."""
-    async with request.app[SESSIONS]() as db:
-        user = await db.get(User, user_id)
+    user = await db.get(User, user_id)
     if user is None:
         return target_for(request, "member")
     return target_of(request, user)
 
 
-async def progress(request: web.Request, user_id: int, year: int | None = None) -> Progress:
+async def awards_of(db: AsyncSession, user_id: int, year: int) -> list[dict[str, Any]]:
+    """The member's awards in ``year`` as ``GET /api/credits`` reads them, in ledger order."""
+    rows = (await db.scalars(select(LedgerEntry).where(
+        LedgerEntry.user_id == user_id, LedgerEntry.year == year)
+        .order_by(LedgerEntry.seq))).all()
+    return [as_fields(row) for row in rows]
+
+
+async def progress(request: web.Request, db: AsyncSession, user_id: int,
+                   year: int | None = None) -> Progress:
     now = datetime.now(UTC)
     year = year or now.year
-    awards = await ledger_awards(request, user_id, year)
+    awards = await awards_of(db, user_id, year)
     hours = round(sum(float(a["hours"]) for a in awards), 2)
-    target = await yearly_target(request, user_id)
+    target = await yearly_target(request, db, user_id)
     due = target * Period.year(year).share_of_year_elapsed(now.date())
     return Progress(year, hours, target, round(due, 2), awards)

@@ -11,6 +11,7 @@ import segno
 from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from protocol.api import ConsentRequest
 from server import personal_data
@@ -23,9 +24,10 @@ from server.routes.privacy import record_consent
 from server.tour_view import site_base
 from server.validation import dumps, read_form
 from server.web.catalogue import translate
+from server.web.member_catalog import catalog
 from server.web.member_history import tours_taken, visits
 from server.web.member_progress import progress, yearly_target
-from server.web.member_tours import exhibit_titles, tour_titles
+from server.web.member_tours import tour_titles
 from server.web.member_words import award_subject, hours_text
 from server.web.rendering import language, page_principal, render
 
@@ -44,11 +46,10 @@ def check_address(request: web.Request, number: str) -> str:
     return f"{site_base(request)}/check/{number}"
 
 
-async def _consents(request: web.Request, user_id: int) -> dict[str, bool]:
+async def _consents(db: AsyncSession, user_id: int) -> dict[str, bool]:
     """Each purpose's latest answer (False where none was given)."""
-    async with request.app[SESSIONS]() as db:
-        rows = (await db.scalars(select(Consent).where(Consent.user_id == user_id)
-                                 .order_by(Consent.at, Consent.id))).all()
+    rows = (await db.scalars(select(Consent).where(Consent.user_id == user_id)
+                             .order_by(Consent.at, Consent.id))).all()
     latest = {purpose: False for purpose in PURPOSES}
     for row in rows:
         latest[row.purpose] = row.granted
@@ -58,12 +59,13 @@ async def _consents(request: web.Request, user_id: int) -> dict[str, bool]:
 async def record_page(request: web.Request) -> web.Response:
     principal = page_principal(request, *RECORD_ROLES)
     lang = language(request)
-    mine = await progress(request, principal.user_id)
     async with request.app[SESSIONS]() as db:
-        titles = await exhibit_titles(db, lang)
-        titles.update(await tour_titles(db, mine.awards))
+        mine = await progress(request, db, principal.user_id)
+        shown = await catalog(request, db, lang)
+        titles = {**shown.titles, **await tour_titles(db, mine.awards)}
         visited = await visits(db, principal.user_id, titles)
         tours = await tours_taken(db, principal.user_id, titles)
+        consents = await _consents(db, principal.user_id)
     awards = [{"at": str(a["at"])[:10], "hours": hours_text(float(a["hours"])),
                "subject": award_subject(a["subject"], lang, titles)}
               for a in reversed(mine.awards)]
@@ -71,14 +73,15 @@ async def record_page(request: web.Request) -> web.Response:
     return await render(
         request, "member/record.html", progress=mine, visits=visited, tours=tours,
         awards=awards, number=number, check_url=check_address(request, number),
-        consents=await _consents(request, principal.user_id),
+        consents=consents,
         done=request.query.get("done") == "consent")
 
 
 async def certificate_qr(request: web.Request) -> web.Response:
     """The QR code of this year's certificate: the address of its public check page."""
     principal = page_principal(request, *RECORD_ROLES)
-    mine = await progress(request, principal.user_id)
+    async with request.app[SESSIONS]() as db:
+        mine = await progress(request, db, principal.user_id)
     number = certificate_number(request, principal.user_id, mine.year, mine.awards)
     out = io.BytesIO()
     segno.make(check_address(request, number), error="m").save(
@@ -97,7 +100,7 @@ async def export(request: web.Request) -> web.Response:
         data = await personal_data.gather(
             db, user, cipher=request.app[CIPHER], site=request.app[LEARNING].site,
             signer=request.app[SIGNER],
-            target=await yearly_target(request, user.id),
+            target=await yearly_target(request, db, user.id),
             site_url=request.app[SETTINGS].configured_site_url)
     response = web.json_response(data, dumps=dumps)
     response.headers["Content-Disposition"] = \

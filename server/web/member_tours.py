@@ -3,6 +3,7 @@ registration logic, the calendar feed, and joining a live tour (``/tours/{id}/jo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal
-from server.db.models import ExhibitVersion, Registration, Tour, TourBranch
+from server.db.models import Registration, Tour, TourBranch
 from server.db.types import utcnow
 from server.failures import NotFound
 from server.keys import SESSIONS
@@ -19,7 +20,8 @@ from server.routes import tours as tour_api
 from server.tour_view import tour_views
 from server.validation import path_id
 from server.web.catalogue import translate
-from server.web.member_words import localized, moment
+from server.web.member_catalog import catalog
+from server.web.member_words import moment
 from server.web.rendering import language, page_principal, render
 
 TOUR_ROLES = ("member", "guide", "admin")
@@ -40,7 +42,7 @@ async def _visible_tours(db: AsyncSession, principal: Principal) -> list[Tour]:
     return list((await db.scalars(query)).all())
 
 
-def _shown(view: dict[str, Any], lang: str, titles: dict[str, str]) -> dict[str, Any]:
+def _shown(view: dict[str, Any], lang: str, titles: Mapping[str, str]) -> dict[str, Any]:
     """A tour's API view with what the page adds: times in words, seats left, and
     whether it can be registered for or joined now."""
     now = utcnow()
@@ -56,27 +58,13 @@ def _shown(view: dict[str, Any], lang: str, titles: dict[str, str]) -> dict[str,
             "state_text": translate(lang, f"member.tours.state.{view['state']}")}
 
 
-async def upcoming(request: web.Request, principal: Principal) -> list[dict[str, Any]]:
+async def upcoming(request: web.Request, db: AsyncSession, principal: Principal,
+                   titles: Mapping[str, str]) -> list[dict[str, Any]]:
     """The upcoming and live tours the caller is invited to, ready for a page."""
     lang = language(request)
-    async with request.app[SESSIONS]() as db:
-        tours = await _visible_tours(db, principal)
-        views = await tour_views(db, request, tours, principal.user_id)
-        titles = await exhibit_titles(db, lang)
+    tours = await _visible_tours(db, principal)
+    views = await tour_views(db, request, tours, principal.user_id)
     return [_shown(v, lang, titles) for v in views if v["state"] in ("scheduled", "live")]
-
-
-async def exhibit_titles(db: AsyncSession, lang: str) -> dict[str, str]:
-    """Each exhibit's title in ``lang`` (from its newest version) by its id, and each of
-    its scenes' titles by ``exhibit/scene``."""
-    rows = (await db.execute(select(ExhibitVersion.exhibit_id, ExhibitVersion.manifest)
-                             .order_by(ExhibitVersion.id))).all()
-    titles = {}
-    for exhibit, manifest in rows:
-        titles[exhibit] = localized(manifest.get("title"), lang)
-        for scene in manifest.get("scenes", []):
-            titles[f"{exhibit}/{scene['id']}"] = localized(scene.get("title"), lang)
-    return titles
 
 
 async def tour_titles(db: AsyncSession, awards: list[dict[str, Any]]) -> dict[str, str]:
@@ -93,7 +81,10 @@ async def tour_titles(db: AsyncSession, awards: list[dict[str, Any]]) -> dict[st
 async def tours_page(request: web.Request) -> web.Response:
     principal = page_principal(request, *TOUR_ROLES)
     done = request.query.get("done")
-    return await render(request, "member/tours.html", tours=await upcoming(request, principal),
+    async with request.app[SESSIONS]() as db:
+        shown = await catalog(request, db, language(request))
+        tours = await upcoming(request, db, principal, shown.titles)
+    return await render(request, "member/tours.html", tours=tours,
                         done=done if done in OUTCOMES else None)
 
 
@@ -147,5 +138,5 @@ async def join_page(request: web.Request) -> web.Response:
     lang = language(request)
     async with request.app[SESSIONS]() as db:
         view = (await tour_views(db, request, [tour], principal.user_id))[0]
-        titles = await exhibit_titles(db, lang)
-    return await render(request, "member/join.html", tour=_shown(view, lang, titles))
+        shown = await catalog(request, db, lang)
+    return await render(request, "member/join.html", tour=_shown(view, lang, shown.titles))

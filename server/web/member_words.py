@@ -3,6 +3,7 @@ language, a moment in a tour's zone, a credit rule, a learning fact."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -47,7 +48,7 @@ def rule_words(rule: Any, lang: str) -> str:
     return translate(lang, "member.rule.join").join(parts)
 
 
-def award_subject(subject: Any, lang: str, titles: dict[str, str]) -> str:
+def award_subject(subject: Any, lang: str, titles: Mapping[str, str]) -> str:
     """What an award was for: a scene, a whole exhibit, a tour taken or a tour led."""
     if not isinstance(subject, dict):
         return ""

@@ -187,6 +187,7 @@ _PAINTED = """id => {
 
 
 def _charts_drawn(visit: Visit, *charts: str) -> None:
+    visit.page.locator(".chart").first.scroll_into_view_if_needed()  # charts load near
     visit.page.wait_for_selector("#dashboard[data-drawn=true]", state="attached")
     for chart in charts:
         assert visit.page.evaluate(_PAINTED, chart) > 500, f"{chart} is blank"

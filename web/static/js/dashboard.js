@@ -1,5 +1,6 @@
-// The committee's dashboard: draws its charts (ECharts, loaded before this module) from
-// the same API the page's tables come from. The tables stay the text alternative.
+// The committee's dashboard: draws its charts (ECharts) from the same API the page's tables
+// come from. The tables stay the text alternative. ECharts is fetched only when the charts
+// come near the screen, so a phone shows the figures before it parses the chart library.
 import { api, messages } from "/static/js/portal.js";
 
 const RED = "#a3131a";
@@ -67,9 +68,35 @@ function drawMember(year) {
   });
 }
 
+const CHARTS = "/vendor/echarts.min.js";
+
+function near(element) {
+  return new Promise((resolve) => {
+    const watch = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) {
+        watch.disconnect();
+        resolve();
+      }
+    }, { rootMargin: "300px" });
+    watch.observe(element);
+  });
+}
+
+function load(src) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(src));
+    document.head.append(script);
+  });
+}
+
 async function main() {
-  if (!holder || !window.echarts) return;
+  if (!holder) return;
   try {
+    await near(document.querySelector(".chart") ?? holder);
+    if (!window.echarts) await load(CHARTS);
     const data = await api("GET", holder.dataset.api);
     if (holder.dataset.kind === "member") drawMember(data);
     else drawOverview(data);

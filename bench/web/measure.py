@@ -80,22 +80,32 @@ async def measure(name: str, database_url: str, args: argparse.Namespace) -> dic
     folder = Path(tempfile.mkdtemp(prefix=f"redhall-bench-web-{name}-"))
     shape = population.Shape(members=args.members, branches=args.branches, facts=args.facts,
                              awards=args.awards, users=args.users)
-    print(f"[{name}] storing {shape} …", flush=True)
-    started = time.perf_counter()
-    accounts = await population.store(database_url, shape)
-    result: dict[str, Any] = {"population": asdict(shape),
-                              "fill_seconds": round(time.perf_counter() - started, 1)}
-    async with redhall_serve(database_url, folder / "data") as url:
-        result["alone"] = await alone(url, accounts.admins[0], args.admin_path)
-    print(f"[{name}] alone: {json.dumps(result['alone'])}", flush=True)
+    result: dict[str, Any] = {"population": asdict(shape)}
+    if args.filled:
+        print(f"[{name}] {shape} stored there by an earlier run (--filled)", flush=True)
+        accounts = await population.accounts(database_url, args.users)
+        result["filled_earlier"] = True
+    else:
+        print(f"[{name}] storing {shape} …", flush=True)
+        started = time.perf_counter()
+        accounts = await population.store(database_url, shape)
+        result["fill_seconds"] = round(time.perf_counter() - started, 1)
+    if args.code:
+        result["code"] = str(args.code)
+    pages = {"member": args.member_path if "member" in args.pages else [],
+             "admin": args.admin_path if "admin" in args.pages else []}
+    if pages["admin"]:
+        async with redhall_serve(database_url, folder / "data", args.code) as url:
+            result["alone"] = await alone(url, accounts.admins[0], pages["admin"])
+        print(f"[{name}] alone: {json.dumps(result['alone'])}", flush=True)
     result["users"] = args.users
     result["load"] = {}
-    for who, usernames, paths in (("member", accounts.members, args.member_path),
-                                  ("admin", accounts.admins, args.admin_path)):
+    for who, usernames, paths in (("member", accounts.members, pages["member"]),
+                                  ("admin", accounts.admins, pages["admin"])):
         for path in paths:
             # a fresh server for each page: a slow page's queue of requests, still being
             # answered after the cut-off, would otherwise slow the next page down
-            async with redhall_serve(database_url, folder / "data") as url:
+            async with redhall_serve(database_url, folder / "data", args.code) as url:
                 figures = await under_load(url, usernames, [path], args.seconds, folder)
             result["load"][path] = {"as": who, **figures["paths"][path]}
             print(f"[{name}] {who:7} {path:32} {_line(figures['paths'][path])}", flush=True)
@@ -110,10 +120,33 @@ def _line(figures: dict[str, Any]) -> str:
 
 
 async def main(args: argparse.Namespace) -> None:
+    shown = {k: v for k, v in vars(args).items()
+             if k not in ("databases", "member_path", "admin_path", "filled", "code", "label",
+                           "pages")}
+    shown["pages"] = " ".join(args.pages)
     command = "bench/web/run load " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
-        if k not in ("databases", "member_path", "admin_path"))
-    measured = await on_each(args.databases, "web", lambda name, url: measure(name, url, args))
+        f"--{k.replace('_', '-')} {v}" for k, v in shown.items())
+    if args.filled:  # databases kept from an earlier fill with the same numbers
+        measured = {}
+        for url in args.filled:
+            name = "postgresql" if url.startswith("postgresql") else "sqlite"
+            measured[name] = await measure(name, url, args)
+    else:
+        measured = await on_each(args.databases, "web",
+                                 lambda name, url: measure(name, url, args))
+    if args.label:
+        measured = {f"{name}-{args.label}": figures for name, figures in measured.items()}
+    if sorted(args.pages) != ["admin", "member"]:  # the other pages keep their last figures
+        kept = results.read()
+        for name, figures in measured.items():
+            earlier = kept.get(name, {})
+            figures["load"] = {**figures["load"], **{
+                path: f for path, f in earlier.get("load", {}).items()
+                if f.get("as") not in args.pages}}
+            if "alone" in earlier and "alone" not in figures:
+                figures["alone"] = earlier["alone"]
+            if earlier.get("command"):
+                figures["other_pages_command"] = earlier["command"]
     results.update({name: {"command": command, **figures} for name, figures in measured.items()})
 
 
@@ -132,7 +165,19 @@ if __name__ == "__main__":
                         + " ".join(MEMBER_PATHS))
     parser.add_argument("--admin-path", action="append", help="instead of "
                         + " ".join(ADMIN_PATHS))
+    parser.add_argument("--pages", nargs="+", choices=("member", "admin"),
+                        default=["member", "admin"], help="measure only the member's pages "
+                        "or only the administrator's (the others keep their last figures)")
     parser.add_argument("--databases", nargs="+", choices=DATABASES, default=list(DATABASES))
+    parser.add_argument("--filled", nargs="+", metavar="URL", default=[],
+                        help="measure these databases, filled by an earlier run with the same "
+                        "numbers (bench.web.population.store), instead of filling new ones "
+                        "(the full population takes 10-15 minutes on SQLite)")
+    parser.add_argument("--label", help="write the figures as the part <database>-LABEL of "
+                        "web.json (e.g. before) rather than <database>")
+    parser.add_argument("--code", type=Path, help="serve this copy of the code instead (e.g. "
+                        "`git archive <commit> | tar -x -C DIR`): before and after on one "
+                        "database")
     parsed = parser.parse_args()
     parsed.member_path = parsed.member_path or MEMBER_PATHS
     parsed.admin_path = parsed.admin_path or ADMIN_PATHS

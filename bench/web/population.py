@@ -59,8 +59,9 @@ async def store(database_url: str, shape: Shape) -> Accounts:
     try:
         await upgrade(engine)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
-        await fill(sessions, argparse.Namespace(members=shape.members, branches=shape.branches,
-                                                facts=shape.facts, awards=shape.awards))
+        await fill(engine, sessions, argparse.Namespace(
+            members=shape.members, branches=shape.branches, facts=shape.facts,
+            awards=shape.awards))
         password_hash = PasswordHasher(time_cost=1, memory_cost=1024).hash(PASSWORD)
         async with sessions.begin() as db:
             # fill() gives ids itself; the ones added here follow on
@@ -89,3 +90,16 @@ async def store(database_url: str, shape: Shape) -> Accounts:
     finally:
         await engine.dispose()
     return Accounts(members=members, admins=admins)
+
+
+async def accounts(database_url: str, users: int) -> Accounts:
+    """Who logs in to a database :func:`store` filled earlier with ``users`` users."""
+    engine = engine_for(database_url)
+    try:
+        async with async_sessionmaker(engine)() as db:
+            members = list(await db.scalars(
+                select(User.username).where(User.role == "member").order_by(User.id)
+                .limit(users)))
+    finally:
+        await engine.dispose()
+    return Accounts(members=members, admins=[f"bench-admin-{n}" for n in range(users)])

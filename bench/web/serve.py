@@ -21,10 +21,13 @@ def pinned(core: str, command: list[str]) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def redhall_serve(database_url: str, data_dir: Path) -> AsyncIterator[str]:
-    """The base URL of a server on ``database_url`` (already migrated and filled)."""
+async def redhall_serve(database_url: str, data_dir: Path, code: Path | None = None
+                        ) -> AsyncIterator[str]:
+    """The base URL of a server on ``database_url`` (already migrated and filled); ``code``:
+    a folder holding another version of the code to serve (``git archive`` of a commit)."""
     port = free_port()
-    env = {**os.environ, "REDHALL_DATABASE_URL": database_url,
+    env = {**os.environ, **({"PYTHONPATH": str(code)} if code else {}),
+           "REDHALL_DATABASE_URL": database_url,
            "REDHALL_DATA_DIR": str(data_dir), "REDHALL_PORT": str(port),
            # every benchmark user logs in from 127.0.0.1 within the same minute
            "REDHALL_LOGIN_ATTEMPTS_PER_MINUTE": "100000"}

@@ -12,14 +12,17 @@ from bench.databases import DATABASES
 from bench.web.results import RESULTS
 
 
+def _parts(measured: dict[str, Any]) -> list[str]:
+    """The load parts: each database's, then each labelled one (``sqlite-before``)."""
+    return [name for database in DATABASES for name in sorted(measured)
+            if name == database or name.startswith(f"{database}-")]
+
+
 def load_table(measured: dict[str, Any]) -> list[str]:
     lines = ["| database | as | path | req/s | p50 ms | p99 ms | answers | not 200 | "
              "unfinished | client cpu |", "|---|---|---|--:|--:|--:|--:|--:|--:|--:|"]
-    for database in DATABASES:
-        part = measured.get(database)
-        if part is None:
-            continue
-        for path, f in part["load"].items():
+    for database in _parts(measured):
+        for path, f in measured[database]["load"].items():
             over = "" if f["measured_over"] == "window" else " (whole run)"
             lines.append(f"| {database} | {f['as']} | `{path}` | {f['requests_per_s']}{over} | "
                          f"{f['p50_ms']} | {f['p99_ms']} | {f['answers']} | {f['not_200']} | "
@@ -29,8 +32,8 @@ def load_table(measured: dict[str, Any]) -> list[str]:
 
 def alone_table(measured: dict[str, Any]) -> list[str]:
     lines = ["| database | path | status | 5 answers in a row, ms |", "|---|---|--:|---|"]
-    for database in DATABASES:
-        for path, f in measured.get(database, {}).get("alone", {}).items():
+    for database in _parts(measured):
+        for path, f in (measured[database].get("alone") or {}).items():
             lines.append(f"| {database} | `{path}` | {f['status']} | "
                          f"{', '.join(str(ms) for ms in f['ms'])} |")
     return lines

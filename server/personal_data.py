@@ -44,6 +44,7 @@ SECTIONS = {
     "reminders": "reminders",
     "notifications": "notifications",
     "participation": "participation_facts",
+    "activity_months": "activity_by_month",
     "credit_ledger": "credit_awards",
     "xapi_clients": "lrs_clients",
     "cmi5_launches": "cmi5_launches",

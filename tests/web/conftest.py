@@ -77,6 +77,9 @@ class ServerThread:
         self.loop.run_until_complete(self._start())
         self.ready.set()
         self.loop.run_forever()
+        # closed here, in its own thread: its sockets close now rather than at a later GC
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        self.loop.close()
 
     async def _start(self) -> None:
         self.runner = web.AppRunner(self.app)

@@ -27,12 +27,14 @@ async def home(request: web.Request) -> web.Response:
         tours = await member_tours.upcoming(request, db, principal, shown.titles)
         titles = {**shown.titles, **await member_tours.tour_titles(db, mine.awards)}
         visited = await last_visits(db, principal.user_id, titles)
-        toured = await toured_exhibits(db, principal.user_id)
-    # an exhibit seen on a guided tour is visited as much as one walked through alone
-    seen = {v.exhibit for v in visited} | toured
+        walked = {v.exhibit for v in visited}
+        to_visit = [card for card in shown.cards if card["id"] not in walked]
+        if to_visit:
+            # an exhibit seen on a guided tour is visited as much as one walked through alone
+            toured = await toured_exhibits(db, principal.user_id)
+            to_visit = [card for card in to_visit if card["id"] not in toured]
     return await render(request, "member/home.html", progress=mine, tours=tours[:5],
-                        to_visit=[card for card in shown.cards if card["id"] not in seen],
-                        activity=activity(visited, mine.awards, lang, titles))
+                        to_visit=to_visit, activity=activity(visited, mine.awards, lang, titles))
 
 
 routes = web.RouteTableDef()

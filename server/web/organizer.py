@@ -57,7 +57,7 @@ def period_label(period: Period, t: Translate) -> str:
 
 # what dashboard.js writes on the charts, in the reader's language
 CHART_WORDS = ("hours", "active", "hours_to_date", "due", "members_credited",
-               "people_axis", "hours_axis", "facts", "load_failed")
+               "people_axis", "hours_axis", "facts", "load_failed", "show")
 
 
 def chart_messages(t: Translate) -> dict[str, str]:

@@ -187,6 +187,8 @@ _PAINTED = """id => {
 
 
 def _charts_drawn(visit: Visit, *charts: str) -> None:
+    if visit.page.locator("#show-charts").count():  # a phone asks for the charts
+        visit.page.click("#show-charts")
     visit.page.locator(".chart").first.scroll_into_view_if_needed()  # charts load near
     visit.page.wait_for_selector("#dashboard[data-drawn=true]", state="attached")
     for chart in charts:

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 import segno
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.db.models import ExhibitVersion, Registration
@@ -54,7 +55,7 @@ def test_a_member_opens_every_page_on_a_phone_and_a_desktop(phone: Visit, deskto
         assert "主题党日：开天辟地" in page.locator("main").inner_text()
         page = visit.open("/tours")
         calendar = page.locator("#calendar-url")
-        page.wait_for_function("document.getElementById('calendar-url').value !== ''")
+        expect(page.locator("#calendar-url")).not_to_have_value("")  # filled by the page's script
         assert "/calendar/" in calendar.input_value()
         webcal = page.locator("#calendar-webcal").get_attribute("href")
         assert webcal is not None and webcal.startswith("webcal://")

@@ -1,6 +1,6 @@
 // The committee's dashboard: draws its charts (ECharts) from the same API the page's tables
 // come from. The tables stay the text alternative. ECharts is fetched only when the charts
-// come near the screen, so a phone shows the figures before it parses the chart library.
+// come near the screen (on a phone: when asked for), so the figures come first.
 import { api, messages } from "/static/js/portal.js";
 
 const RED = "#a3131a";
@@ -82,6 +82,28 @@ function near(element) {
   });
 }
 
+// On a phone the tables carry the figures and the charts come on a tap: the chart library
+// costs a phone's CPU more than a second, and its data allowance
+const NARROW = window.matchMedia("(max-width: 40rem)");
+
+function tapped(before) {
+  return new Promise((resolve) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.id = "show-charts";
+    button.textContent = words.show;
+    button.addEventListener("click", () => {
+      button.remove();
+      resolve();
+    });
+    before.before(button);
+  });
+}
+
+function wanted(first) {
+  return NARROW.matches ? tapped(first) : near(first);
+}
+
 function load(src) {
   return new Promise((resolve, reject) => {
     const script = document.createElement("script");
@@ -95,7 +117,7 @@ function load(src) {
 async function main() {
   if (!holder) return;
   try {
-    await near(document.querySelector(".chart") ?? holder);
+    await wanted(document.querySelector(".chart") ?? holder);
     if (!window.echarts) await load(CHARTS);
     const data = await api("GET", holder.dataset.api);
     if (holder.dataset.kind === "member") drawMember(data);

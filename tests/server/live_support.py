@@ -67,9 +67,13 @@ class ThreadedServer:
 
         self.app = app
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
         self.runner = web.AppRunner(app)
         self.port = 0
+
+    def _serve(self) -> None:
+        self.loop.run_forever()
+        self.loop.close()  # in its own thread: its sockets close now, not at a later GC
 
     def start(self) -> None:
         self.thread.start()

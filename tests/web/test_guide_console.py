@@ -28,10 +28,13 @@ class Members:
     def __init__(self, portal: Portal) -> None:
         self.portal = portal
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="members",
-                                       daemon=True)
+        self.thread = threading.Thread(target=self._serve, name="members", daemon=True)
         self.thread.start()
         self.clients: dict[str, TourClient] = {}
+
+    def _serve(self) -> None:
+        self.loop.run_forever()
+        self.loop.close()  # in its own thread: its sockets close now, not at a later GC
 
     def run(self, coroutine: Coroutine[Any, Any, _T], timeout: float = 30) -> _T:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)

@@ -116,13 +116,16 @@ class Tour(Base):
     # the iCalendar SEQUENCE: one more at every move and at the cancellation
     sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     __table_args__ = (CheckConstraint("registered >= 0 AND registered <= capacity",
-                                      name="tour_capacity"),)
+                                      name="tour_capacity"),
+                      Index("ix_tours_starts_at", "starts_at"))
 
 
 class TourBranch(Base):
     __tablename__ = "tour_branches"
     tour_id: Mapped[int] = mapped_column(ForeignKey("tours.id"), primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    # the tours a branch is invited to, without reading every tour's rows
+    __table_args__ = (Index("ix_tour_branches_org", "org_id", "tour_id"),)
 
 
 class Registration(Base):
@@ -215,7 +218,8 @@ class ParticipationRecord(Base):
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # a member's facts, and whether they took part in a period, are one index seek
-    __table_args__ = (Index("ix_participation_user_at", "user_id", "at"),)
+    __table_args__ = (Index("ix_participation_user_at", "user_id", "at"),
+                      Index("ix_participation_user_kind_tour", "user_id", "kind", "tour_id"))
 
 
 class ActivityMonth(Base):

@@ -70,6 +70,9 @@ class Principal:
     role: str
     org_id: int | None
     credential_id: int
+    # logged in with a password an administrator handed out: the portal's pages ask for
+    # the person's own first (server.web.account_pages)
+    password_temporary: bool = False
 
 
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal", Principal)
@@ -141,7 +144,8 @@ async def _load_principal(app: web.Application, digest: str) -> tuple[Principal 
         credential, user = row
         if credential.revoked_at is None and credential.expires_at > utcnow() \
                 and user.deleted_at is None and user.deactivated_at is None:
-            principal = Principal(user.id, user.role, user.org_id, credential.id)
+            principal = Principal(user.id, user.role, user.org_id, credential.id,
+                                  user.password_temporary)
             expires = credential.expires_at
     return principal, expires
 

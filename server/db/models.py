@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from server.db.types import UTCDateTime, utcnow
@@ -64,6 +65,10 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     # 学时 a year this member must reach; None: the target of their role (settings)
     yearly_target: Mapped[float | None] = mapped_column(Float)
+    # set with a password an administrator handed out (roster import, reset): the portal
+    # asks for the person's own before anything else
+    password_temporary: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                     server_default=sa_false())
     __table_args__ = (CheckConstraint("role in ('member', 'guide', 'editor', 'admin')",
                                       name="user_role"),
                       UniqueConstraint("calendar_token", name="user_calendar_token"))
@@ -115,6 +120,11 @@ class Tour(Base):
     utc_offset_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # the iCalendar SEQUENCE: one more at every move and at the cancellation
     sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the live tour's recording (server.recording): the sha256 of its index, once stored;
+    # members' voices are kept in it only when this says so and they consented
+    recording_sha256: Mapped[str | None] = mapped_column(String(64))
+    keep_member_voices: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                     server_default=text("false"))
     __table_args__ = (CheckConstraint("registered >= 0 AND registered <= capacity",
                                       name="tour_capacity"),
                       Index("ix_tours_starts_at", "starts_at"))

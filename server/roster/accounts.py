@@ -66,6 +66,7 @@ async def reset_password(app: web.Application, principal: Principal,
     async with app[SESSIONS].begin() as db:
         user, _ = await managed_user(db, principal, user_id)
         user.password_hash = hashed
+        user.password_temporary = True
         user.failed_logins = 0
         user.locked_until = None
         if user.id != principal.user_id:

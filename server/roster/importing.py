@@ -45,7 +45,8 @@ async def import_roster(sessions: async_sessionmaker[AsyncSession], principal: P
         async with sessions.begin() as db:
             for person, password, hashed in zip(plan.people, passwords, hashes, strict=True):
                 user = User(username=person.username, display_name=person.name,
-                            password_hash=hashed, role=person.role, org_id=branch.id,
+                            password_hash=hashed, password_temporary=True,
+                            role=person.role, org_id=branch.id,
                             email=person.email,
                             phone_enc=cipher.encrypt(person.phone, "phone"),
                             id_number_enc=cipher.encrypt(person.id_number, "id_number"))

@@ -13,7 +13,9 @@ from aiohttp import web
 from server.errors import PAGE_ERRORS
 from server.failures import NotFound
 from server.login_guard import install_login_guard
+from server.routes import viewer_api
 from server.web import (
+    account_pages,
     admin_audit,
     admin_import,
     admin_keys,
@@ -25,6 +27,7 @@ from server.web import (
     inbox,
     member,
     organizer,
+    viewer,
 )
 from server.web.compression import KeptFile, compress_middleware
 from server.web.rendering import render
@@ -66,12 +69,15 @@ def install_portal(app: web.Application) -> None:
                          undefined=jinja2.StrictUndefined)
     app.middlewares.append(csrf_middleware)
     app.middlewares.append(compress_middleware)
+    app.middlewares.append(account_pages.temporary_password_guard)
     app[KEPT] = {}
     install_login_guard(app)
     app.on_response_prepare.append(secure_headers)
     app[PAGE_ERRORS] = _error_page
-    for module in (auth_pages, member, inbox, guide, organizer, admin_people, admin_import,
+    for module in (auth_pages, account_pages, member, inbox, guide, organizer, admin_people, admin_import,
                    admin_audit, admin_lrs, admin_keys, editor):
         app.add_routes(module.routes)
     app.router.add_static("/static/", STATIC, append_version=False)
     app.router.add_get("/vendor/{name}", _vendor_file)
+    app.add_routes(viewer_api.routes)
+    viewer.install(app)

@@ -141,11 +141,24 @@ def test_a_party_day_through_the_portal(portal: Portal, phone: Visit, desktop: V
     # own zone
     phone.context.new_cdp_session(phone.page).send(
         "Emulation.setTimezoneOverride", {"timezoneId": "Asia/Shanghai"})
-    for username, password in passwords.items():
+    for username, password in list(passwords.items()):
         phone.context.clear_cookies()
         phone.log_in(username, password)
-        assert phone.page.url.endswith("/me"), phone.page.url
+        # the slip's password is a temporary one: the member sets their own first
         page = phone.page
+        assert "/account/password?next=" in page.url, page.url
+        look(phone, f"party-day-3-{username}-own-password")
+        own = f"{username}-own-Pass"
+        page.fill("#current", password)
+        page.fill("#new", own)
+        page.fill("#repeat", own)
+        page.click("button[type=submit].primary")
+        page.wait_for_load_state()
+        assert page.locator("#outcome").inner_text() == "密码已修改，其他设备上的登录已退出。"
+        page.click("main a.button.primary")
+        page.wait_for_load_state()
+        passwords[username] = own
+        assert phone.page.url.endswith("/me"), phone.page.url
         assert names[username] in page.locator("header").inner_text()
         assert TITLE in page.locator("main").inner_text()
         assert page.locator("#hours-text").inner_text() == "0 / 32 学时"

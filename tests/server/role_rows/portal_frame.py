@@ -1,4 +1,5 @@
-"""The portal's frame: log-in, log-out, the language switch, the front door, its files."""
+"""The portal's frame: log-in, log-out, one's own password, the language switch, the front
+door, its files."""
 
 from tests.server.role_rows import page
 
@@ -11,4 +12,6 @@ ROWS = [
     ("GET", "/static/css/portal.css", PUBLIC),
     ("GET", "/vendor/echarts.min.js", PUBLIC),
     ("POST", "/logout", page()),
+    ("GET", "/account/password", page()),
+    ("POST", "/account/password", page()),
 ]

@@ -74,8 +74,8 @@ def install_portal(app: web.Application) -> None:
     install_login_guard(app)
     app.on_response_prepare.append(secure_headers)
     app[PAGE_ERRORS] = _error_page
-    for module in (auth_pages, account_pages, member, inbox, guide, organizer, admin_people, admin_import,
-                   admin_audit, admin_lrs, admin_keys, editor):
+    for module in (auth_pages, account_pages, member, inbox, guide, organizer, admin_people,
+                   admin_import, admin_audit, admin_lrs, admin_keys, editor):
         app.add_routes(module.routes)
     app.router.add_static("/static/", STATIC, append_version=False)
     app.router.add_get("/vendor/{name}", _vendor_file)

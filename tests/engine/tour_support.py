@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 from sqlalchemy import update
 
@@ -84,3 +85,38 @@ def save_shot(image: object, name: str, tmp_path: Path) -> Path:
     path = target / name
     Image.fromarray(image).save(path)  # type: ignore[arg-type]
     return path
+
+
+# -- voice ---------------------------------------------------------------------------------
+
+SPEECH_TEXT = ("Welcome aboard the red boat on Nanhu lake. In the summer of nineteen twenty "
+               "one, the delegates met here and finished the first congress.")
+
+
+def speech_wav(folder: Path, text: str = SPEECH_TEXT) -> Path:
+    """A recording of ``text`` spoken by espeak-ng (scripts/setup installs it)."""
+    import subprocess
+    path = folder / "speech.wav"
+    subprocess.run(["espeak-ng", "-s", "150", "-w", str(path), text], check=True)
+    return path
+
+
+def best_alignment(heard: np.ndarray, source: np.ndarray,
+                   max_lag: int = 48_000) -> tuple[int, float]:
+    """The lag (samples ``heard`` runs behind ``source``, 0…``max_lag``) where they match
+    best, and their normalized correlation there (1.0: the same waveform)."""
+    from scipy.signal import correlate
+    n = len(source)
+    padded = np.zeros(n + max_lag, np.float64)
+    padded[:min(len(heard), n + max_lag)] = heard[:n + max_lag]
+    scores = correlate(padded, source.astype(np.float64), mode="valid", method="fft")
+    lag = int(np.argmax(scores))
+    return lag, correlation_at(heard, source, lag)
+
+
+def correlation_at(heard: np.ndarray, source: np.ndarray, lag: int) -> float:
+    """Normalized correlation of ``source`` with ``heard`` shifted back by ``lag``."""
+    part = heard[lag:lag + len(source)].astype(np.float64)
+    ref = source[:len(part)].astype(np.float64)
+    denominator = float(np.linalg.norm(part) * np.linalg.norm(ref))
+    return float(part @ ref) / denominator if denominator > 0 else 0.0

@@ -6,6 +6,8 @@ import shutil
 import subprocess
 from functools import cache
 
+from tools.mandarin import reading_version
+
 
 def espeak_available() -> bool:
     return shutil.which("espeak-ng") is not None
@@ -18,3 +20,10 @@ def espeak_version() -> str:
     result = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True,
                             check=False)
     return result.stdout.strip()
+
+
+def speech_version() -> str:
+    """What synthesized narration depends on besides its text: espeak-ng's version and
+    the Mandarin reading (normalization rules, lexicon, voice), so editing the lexicon
+    speaks old narrations again."""
+    return f"{espeak_version()}|{reading_version()}"

@@ -13,6 +13,7 @@ import numpy as np
 import soundfile
 
 from tools.errors import AssetError
+from tools.mandarin import VOICE, speakable
 from tools.ogg import set_serial
 
 TARGET_RMS_DBFS = -20.0
@@ -48,11 +49,20 @@ def normalize(path: Path, name: str) -> tuple[bytes, float]:
     return _encode(samples.mean(axis=1), rate, name), duration
 
 
-def synthesize(text: str, name: str, voice: str = "cmn") -> tuple[bytes, float]:
-    """Speak ``text`` with espeak-ng (Mandarin by default) into normalized Ogg."""
+def espeak_command(text: str, *options: str) -> list[str]:
+    """espeak-ng reading ``text`` in Mandarin: numbers spelled out, lexicon words as pinyin.
+
+    The ``cmn-latn-pinyin`` voice reads Latin script as pinyin; the plain ``cmn`` voice
+    would read it (and digits) in English.
+    """
+    return ["espeak-ng", "-v", VOICE, "-s", "150", *options, "--", speakable(text)]
+
+
+def synthesize(text: str, name: str) -> tuple[bytes, float]:
+    """Speak the Mandarin ``text`` with espeak-ng into normalized Ogg."""
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "speech.wav"
-        result = subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text],
+        result = subprocess.run(espeak_command(text, "-w", str(wav)),
                                 capture_output=True, text=True, check=False)
         if result.returncode != 0 or not wav.exists():
             raise AssetError(name, f"espeak-ng failed: {result.stderr.strip()}",

@@ -16,7 +16,7 @@ from protocol.errors import PackageError
 from protocol.manifest import FORMAT_VERSION, Manifest, PackagedScene
 from protocol.package import open_package
 from protocol.ui_text import UI_TEXT
-from tools.audio import espeak_version
+from tools.audio import speech_version
 from tools.cache import BuildCache, digest_of, file_digest
 from tools.checks import localized_texts
 from tools.errors import ValidationFailed
@@ -78,7 +78,7 @@ def fingerprint(sources: ExhibitSources, options: BuildOptions, key: Ed25519Priv
                    if getattr(a.do, "play_audio", None)]
         parts += [f"{p.relative_to(root)}:{file_digest(p)}" for p in assets]
         if options.speech and needs_speech(scene):
-            parts.append(espeak_version())
+            parts.append(speech_version())
     return digest_of(*parts)
 
 

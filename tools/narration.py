@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from protocol.scene import SceneScript
-from tools.audio import espeak_available, espeak_version
+from protocol.scene import Hotspot, SceneScript
+from tools.audio import espeak_available, speech_version
 from tools.cache import BuildCache, digest_of, file_digest
 from tools.props import PIPELINE_VERSION
 
@@ -31,6 +31,11 @@ def _given(audio: object) -> dict[str, str]:
     if isinstance(audio, str):
         return {"zh-CN": audio}
     return dict(audio) if isinstance(audio, dict) else {}
+
+
+def hotspot_speech(hotspot: Hotspot) -> str:
+    """What synthesized narration says for a hotspot: its title, then its text."""
+    return f"{hotspot.title.zh_CN}。{hotspot.text.zh_CN}"
 
 
 def needs_speech(scene: SceneScript) -> bool:
@@ -62,11 +67,11 @@ def build_narration(scene: SceneScript, root: Path, cache: BuildCache,
                 data, seconds = hit[1]["ogg"], hit[0]["seconds"]
             _store(out, owner, language, data, seconds)
     if speech and espeak_available():
-        version = espeak_version()
+        version = speech_version()
         for hotspot in scene.hotspots:
             if hotspot.audio is not None:
                 continue
-            text = f"{hotspot.title.zh_CN}。{hotspot.text.zh_CN}"
+            text = hotspot_speech(hotspot)
             key = digest_of(PIPELINE_VERSION, "speech", version, text)
             hit = cache.get("audio", key)
             if hit is None:

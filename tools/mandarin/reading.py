@@ -1,0 +1,29 @@
+"""Narration text as the Mandarin voice should read it, and the version of that reading."""
+
+from __future__ import annotations
+
+import hashlib
+
+from tools.mandarin.lexicon import Lexicon, default_lexicon
+from tools.mandarin.normalize import fold_width, spell_latin, spell_numbers
+
+# Raise when a rule in normalize.py or numbers.py changes how a text is read: old
+# narrations are then spoken again (the lexicon file's own digest covers its edits).
+NORMALIZER_VERSION = "1"
+VOICE = "cmn-latn-pinyin"
+
+
+def speakable(text: str, lexicon: Lexicon | None = None) -> str:
+    """``text`` with numbers and Latin letters spelled out and lexicon words as pinyin.
+
+    The result holds no Arabic digit; read by espeak-ng's ``cmn-latn-pinyin`` voice it
+    stays in Mandarin throughout.
+    """
+    lexicon = lexicon or default_lexicon()
+    return lexicon.apply(spell_latin(spell_numbers(fold_width(text))))
+
+
+def reading_version() -> str:
+    """Changes whenever the same text would be read differently (rules, lexicon, voice)."""
+    parts = f"{NORMALIZER_VERSION}\0{VOICE}\0{default_lexicon().digest}"
+    return hashlib.sha256(parts.encode()).hexdigest()[:16]

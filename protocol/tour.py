@@ -16,9 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from protocol.participation import Finite, ParticipationFact
 from protocol.scene import Slug
 
-TOUR_PROTOCOL = 2
+TOUR_PROTOCOL = 3
 """Bumped on any incompatible change; a hello with another version is refused. 2: the
-snapshot names the exhibit and version (an engine of 1 refuses a welcome with them)."""
+snapshot names the exhibit and version (an engine of 1 refuses a welcome with them).
+3: voice (binary ``protocol.voice`` frames beside pose frames, which a client of 2 would
+misread as poses), the floor commands and the snapshot's ``floor``."""
+
+MAX_FLOOR = 4
+"""Members who may hold the floor at once (the guides speak besides them)."""
 
 MAX_TEXT = 500
 """Longest question or chat line, in characters."""
@@ -105,6 +110,33 @@ class MuteAll(_Message):
     muted: bool
 
 
+class GiveFloor(_Message):
+    """Lets a member speak (their raised hand is lowered); at most :data:`MAX_FLOOR` at once."""
+
+    type: Literal["floor_give"] = "floor_give"
+    seat: SeatNumber
+
+
+class TakeFloor(_Message):
+    type: Literal["floor_take"] = "floor_take"
+    seat: SeatNumber
+
+
+class OpenFloor(_Message):
+    """With the floor open every member may speak, :data:`MAX_FLOOR` at a time."""
+
+    type: Literal["floor_open"] = "floor_open"
+    open: bool
+
+
+class MuteSeat(_Message):
+    """Mutes one participant (a member or a co-guide) until unmuted, floor or not."""
+
+    type: Literal["mute_seat"] = "mute_seat"
+    seat: SeatNumber
+    muted: bool
+
+
 class StartQuiz(_Message):
     type: Literal["quiz_start"] = "quiz_start"
     item: Slug
@@ -173,12 +205,14 @@ class Fact(_Message):
 
 
 GUIDE_COMMANDS = (Start, GoToStop, Gather, Follow, Lock, HighlightHotspot, Laser, MuteAll,
-                  StartQuiz, CloseQuiz, EndTour, Remove, HandOver, LowerHand)
+                  StartQuiz, CloseQuiz, EndTour, Remove, HandOver, LowerHand,
+                  GiveFloor, TakeFloor, OpenFloor, MuteSeat)
 MEMBER_ACTIONS = (RaiseHand, Ask, React, Answer, Chat)
 
 ClientMessage = Annotated[
     Ping | Start | GoToStop | Gather | Follow | Lock | HighlightHotspot | Laser | MuteAll
     | StartQuiz | CloseQuiz | EndTour | Remove | HandOver | LowerHand
+    | GiveFloor | TakeFloor | OpenFloor | MuteSeat
     | RaiseHand | Ask | React | Answer | Chat | Fact,
     Field(discriminator="type"),
 ]
@@ -205,6 +239,17 @@ class QuizState(_Message):
     answer: int | None = Field(default=None, description="revealed when the quiz closes")
 
 
+class FloorState(_Message):
+    """Who may speak besides the guides. Mute-all (the snapshot's ``muted``) silences
+    every member, floor or not, and not the co-guides; ``muted`` here lists seats muted
+    one by one."""
+
+    holders: list[int] = Field(default_factory=list,
+                               description="members given the floor, in the order given")
+    open: bool = Field(default=False, description="every member may speak")
+    muted: list[int] = Field(default_factory=list, description="seats muted one by one")
+
+
 class TourSnapshot(_Message):
     """Everything a late joiner needs to show the tour as it is now."""
 
@@ -224,6 +269,7 @@ class TourSnapshot(_Message):
     exhibit: str | None = Field(default=None, description="the tour's exhibit (manifest id)")
     exhibit_version: str | None = Field(default=None,
                                         description="the version of the exhibit it shows")
+    floor: FloorState = Field(default_factory=FloorState)
 
 
 class Welcome(_Message):
@@ -338,6 +384,11 @@ class ChatLine(_Message):
     text: str
 
 
+class FloorChanged(_Message):
+    type: Literal["floor"] = "floor"
+    floor: FloorState
+
+
 class RoleChanged(_Message):
     type: Literal["role"] = "role"
     seat: int
@@ -347,7 +398,7 @@ class RoleChanged(_Message):
 ServerMessage = Annotated[
     Welcome | Pong | Error | Ack | Joined | Left | Returned | PhaseChanged | StopChanged
     | Gathering | Setting | Highlighted | LaserMoved | QuizUpdate | HandChanged | Question
-    | Reaction | ChatLine | RoleChanged,
+    | Reaction | ChatLine | RoleChanged | FloorChanged,
     Field(discriminator="type"),
 ]
 

@@ -59,17 +59,31 @@ class Connection:
         """Writes a complete, already framed binary websocket message (see
         ``server.live.wsframe``); frames are whole, so they never interleave with the
         writer task's."""
+        transport = self._ready()
+        if transport is not None:
+            transport.write(ws_frame)
+
+    def send_frames(self, ws_frames: tuple[bytes, ...]) -> None:
+        """Writes a tick's frames (poses, voice) in one write, or skips them all."""
+        transport = self._ready()
+        if transport is not None:
+            transport.writelines(ws_frames)
+
+    def _ready(self) -> asyncio.Transport | None:
+        """The transport, unless it is closing or still holds more than ``frame_buffer``
+        unsent bytes: then this tick's frames are skipped (old voice is lost, the seat is
+        kept) and a client that skips ``stall_frames`` ticks in a row is closed."""
         transport = self.transport
         if self.closing or transport is None or transport.is_closing():
-            return
+            return None
         if transport.get_write_buffer_size() > self.frame_buffer:
             self._stalled += 1
             if self._stalled >= self.stall_frames:
                 self.close(TOO_SLOW, "too slow: pose frames are not being read; resume to "
                                      "continue")
-            return
+            return None
         self._stalled = 0
-        transport.write(ws_frame)
+        return transport
 
     def close(self, code: int, reason: str) -> None:
         """Asks for a close after the messages already queued have been sent; the task

@@ -6,8 +6,8 @@ state machine, so all copies agree (capacity included) without locks.
 
 - :class:`LocalFanout`: one process; the log is the tour's in-memory inbox.
 - :class:`RedisFanout`: a Redis stream per tour is the log (ordered, and replayable by a
-  process that joins the tour late); poses go over Redis pub/sub, each process sending
-  its new ones several times a tick (``LiveTour.relay_seconds``).
+  process that joins the tour late); poses and voice go over Redis pub/sub, each process
+  sending its new ones several times a tick (``LiveTour.relay_seconds``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class Fanout(Protocol):
     async def attach(self, room: LiveTour) -> None: ...
     async def append(self, room: LiveTour, event: Input) -> None: ...
     async def publish_poses(self, room: LiveTour, blob: bytes) -> None: ...
+    async def publish_voice(self, room: LiveTour, blob: bytes) -> None: ...
     async def detach(self, room: LiveTour) -> None: ...
     async def close(self) -> None: ...
     async def dead(self, nodes: set[str]) -> set[str]: ...
@@ -53,6 +54,9 @@ class LocalFanout:
     async def publish_poses(self, room: LiveTour, blob: bytes) -> None:
         pass  # no other process to tell
 
+    async def publish_voice(self, room: LiveTour, blob: bytes) -> None:
+        pass
+
     async def detach(self, room: LiveTour) -> None:
         pass
 
@@ -64,7 +68,8 @@ class LocalFanout:
 
 
 class RedisFanout:
-    """Stream ``{prefix}:tour:{id}:log`` for inputs, channel ``{prefix}:tour:{id}:poses``."""
+    """Stream ``{prefix}:tour:{id}:log`` for inputs, channels ``{prefix}:tour:{id}:poses``
+    and ``{prefix}:tour:{id}:voice`` (voice frame entries, joined back to back)."""
 
     LOG_TTL = 7 * 24 * 3600
     APPEND_BATCH = 1000  # inputs a pipeline carries at most
@@ -114,12 +119,16 @@ class RedisFanout:
     def channel(self, tour: int) -> str:
         return f"{self.prefix}:tour:{tour}:poses"
 
+    def voice_channel(self, tour: int) -> str:
+        return f"{self.prefix}:tour:{tour}:voice"
+
     async def attach(self, room: LiveTour) -> None:
         self.rooms[room.tour_id] = room
         if self._heartbeat is None:
             await self.redis.set(self.alive_key(self.node), "1", ex=self.NODE_TTL)
             self._heartbeat = asyncio.create_task(self._beat())
-        await self.pubsub.subscribe(self.channel(room.tour_id))
+        await self.pubsub.subscribe(self.channel(room.tour_id),
+                                    self.voice_channel(room.tour_id))
         if self._listener is None or self._listener.done():  # ends with the last tour
             self._listener = asyncio.create_task(self._listen())
         self.readers[room.tour_id] = asyncio.create_task(self._read(room))
@@ -173,7 +182,11 @@ class RedisFanout:
             return  # our own poses
         channel = message["channel"].decode()
         room = self.rooms.get(int(channel.rsplit(":", 2)[1]))
-        if room is not None:
+        if room is None:
+            return
+        if channel.endswith(":voice"):
+            room.remote_voice(data.split(b"|", 1)[1])
+        else:
             room.remote_poses(data.split(b"|", 1)[1])
 
     async def append(self, room: LiveTour, event: Input) -> None:
@@ -212,13 +225,20 @@ class RedisFanout:
         except Exception as exc:  # noqa: BLE001  Redis away for a moment: the next relay carries on
             log.warning("publishing poses failed: %s", exc)
 
+    async def publish_voice(self, room: LiveTour, blob: bytes) -> None:
+        try:
+            await self.redis.publish(self.voice_channel(room.tour_id), self.sender + blob)
+        except Exception as exc:  # noqa: BLE001  Redis away for a moment: this voice is lost
+            log.warning("publishing voice failed: %s", exc)
+
     async def detach(self, room: LiveTour) -> None:
         self.rooms.pop(room.tour_id, None)
         reader = self.readers.pop(room.tour_id, None)
         if reader:
             await stop(reader)
-        await bounded(self.pubsub.unsubscribe(self.channel(room.tour_id)),
-                      f"unsubscribing from tour {room.tour_id}'s poses")
+        await bounded(self.pubsub.unsubscribe(self.channel(room.tour_id),
+                                              self.voice_channel(room.tour_id)),
+                      f"unsubscribing from tour {room.tour_id}'s poses and voice")
 
     async def close(self) -> None:
         for room in list(self.rooms.values()):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from protocol import tour as wire
+from server.live.floor import lose_floor
 from server.live.outputs import ALL, GUIDES, Disconnect, Output, Send, error
 from server.live.quiz import OpenQuiz
 from server.live.seat import Seat
@@ -159,7 +160,7 @@ def _hand_over(state: TourState, seat: Seat, message: wire.HandOver, now: float)
     if message.lead and seat.role != "guide":
         return [Send(seat.seat, error("not_allowed", "only the lead guide may hand over the lead",
                                       message.type))]
-    out: list[Output] = []
+    out: list[Output] = lose_floor(state, target)  # a guide speaks without it
     if target.hand:
         out += state.set_hand(target, False, now)
     target.role = "guide" if message.lead else "co_guide"

@@ -13,6 +13,7 @@ from server.catalog_store import PackageStore
 from server.live.fanout import Fanout, LocalFanout, RedisFanout
 from server.live.loading import load_plan
 from server.live.poses import InterestSettings
+from server.live.recorder_port import RecorderFactory
 from server.live.room import LiveTour
 from server.participation_store import Learning, store
 
@@ -24,7 +25,8 @@ class Hub:
                  tick_hz: float = 20.0, relay_hz: float = 100.0,
                  interest: InterestSettings | None = None,
                  learning: Learning | None = None,
-                 on_stored: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
+                 on_stored: Callable[[list[dict[str, Any]]], None] | None = None,
+                 recorder_factory: RecorderFactory | None = None) -> None:
         self.node = uuid.uuid4().hex[:12]
         self.sessions = sessions
         self.packages = packages
@@ -36,6 +38,7 @@ class Hub:
         self.interest = interest
         self.learning = learning
         self.on_stored = on_stored
+        self.recorder_factory = recorder_factory  # each tour opened calls it (None: unrecorded)
         self.rooms: dict[int, LiveTour] = {}
         self._opening: dict[int, asyncio.Lock] = {}
         self.retire_seconds = 5.0  # an ended tour's late departures are applied meanwhile

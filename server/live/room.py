@@ -14,10 +14,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from protocol import tour as wire
-from protocol.tour_poses import ENTRY_SIZE, entry_xz
+from protocol.tour_poses import ENTRY_SIZE, POSE_KIND, entry_xz
+from protocol.voice import ENTRY_HEADER, VoiceError, VoicePacket, relay_entry
 from server.background import stop_all
 from server.failures import Forbidden
 from server.live.connection import Connection
+from server.live.floor import GUIDE_ROLES, why_silent
 from server.live.inputs import Command, Drop, Expire, Input, Join, Resume
 from server.live.outputs import (
     ALL,
@@ -31,7 +33,10 @@ from server.live.outputs import (
 )
 from server.live.plan import TourPlan
 from server.live.poses import InterestSettings, PoseTable
+from server.live.recorder_port import GuardedRecorder
 from server.live.state import TourState
+from server.live.voice import TickVoice, VoiceRelay, split_entries
+from server.live.voice_metrics import VOICE_DROPPED, VOICE_RELAYED
 from server.live.wsframe import binary_frame
 from server.metrics import TICK_LATENESS, TICK_SECONDS, TICKS_LOST
 from server.participation_store import row
@@ -54,6 +59,9 @@ class LiveTour:
         self.inbox: asyncio.Queue[tuple[str, Input]] = asyncio.Queue()
         self.poses = PoseTable(interest or InterestSettings())
         self.outgoing: list[bytes] = []  # this process's new pose entries, for other nodes
+        self.voices = VoiceRelay()
+        self.outgoing_voice: list[bytes] = []  # this process's voice entries, for other nodes
+        self.recorder = GuardedRecorder.open(hub.recorder_factory, plan)
         self.tick_seconds = 1.0 / tick_hz
         self.relay_seconds = 1.0 / relay_hz
         self.expiries: dict[int, asyncio.TimerHandle] = {}
@@ -130,6 +138,7 @@ class LiveTour:
         await self._store(applied)  # acknowledged only after this commit
         for one in applied:
             try:
+                self._record(one)
                 self._carry_out(one.effects)
             except Exception:
                 log.exception("tour %s: carrying out a %s failed", self.tour_id,
@@ -192,6 +201,12 @@ class LiveTour:
             asyncio.ensure_future(self.submit(Expire(seat, conn, time.time())))  # noqa: RUF006
         self.expiries[seat] = loop.call_later(self.state.plan.hold_seconds, expire)
 
+    def _record(self, one: _Applied) -> None:
+        if self.recorder.active:
+            for effect in one.effects:
+                if isinstance(effect, Send) and effect.to in (ALL, GUIDES):
+                    self.recorder.event(one.event.now, effect.message)
+
     def _carry_out(self, effects: list[Output]) -> None:
         for effect in effects:
             if isinstance(effect, Send):
@@ -241,6 +256,8 @@ class LiveTour:
         entry = self.poses.update(seat, message)
         if self.shared:
             self.outgoing.append(entry)
+        if self.recorder.active and self.state.seats[seat].role in GUIDE_ROLES:
+            self.recorder.pose(seat, time.time(), message)
 
     def remote_poses(self, blob: bytes) -> None:
         for offset in range(0, len(blob) - ENTRY_SIZE + 1, ENTRY_SIZE):
@@ -248,6 +265,52 @@ class LiveTour:
             seat = int.from_bytes(entry[:2], "little")
             if seat not in self.conns:  # our own come back too; those are already in
                 self.poses.merge(seat, entry, entry_xz(entry))
+                known = self.state.seats.get(seat)
+                if self.recorder.active and known is not None and known.role in GUIDE_ROLES:
+                    self.recorder.pose(seat, time.time(), bytes([POSE_KIND]) + entry[2:])
+
+    # -- voice ---------------------------------------------------------------------------
+
+    def voice(self, seat: int, conn: Connection, message: bytes,
+              packet: VoicePacket) -> str | None:
+        """Relays a checked voice message from a local connection on the next tick; or
+        drops it and says why (the seat may not speak now)."""
+        known = self.state.seats.get(seat)
+        if known is None or self.conns.get(seat) is not conn:
+            return None  # replaced or let go meanwhile: its packets go nowhere
+        why = why_silent(self.state, known)
+        if why is None and known.role == "member" and seat not in self.state.floor \
+                and not self.voices.open_floor_admits(seat, time.monotonic(),
+                                                      self.state.floor):
+            VOICE_DROPPED.labels("floor_busy").inc()
+            return (f"{wire.MAX_FLOOR} members are speaking; wait for one of them to "
+                    "pause")
+        if why is not None:
+            VOICE_DROPPED.labels("not_allowed").inc()
+            return why
+        entry = relay_entry(seat, message)
+        if self.voices.add(seat, entry):
+            VOICE_RELAYED.labels("local").inc()
+            if self.shared:
+                self.outgoing_voice.append(entry)
+            self.recorder.voice(seat, packet.capture, packet.payload)
+        return None
+
+    def remote_voice(self, blob: bytes) -> None:
+        """Voice entries another server process accepted (it checked the speaker)."""
+        try:
+            for seat, entry in split_entries(blob):
+                if seat in self.conns:
+                    continue  # not ours to relay again
+                if self.voices.add(seat, entry):
+                    VOICE_RELAYED.labels("remote").inc()
+                    if self.recorder.active:
+                        capture = ENTRY_HEADER.unpack_from(entry)[2]
+                        self.recorder.voice(seat, capture, entry[ENTRY_HEADER.size:])
+        except VoiceError as exc:
+            VOICE_DROPPED.labels("malformed").inc()
+            log.warning("tour %s: voice from another process cannot be read: %s",
+                        self.tour_id, exc)
 
     async def _relay_loop(self) -> None:
         """Sends this process's new poses to the others every relay interval, not once a
@@ -258,6 +321,9 @@ class LiveTour:
             if self.outgoing:
                 blob, self.outgoing = b"".join(self.outgoing), []
                 await self.hub.fanout.publish_poses(self, blob)
+            if self.outgoing_voice:
+                blob, self.outgoing_voice = b"".join(self.outgoing_voice), []
+                await self.hub.fanout.publish_voice(self, blob)
 
     async def _tick_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -278,17 +344,40 @@ class LiveTour:
             TICK_SECONDS.observe(loop.time() - started)
 
     def tick(self) -> None:
-        if not self.conns:
+        """Sends this tick's pose frames and voice frame; a listener that gets both gets
+        them in one write."""
+        conns = self.conns
+        voice = self.voices.take(conns)
+        if not conns:
             self.poses.changed.clear()
             return
         seats = self.state.seats
         guides = set(self.state.guide_seats())
-        spectators = {s for s in self.conns if seats[s].role == "spectator"}
-        for frame, recipients in self.poses.frames(time.time(), list(self.conns), guides,
+        spectators = {s for s in conns if seats[s].role == "spectator"}
+        posed: set[int] = set()
+        for frame, recipients in self.poses.frames(time.time(), list(conns), guides,
                                                    spectators):
             ws_frame = binary_frame(frame)
+            if voice.shared is None:
+                for seat in recipients:
+                    conns[seat].send_frame(ws_frame)
+                continue
             for seat in recipients:
-                self.conns[seat].send_frame(ws_frame)
+                heard = voice.for_seat(seat)
+                if heard is None:
+                    conns[seat].send_frame(ws_frame)
+                else:
+                    conns[seat].send_frames((ws_frame, heard))
+            posed.update(recipients)
+        if voice.shared is not None:
+            self._voice_only(voice, posed)
+
+    def _voice_only(self, voice: TickVoice, posed: set[int]) -> None:
+        for seat, conn in self.conns.items():
+            if seat not in posed:
+                heard = voice.for_seat(seat)
+                if heard is not None:
+                    conn.send_frame(heard)
 
     async def close(self, grace: float = 5.0) -> None:
         """Applies (and stores) what is already in the log, then stops."""
@@ -300,6 +389,7 @@ class LiveTour:
         await stop_all(self._tasks)
         for handle in self.expiries.values():
             handle.cancel()
+        self.recorder.close()
         for conn in list(self.conns.values()):
             await conn.stop()
 

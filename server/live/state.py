@@ -13,6 +13,7 @@ from typing import Any
 
 from protocol import tour as wire
 from protocol.participation import stale_or_future, stored_id
+from server.live.floor import FLOOR_HANDLERS, floor_state, lose_floor
 from server.live.handlers import GUIDE_HANDLERS, MEMBER_HANDLERS, end_tour
 from server.live.inputs import Command, Drop, Expire, Input, Join, Leave, Resume
 from server.live.outputs import (
@@ -47,7 +48,10 @@ class TourState:
         self.stop: str | None = None
         self.follow = False
         self.locked = False
-        self.muted = False
+        self.muted = False  # mute-all: members silent, floor or not
+        self.floor: list[int] = []  # members who may speak, in the order given
+        self.floor_open = False
+        self.muted_seats: set[int] = set()
         self.highlight: str | None = None
         self.laser: tuple[wire.Vec3, wire.Vec3 | None] | None = None
         self.quiz: OpenQuiz | None = None
@@ -67,7 +71,8 @@ class TourState:
             follow=self.follow, locked=self.locked, muted=self.muted, highlight=self.highlight,
             laser=self.laser, quiz=self.quiz_state(), capacity=self.plan.capacity,
             participants=[s.public() for s in self.seats.values()], hands=list(self.hands),
-            exhibit=self.plan.exhibit, exhibit_version=self.plan.exhibit_version)
+            exhibit=self.plan.exhibit, exhibit_version=self.plan.exhibit_version,
+            floor=floor_state(self))
 
     def occupied(self, seat: Seat) -> bool:
         """Present, or away with the seat still held."""
@@ -182,7 +187,8 @@ class TourState:
             if not seat.present:
                 return []
             seat.present = False
-            return [self._roster(wire.Left(seat=seat.seat, reason="dropped"))]
+            return [*lose_floor(self, seat),
+                    self._roster(wire.Left(seat=seat.seat, reason="dropped"))]
         if isinstance(event, Expire) and seat.present:
             return []  # came back in time
         out = self.release(seat, event.now, "left" if isinstance(event, Leave) else "expired")
@@ -202,7 +208,7 @@ class TourState:
         seat.present = False
         self.by_ticket.pop(seat.ticket, None)
         seat.ticket = f"released:{seat.seat}"
-        out: list[Output] = []
+        out: list[Output] = lose_floor(self, seat)
         if seat.hand:
             out += self.set_hand(seat, False, now)
         if announce:
@@ -226,7 +232,8 @@ class TourState:
             if seat.role not in GUIDE_ROLES:
                 return [Send(seat.seat, error(
                     "not_allowed", f"only the guide may send `{message.type}`", message.type))]
-            return GUIDE_HANDLERS[type(message)](self, seat, message, event.now)
+            handler = GUIDE_HANDLERS.get(type(message)) or FLOOR_HANDLERS[type(message)]
+            return handler(self, seat, message, event.now)
         if isinstance(message, wire.Fact):
             return self._fact(seat, message.fact, event.now)
         if seat.role == "spectator":

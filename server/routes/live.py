@@ -1,7 +1,8 @@
 """``/api/tours/{id}/live``: the live-tour websocket (protocol in ``protocol.tour``).
 
 The first message must be a hello with the protocol version and a token; what follows is
-JSON control messages and binary poses, each rate-limited per client. Bad input gets an
+JSON control messages, binary poses and binary voice (``protocol.voice``, read by
+``server.live.voice_intake``), each rate-limited per client. Bad input gets an
 ``error`` message; floods and unreadable streams are closed with 1008 or 1003.
 """
 
@@ -39,6 +40,7 @@ from server.live.loading import NoSuchTour, TourOver
 from server.live.outputs import error
 from server.live.ratelimit import Sustained, TokenBucket
 from server.live.room import LiveTour, Refused
+from server.live.voice_intake import VOICE_PREFIX, VoiceIntake
 from server.validation import path_id
 from server.web.security import own_origins
 
@@ -218,12 +220,15 @@ async def _serve(room: LiveTour, conn: Connection, seat: int,
     pose_flood = Sustained(POSE_SUSTAINED, POSE_SLACK)
     control_flood = Sustained(CONTROL_SUSTAINED, CONTROL_SLACK)
     may_pose = room.state.seats[seat].role != "spectator"  # spectators stay spectators
+    voice = VoiceIntake(room, conn, seat)
     async for msg in ws:
         if msg.type in (WSMsgType.BINARY, WSMsgType.TEXT) and len(msg.data) > MAX_MESSAGE:
             conn.close(TOO_BIG, f"messages are at most "
                        f"{MAX_MESSAGE // 1024} KB")
             return
-        if msg.type == WSMsgType.BINARY:
+        if msg.type == WSMsgType.BINARY and msg.data[:1] == VOICE_PREFIX:
+            voice.receive(msg.data)
+        elif msg.type == WSMsgType.BINARY:
             if not pose_flood.allows():
                 conn.close(POLICY, f"pose flood: send at most 20 poses a second "
                                    f"(over {POSE_SUSTAINED} a second is closed)")

@@ -6,7 +6,7 @@ import { fill, messages } from "/static/js/portal.js";
 const words = messages();
 const setup = JSON.parse(document.getElementById("console-setup").textContent);
 const $ = (id) => document.getElementById(id);
-const PROTOCOL = 2;
+const PROTOCOL = 3;
 const RESUMABLE = [1001, 1006, 1011, 1013, 4008];
 
 const tour = {

@@ -90,6 +90,9 @@ class JitterBuffer:
             self._held.clear()  # a new talk spurt, or the speaker's stream restarted
             self._start(number, capture)
         self._held[number] = (capture, packet)
+        if number == self._next and self._gaps and self._delay is not None:
+            # the speaker paused briefly: this packet keeps its own time, after the pause
+            self._due = max(self._due, capture + self._delay)
         if len(self._held) > MAX_HELD:  # never grows without bound, whatever arrives
             del self._held[min(self._held)]
         return True
@@ -122,16 +125,17 @@ class JitterBuffer:
             else:
                 self._due = held[0] + FRAME_SECONDS + (self._delay or 0.0)
             return Slot(number & 0xFFFF, held[1], capture=held[0])
-        if not self._held:  # nothing after it: the speaker paused or stopped
+        if not self._held:  # nothing after it: a pause, the end, or a packet running late
             self._gaps += 1
             if self._gaps > TRAILING_GAPS:
-                # the trailing gaps were a pause, not losses: the next talk spurt goes on
-                # from the first of them
-                self._after = number - TRAILING_GAPS
+                self._after = number
                 self._quiet()
                 return None
-        else:
-            self.lost += 1
+            # concealed, but the number stays open: a pause in sending is not a loss
+            self._next = self._after = number
+            self._due += FRAME_SECONDS
+            return Slot(number & 0xFFFF, None)
+        self.lost += 1
         self._due += FRAME_SECONDS
         following = self._held.get(number + 1)
         return Slot(number & 0xFFFF, None, None if following is None else following[1])

@@ -104,3 +104,17 @@ def test_a_flood_of_packets_is_bounded() -> None:
     for seq in range(1, 5000):
         buffer.push(seq % 65536, 0.0, b"x", 0.01)
     assert len(buffer._held) <= MAX_HELD
+
+
+def test_a_short_pause_in_sending_is_not_a_loss() -> None:
+    buffer = JitterBuffer()
+    buffer.push(0, 0.0, b"a", 0.01)
+    first = buffer.pop(1.0)
+    assert first is not None and first.packet == b"a"
+    gap = buffer.pop(1.0)  # the next frame was not sent (silence): concealed meanwhile
+    assert gap is not None and gap.packet is None
+    assert buffer.push(1, 0.06, b"b", 0.07), "the next packet is not late for it"
+    delay = buffer.delay or 0.0
+    assert buffer.pop(0.06 + delay - 0.001) is None, "it keeps its own time"
+    after = buffer.pop(0.06 + delay)
+    assert after is not None and after.packet == b"b" and buffer.lost == 0

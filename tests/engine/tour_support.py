@@ -120,3 +120,23 @@ def correlation_at(heard: np.ndarray, source: np.ndarray, lag: int) -> float:
     ref = source[:len(part)].astype(np.float64)
     denominator = float(np.linalg.norm(part) * np.linalg.norm(ref))
     return float(part @ ref) / denominator if denominator > 0 else 0.0
+
+
+def window_matches(heard: np.ndarray, source: np.ndarray, window: float = 0.4,
+                   max_lag: int = 24_000) -> list[float]:
+    """For each voiced ``window`` seconds of ``source``, its best normalized correlation
+    with ``heard`` at any lag 0…``max_lag`` after it: a jitter buffer may play each talk
+    spurt with a delay of its own, so one lag for the whole recording would not do."""
+    size = int(window * 48_000)
+    loudness = [float(np.sqrt(np.mean(source[s:s + size] ** 2)))
+                for s in range(0, len(source) - size, size)]
+    voiced = max(loudness) * 0.1
+    scores = []
+    for index, level in enumerate(loudness):
+        if level < voiced:
+            continue
+        start = index * size
+        part = source[start:start + size]
+        _lag, score = best_alignment(heard[start:], part, max_lag)
+        scores.append(score)
+    return scores

@@ -1,0 +1,121 @@
+"""The browser viewer in Debian's Chromium (WebGL on SwiftShader): every sample scene drawn,
+its hotspot markers where the camera's projection puts them (as the engine's render test
+checks), a tampered entry refused, and a second visit read from the device's cache."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, Route
+from scipy import ndimage
+
+from tests.web.conftest import Portal, Visit, look
+
+SCENES = {"first-congress-site": "founding", "nanhu-red-boat": "founding",
+          "zunyi-conference": "long-march", "luding-bridge": "long-march"}
+SKY_COLOURS = {"day": (0.62, 0.74, 0.90), "dawn": (0.86, 0.72, 0.62),
+               "dusk": (0.78, 0.56, 0.47), "overcast": (0.72, 0.74, 0.77),
+               "night": (0.05, 0.06, 0.10), "interior": (0.20, 0.19, 0.18)}
+READY = "#viewer[data-state=ready]"
+
+
+def view_path(scene: str) -> str:
+    return f"/exhibits/{SCENES[scene]}/versions/1.0.0/view?scene={scene}"
+
+
+def open_viewer(visit: Visit, scene: str, state: str = "ready") -> Page:
+    page = visit.open(view_path(scene))
+    page.locator(f"#viewer[data-state={state}]").wait_for(timeout=90_000)
+    return page
+
+
+def canvas_image(page: Page) -> np.ndarray:
+    shot = page.locator("#viewer-canvas").screenshot(animations="disabled")
+    return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int)
+
+
+def markers_mask(page: Page) -> np.ndarray:
+    page.evaluate("redhallViewer.showMarkers(false)")
+    without = canvas_image(page)
+    page.evaluate("redhallViewer.showMarkers(true)")
+    with_markers = canvas_image(page)
+    return np.abs(with_markers - without).sum(axis=2) > 30
+
+
+@pytest.mark.parametrize("scene", sorted(SCENES))
+def test_every_sample_scene_is_drawn_with_markers_where_the_projection_puts_them(
+        desktop: Visit, scene: str) -> None:
+    desktop.log_in("member-a")
+    page = open_viewer(desktop, scene)
+    look(desktop, f"viewer-{scene}")
+    image = canvas_image(page)
+    assert image.std() > 20, "the frame is nearly uniform"
+    script: dict[str, Any] = page.evaluate("redhallViewer.view.packaged.script")
+    sky = np.array(SKY_COLOURS[script["environment"]["sky"]]) * 255
+    not_sky = np.abs(image - sky).sum(axis=2) > 40
+    assert not_sky.mean() > 0.2, "too little of the frame shows the scene"
+    height, width = image.shape[:2]
+    projected = [p for h in script["hotspots"]
+                 if (p := page.evaluate("at => redhallViewer.screenPosition(at)", h["at"]))
+                 is not None and 0 <= p[0] < width and 0 <= p[1] < height]
+    blobs, count = ndimage.label(markers_mask(page))
+    assert count >= 1 and projected
+    for blob in range(1, count + 1):
+        ys, xs = np.nonzero(blobs == blob)
+        centre = (xs.mean(), ys.mean())
+        nearest = min(np.hypot(centre[0] - x, centre[1] - y) for x, y in projected)
+        assert nearest < 12, f"a marker drawn at {centre} where no hotspot projects"
+    budget = page.evaluate("redhallViewer.renderInfo()")
+    assert 0 < budget["calls"] <= 150 and 0 < budget["triangles"] <= 300_000, budget
+
+
+def test_a_tampered_entry_is_refused_with_a_message(desktop: Visit) -> None:
+    desktop.log_in("member-a")
+    altered: list[str] = []
+
+    def tamper(route: Route) -> None:
+        reply = route.fetch()
+        body = bytearray(reply.body())
+        if reply.headers.get("content-type", "").startswith("model/gltf-binary") \
+                and not altered:
+            body[-1] ^= 0xFF  # one byte of a model's binary chunk
+            altered.append(route.request.url)
+        route.fulfill(response=reply, body=bytes(body))
+
+    desktop.page.route("**/entries/*", tamper)
+    page = open_viewer(desktop, "luding-bridge", state="refused")
+    status = page.locator("#viewer-status").inner_text()
+    assert "models/" in status and ".glb" in status and "拒绝" in status, status
+    assert altered, "no model passed through the interception"
+    assert page.evaluate("redhallViewer.frames") == 0, "a frame was drawn from refused data"
+    look(desktop, "viewer-tampered", errors_expected=True)
+
+
+def test_a_second_visit_reads_the_package_from_the_cache(desktop: Visit,
+                                                         portal: Portal) -> None:
+    desktop.log_in("member-a")
+    received: list[tuple[str, int]] = []
+
+    def count(request: Any) -> None:
+        sizes = request.sizes()
+        received.append((request.url, sizes["responseBodySize"] + sizes["responseHeadersSize"]))
+
+    desktop.page.on("requestfinished", count)
+    open_viewer(desktop, "nanhu-red-boat")
+    first = list(received)
+    received.clear()
+    page = open_viewer(desktop, "nanhu-red-boat")
+    second = list(received)
+    entries_first = [u for u, _ in first if "/entries/" in u]
+    entries_second = [u for u, _ in second if "/entries/" in u]
+    assert len(entries_first) > 10
+    assert entries_second == [], "entries were fetched again"
+    bytes_first, bytes_second = sum(n for _, n in first), sum(n for _, n in second)
+    assert bytes_second < bytes_first / 10, (bytes_first, bytes_second)
+    assert page.evaluate("redhallViewer.source.fetched") == 0
+    image = canvas_image(page)
+    assert image.std() > 20, "the cached scene was not drawn"

@@ -1,0 +1,264 @@
+// One member's visit to a scene, as the engine runs it (engine/view.py): hotspots open a
+// narration panel (subtitles in the package's font subset, narration audio), route stops,
+// the quiz, progress, and the participation facts each of these makes.
+
+import { FactOutbox } from './facts.js';
+
+const FONT_FAMILY = 'RedHall Subset';
+const KEEP_EVERY = 5;  // seconds between saves of the visit's time
+
+/** @param {Record<string, string> | undefined} texts @param {string} lang */
+function localized(texts, lang) {
+  if (!texts) return '';
+  return texts[lang] || texts['zh-CN'] || Object.values(texts)[0] || '';
+}
+
+/** @param {string} tag @param {string} [text] @param {string} [className] */
+function element(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+export class Visit {
+  /** @param {any} viewer the page's Viewer (main.js) */
+  constructor(viewer) {
+    this.viewer = viewer;
+    this.config = viewer.config;
+    this.lang = viewer.config.language;
+    this.words = viewer.words;
+    this.script = viewer.view.packaged.script;
+    this.audio = viewer.view.packaged.audio ?? {};
+    this.panel = /** @type {HTMLElement} */ (viewer.root.querySelector('#viewer-panel'));
+    this.outbox = new FactOutbox(this.config.facts, (ok) => {
+      this.viewer.root.dataset.delivery = ok ? 'delivered' : 'waiting';
+    });
+    this.common = { exhibit: this.config.exhibit, exhibit_version: this.config.version,
+      scene: this.script.id };
+    /** @type {string | null} */
+    this.current = null;
+    this.openedAt = 0;
+    this.stopIndex = -1;
+    this.sinceKept = 0;
+    /** @type {HTMLAudioElement | null} */
+    this.playing = null;
+    /** @type {Promise<unknown>} facts in the order they happened */
+    this.chain = Promise.resolve();
+  }
+
+  async start() {
+    const key = `${this.config.user}/${this.config.exhibit}/${this.config.version}/${this.script.id}`;
+    const { state, resumed } = await this.outbox.visit(key);
+    this.state = state;
+    this.progressLine = element('p', '', 'viewer-progress');
+    this.progressLine.id = 'viewer-progress';
+    this.viewer.root.append(this.progressLine);
+    this.stopButtons();
+    await this.loadFont();
+    if (!resumed) this.emit('scene_entered', {});
+    else this.outbox.deliver();  // what a reload cut off
+    this.refresh();
+    window.addEventListener('online', () => this.outbox.deliver());
+    setInterval(() => this.outbox.deliver(), 15000);
+  }
+
+  /** Subtitles are drawn in the package's own font subset (it holds every character the
+   *  exhibit shows, which a phone's fonts may not). */
+  async loadFont() {
+    const manifest = this.viewer.source.manifest;
+    try {
+      const data = await this.viewer.source.read(manifest.font);
+      const face = new FontFace(FONT_FAMILY, data);
+      await face.load();
+      document.fonts.add(face);
+      this.viewer.root.dataset.font = 'loaded';
+    } catch (error) {
+      this.viewer.root.dataset.font = 'missing';
+      console.warn('the package font could not be used', error);
+    }
+  }
+
+  /** @param {string} kind @param {Record<string, any>} fields */
+  emit(kind, fields) {
+    this.chain = this.chain.then(() => this.outbox.emit(this.state, this.common, kind, fields));
+    return this.chain;
+  }
+
+  stopButtons() {
+    if (!this.script.route.length) return;
+    const tools = this.viewer.root.querySelector('#viewer-tools');
+    const previous = element('button', this.words.previous_stop);
+    const next = element('button', this.words.next_stop);
+    previous.addEventListener('click', () => this.goToStop(Math.max(0, this.stopIndex - 1)));
+    next.addEventListener('click', () => this.goToStop(
+      Math.min(this.script.route.length - 1, this.stopIndex + 1)));
+    next.id = 'viewer-next-stop';
+    tools.prepend(previous);
+    tools.append(next);
+  }
+
+  refresh() {
+    const seen = this.state.seen.length;
+    const total = this.script.hotspots.length;
+    this.progressLine.textContent = `${this.words.progress.replace('{seen}', String(seen))
+      .replace('{total}', String(total))} · ${this.words.stops} ${this.state.stops.length}/${
+      this.script.route.length}`;
+  }
+
+  /** @param {string} title @param {HTMLElement[]} body */
+  showPanel(title, body) {
+    this.panel.replaceChildren();
+    const heading = element('h2', title);
+    const close = element('button', this.words.close);
+    close.addEventListener('click', () => this.closePanel());
+    this.panel.append(heading, ...body, close);
+    this.panel.hidden = false;
+  }
+
+  /** Opens a hotspot: its narration, audio and any quiz item on it. @param {string} id */
+  select(id) {
+    const hotspot = this.script.hotspots.find((h) => h.id === id);
+    if (!hotspot) return;
+    this.closeHotspot();
+    let text = localized(hotspot.text, this.lang);
+    if (hotspot.disputed) text = `【${this.words.disputed}】 ${text}`;
+    const sources = hotspot.sources.map((i) => this.script.sources[i]?.title ?? '').join('；');
+    const body = [element('p', text, 'subtitle'),
+      element('p', `${this.words.sources}：${sources}`, 'sources')];
+    this.showPanel(localized(hotspot.title, this.lang), body);
+    this.viewer.view.highlight(id);
+    this.current = id;
+    this.openedAt = this.state.seconds;
+    if (!this.state.seen.includes(id)) this.state.seen.push(id);
+    this.play(id);
+    this.refresh();
+    const item = this.remaining().find((q) => q.hotspot === id);
+    if (item) this.offerQuiz(item);
+  }
+
+  /** Narration of a hotspot or stop, from its verified entry. @param {string} owner */
+  async play(owner) {
+    const tracks = this.audio[owner] ?? {};
+    const path = tracks[this.lang] ?? tracks['zh-CN'];
+    if (!path) return;
+    const data = await this.viewer.source.read(path);
+    const url = URL.createObjectURL(new Blob([data], { type: 'audio/ogg' }));
+    this.playing?.pause();
+    this.playing = new Audio(url);
+    this.playing.dataset.owner = owner;
+    this.playing.play().catch(() => {});  // a browser may wait for a gesture; the panel stays
+  }
+
+  closeHotspot() {
+    if (this.current === null) return;
+    const dwell = Math.max(0, this.state.seconds - this.openedAt);
+    this.emit('hotspot_viewed', { hotspot: this.current, dwell_seconds: dwell });
+    this.current = null;
+  }
+
+  closePanel() {
+    this.closeHotspot();
+    this.panel.hidden = true;
+    this.playing?.pause();
+    this.viewer.view.highlight(null);
+  }
+
+  /** @param {number} index */
+  goToStop(index) {
+    const stop = this.script.route[index];
+    if (!stop) return;
+    this.stopIndex = index;
+    this.viewer.place(stop.camera);
+    if (!this.state.stops.includes(stop.id)) {
+      this.state.stops.push(stop.id);
+      this.emit('stop_reached', { stop: stop.id });
+    }
+    this.closeHotspot();
+    this.showPanel(localized(stop.say, this.lang), []);
+    this.play(stop.id);
+    this.refresh();
+    if (index === this.script.route.length - 1 && this.remaining().length) {
+      this.offerQuiz(this.remaining()[0]);
+    }
+  }
+
+  remaining() {
+    return this.script.quiz.filter((q) => !(q.id in this.state.answers));
+  }
+
+  /** @param {import('./scene.js').QuizItem} item */
+  offerQuiz(item) {
+    const form = element('form', undefined, 'quiz');
+    form.dataset.item = item.id;
+    const set = element('fieldset');
+    set.append(element('legend', localized(item.prompt, this.lang)));
+    const choices = element('div', undefined, 'choices');
+    item.choices.forEach((choice, index) => {
+      const button = element('button', localized(choice, this.lang));
+      button.type = 'button';
+      button.dataset.choice = String(index);
+      button.addEventListener('click', () => this.answer(item.id, index));
+      choices.append(button);
+    });
+    set.append(choices);
+    form.append(set);
+    this.panel.querySelector('form.quiz')?.remove();
+    this.panel.insertBefore(form, this.panel.lastElementChild);
+    this.panel.hidden = false;
+  }
+
+  /** The first answer to an item counts. @param {string} itemId @param {number} choice */
+  answer(itemId, choice) {
+    const item = this.script.quiz.find((q) => q.id === itemId);
+    if (!item || !Number.isInteger(choice) || choice < 0 || choice >= item.choices.length) {
+      return null;
+    }
+    const first = !(itemId in this.state.answers);
+    if (first) this.state.answers[itemId] = choice;
+    const correct = this.state.answers[itemId] === item.answer;
+    const verdict = correct ? this.words.right : this.words.wrong;
+    const form = this.panel.querySelector(`form.quiz[data-item="${itemId}"]`);
+    const result = element('p', `${verdict} ${localized(item.explain, this.lang)}`, 'verdict');
+    result.setAttribute('role', 'status');
+    if (form) form.replaceWith(result);
+    else this.showPanel(verdict, [element('p', localized(item.explain, this.lang))]);
+    if (first) this.emit('quiz_answered', { item: itemId, response: choice, correct });
+    this.checkCompleted();
+    const next = this.remaining()[0];
+    if (next && this.current && next.hotspot === this.current) this.offerQuiz(next);
+    return correct;
+  }
+
+  score() {
+    const items = this.script.quiz;
+    if (!items.length) return 0;
+    return items.filter((q) => this.state.answers[q.id] === q.answer).length / items.length;
+  }
+
+  checkCompleted() {
+    if (this.state.completed || this.remaining().length) return;
+    this.state.completed = true;
+    this.emit('scene_completed', { hotspots_viewed: this.state.seen.length,
+      hotspots_total: this.script.hotspots.length, quiz_score: this.score(),
+      seconds: this.state.seconds });
+  }
+
+  /** Leaves the scene: the open hotspot closes, then the scene. */
+  leave() {
+    this.closePanel();
+    this.emit('scene_left', { seconds: this.state.seconds });
+    return this.chain.then(() => this.outbox.deliver());
+  }
+
+  /** @param {number} dt seconds */
+  update(dt) {
+    if (!this.state) return;
+    this.state.seconds += dt;
+    this.sinceKept += dt;
+    if (this.sinceKept >= KEEP_EVERY) {
+      this.sinceKept = 0;
+      this.chain = this.chain.then(() => this.outbox.keep(this.state));
+    }
+  }
+}

@@ -15,11 +15,12 @@ from sqlalchemy import ColumnElement, String, cast, func, literal, or_, select
 from sqlalchemy.sql import Select
 
 from server.auth import Principal
-from server.db.models import AuditEntry, User
+from server.db.models import AuditEntry, Organization, Tour, User
 from server.keys import SESSIONS
 from server.roster.scope import Tree, tree_of
 from server.validation import whole_number
-from server.web.rendering import page_principal, render
+from server.web.catalogue import catalogue, translate
+from server.web.rendering import language, page_principal, render
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
@@ -98,6 +99,40 @@ def _detail(value: object, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def _numbered(entries: Any, kind: str) -> set[int]:
+    """The ids of the ``kind:N`` targets among ``entries``."""
+    found = set()
+    for entry in entries:
+        prefix, _, number = entry.target.partition(":")
+        if prefix == kind and number.isdigit() and len(number) < 12:
+            found.add(int(number))
+    return found
+
+
+async def _target_names(db: Any, entries: Any) -> dict[str, str]:
+    """What the page shows for a target: a person's, organization's or tour's name by
+    its ``kind:N`` code (the code stays beside it); others are shown as they are."""
+    named: dict[str, str] = {}
+    for kind, id_column, name_column in (("user", User.id, User.display_name),
+                                         ("org", Organization.id, Organization.name),
+                                         ("tour", Tour.id, Tour.title)):
+        ids = _numbered(entries, kind)
+        if ids:
+            rows = (await db.execute(select(id_column, name_column)
+                                     .where(id_column.in_(ids)))).all()
+            named.update({f"{kind}:{number}": name for number, name in rows})
+    return named
+
+
+def _action_namer(lang: str) -> Any:
+    known = catalogue()
+
+    def action_name(code: str) -> str:
+        key = f"admin.audit.do.{code}"
+        return translate(lang, key) if key in known else code
+    return action_name
+
+
 @routes.get("/admin/audit")
 async def audit(request: web.Request) -> web.Response:
     principal = page_principal(request, "admin")
@@ -115,11 +150,12 @@ async def audit(request: web.Request) -> web.Response:
         actor_ids = {e.actor_id for e in entries if e.actor_id is not None}
         names = dict((await db.execute(select(User.id, User.display_name).where(
             User.id.in_(actor_ids)))).all()) if actor_ids else {}
+        targets = await _target_names(db, entries)
     pages = max(1, -(-total // PAGE_SIZE))
     return await render(
         request, "admin/audit.html", entries=entries, names=names, actions=actions,
         chosen=chosen, total=total, pages=pages,
         newer=chosen.link(chosen.page - 1) if chosen.page > 1 else None,
         older=chosen.link(chosen.page + 1) if chosen.page < pages else None,
-        detail=_detail,
+        detail=_detail, targets=targets, action_name=_action_namer(language(request)),
         local=lambda at: at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"))

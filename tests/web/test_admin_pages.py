@@ -209,6 +209,11 @@ def test_the_audit_log_filters_and_a_new_branch_and_lrs_client(desktop: Visit,
     page = desktop.open("/admin/audit?action=org.create")
     rows = page.locator("table.audit tbody tr")
     assert rows.count() == 1 and "第三党支部" in rows.first.inner_text()
+    # the action by its name (its code beside it), the organization by its name
+    said = rows.first.inner_text()
+    assert "新建组织" in said and "org.create" in said, said
+    assert rows.first.locator("td").nth(3).inner_text().startswith("第三党支部"), said
+    assert page.locator("#action option:checked").inner_text() == "新建组织"
     page = desktop.open("/admin/audit?actor=系统管理员&action=lrs_client.revoke")
     assert page.locator("table.audit tbody tr").count() == 1
     page = desktop.open("/admin/audit?actor=内容编辑")

@@ -294,4 +294,5 @@ def test_a_party_day_through_the_portal(portal: Portal, phone: Visit, desktop: V
     page = admin.open("/admin/audit?action=roster.import")
     entries = page.locator("table.audit tbody tr")
     assert entries.count() == 1 and "系统管理员" in entries.first.inner_text()
+    assert "导入名册" in entries.first.locator("td").nth(2).inner_text()
     look(admin, "party-day-5-audit")

@@ -82,4 +82,8 @@ class PackagedScene(_Strict):
         default_factory=dict,
         description="hotspot or stop id -> language -> Ogg path in the package",
     )
+    lipsync: dict[str, str] = Field(
+        default_factory=dict,
+        description="Ogg path -> its lip-sync track (protocol.lipsync) in the package",
+    )
     kind: Literal["redhall-scene"] = "redhall-scene"

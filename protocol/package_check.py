@@ -11,7 +11,8 @@ deflated.
 Contents: every scene the manifest names parses (UTF-8 JSON, bounded depth, finite
 numbers) into the protocol models; every file a scene or the manifest refers to is in
 the package, with the kind of content its name says; every model is a sound,
-self-contained GLB (see :mod:`protocol.glb_check`).
+self-contained GLB (see :mod:`protocol.glb_check`); every lip-sync track follows
+:mod:`protocol.lipsync`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pydantic import ValidationError
 
 from protocol.errors import PackageError, UnsafePackage
 from protocol.glb_check import GlbRefused, check_glb
+from protocol.lipsync import LipSyncTrack
 from protocol.manifest import Manifest, PackagedScene
 from protocol.safe_json import JsonRefused, loads
 
@@ -144,6 +146,19 @@ def _refs(manifest: Manifest, scenes: dict[str, PackagedScene]
         for owner, tracks in scene.audio.items():
             for path in tracks.values():
                 yield path, f"the narration of `{owner}` in scene `{scene_id}`", (".ogg",)
+        for audio, track in scene.lipsync.items():
+            yield audio, f"the lip-sync map of scene `{scene_id}`", (".ogg",)
+            yield track, f"the lip-sync track of `{audio}` in scene `{scene_id}`", (".json",)
+
+
+def _check_lipsync(data: bytes, name: str) -> None:
+    try:
+        LipSyncTrack.model_validate(loads(data))
+    except JsonRefused as exc:
+        raise MalformedPackage(f"`{name}` is not a readable lip-sync track: {exc}") from None
+    except ValidationError as exc:
+        raise MalformedPackage(f"`{name}` does not follow the lip-sync format: "
+                               f"{exc.errors()[0]['msg']}") from None
 
 
 def parse_scene(data: bytes, name: str) -> PackagedScene:
@@ -205,4 +220,6 @@ def check_contents(manifest: Manifest, read: Callable[[str], bytes]) -> dict[str
                 check_glb(data)
             except GlbRefused as exc:
                 raise MalformedPackage(f"model `{path}` is refused: {exc}") from None
+        if suffix == ".json":
+            _check_lipsync(data, path)
     return scenes

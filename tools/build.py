@@ -20,6 +20,7 @@ from tools.audio import speech_version
 from tools.cache import BuildCache, digest_of, file_digest
 from tools.checks import localized_texts
 from tools.errors import ValidationFailed
+from tools.lipsync import LIPSYNC_VERSION
 from tools.narration import build_narration, needs_speech
 from tools.package import entries_for, stable_json, write_package
 from tools.props import PIPELINE_VERSION, BuildOptions, build_prop, prop_inputs
@@ -63,7 +64,8 @@ def _public_pem(key: Ed25519PrivateKey) -> bytes:
 def fingerprint(sources: ExhibitSources, options: BuildOptions, key: Ed25519PrivateKey) -> str:
     """sha256 over every input and option; equal fingerprints give identical packages."""
     root = sources.root
-    parts: list[str | bytes] = [TOOL_VERSION, PIPELINE_VERSION, repr(options), _public_pem(key),
+    parts: list[str | bytes] = [TOOL_VERSION, PIPELINE_VERSION, LIPSYNC_VERSION, repr(options),
+                                _public_pem(key),
                                 sources.exhibit_file.read_bytes(),
                                 file_digest(root / sources.exhibit.font)]
     for scene, path in sources.scenes:
@@ -154,7 +156,8 @@ def build_exhibit(exhibit_file: Path, out_dir: Path, key: Ed25519PrivateKey,
         files.update(narration.files)
         result.audio_seconds += narration.seconds
         result.synthesized += narration.synthesized
-        packaged = PackagedScene(script=scene, props=props, audio=narration.audio)
+        packaged = PackagedScene(script=scene, props=props, audio=narration.audio,
+                                 lipsync=narration.lipsync)
         script_path = f"scenes/{scene.id}.json"
         files[script_path] = stable_json(packaged.model_dump(mode="json", by_alias=True,
                                                               exclude_none=True))

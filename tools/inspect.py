@@ -6,9 +6,28 @@ import json
 from pathlib import Path
 from typing import Any
 
+from protocol.lipsync import LipSyncTrack
 from protocol.manifest import PackagedScene
 from protocol.package import VerifiedPackage, open_package
 from tools.keys import load_public
+
+
+def _narration(package: VerifiedPackage, scene: PackagedScene) -> list[dict[str, Any]]:
+    """Each narration's Ogg with the lip-sync track beside it (None for older packages)."""
+    sizes = {entry.path: entry.size for entry in package.manifest.entries}
+    listed = []
+    for owner, tracks in sorted(scene.audio.items()):
+        for language, path in sorted(tracks.items()):
+            track_path = scene.lipsync.get(path)
+            lipsync = None
+            if track_path is not None:
+                track = LipSyncTrack.model_validate(json.loads(package.read(track_path)))
+                lipsync = {"path": track_path, "bytes": sizes.get(track_path, 0),
+                           "rate": track.rate, "frames": len(track.openness),
+                           "seconds": round(track.seconds, 2)}
+            listed.append({"owner": owner, "language": language, "path": path,
+                           "bytes": sizes.get(path, 0), "lipsync": lipsync})
+    return listed
 
 
 def describe(package: VerifiedPackage) -> dict[str, Any]:
@@ -26,6 +45,7 @@ def describe(package: VerifiedPackage) -> dict[str, Any]:
             "route_stops": len(scene.script.route),
             "quiz_items": len(scene.script.quiz),
             "narrated": len(scene.audio),
+            "audio": _narration(package, scene),
             "credit": ref.credit.model_dump(),
         })
     kinds: dict[str, int] = {}

@@ -9,20 +9,40 @@ from pathlib import Path
 from protocol.scene import Hotspot, SceneScript
 from tools.audio import espeak_available, speech_version
 from tools.cache import BuildCache, digest_of, file_digest
+from tools.package import stable_json
 from tools.props import PIPELINE_VERSION
 
 
 @dataclass
 class NarrationOutput:
     audio: dict[str, dict[str, str]] = field(default_factory=dict)
+    lipsync: dict[str, str] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     synthesized: int = 0
     seconds: float = 0.0
 
 
-def _store(out: NarrationOutput, owner: str, language: str, data: bytes, seconds: float) -> None:
-    name = f"audio/{hashlib.sha256(data).hexdigest()[:20]}.ogg"
-    out.files[name] = data
+def _lipsync(data: bytes, name: str, cache: BuildCache) -> bytes:
+    """The lip-sync track (JSON) of Ogg ``data``, computed once per distinct audio."""
+    from tools.lipsync import LIPSYNC_VERSION, track_of_ogg
+
+    key = digest_of(LIPSYNC_VERSION, "lipsync", hashlib.sha256(data).hexdigest())
+    hit = cache.get("lipsync", key)
+    if hit is not None:
+        return hit[1]["json"]
+    track = stable_json(track_of_ogg(data, name).model_dump(mode="json"))
+    cache.put("lipsync", key, {}, {"json": track})
+    return track
+
+
+def _store(out: NarrationOutput, owner: str, language: str, data: bytes, seconds: float,
+           cache: BuildCache) -> None:
+    stem = f"audio/{hashlib.sha256(data).hexdigest()[:20]}"
+    name = f"{stem}.ogg"
+    if name not in out.files:
+        out.files[name] = data
+        out.files[f"{stem}.lipsync.json"] = _lipsync(data, name, cache)
+        out.lipsync[name] = f"{stem}.lipsync.json"
     out.audio.setdefault(owner, {})[language] = name
     out.seconds += seconds
 
@@ -44,7 +64,8 @@ def needs_speech(scene: SceneScript) -> bool:
 
 def build_narration(scene: SceneScript, root: Path, cache: BuildCache,
                     speech: bool) -> NarrationOutput:
-    """Ogg narration per hotspot/stop/action, keyed ``owner -> language -> package path``.
+    """Ogg narration per hotspot/stop/action, keyed ``owner -> language -> package path``,
+    each Ogg with its lip-sync track beside it (``audio/<name>.lipsync.json``).
 
     Owners are hotspot ids, ``stop:<id>`` for route stops and ``action:<n>`` for actions.
     """
@@ -65,7 +86,7 @@ def build_narration(scene: SceneScript, root: Path, cache: BuildCache,
                 cache.put("audio", key, {"seconds": seconds}, {"ogg": data})
             else:
                 data, seconds = hit[1]["ogg"], hit[0]["seconds"]
-            _store(out, owner, language, data, seconds)
+            _store(out, owner, language, data, seconds, cache)
     if speech and espeak_available():
         version = speech_version()
         for hotspot in scene.hotspots:
@@ -79,6 +100,6 @@ def build_narration(scene: SceneScript, root: Path, cache: BuildCache,
                 cache.put("audio", key, {"seconds": seconds}, {"ogg": data})
             else:
                 data, seconds = hit[1]["ogg"], hit[0]["seconds"]
-            _store(out, hotspot.id, "zh-CN", data, seconds)
+            _store(out, hotspot.id, "zh-CN", data, seconds, cache)
             out.synthesized += 1
     return out

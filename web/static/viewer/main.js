@@ -6,6 +6,7 @@ import { PackageSource, TamperedEntry, BadSignature } from './package.js';
 import { SceneView, toThree } from './scene.js';
 import { Controls } from './controls.js';
 import { Visit } from './visit.js';
+import { ImmersiveVR } from './xr.js';
 
 /** @typedef {{exhibit: string, version: string, scene: string, language: string,
  *   manifest: string, entries: string, facts: string, user: number, trusted: string[],
@@ -31,8 +32,9 @@ class Viewer {
     this.words = config.words;
     this.status = /** @type {HTMLElement} */ (root.querySelector('#viewer-status'));
     this.canvas = /** @type {HTMLCanvasElement} */ (root.querySelector('#viewer-canvas'));
-    this.source = new PackageSource(config, (done, total) => this.say(
-      fill(this.words.verifying, { done, total })));
+    this.source = new PackageSource(config, (done, total) => {
+      if (root.dataset.state === 'loading') this.say(fill(this.words.verifying, { done, total }));
+    });
     /** @type {SceneView | null} */
     this.view = null;
     this.frames = 0;
@@ -83,6 +85,7 @@ class Viewer {
     this.resize();
     new ResizeObserver(() => this.resize()).observe(this.canvas);
     this.controls = new Controls(this);
+    this.xr = new ImmersiveVR(this);
     this.visit = new Visit(this);
     await this.visit.start();
     this.renderer.setAnimationLoop((time) => this.frame(time));
@@ -118,6 +121,7 @@ class Viewer {
     const dt = Math.min(0.1, this.last === undefined ? 0 : (time - this.last) / 1000);
     this.last = time;
     this.controls.update(dt);
+    this.xr.update();
     this.visit.update(dt);
     this.view.pulse(time / 1000);
     this.renderer.render(this.view.scene, this.camera);

@@ -114,6 +114,12 @@ export class Visit {
     close.addEventListener('click', () => this.closePanel());
     this.panel.append(heading, ...body, close);
     this.panel.hidden = false;
+    this.changed();
+  }
+
+  /** A headset shows the panel too, at arm's length. */
+  changed() {
+    this.viewer.xr?.panel.mirror(this.panel);
   }
 
   /** Opens a hotspot: its narration, audio and any quiz item on it. @param {string} id */
@@ -162,6 +168,7 @@ export class Visit {
     this.panel.hidden = true;
     this.playing?.pause();
     this.viewer.view.highlight(null);
+    this.changed();
   }
 
   /** @param {number} index */
@@ -206,6 +213,7 @@ export class Visit {
     this.panel.querySelector('form.quiz')?.remove();
     this.panel.insertBefore(form, this.panel.lastElementChild);
     this.panel.hidden = false;
+    this.changed();
   }
 
   /** The first answer to an item counts. @param {string} itemId @param {number} choice */
@@ -223,6 +231,7 @@ export class Visit {
     result.setAttribute('role', 'status');
     if (form) form.replaceWith(result);
     else this.showPanel(verdict, [element('p', localized(item.explain, this.lang))]);
+    this.changed();
     if (first) this.emit('quiz_answered', { item: itemId, response: choice, correct });
     this.checkCompleted();
     const next = this.remaining()[0];

@@ -1,5 +1,7 @@
 """Recorded-narration stand-ins: espeak-ng reads a hotspot's zh-CN text into an Ogg file,
-the format an editor would bring from a studio. Deterministic for one espeak-ng version."""
+the format an editor would bring from a studio. Read in Mandarin as the pipeline reads
+text (numbers spelled out, the pronunciation lexicon). Deterministic for one espeak-ng
+version."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import numpy as np
 import soundfile
 import yaml
 
+from tools.audio_codec import espeak_command
 from tools.ogg import set_serial
 
 # (scene id, hotspot id, file written under assets/<folder>/)
@@ -28,8 +31,7 @@ NARRATED = [
 def speak(text: str, out: Path) -> None:
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "speech.wav"
-        subprocess.run(["espeak-ng", "-v", "cmn", "-s", "150", "-w", str(wav), text], check=True,
-                       capture_output=True)
+        subprocess.run(espeak_command(text, "-w", str(wav)), check=True, capture_output=True)
         samples, rate = soundfile.read(str(wav), dtype="float32")
     buffer = io.BytesIO()
     soundfile.write(buffer, np.asarray(samples), rate, format="OGG", subtype="VORBIS")

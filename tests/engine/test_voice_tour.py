@@ -1,0 +1,116 @@
+"""Voice through a real server: the guide's engine client speaks an espeak-ng recording,
+members' clients record what they hear, and the recordings match the source."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.tour_client import TourClient
+from engine.voice import read_speech, read_wav
+from protocol import tour as wire
+from tests.engine.tour_support import speech_wav, window_matches
+from tests.server.conftest import World, world  # noqa: F401 (fixture)
+from tests.server.live_support import participant, publish, schedule
+from tools.build import BuildResult
+
+TAIL = 0.5  # seconds the listener keeps recording after the speech, for the jitter buffer
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    yield f"sqlite+aiosqlite:///{tmp_path}/redhall.db"
+
+
+@pytest.fixture
+async def tour(world: World, samples: dict[str, BuildResult]) -> int:  # noqa: F811
+    version = await publish(world.client, samples["founding"], world.users["editor"])
+    return await schedule(world.client, version, world.users["guide"], [world.branch_a])
+
+
+async def _join(world: World, tour: int, who: str) -> TourClient:  # noqa: F811
+    client = participant(world.client, tour, world.tokens[who])
+    await client.connect()
+    return client
+
+
+async def _speak_and_record(speaker: TourClient, listener: TourClient, source: Path,
+                            heard: Path, drop: set[int] | None = None) -> int:
+    listener.record_to(heard)
+    sent = await speaker.speak_file(source, drop=None if drop is None else drop.__contains__)
+    await asyncio.sleep(TAIL)
+    listener.stop_recording()
+    return sent
+
+
+async def test_members_hear_the_guide(world: World, tour: int,  # noqa: F811
+                                      tmp_path: Path) -> None:
+    guide, member = await _join(world, tour, "guide"), await _join(world, tour, "member")
+    try:
+        await guide.send(wire.Start())
+        await member.expect("phase", phase="live")
+        source = speech_wav(tmp_path)
+        sent = await _speak_and_record(guide, member, source, tmp_path / "heard.wav")
+        speech, heard = read_speech(source), read_wav(tmp_path / "heard.wav")
+        scores = window_matches(heard, speech)
+        assert sent > 200 and len(scores) > 15
+        buffer = member.voice.speakers[guide.seat].buffer
+        print("windows", np.round(scores, 2).tolist(), "late", buffer.late, "lost",
+              buffer.lost, "played", buffer.played, "sent", sent)
+        assert np.median(scores) > 0.85 and np.percentile(scores, 10) > 0.6, scores
+        latencies = np.asarray(member.voice.latencies)
+        assert len(latencies) > 0.9 * sent
+        assert np.percentile(latencies, 99) < 0.3, "capture to playout on loopback"
+        assert member.bad_voice == 0 and guide.last_error is None
+    finally:
+        await member.close()
+        await guide.close()
+
+
+async def test_lost_packets_are_concealed(world: World, tour: int,  # noqa: F811
+                                          tmp_path: Path) -> None:
+    guide, member = await _join(world, tour, "guide"), await _join(world, tour, "member")
+    try:
+        await guide.send(wire.Start())
+        source = speech_wav(tmp_path)
+        rng = np.random.default_rng(4)
+        lost = {int(s) for s in rng.choice(np.arange(10, 400), size=35, replace=False)}
+        await _speak_and_record(guide, member, source, tmp_path / "heard.wav", drop=lost)
+        scores = window_matches(read_wav(tmp_path / "heard.wav"), read_speech(source))
+        buffer = member.voice.speakers[guide.seat].buffer
+        assert buffer.lost >= 20, "the gaps were seen as losses and concealed"
+        assert np.median(scores) > 0.8, scores
+    finally:
+        await member.close()
+        await guide.close()
+
+
+async def test_a_member_is_heard_only_with_the_floor(world: World, tour: int,  # noqa: F811
+                                                     tmp_path: Path) -> None:
+    guide, member = await _join(world, tour, "guide"), await _join(world, tour, "member")
+    try:
+        await guide.send(wire.Start())
+        source = speech_wav(tmp_path, "Where was the first congress held?")
+        await _speak_and_record(member, guide, source, tmp_path / "unheard.wav")
+        refused = await member.expect("error", about="voice")
+        assert refused.code == "not_allowed"
+        assert float(np.abs(read_wav(tmp_path / "unheard.wav")).max()) == 0.0
+        assert member.seat not in guide.voice.speakers
+
+        await guide.send(wire.GiveFloor(seat=member.seat))
+        await member.expect("floor")
+        await _speak_and_record(member, guide, source, tmp_path / "heard.wav")
+        scores = window_matches(read_wav(tmp_path / "heard.wav"), read_speech(source))
+        assert np.median(scores) > 0.85, scores
+
+        await guide.send(wire.TakeFloor(seat=member.seat))
+        await member.expect("floor")
+        await _speak_and_record(member, guide, source, tmp_path / "again.wav")
+        assert float(np.abs(read_wav(tmp_path / "again.wav")).max()) == 0.0
+    finally:
+        await member.close()
+        await guide.close()

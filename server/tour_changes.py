@@ -29,6 +29,7 @@ from server.reminders import (
     queue_notice,
     queue_reminders,
 )
+from server.roster.scope import overseen_orgs
 from server.tour_view import State, offset_text, zone_of
 
 MAX_ID = 2**31 - 1
@@ -102,6 +103,9 @@ def refuse_unless_open(tour: Tour, state: State) -> None:
 async def check_branches(db: AsyncSession, principal: Principal, branches: list[int]) -> None:
     if principal.role == "guide" and set(branches) != {principal.org_id}:
         raise Forbidden("guides may invite their own branch only")
+    orgs = await overseen_orgs(db, principal) if principal.role == "admin" else None
+    if orgs is not None and not set(branches) <= orgs:
+        raise Forbidden("administrators may invite the branches of their own committee only")
     for org_id in sorted(set(branches)):
         org = await db.get(Organization, org_id)
         if org is None or org.kind != "branch":

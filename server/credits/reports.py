@@ -54,9 +54,15 @@ class Period:
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose rows a caller may see: everyone (admins) or one branch (its guides)."""
+    """Whose rows a caller may see: everyone (an administrator of no organization), the
+    organizations of a committee's tree (its administrators) or one branch (its guides)."""
 
     org_id: int | None = None
+    org_ids: frozenset[int] | None = None
+
+    @property
+    def everyone(self) -> bool:
+        return self.org_id is None and self.org_ids is None
 
 
 # Every report is aggregated by the database: a year's facts and awards run to millions of
@@ -64,9 +70,13 @@ class Scope:
 
 
 def _in_scope(scope: Scope) -> Any:
-    """The members and guides a report counts (of one branch, or of all)."""
+    """The members and guides a report counts (of one branch, a tree, or of all)."""
     condition = User.deleted_at.is_(None) & User.role.in_(("member", "guide"))
-    return condition if scope.org_id is None else condition & (User.org_id == scope.org_id)
+    if scope.org_id is not None:
+        condition = condition & (User.org_id == scope.org_id)
+    if scope.org_ids is not None:
+        condition = condition & User.org_id.in_(scope.org_ids)
+    return condition
 
 
 def _awarded_in(period: Period) -> Any:
@@ -194,7 +204,7 @@ async def exhibits(sessions: async_sessionmaker[AsyncSession], period: Period, s
     awards = (select(LedgerEntry.exhibit_id, func.count().label("awards"),
                      _sum_of_hours().label("hours"))
               .where(_awarded_in(period)).group_by(LedgerEntry.exhibit_id))
-    if scope.org_id is not None:
+    if not scope.everyone:
         allowed = select(User.id).where(_in_scope(scope))
         visits = visits.where(ParticipationRecord.user_id.in_(allowed))
         awards = awards.where(LedgerEntry.user_id.in_(allowed))

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal
-from server.db.models import Organization, User
+from server.db.models import Organization, Tour, TourBranch, User
 from server.failures import NotFound
 
 
@@ -84,3 +84,27 @@ async def managed_user(db: AsyncSession, principal: Principal, user_id: int) -> 
     if user is None or not may_see_user(tree, principal, user):
         raise NotFound("no such person")
     return user, tree
+
+
+async def overseen_orgs(db: AsyncSession, principal: Principal) -> frozenset[int] | None:
+    """The organizations an administrator oversees: their tree, or None for one attached
+    to no organization (who oversees everything)."""
+    if principal.org_id is None:
+        return None
+    return frozenset((await tree_of(db, principal)).ids)
+
+
+def tours_of(orgs: frozenset[int]) -> ColumnElement[bool]:
+    """A tour belongs to a tree if it invites one of its branches or its guide is one of
+    the tree's people."""
+    return or_(Tour.id.in_(select(TourBranch.tour_id).where(TourBranch.org_id.in_(orgs))),
+               Tour.guide_id.in_(select(User.id).where(User.org_id.in_(orgs))))
+
+
+async def oversees_tour(db: AsyncSession, principal: Principal, tour_id: int) -> bool:
+    """Whether this administrator oversees the tour (see :func:`tours_of`)."""
+    orgs = await overseen_orgs(db, principal)
+    if orgs is None:
+        return True
+    return await db.scalar(select(Tour.id).where(Tour.id == tour_id, tours_of(orgs))) \
+        is not None

@@ -12,12 +12,13 @@ from aiohttp import web
 
 from protocol.api import FIRST_YEAR, LAST_YEAR
 from protocol.i18n import Language
-from server.auth import Principal, require
+from server.auth import require
 from server.credits import reports
 from server.credits.messages import requested
 from server.credits.reports import Period, Scope
 from server.errors import json_error
 from server.keys import SESSIONS, SETTINGS
+from server.roster.scope import overseen_orgs
 
 routes = web.RouteTableDef()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -47,9 +48,11 @@ def _period(request: web.Request) -> Period:
                          ) from None
 
 
-def _scope(principal: Principal) -> Scope:
+async def _scope(request: web.Request) -> Scope:
+    principal = require(request, "guide", "admin")
     if principal.role == "admin":
-        return Scope()
+        async with request.app[SESSIONS]() as db:
+            return Scope(org_ids=await overseen_orgs(db, principal))
     if principal.org_id is None:
         raise json_error(403, "a guide without a branch has no report to see")
     return Scope(org_id=principal.org_id)
@@ -82,16 +85,16 @@ async def _answer(request: web.Request, name: str, rows: list[dict[str, Any]]
 
 @routes.get("/api/reports/members")
 async def members(request: web.Request) -> web.Response:
-    principal = require(request, "guide", "admin")
-    rows = await reports.members(request.app[SESSIONS], _period(request), _scope(principal),
+    scope = await _scope(request)
+    rows = await reports.members(request.app[SESSIONS], _period(request), scope,
                                  request.app[SETTINGS].credit_targets, datetime.now(UTC).date())
     return await _answer(request, "members", rows)
 
 
 @routes.get("/api/reports/branches")
 async def branches(request: web.Request) -> web.Response:
-    principal = require(request, "guide", "admin")
-    rows = await reports.branches(request.app[SESSIONS], _period(request), _scope(principal),
+    scope = await _scope(request)
+    rows = await reports.branches(request.app[SESSIONS], _period(request), scope,
                                   request.app[SETTINGS].credit_targets, datetime.now(UTC).date(),
                                   _language(request))
     return await _answer(request, "branches", rows)
@@ -99,6 +102,6 @@ async def branches(request: web.Request) -> web.Response:
 
 @routes.get("/api/reports/exhibits")
 async def exhibits(request: web.Request) -> web.Response:
-    principal = require(request, "guide", "admin")
-    rows = await reports.exhibits(request.app[SESSIONS], _period(request), _scope(principal))
+    scope = await _scope(request)
+    rows = await reports.exhibits(request.app[SESSIONS], _period(request), scope)
     return await _answer(request, "exhibits", rows)

@@ -26,6 +26,7 @@ from server.failures import Forbidden
 from server.keys import HUB, SESSIONS, SETTINGS
 from server.live.outputs import error
 from server.reminders import drop_pending, queue_reminders
+from server.roster.scope import overseen_orgs, oversees_tour, tours_of
 from server.tour_changes import (
     MAX_ID,
     TourChange,
@@ -88,10 +89,11 @@ async def schedule_tour(db: AsyncSession, principal: Principal, data: TourCreate
     return tour
 
 
-def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+async def _visible(db: AsyncSession, principal: Principal):  # type: ignore[no-untyped-def]
     query = select(Tour).order_by(Tour.starts_at, Tour.id)
     if principal.role == "admin":
-        return query
+        orgs = await overseen_orgs(db, principal)
+        return query if orgs is None else query.where(tours_of(orgs))
     if principal.role == "guide":
         return query.where(Tour.guide_id == principal.user_id)
     invited = select(TourBranch.tour_id).where(TourBranch.org_id == principal.org_id)
@@ -102,20 +104,25 @@ def _visible(principal: Principal):  # type: ignore[no-untyped-def]
 async def list_tours(request: web.Request) -> web.Response:
     principal = require(request, *EVERYONE)
     async with request.app[SESSIONS]() as db:
-        tours = (await db.scalars(_visible(principal))).all()
+        tours = (await db.scalars(await _visible(db, principal))).all()
         out = await tour_views(db, request, tours, principal.user_id)
     return web.json_response(out)
 
 
 async def _seen_tour(db: AsyncSession, principal: Principal, tour_id: int,
                      lock: bool = False) -> Tour:
-    """The tour if the caller may see it (admin, its guide, or its invited branches)."""
+    """The tour if the caller may see it (an administrator overseeing it, its guide, or
+    its invited branches)."""
     query = select(Tour).where(Tour.id == tour_id)
     tour = await db.scalar(query.with_for_update() if lock else query)
     if tour is None:
         raise json_error(404, "no such tour")
-    if principal.role == "admin" or tour.guide_id == principal.user_id:
+    if tour.guide_id == principal.user_id:
         return tour
+    if principal.role == "admin":
+        if await oversees_tour(db, principal, tour_id):
+            return tour
+        raise json_error(404, "no such tour")
     invited = await db.scalar(select(TourBranch.org_id).where(
         TourBranch.tour_id == tour_id, TourBranch.org_id == principal.org_id))
     if invited is None:
@@ -216,7 +223,9 @@ async def _invited_tour(db: AsyncSession, principal: Principal, tour_id: int) ->
     tour = await db.get(Tour, tour_id)
     invited = await db.scalar(select(TourBranch).where(TourBranch.tour_id == tour_id,
                                                        TourBranch.org_id == principal.org_id))
-    if tour is None or (invited is None and principal.role != "admin"):
+    if tour is None or (invited is None and not (principal.role == "admin"
+                                                 and await oversees_tour(db, principal,
+                                                                         tour_id))):
         raise json_error(404, "no such tour")
     return tour
 

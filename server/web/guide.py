@@ -17,6 +17,7 @@ from server.auth import STAFF, Principal
 from server.db.models import ExhibitVersion, Organization, Registration, Tour, User
 from server.failures import BadRequest, Conflict, Forbidden
 from server.keys import SESSIONS
+from server.roster.scope import overseen_orgs, tours_of
 from server.routes.tours import cancel_now, managed_tour, move_tour, schedule_tour
 from server.tour_view import tour_views, zone_of
 from server.validation import path_id, read_form
@@ -35,9 +36,11 @@ CONFLICT = "guide.error.conflict"
 async def my_tours(request: web.Request) -> web.Response:
     principal = page_principal(request, *STAFF)
     query = select(Tour).order_by(Tour.starts_at.desc(), Tour.id.desc())
-    if principal.role != "admin":
-        query = query.where(Tour.guide_id == principal.user_id)
     async with request.app[SESSIONS]() as db:
+        if principal.role != "admin":
+            query = query.where(Tour.guide_id == principal.user_id)
+        elif (orgs := await overseen_orgs(db, principal)) is not None:
+            query = query.where(tours_of(orgs))
         tours = await tour_views(db, request, (await db.scalars(query.limit(500))).all(),
                                  principal.user_id)
     upcoming = [t for t in reversed(tours) if t["state"] in ("scheduled", "live")]
@@ -58,6 +61,8 @@ async def _choices(db: AsyncSession, principal: Principal, lang: str) -> dict[st
     query = select(Organization).where(Organization.kind == "branch").order_by(Organization.id)
     if principal.role != "admin":
         query = query.where(Organization.id == principal.org_id)
+    elif (orgs := await overseen_orgs(db, principal)) is not None:
+        query = query.where(Organization.id.in_(orgs))
     branches = [(o.id, o.name) for o in (await db.scalars(query)).all()]
     return {"exhibits": exhibits, "branches": branches, "zones": guide_forms.ZONES}
 

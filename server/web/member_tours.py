@@ -16,6 +16,7 @@ from server.db.models import Registration, Tour, TourBranch
 from server.db.types import utcnow
 from server.failures import NotFound
 from server.keys import SESSIONS
+from server.roster.scope import overseen_orgs, oversees_tour, tours_of
 from server.routes import tours as tour_api
 from server.tour_view import tour_views
 from server.validation import path_id
@@ -32,13 +33,16 @@ OUTCOMES = ("registered", "cancelled", "full", "closed")
 
 
 async def _visible_tours(db: AsyncSession, principal: Principal) -> list[Tour]:
-    """Tours not yet over that invite the caller's branch (every tour, for an admin)."""
+    """Tours not yet over that invite the caller's branch (for an administrator, every
+    tour they oversee)."""
     query = (select(Tour).where(Tour.cancelled_at.is_(None),
                                 Tour.starts_at > utcnow() - timedelta(hours=8))
              .order_by(Tour.starts_at, Tour.id).limit(MAX_SHOWN))
     if principal.role != "admin":
         query = query.where(Tour.id.in_(select(TourBranch.tour_id).where(
             TourBranch.org_id == principal.org_id)))
+    elif (orgs := await overseen_orgs(db, principal)) is not None:
+        query = query.where(tours_of(orgs))
     return list((await db.scalars(query)).all())
 
 
@@ -99,7 +103,9 @@ async def _invited(request: web.Request, principal: Principal) -> tuple[Tour, bo
         mine = await db.scalar(select(Registration.id).where(
             Registration.tour_id == tour_id, Registration.user_id == principal.user_id,
             Registration.cancelled_at.is_(None)))
-    if tour is None or (invited is None and principal.role != "admin"):
+        seen = invited is not None or (principal.role == "admin" and tour is not None
+                                       and await oversees_tour(db, principal, tour_id))
+    if tour is None or not seen:
         raise NotFound(translate(language(request), "member.tours.no_such"))
     return tour, mine is not None
 

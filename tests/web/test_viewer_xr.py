@@ -1,0 +1,109 @@
+"""The browser viewer in an emulated headset: IWER (npm ``iwer``, a Meta Quest 3 with its
+Touch Plus controllers) installed into the page before the viewer starts. An immersive
+session starts, the controller ray opens a hotspot, the trigger answers its quiz item on
+the panel at arm's length, and the thumbstick throws a teleport arc and moves there."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from playwright.sync_api import Page, expect
+
+from tests.web.conftest import ROOT, Visit, look
+from tests.web.test_viewer import open_viewer
+
+IWER = ROOT / "node_modules" / "iwer" / "build" / "iwer.min.js"
+INSTALL = ("window.redhallTestXR = new IWER.XRDevice(IWER.metaQuest3);"
+           "window.redhallTestXR.installRuntime({forceInstall: true});")
+
+
+def _quaternion_looking(eye: np.ndarray, target: np.ndarray) -> list[float]:
+    """The rotation whose -Z axis points from ``eye`` to ``target`` (x, y, z, w)."""
+    back = eye - target
+    z = back / np.linalg.norm(back)
+    x = np.cross([0.0, 1.0, 0.0], z)
+    x /= np.linalg.norm(x)
+    y = np.cross(z, x)
+    m = np.column_stack([x, y, z])
+    w = math.sqrt(max(0.0, 1 + m[0, 0] + m[1, 1] + m[2, 2])) / 2
+    return [(m[2, 1] - m[1, 2]) / (4 * w), (m[0, 2] - m[2, 0]) / (4 * w),
+            (m[1, 0] - m[0, 1]) / (4 * w), w]
+
+
+def _aim(page: Page, world_target: Sequence[float]) -> None:
+    """Points the right controller (at hand height before the member) at a point given in
+    the three.js world frame; the emulated space is the member's rig."""
+    rig = np.array(page.evaluate("redhallViewer.rig.matrixWorld.elements")).reshape(4, 4).T
+    local = np.linalg.inv(rig) @ np.array([*world_target, 1.0])
+    hand = np.array([0.15, 1.3, -0.2])
+    q = _quaternion_looking(hand, local[:3])
+    page.evaluate("""([p, q]) => {
+        const c = window.redhallTestXR.controllers.right;
+        c.position.set(p[0], p[1], p[2]);
+        c.quaternion.set(q[0], q[1], q[2], q[3]);
+    }""", [hand.tolist(), q])
+    page.wait_for_timeout(300)  # a few emulated frames
+
+
+def _trigger(page: Page) -> None:
+    page.evaluate("window.redhallTestXR.controllers.right.updateButtonValue('trigger', 1)")
+    page.wait_for_timeout(300)
+    page.evaluate("window.redhallTestXR.controllers.right.updateButtonValue('trigger', 0)")
+    page.wait_for_timeout(300)
+
+
+def _until(page: Page, check: Callable[[], Any], what: str, seconds: float = 20) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        page.wait_for_timeout(200)  # the driver delivers the page's events meanwhile
+    raise AssertionError(f"never happened: {what}")
+
+
+def test_a_headset_opens_a_hotspot_answers_with_the_trigger_and_teleports(
+        desktop: Visit) -> None:
+    desktop.log_in("member-a")
+    desktop.page.add_init_script(path=str(IWER))
+    desktop.page.add_init_script(INSTALL)
+    page = open_viewer(desktop, "luding-bridge")
+    enter = page.locator("#viewer-enter-vr")
+    expect(enter).to_be_visible()
+    look(desktop, "viewer-xr-before")
+    enter.click()
+    page.locator("#viewer[data-xr=presenting]").wait_for(timeout=30_000)
+    # the controller models came from RedHall's own copy of the input profiles
+    _until(page, lambda: any("/vendor/webxr-profiles/" in u and u.endswith(".glb")
+                       for u in desktop.requests), "the controller model loaded")
+    hotspot = page.evaluate("""() => {
+        const h = redhallViewer.view.packaged.script.hotspots
+            .find((h) => h.id === 'thirteen-chains');
+        return [h.at[0], h.at[2], -h.at[1]];
+    }""")
+    _aim(page, hotspot)
+    _trigger(page)
+    _until(page, lambda: page.evaluate("redhallViewer.visit.current") == "thirteen-chains",
+           "the ray and trigger opened the hotspot")
+    assert page.evaluate("redhallViewer.xr.panel.mesh.visible")
+    item = page.evaluate("""() => redhallViewer.view.packaged.script.quiz
+        .find((q) => q.hotspot === 'thirteen-chains')""")
+    choice = f"redhallViewer.xr.panel.choicePoint({item['answer']})"
+    point = _until(page, lambda: page.evaluate(choice), "the quiz's choices on the panel")
+    _aim(page, point)
+    _trigger(page)
+    _until(page, lambda: page.evaluate(f"redhallViewer.visit.state.answers['{item['id']}']")
+           == item["answer"], "the trigger answered the quiz")
+    before = page.evaluate("redhallViewer.rig.position.toArray()")
+    _aim(page, [before[0] + 0.5, before[1] - 3, before[2] - 4])  # ahead and down: ground
+    page.evaluate("window.redhallTestXR.controllers.right.updateAxes('thumbstick', 0, -1)")
+    _until(page, lambda: page.evaluate("redhallViewer.xr.arc.visible"), "the teleport arc shown")
+    page.evaluate("window.redhallTestXR.controllers.right.updateAxes('thumbstick', 0, 0)")
+    _until(page, lambda: page.evaluate("redhallViewer.xr.teleports") == 1, "the teleport")
+    after = page.evaluate("redhallViewer.rig.position.toArray()")
+    moved = math.dist(before, after)
+    assert 0.5 < moved < 20, (before, after)

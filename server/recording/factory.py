@@ -1,0 +1,143 @@
+"""Starts a recorder for each live tour this process opens, learns whose voices it may
+keep, and enters each stored recording in its tour's row. At start it finishes the
+recordings a crash cut off."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import time
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.db.models import Consent, Tour
+from server.live.plan import TourPlan
+from server.recording.recorder import FileTourRecorder
+from server.recording.store import Recordings
+from server.recording.voices import VOICE_CONSENT, VoicePolicy
+
+log = logging.getLogger("redhall.recording")
+
+
+class TourRecorders:
+    """The ``RecorderFactory`` the hub calls as a live tour opens."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], store: Recordings) -> None:
+        self.sessions = sessions
+        self.store = store
+        self.running: dict[int, FileTourRecorder] = {}
+        self._tour_locks: dict[int, IO[bytes]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __call__(self, plan: TourPlan) -> FileTourRecorder | None:
+        """A recorder for the tour, or None when another process sharing this data
+        directory already records it (a tour spread over processes is recorded once)."""
+        lock = (self.store.live / f"tour-{plan.tour}.lock").open("ab")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            return None
+        loop = asyncio.get_running_loop()
+        start = time.time()
+        policy = VoicePolicy()
+        previous: list[str | None] = [None]
+        checked: set[int] = set()
+
+        def finished(folder: Path) -> None:  # the writer thread, the recording closed
+            tour, sha = self.store.store(folder, previous[0])
+            loop.call_soon_threadsafe(self._spawn, self._enter(tour, sha, folder))
+            loop.call_soon_threadsafe(self._release, plan.tour)
+
+        def joined(user: int) -> None:  # the event loop
+            if user not in checked:
+                checked.add(user)
+                self._spawn(self._consent(policy, [user]))
+
+        folder = self.store.live / f"{plan.tour}-{int(start * 1000)}"
+        recorder = FileTourRecorder(folder, plan.tour, start, policy, finished, joined)
+        self._tour_locks[plan.tour] = lock
+        self.running[plan.tour] = recorder
+        checked.update(plan.reserved)
+        self._spawn(self._settings(plan, policy, previous))
+        return recorder
+
+    def _spawn(self, work: object) -> None:
+        task = asyncio.ensure_future(work)  # type: ignore[call-overload]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _release(self, tour: int) -> None:
+        self.running.pop(tour, None)
+        lock = self._tour_locks.pop(tour, None)
+        if lock is not None:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+
+    async def _settings(self, plan: TourPlan, policy: VoicePolicy,
+                        previous: list[str | None]) -> None:
+        async with self.sessions() as db:
+            row = (await db.execute(select(Tour.keep_member_voices, Tour.recording_sha256)
+                                    .where(Tour.id == plan.tour))).first()
+        if row is None:
+            return
+        previous[0] = row.recording_sha256  # a part recorded before a restart
+        policy.keep_members = bool(row.keep_member_voices)
+        if policy.keep_members:
+            await self._consent(policy, sorted(plan.reserved))
+
+    async def _consent(self, policy: VoicePolicy, users: list[int]) -> None:
+        if not users:
+            return
+        async with self.sessions() as db:
+            rows = (await db.execute(
+                select(Consent.user_id, Consent.granted)
+                .where(Consent.user_id.in_(users), Consent.purpose == VOICE_CONSENT)
+                .order_by(Consent.at, Consent.id))).all()
+        latest = {user: False for user in users}
+        for user, granted in rows:
+            latest[user] = bool(granted)  # the last answer stands
+        for user, granted in latest.items():
+            (policy.consented.add if granted else policy.consented.discard)(user)
+
+    async def _enter(self, tour: int, sha: str, folder: Path) -> None:
+        async with self.sessions.begin() as db:
+            await db.execute(update(Tour).where(Tour.id == tour)
+                             .values(recording_sha256=sha))
+        self.store.forget(folder)
+        log.info("tour %s: recording stored as %s", tour, sha)
+
+    async def recover(self) -> int:
+        """Stores every recording no process is writing (cut off by a crash); returns how
+        many were entered in their tours' rows."""
+        count = 0
+        for folder in list(self.store.abandoned()):
+            try:
+                done = self.store.stored(folder)
+                if done is None:
+                    done = await asyncio.to_thread(self.store.store, folder,
+                                                   await self._previous(folder))
+                await self._enter(done[0], done[1], folder)
+                count += 1
+            except Exception:  # one damaged folder must not keep the server from starting
+                log.exception("a cut-off recording in %s could not be stored", folder)
+        return count
+
+    async def _previous(self, folder: Path) -> str | None:
+        tour = int(folder.name.split("-", 1)[0]) if folder.name[:1].isdigit() else 0
+        async with self.sessions() as db:
+            return await db.scalar(select(Tour.recording_sha256).where(Tour.id == tour))
+
+    async def close(self) -> None:
+        """Closes every recording still open and waits until they are stored."""
+        for recorder in list(self.running.values()):
+            recorder.close()
+        for recorder in list(self.running.values()):
+            await asyncio.to_thread(recorder.join, 30)
+        await asyncio.sleep(0)  # the writers' hand-overs to this loop run
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -23,18 +23,12 @@ from server.dashboard.view import dashboard
 from server.failures import BadRequest
 from server.keys import SESSIONS, SETTINGS
 from server.validation import path_id
-from server.web.catalogue import LANGUAGES, translate
-from server.web.rendering import language
+from server.web.catalogue import translator
+from server.web.rendering import asked_language
 
 routes = web.RouteTableDef()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("json", "csv", "xlsx")
-
-
-def _language(request: web.Request) -> str:
-    """``?lang=`` (zh-CN or en), else the portal's language cookie (zh-CN by default)."""
-    wanted = request.query.get("lang")
-    return wanted if wanted in LANGUAGES else language(request)
 
 
 def _period(request: web.Request) -> Period:
@@ -65,8 +59,7 @@ async def overview(app: web.Application, period: Period, subtree: Subtree,
     """The dashboard of ``subtree`` for ``period`` in ``lang``, kept while it stands."""
     today = datetime.now(UTC).date()
 
-    def t(key: str, **values: Any) -> str:
-        return translate(lang, key, **values)
+    t = translator(lang)
 
     async def compute() -> dict[str, Any]:
         view = await dashboard(app[SESSIONS], period, subtree, app[SETTINGS].credit_targets,
@@ -84,11 +77,10 @@ async def get_dashboard(request: web.Request) -> web.Response:
     if fmt not in FORMATS:
         raise BadRequest("format must be json, csv or xlsx")
     period = _period(request)
-    lang = _language(request)
+    lang = asked_language(request)
     subtree = await _subtree(request, principal, _org(request))
 
-    def t(key: str, **values: Any) -> str:
-        return translate(lang, key, **values)
+    t = translator(lang)
 
     view = await overview(request.app, period, subtree, lang)
     if fmt == "json":
@@ -114,5 +106,5 @@ async def get_member_year(request: web.Request) -> web.Response:
     subtree = await _subtree(request, principal, None)
     year = await member_year(request.app[SESSIONS], user_id, period.year, subtree,
                              request.app[SETTINGS].credit_targets, datetime.now(UTC).date())
-    await name_exhibits(request.app[SESSIONS], _language(request), year["exhibits"])
-    return _json(year, _language(request))
+    await name_exhibits(request.app[SESSIONS], asked_language(request), year["exhibits"])
+    return _json(year, asked_language(request))

@@ -12,8 +12,7 @@ from server.failures import BadRequest, NotFound
 from server.keys import SESSIONS, SETTINGS
 from server.notify.inbox import as_json, mark_all_read, mark_read, read_page, unread_count
 from server.validation import MAX_ID, path_id
-from server.web.catalogue import LANGUAGES
-from server.web.rendering import language
+from server.web.rendering import asked_language
 
 routes = web.RouteTableDef()
 PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
@@ -28,12 +27,6 @@ def _whole(request: web.Request, name: str, default: int | None, high: int) -> i
     return int(raw)
 
 
-def _language(request: web.Request) -> str:
-    """``?lang=`` (zh-CN or en), else the portal's language cookie (zh-CN by default)."""
-    wanted = request.query.get("lang")
-    return wanted if wanted in LANGUAGES else language(request)
-
-
 @routes.get("/api/notifications")
 async def my_notifications(request: web.Request) -> web.Response:
     """``?limit=`` (1..100, 20) notices older than ``?before=`` (a notice id), newest
@@ -44,7 +37,7 @@ async def my_notifications(request: web.Request) -> web.Response:
     assert limit is not None
     async with request.app[SESSIONS]() as db:
         page = await read_page(db, principal.user_id, before=before, limit=limit)
-    lang, site = _language(request), request.app[SETTINGS].site_url
+    lang, site = asked_language(request), request.app[SETTINGS].site_url
     body: dict[str, Any] = {"items": [as_json(n, lang, site) for n in page.notices],
                             "unread": page.unread, "older": page.older}
     return web.json_response(body, headers={"Content-Language": lang,

@@ -7,6 +7,7 @@ defined twice or missing a language is an error at start-up, not a blank on a pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -52,3 +53,10 @@ def translate(language: str, key: str, **values: Any) -> str:
     An unknown key raises KeyError: a page must not show a key instead of words."""
     text = catalogue()[key][language if language in LANGUAGES else DEFAULT_LANGUAGE]
     return text.format(**values) if values else text
+
+
+def translator(language: str) -> Callable[..., str]:
+    """:func:`translate` bound to one language, as pages and exports pass it around."""
+    def t(key: str, **values: Any) -> str:
+        return translate(language, key, **values)
+    return t

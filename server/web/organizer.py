@@ -19,7 +19,7 @@ from server.failures import BadRequest
 from server.keys import SESSIONS, SETTINGS
 from server.routes.dashboard import overview
 from server.validation import path_id
-from server.web.catalogue import translate
+from server.web.catalogue import translate, translator
 from server.web.rendering import language, page_principal, render
 
 routes = web.RouteTableDef()
@@ -76,8 +76,7 @@ async def _overview(request: web.Request, org: int | None) -> web.Response:
     lang = language(request)
     subtree = await overseen(request.app[SESSIONS], principal.org_id, org)
 
-    def t(key: str, **values: Any) -> str:
-        return translate(lang, key, **values)
+    t = translator(lang)
 
     view = await overview(request.app, period, subtree, lang)
     root = subtree.root.id if subtree.root else None
@@ -108,8 +107,7 @@ async def member(request: web.Request) -> web.Response:
     lang = language(request)
     await name_exhibits(request.app[SESSIONS], lang, year["exhibits"])
 
-    def t(key: str, **values: Any) -> str:
-        return translate(lang, key, **values)
+    t = translator(lang)
 
     return await render(request, "organizer/member.html", year=year,
                         picker=_picker(Period(period.year, 1, 12)),

@@ -13,7 +13,7 @@ from server.auth import PRINCIPAL, Principal
 from server.db.models import User
 from server.failures import Forbidden, Unauthorized
 from server.keys import SESSIONS
-from server.web.catalogue import DEFAULT_LANGUAGE, LANGUAGES, translate
+from server.web.catalogue import DEFAULT_LANGUAGE, LANGUAGES, translate, translator
 from server.web.security import page_csrf_token
 
 LANGUAGE_COOKIE = "redhall_lang"
@@ -42,6 +42,12 @@ def language(request: web.Request) -> str:
     """The reader's language: the cookie the language switch sets, else zh-CN."""
     chosen = request.cookies.get(LANGUAGE_COOKIE, DEFAULT_LANGUAGE)
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def asked_language(request: web.Request) -> str:
+    """``?lang=`` (zh-CN or en) for the JSON and files a page fetches, else :func:`language`."""
+    wanted = request.query.get("lang")
+    return wanted if wanted in LANGUAGES else language(request)
 
 
 def page_principal(request: web.Request, *roles: str) -> Principal:
@@ -91,9 +97,7 @@ async def render(request: web.Request, template: str, status: int = 200,
                   key=len, default=None)
     nav = [(key, path, path == current) for key, path in mine]
 
-    def t(key: str, **values: Any) -> str:
-        return translate(lang, key, **values)
-
+    t = translator(lang)
     base = {"me": me, "lang": lang, "t": t, "csrf": page_csrf_token(request),
             "nav": nav, "path": request.path, "languages": LANGUAGES}
     response = aiohttp_jinja2.render_template(template, request, {**base, **context},

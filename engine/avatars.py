@@ -2,7 +2,8 @@
 
 Poses arrive from the network with the server's timestamp; each avatar is drawn a fixed
 delay behind the newest pose and interpolated between the two samples around that time,
-so 20 Hz updates look continuous at 90 Hz.
+so 20 Hz updates look continuous at 90 Hz. A participant who is speaking has a glowing
+head (the tour says who, from the voice it plays).
 
 All avatars are one Geom whose vertices are rewritten each frame with numpy: a tour of
 fifty people costs one draw call and no per-node transforms, where a node per body part
@@ -31,6 +32,7 @@ from panda3d.core import (
 from engine.clock import Clock
 
 INTERPOLATION_DELAY = 0.1  # two 50 ms ticks
+SPEAKING_COLOUR = (255, 214, 77)  # a warm glow, unlike any avatar's own colour
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def _template() -> np.ndarray:
 _TEMPLATE = _template()
 _PER_AVATAR = len(_TEMPLATE)
 _PARTS = (_HEAD, _BODY, _HAND, _HAND)
+_HEAD_VERTICES = len(_HEAD[0])  # the head comes first in each avatar's vertices
 
 
 def _format() -> GeomVertexFormat:
@@ -142,6 +145,26 @@ class Avatars:
         self._drawn: list[str] = []  # slot order of the vertex data
         self._positions: object = None  # the vertex array written each frame
         self._table = np.zeros((0, 10))  # the rows drawn last frame, in slot order
+        self._colours: object = None  # the colour array of the vertex data
+        self.speaking: frozenset[str] = frozenset()  # participants shown speaking
+
+    def show_speaking(self, speaking: frozenset[str]) -> None:
+        """Makes the heads of ``speaking`` glow (and the others' their own colour)."""
+        if speaking != self.speaking:
+            self.speaking = speaking
+            self._paint()
+
+    def _paint(self) -> None:
+        """Writes each avatar's colour, its head glowing while it speaks."""
+        if self._colours is None or not self._drawn:
+            return
+        colours = np.frombuffer(memoryview(self._colours).cast("B"),  # type: ignore[arg-type]
+                                np.uint8).reshape(-1, _PER_AVATAR, 4)
+        colours[:, :, 3] = 255
+        for slot, name in enumerate(self._drawn):
+            colours[slot, :, :3] = np.round(np.asarray(self.avatars[name].colour) * 255)
+            if name in self.speaking:
+                colours[slot, :_HEAD_VERTICES, :3] = SPEAKING_COLOUR
 
     def receive(self, participant: str, pose: AvatarPose) -> None:
         avatar = self.avatars.get(participant)
@@ -190,11 +213,8 @@ class Avatars:
             return
         data = GeomVertexData("avatars", _format(), Geom.UH_dynamic)
         data.uncleanSetNumRows(len(shown) * _PER_AVATAR)
-        colours = np.frombuffer(memoryview(data.modifyArray(1)).cast("B"), np.uint8).reshape(
-            -1, _PER_AVATAR, 4)
-        colours[:, :, 3] = 255
-        for slot, name in enumerate(shown):
-            colours[slot, :, :3] = np.round(np.asarray(self.avatars[name].colour) * 255)
+        self._colours = data.modifyArray(1)
+        self._paint()
         # Kept and written in place each frame: the renderer's munged copy of the vertex
         # data shares this array, where going through the vertex data would copy it.
         self._positions = data.modifyArray(0)

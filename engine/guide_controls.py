@@ -6,7 +6,9 @@ B begin · N / P next / previous stop (through every scene of the exhibit, in it
 G gather everyone here · F follow-me on/off ·
 L lock free movement · H highlight the selected hotspot (again: clear) · X laser at the
 selected hotspot (again: off) · M mute all · K put the scene's next quiz item ·
-C close it and show the results · End end the tour
+C close it and show the results · V give the floor to the first raised hand · U take
+the floor back from the member given it last · O open or close the floor to every member ·
+End end the tour
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from typing import Any
 from engine.panel import Panel
 from engine.tour_scenes import exhibit_route
 from engine.tour_system import TourSystem
+from engine.tour_text import tour_labels
 from protocol import tour as wire
 
 STEERING = ("guide", "co_guide")
 KEYS = {"b": "begin", "n": "next_stop", "p": "previous_stop", "g": "gather",
         "f": "toggle_follow", "l": "toggle_lock", "h": "highlight", "x": "laser",
-        "m": "toggle_mute", "k": "next_quiz", "c": "close_quiz", "end": "end"}
+        "m": "toggle_mute", "k": "next_quiz", "c": "close_quiz", "v": "give_floor",
+        "u": "take_floor", "o": "toggle_floor", "end": "end"}
 
 
 class GuideControls:
@@ -133,6 +137,18 @@ class GuideControls:
         if self.tour.quiz is not None and not self.tour.quiz.closed:
             self.tour.link.send(wire.CloseQuiz())
 
+    def _give_floor(self) -> None:
+        waiting = [seat for seat in self.tour.hands if seat not in self.tour.floor.holders]
+        if waiting:
+            self.tour.link.send(wire.GiveFloor(seat=waiting[0]))
+
+    def _take_floor(self) -> None:
+        if self.tour.floor.holders:
+            self.tour.link.send(wire.TakeFloor(seat=self.tour.floor.holders[-1]))
+
+    def _toggle_floor(self) -> None:
+        self.tour.link.send(wire.OpenFloor(open=not self.tour.floor.open))
+
     def _end(self) -> None:
         if self.tour.phase != "ended":
             self.tour.link.send(wire.EndTour())
@@ -159,6 +175,13 @@ class GuideControls:
         if tour.hands:
             lines.append(f"{say['hands']} " + ", ".join(names.get(s, f"#{s}")
                                                          for s in tour.hands))
+        voice = tour_labels(self.view.language)
+        holders = ", ".join(names.get(s, f"#{s}") for s in tour.floor.holders)
+        floor = voice["floor_open"] if tour.floor.open else holders or voice["floor_none"]
+        lines.append(f"{voice['floor']} {floor}" + (
+            f"  {voice['speaking']} " + ", ".join(names.get(s, f"#{s}")
+                                                  for s in sorted(tour.speaking))
+            if tour.speaking else ""))
         for seat, text in tour.questions:
             lines.append(f"{say['question']} {names.get(seat, f'#{seat}')}: {text}")
         if tour.quiz is not None:
@@ -167,6 +190,7 @@ class GuideControls:
             lines.append(f"{say['quiz']} {quiz.item} {say['closed'] if quiz.closed else ''} "
                          f"{say['answered']} {quiz.answered}/{quiz.eligible}  {counts}")
         lines.append(say["guide_keys"])
+        lines.append(voice["floor_keys"])
         return "\n".join(lines)
 
     def update(self, dt: float) -> None:

@@ -2,7 +2,8 @@
 
 It says that a tour is on and who leads it, where the tour is in the exhibit (the scene's
 title and the stop's number across all its scenes), how many are present, whether
-follow-me, the movement lock and mute-all are on, this member's hand, the latest
+follow-me, the movement lock and mute-all are on, who is speaking and whether this member
+may speak (the floor), that there is no audio device if so, this member's hand, the latest
 questions, chat lines and reactions, the member's keys, a notice when the view could not
 follow the tour (a scene or stop this package lacks), and, when the tour ends, that it has
 ended and what to do next. Drawn with the full CJK font: names and chat are runtime
@@ -61,12 +62,19 @@ class TourBar:
         parts.append(f"{say['present']} {present}")
         parts.append(" ".join(f"{say[name]} {say['on'] if getattr(tour, name) else say['off']}"
                               for name in ("follow", "locked", "muted")))
+        if tour.speaking:
+            parts.append(f"{say['speaking']} " + "、".join(names.get(s, f"#{s}")
+                                                          for s in sorted(tour.speaking)))
         if tour.role == "spectator":
             parts.append(say["spectator"])
         elif tour.role == "member":
             parts.append(say["hand_up"].format(n=tour.hands.index(tour.seat) + 1)
                          if tour.hand_raised else say["hand_down"])
         body = [] if tour.notice is None else [tour.notice]  # why the view did not follow
+        if tour.audio_missing:
+            body.append(say["no_audio"])
+        if tour.role == "member":
+            body.append(say["my_floor"] if tour.may_speak() else say["no_floor"])
         for seat, kind, text in tour.feed[-2:]:
             who = names.get(seat, f"#{seat}")
             if kind == "reaction":

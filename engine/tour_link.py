@@ -1,5 +1,9 @@
 """The engine's connection to a live tour: a headless tour client on its own thread and
-event loop, reached only through queues (the frame task never awaits the network)."""
+event loop, reached only through queues (the frame task never awaits the network).
+
+Voice runs on that thread too: the microphone's frames are sent from it and the speakers
+fed from it. The engine reads who is speaking and sets where each voice sits (gain and
+pan from the avatars) through plain attributes replaced whole, never shared mutably."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import threading
 from typing import Any
 
 from engine.tour_client import TourClient, TourClosed
+from engine.voice import AudioDevices, TalkMode
 from protocol.tour_poses import Pose
 
 
@@ -20,13 +25,52 @@ class TourLink:
         self._thread = threading.Thread(target=self._loop.run_forever, name="tour-link",
                                         daemon=True)
         self._thread.start()
+        self.audio: AudioDevices | None = None
+        self._placement: dict[int, tuple[float, float]] = {}
 
-    def connect(self, timeout: float = 20.0) -> Any:
-        """Joins the tour; returns the welcome (raises TourClosed if refused)."""
+    def connect(self, timeout: float = 20.0, audio: TalkMode | None = "vad") -> Any:
+        """Joins the tour; returns the welcome (raises TourClosed if refused). With
+        ``audio``, the microphone (in that talk mode) and speakers are opened where there
+        are any; :attr:`audio` then says whether there were (its ``notice``)."""
         welcome = asyncio.run_coroutine_threadsafe(self._client.connect(),
                                                    self._loop).result(timeout)
         asyncio.run_coroutine_threadsafe(self._pump(), self._loop)
+        self._client.voice.placement = self._placed
+        if audio is not None:
+            self.audio = asyncio.run_coroutine_threadsafe(self._start_audio(audio),
+                                                          self._loop).result(timeout)
         return welcome
+
+    async def _start_audio(self, mode: TalkMode) -> AudioDevices:
+        return self._client.start_audio(mode)
+
+    @property
+    def speaking(self) -> frozenset[int]:
+        """The seats heard speaking just now (this one's own included)."""
+        return self._client.speaking
+
+    def place_voices(self, placement: dict[int, tuple[float, float]]) -> None:
+        """Sets each seat's (gain, pan) for the mix, from where its avatar stands."""
+        self._placement = placement
+
+    def _placed(self, seat: int) -> tuple[float, float]:
+        return self._placement.get(seat, (1.0, 0.0))
+
+    def talk(self, pressed: bool) -> None:
+        """The push-to-talk key went down (True) or up."""
+        sender = self._client.sender
+        if sender is not None:
+            sender.gate.pressed = pressed
+
+    @property
+    def talk_mode(self) -> TalkMode | None:
+        sender = self._client.sender
+        return None if sender is None else sender.gate.mode
+
+    def set_talk_mode(self, mode: TalkMode) -> None:
+        sender = self._client.sender
+        if sender is not None:
+            sender.gate.mode = mode
 
     async def _pump(self) -> None:
         client = self._client

@@ -1,6 +1,9 @@
 """Takes part in a live tour from an :class:`~engine.view.ExhibitView`: follows the guide's
 steering (stops, gather, follow-me, lock, highlight, laser, quizzes), shows the others as
-avatars, and sends this participant's head pose 20 times a second.
+avatars, and sends this participant's head pose 20 times a second. Voices play from the
+speakers' avatars (each voice's gain and pan set from where its avatar stands, the guide
+at full level everywhere), speaking avatars' heads glow, and the floor (who may speak) is
+kept from the server's messages.
 
 A stop in another scene of the exhibit is passed to ``on_scene`` (set by
 :class:`~engine.tour_scenes.TourSession`, which loads that scene and calls :meth:`attach`
@@ -21,6 +24,8 @@ from engine.avatars import AvatarPose
 from engine.quiz import QuizResult
 from engine.tour_client import TourClosed
 from engine.tour_text import tour_labels
+from engine.voice import place
+from engine.voice.talk_key import TalkKey
 from protocol import tour as wire
 from protocol.tour_poses import Pose, Transform
 
@@ -57,6 +62,12 @@ class TourSystem:
         self.highlight = snapshot.highlight
         self.laser_on = snapshot.laser is not None
         self.stop = snapshot.stop
+        self.floor: wire.FloorState = snapshot.floor
+        self.speaking: frozenset[int] = frozenset()  # seats heard speaking just now
+        audio = getattr(link, "audio", None)
+        # said on the tour bar while the machine has no microphone or speakers
+        self.audio_missing = audio is not None and audio.reason is not None
+        self.talk_key = TalkKey(view.app.base, link) if hasattr(link, "talk") else None
         self.questions: list[tuple[int, str]] = []
         # the latest questions, chat lines and reactions: (seat, kind, text), oldest first
         self.feed: list[tuple[int, str, str]] = []
@@ -135,6 +146,7 @@ class TourSystem:
             self.gather = None
         if self.follow and self.role not in ("guide", "co_guide"):
             self._follow_guide(dt)
+        self._voices()
         self._since_pose += dt
         if self._since_pose >= POSE_INTERVAL and self.role != "spectator":
             self._since_pose = 0.0
@@ -154,6 +166,35 @@ class TourSystem:
             right = pose.right.position if pose.right else pose.head.position
             self.view.avatars.receive(str(seat), AvatarPose(t, pose.head.position, heading,
                                                            left, right))
+
+    def _voices(self) -> None:
+        """Who speaks (their avatars glow) and where each voice sits for this listener."""
+        self.speaking = getattr(self.link, "speaking", frozenset())
+        avatars = self.view.avatars
+        avatars.show_speaking(frozenset(str(seat) for seat in self.speaking))
+        placing = getattr(self.link, "place_voices", None)
+        if placing is None:
+            return
+        camera, render = self.view.app.base.camera, self.view.app.render
+        placement = {}
+        for name in avatars.avatars:
+            shown = avatars.shown(name)
+            if shown is not None and name.isdigit():
+                where = camera.getRelativePoint(render, Point3(*shown.head))
+                placement[int(name)] = place(where.x, where.y, where.z)
+        placing(placement)
+
+    def may_speak(self, seat: int | None = None) -> bool:
+        """Whether ``seat`` (this participant by default) may be heard now."""
+        seat = self.seat if seat is None else seat
+        if seat in self.floor.muted:
+            return False
+        if seat in self.guides:
+            return True
+        person = self.participants.get(seat)
+        if person is None or person.role != "member" or self.muted:
+            return False
+        return self.floor.open or seat in self.floor.holders
 
     def _follow_guide(self, dt: float) -> None:
         guide = next((self.view.avatars.avatars.get(str(s)) for s in self.guides
@@ -221,6 +262,8 @@ class TourSystem:
             self.feed = ([*self.feed, (message.seat, kind, said)])[-4:]
         elif kind == "phase":
             self.phase = message.phase
+        elif kind == "floor":
+            self.floor = message.floor
 
     def _presence(self, seat: int, present: bool) -> None:
         if seat in self.participants:

@@ -66,6 +66,24 @@ _TEXT: dict[str, dict[str, str]] = {
         "zh-TW": "導覽使用展覽的 {theirs} 版，本機為 {mine} 版：內容可能不一致。",
         "en": "The tour shows version {theirs} of the exhibit; this package is version {mine}: "
               "some of it may differ."},
+    "speaking": {"zh-CN": "正在发言", "zh-TW": "正在發言", "en": "speaking"},
+    "floor": {"zh-CN": "发言权", "zh-TW": "發言權", "en": "floor"},
+    "floor_open": {"zh-CN": "自由发言", "zh-TW": "自由發言", "en": "open floor"},
+    "floor_none": {"zh-CN": "仅讲解员", "zh-TW": "僅講解員", "en": "guides only"},
+    "my_floor": {"zh-CN": "我可以发言（空格 按住说话，F10 切换按键/自动）",
+                 "zh-TW": "我可以發言（空白鍵 按住說話，F10 切換按鍵/自動）",
+                 "en": "you may speak (hold Space to talk; F10 push-to-talk/automatic)"},
+    "no_floor": {"zh-CN": "未获发言权（举手申请）", "zh-TW": "未獲發言權（舉手申請）",
+                 "en": "you do not have the floor (raise your hand)"},
+    "no_audio": {"zh-CN": "未找到音频设备：导览继续进行，但听不到也无法发言。",
+                 "zh-TW": "未找到音訊裝置：導覽繼續進行，但聽不到也無法發言。",
+                 "en": "No audio device: the tour goes on, but you cannot hear or speak."},
+    "floor_keys": {"zh-CN": "V 给首位举手者发言权 U 收回最近的发言权 O 开放/关闭自由发言 "
+                            "空格 按住说话",
+                   "zh-TW": "V 給首位舉手者發言權 U 收回最近的發言權 O 開放/關閉自由發言 "
+                            "空白鍵 按住說話",
+                   "en": "V give the floor to the first raised hand  U take back the latest  "
+                         "O open/close the floor  Space hold to talk"},
 }
 REACTION_NAMES: dict[str, dict[str, str]] = {
     "applause": {"zh-CN": "鼓掌", "zh-TW": "鼓掌", "en": "applauds"},

@@ -1,7 +1,7 @@
 """The microphone and speakers through PortAudio (``sounddevice``).
 
 These machines have no sound card, and often no PortAudio either. Then the first attempt
-says so once, in the log and in :attr:`AudioDevices.notice` (a line the tour bar shows),
+says so once, in the log and in :attr:`AudioDevices.notice` (the tour bar says it too),
 and voice carries on without them: received voice is still decoded (and can be
 recorded), nothing is captured or played.
 """
@@ -22,11 +22,6 @@ from engine.voice.codec import FRAME_SAMPLES, SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-NO_DEVICE = {
-    "zh-CN": "未找到音频设备：导览继续进行，但听不到也无法发言。",
-    "zh-TW": "未找到音訊裝置：導覽繼續進行，但聽不到也無法發言。",
-    "en": "No audio device: the tour goes on, but you cannot hear or speak.",
-}
 _said = threading.Event()  # the log line is written once a process, however many tours
 
 
@@ -40,8 +35,10 @@ class AudioDevices:
 
     @property
     def notice(self) -> str | None:
-        """The line for the tour bar (English; :data:`NO_DEVICE` has the others)."""
-        return None if self.reason is None else NO_DEVICE["en"]
+        """What to tell the participant (the tour bar says it in their language)."""
+        return None if self.reason is None else (
+            f"No audio device ({self.reason}): the tour goes on, but you cannot hear or "
+            "speak.")
 
     def close(self) -> None:
         for stream in (self.microphone, self.speaker):

@@ -110,9 +110,9 @@ class VoiceReceiver:
             frame = self._frame(speaker, now)
             if frame is None:
                 continue
-            gain, pan = (1.0, 0.0)
-            if self.placement is not None and seat not in self.guides:
-                gain, pan = self.placement(seat)
+            gain, pan = (1.0, 0.0) if self.placement is None else self.placement(seat)
+            if seat in self.guides:
+                gain = 1.0  # heard from wherever the guide stands, but from that side
             voices.append(Voice(seat, frame, seat in self.guides, gain, pan, speaker.started))
         self.speaking = frozenset(seat for seat, s in self.speakers.items()
                                   if now - s.heard < SPEAKING_FOR)

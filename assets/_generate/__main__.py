@@ -16,6 +16,7 @@ import first_congress  # noqa: E402
 import luding  # noqa: E402
 import nanhu  # noqa: E402
 import narration  # noqa: E402
+import narrator  # noqa: E402
 import provenance  # noqa: E402
 import zunyi  # noqa: E402
 
@@ -26,6 +27,7 @@ def main(out: Path) -> None:
     zunyi.generate(out / "zunyi")
     luding.generate(out / "luding")
     narration.generate(HERE.parent.parent / "scenes", out)
+    narrator.generate(out / "narrator")
     if out.resolve() == HERE.parent.resolve():
         provenance.write(out)
 

@@ -45,6 +45,10 @@ DESCRIPTIONS = {
     "luding/bridgehead-tower.mtl": (GENERATED, LICENCE, "its material library"),
     "luding/tile.png": (GENERATED, LICENCE, "roof tiles of the tower"),
     "luding/deck-planks.png": (GENERATED, LICENCE, "weathered deck planks"),
+    "narrator/narrator.glb": (GENERATED, LICENCE,
+                              "the narrator (数字人讲解员): a stylized man in a grey Zhongshan "
+                              "suit; 17-joint skin, viseme and blink morph targets, idle and "
+                              "gesture animations"),
     "luding/thirteen-chains.ogg": (SPOKEN, LICENCE,
                                    "narration of the thirteen-chains hotspot"),
 }

@@ -43,7 +43,7 @@ THREE_FILES = web.AppKey("viewer_three_files", dict[str, KeptFile])
 WORDS = ("loading", "verifying", "tampered", "failed", "hotspot", "close", "no_webgl",
          "enter_vr", "scene", "stops", "progress", "quiz", "answer", "right", "wrong",
          "play", "next_stop", "previous_stop", "turn_left", "turn_right", "forward",
-         "backward", "offline", "delivered", "disputed", "sources", "leave")
+         "backward", "offline", "delivered", "disputed", "sources", "leave", "raise_hand", "tour")
 
 
 def _inside(root: Path, relative: str) -> Path | None:
@@ -103,10 +103,14 @@ async def view_page(request: web.Request) -> web.Response:
     if scene is None:
         raise NotFound(translate(lang, "viewer.no_scene"))
     base = f"/api/exhibits/{exhibit}/{version}"
+    tour = request.query.get("tour", "")
+    if tour and not (tour.isdecimal() and len(tour) <= 10):
+        raise NotFound(translate(lang, "viewer.no_tour"))
     config = {
         "exhibit": exhibit, "version": version, "scene": scene["id"], "language": lang,
         "manifest": f"{base}/manifest", "entries": f"{base}/entries/",
         "facts": "/api/participation", "user": principal.user_id,
+        "tour": int(tour) if tour else None,
         "trusted": [public_text(key) for key in request.app[TRUSTED]],
         "three": THREE_MODULE, "profiles": "/vendor/webxr-profiles/",
         "words": {word: translate(lang, f"viewer.{word}") for word in WORDS},

@@ -18,6 +18,7 @@ export class Controls {
     /** @type {Set<string>} */
     this.keys = new Set();
     this.walk = 0;  // -1, 0, 1 from the on-screen buttons
+    this.locked = false;  // a guide has locked movement (looking around stays free)
     this.raycaster = new THREE.Raycaster();
     /** @type {{x: number, y: number, moved: number} | null} */
     this.press = null;
@@ -124,6 +125,7 @@ export class Controls {
 
   /** Moves the member to stand at ``ground`` (three.js frame). @param {THREE.Vector3} ground */
   teleport(ground) {
+    if (this.locked) return;
     const presenting = this.viewer.renderer.xr.isPresenting;
     this.viewer.rig.position.set(ground.x, ground.y + (presenting ? 0 : EYE_HEIGHT), ground.z);
   }
@@ -161,7 +163,7 @@ export class Controls {
     if (k.has('a')) side -= 1;
     if (k.has('arrowleft')) this.viewer.rig.rotation.y += 1.5 * dt;
     if (k.has('arrowright')) this.viewer.rig.rotation.y -= 1.5 * dt;
-    if (!forward && !side) return;
+    if ((!forward && !side) || this.locked) return;
     const heading = this.viewer.rig.rotation.y;
     const step = WALK_SPEED * dt;
     this.viewer.rig.position.x += (-Math.sin(heading) * forward + Math.cos(heading) * side) * step;

@@ -63,7 +63,8 @@ function committed(tx) {
 /**
  * @typedef {{key: string, session: string, sequence: number, seconds: number,
  *   seen: string[], stops: string[], answers: Record<string, number>, completed: boolean,
- *   touched: number}} VisitState
+ *   touched: number, left?: boolean,
+ *   open?: {hotspot: string, openedAt: number} | null}} VisitState
  */
 
 export class FactOutbox {
@@ -83,7 +84,7 @@ export class FactOutbox {
     const db = await this.db;
     /** @type {VisitState | undefined} */
     const kept = await done(db.transaction(VISITS).objectStore(VISITS).get(key));
-    if (kept && Date.now() - kept.touched < RESUME_WITHIN_MS) {
+    if (kept && !kept.left && Date.now() - kept.touched < RESUME_WITHIN_MS) {
       return { state: kept, resumed: true };
     }
     return { state: { key, session: crypto.randomUUID(), sequence: 0, seconds: 0, seen: [],

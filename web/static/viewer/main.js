@@ -7,10 +7,12 @@ import { SceneView, toThree } from './scene.js';
 import { Controls } from './controls.js';
 import { Visit } from './visit.js';
 import { ImmersiveVR } from './xr.js';
+import { LiveTour } from './tour.js';
 
 /** @typedef {{exhibit: string, version: string, scene: string, language: string,
  *   manifest: string, entries: string, facts: string, user: number, trusted: string[],
- *   three: string, profiles: string, words: Record<string, string>}} ViewerConfig */
+ *   three: string, profiles: string, tour: number | null,
+ *   words: Record<string, string>}} ViewerConfig */
 
 const HORIZONTAL_FOV = 75;  // degrees, as the engine's desktop lens
 
@@ -88,6 +90,10 @@ class Viewer {
     this.xr = new ImmersiveVR(this);
     this.visit = new Visit(this);
     await this.visit.start();
+    if (this.config.tour) {
+      this.tour = new LiveTour(this, this.config.tour);
+      this.tour.connect();
+    }
     this.renderer.setAnimationLoop((time) => this.frame(time));
   }
 
@@ -122,7 +128,8 @@ class Viewer {
     this.last = time;
     this.controls.update(dt);
     this.xr.update();
-    this.visit.update(dt);
+    this.tour?.update(dt);
+    this.visit.update();
     this.view.pulse(time / 1000);
     this.renderer.render(this.view.scene, this.camera);
     this.frames += 1;

@@ -6,6 +6,7 @@ import { FactOutbox } from './facts.js';
 
 const FONT_FAMILY = 'RedHall Subset';
 const KEEP_EVERY = 5;  // seconds between saves of the visit's time
+const MAX_TICK = 60;  // seconds
 
 /** @param {Record<string, string> | undefined} texts @param {string} lang */
 function localized(texts, lang) {
@@ -55,9 +56,17 @@ export class Visit {
     this.progressLine.id = 'viewer-progress';
     this.viewer.root.append(this.progressLine);
     this.stopButtons();
+    this.leaveButton();
     await this.loadFont();
-    if (!resumed) this.emit('scene_entered', {});
-    else this.outbox.deliver();  // what a reload cut off
+    if (!resumed) {
+      this.emit('scene_entered', {});
+    } else if (this.state.open) {  // the hotspot open when the page went: its dwell ends now
+      this.current = this.state.open.hotspot;
+      this.openedAt = this.state.open.openedAt;
+      this.closeHotspot();
+    } else {
+      this.outbox.deliver();  // what a reload cut off
+    }
     this.refresh();
     window.addEventListener('online', () => this.outbox.deliver());
     setInterval(() => this.outbox.deliver(), 15000);
@@ -98,6 +107,16 @@ export class Visit {
     tools.append(next);
   }
 
+  leaveButton() {
+    const button = element('button', this.words.leave);
+    button.id = 'viewer-leave';
+    button.addEventListener('click', async () => {
+      await this.leave();
+      location.assign(`/exhibits/${this.config.exhibit}`);
+    });
+    this.viewer.root.querySelector('#viewer-tools').append(button);
+  }
+
   refresh() {
     const seen = this.state.seen.length;
     const total = this.script.hotspots.length;
@@ -136,7 +155,9 @@ export class Visit {
     this.viewer.view.highlight(id);
     this.current = id;
     this.openedAt = this.state.seconds;
+    this.state.open = { hotspot: id, openedAt: this.openedAt };  // closed after a reload
     if (!this.state.seen.includes(id)) this.state.seen.push(id);
+    this.chain = this.chain.then(() => this.outbox.keep(this.state));
     this.play(id);
     this.refresh();
     const item = this.remaining().find((q) => q.hotspot === id);
@@ -159,8 +180,10 @@ export class Visit {
   closeHotspot() {
     if (this.current === null) return;
     const dwell = Math.max(0, this.state.seconds - this.openedAt);
-    this.emit('hotspot_viewed', { hotspot: this.current, dwell_seconds: dwell });
+    const hotspot = this.current;
     this.current = null;
+    this.state.open = null;
+    this.emit('hotspot_viewed', { hotspot, dwell_seconds: dwell });
   }
 
   closePanel() {
@@ -194,8 +217,10 @@ export class Visit {
     return this.script.quiz.filter((q) => !(q.id in this.state.answers));
   }
 
-  /** @param {import('./scene.js').QuizItem} item */
-  offerQuiz(item) {
+  /** The quiz item on the panel; in a live tour ``send`` takes the choice to the guide.
+   *  @param {import('./scene.js').QuizItem} item
+   *  @param {(choice: number) => void} [send] */
+  offerQuiz(item, send) {
     const form = element('form', undefined, 'quiz');
     form.dataset.item = item.id;
     const set = element('fieldset');
@@ -205,12 +230,21 @@ export class Visit {
       const button = element('button', localized(choice, this.lang));
       button.type = 'button';
       button.dataset.choice = String(index);
-      button.addEventListener('click', () => this.answer(item.id, index));
+      button.addEventListener('click', () => {
+        if (!send) {
+          this.answer(item.id, index);
+          return;
+        }
+        send(index);
+        for (const b of choices.querySelectorAll('button')) b.setAttribute('disabled', '');
+        button.setAttribute('aria-pressed', 'true');
+      });
       choices.append(button);
     });
     set.append(choices);
     form.append(set);
     this.panel.querySelector('form.quiz')?.remove();
+    this.panel.querySelector('.verdict')?.remove();
     this.panel.insertBefore(form, this.panel.lastElementChild);
     this.panel.hidden = false;
     this.changed();
@@ -256,12 +290,17 @@ export class Visit {
   /** Leaves the scene: the open hotspot closes, then the scene. */
   leave() {
     this.closePanel();
+    this.state.left = true;  // the next visit is a new one
     this.emit('scene_left', { seconds: this.state.seconds });
     return this.chain.then(() => this.outbox.deliver());
   }
 
-  /** @param {number} dt seconds */
-  update(dt) {
+  /** Counts the time spent in the scene: the clock's advance since the last frame, a
+   *  minute at most (a device asleep longer does not count as present). */
+  update() {
+    const now = performance.now();
+    const dt = Math.min(MAX_TICK, Math.max(0, (now - (this.lastTick ?? now)) / 1000));
+    this.lastTick = now;
     if (!this.state) return;
     this.state.seconds += dt;
     this.sinceKept += dt;

@@ -1,0 +1,93 @@
+"""A browser member and engine members in one live tour: the guide (an engine client) moves
+everyone to a stop, highlights a hotspot, asks a quiz item and locks movement; the browser
+follows each, shows the others as avatars from the pose frames, answers and raises a hand,
+and the engine members see the browser member's pose."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from playwright.sync_api import expect
+
+from protocol import tour as wire
+from protocol.tour_poses import Pose, Transform
+from tests.web.conftest import Portal, Visit, look
+from tests.web.test_guide_console import Members, members  # noqa: F401
+
+SCENE = "first-congress-site"
+
+
+def _tour_soon(portal: Portal) -> int:
+    start = (datetime.now(UTC) + timedelta(minutes=5)).replace(microsecond=0)
+    status, tour = portal.api("guide-a", "POST", "/api/tours", json={
+        "exhibit_id": "founding", "version": "1.0.0", "title": "浏览器与头显同游",
+        "starts_at": start.isoformat(), "duration_minutes": 30, "capacity": 10,
+        "branches": [portal.orgs["a"]]})
+    assert status == 201, tour
+    return int(tour["id"])
+
+
+def _frame_seats(crowd: Members, who: str, seconds: float = 10) -> set[int]:
+    """Seats in the pose frames ``who`` receives within ``seconds``."""
+    async def gather() -> set[int]:
+        seats: set[int] = set()
+        deadline = time.monotonic() + seconds
+        queue = crowd.clients[who].frames
+        while time.monotonic() < deadline:
+            try:
+                _, entries = await asyncio.wait_for(queue.get(), 0.5)
+            except TimeoutError:
+                continue
+            seats.update(seat for seat, _ in entries)
+        return seats
+    return crowd.run(gather(), timeout=seconds + 5)
+
+
+def test_a_browser_member_follows_the_guide_among_engine_members(
+        desktop: Visit, portal: Portal, members: Members) -> None:  # noqa: F811
+    tour_id = _tour_soon(portal)
+    members.join("guide-a", tour_id)
+    members.join("member-a2", tour_id)
+    members.send("guide-a", wire.Start())
+    members.everyone_got("phase", phase="live")
+    desktop.log_in("member-a")
+    page = desktop.open(f"/exhibits/founding/versions/1.0.0/view?scene={SCENE}&tour={tour_id}")
+    page.locator("#viewer[data-tour=joined]").wait_for(timeout=90_000)
+    browser_seat = page.evaluate("redhallViewer.tour.seat")
+    members.expect("guide-a", "joined")
+    script: dict[str, Any] = page.evaluate("redhallViewer.view.packaged.script")
+    stop = script["route"][1]["id"]
+    members.send("guide-a", wire.GoToStop(scene=SCENE, stop=stop))
+    members.everyone_got("stop", scene=SCENE, stop=stop)
+    expect(page.locator("#viewer")).to_have_attribute("data-stop", stop)
+    expect(page.locator("#viewer-panel h2")).to_have_text(script["route"][1]["say"]["zh-CN"])
+    # the engine members' poses become avatars in the browser, and the browser's reach them
+    for who, x in (("guide-a", 1.0), ("member-a2", -1.0)):
+        members.run(members.clients[who].send_pose(Pose(Transform((x, -3.0, 1.6)))))
+    expect(page.locator("#viewer")).to_have_attribute("data-avatars", "2", timeout=15_000)
+    assert browser_seat in _frame_seats(members, "member-a2")
+    hotspot = script["hotspots"][0]["id"]
+    members.send("guide-a", wire.HighlightHotspot(hotspot=hotspot))
+    expect(page.locator("#viewer")).to_have_attribute("data-highlight", hotspot)
+    item = script["quiz"][0]
+    members.send("guide-a", wire.StartQuiz(item=item["id"]))
+    choice = page.locator(f"form.quiz[data-item={item['id']}] button"
+                          f"[data-choice='{item['answer']}']")
+    choice.click()
+    update = members.expect("guide-a", "quiz")
+    while update.quiz is None or update.quiz.answered < 1:
+        update = members.expect("guide-a", "quiz")
+    assert update.quiz.counts[item["answer"]] == 1
+    page.locator("#viewer-hand").click()
+    members.expect("guide-a", "hand", raised=True, seat=browser_seat)
+    expect(page.locator("#viewer-hand")).to_have_attribute("aria-pressed", "true")
+    members.send("guide-a", wire.Lock(locked=True))
+    expect(page.locator("#viewer")).to_have_attribute("data-hand", "raised")
+    before = page.evaluate("redhallViewer.rig.position.toArray()")
+    page.locator("#viewer-canvas").press("w")  # walking is locked: nothing moves
+    assert page.evaluate("redhallViewer.controls.locked") is True
+    assert page.evaluate("redhallViewer.rig.position.toArray()") == before
+    look(desktop, "viewer-live-tour")

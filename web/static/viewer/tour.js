@@ -1,0 +1,284 @@
+// A live tour in the browser: the same wire as the engine (protocol/tour.py, JSON control
+// messages; protocol/tour_poses.py, binary pose frames) on /api/tours/{id}/live. The member
+// follows the guide's stop changes, gathers, follow-me and lock; sees the others as
+// avatars, the highlighted hotspot and the guide's laser; answers the guide's quiz; and
+// raises a hand. Poses and positions on the wire are the scene's frame (metres, Z up).
+
+import * as THREE from '/vendor/three/build/three.module.js';
+import { toThree } from './scene.js';
+
+export const TOUR_PROTOCOL = 3;
+const POSE_KIND = 0x50;
+const FRAME_KIND = 0x46;
+const ENTRY_SIZE = 47;
+const FRAME_HEADER = 12;
+const POSE_INTERVAL_MS = 100;
+const CM = 100;
+const Q = 32767;
+const MAX_AVATARS = 64;
+
+/** Head positions (scene frame) of each seat in a server pose frame.
+ *  @param {ArrayBuffer} data @returns {Map<number, [number, number, number]>} */
+export function readFrame(data) {
+  const view = new DataView(data);
+  /** @type {Map<number, [number, number, number]>} */
+  const heads = new Map();
+  if (data.byteLength < FRAME_HEADER || view.getUint8(0) !== FRAME_KIND) return heads;
+  const count = view.getUint16(2, true);
+  if (data.byteLength < FRAME_HEADER + count * ENTRY_SIZE) return heads;
+  for (let i = 0; i < count; i += 1) {
+    const at = FRAME_HEADER + i * ENTRY_SIZE;
+    const seat = view.getUint16(at, true);
+    const head = at + 5;
+    heads.set(seat, [view.getInt16(head, true) / CM, view.getInt16(head + 2, true) / CM,
+      view.getInt16(head + 4, true) / CM]);
+  }
+  return heads;
+}
+
+/** A pose message (46 bytes): head position and heading, hands untracked.
+ *  @param {number} seq @param {number[]} head scene frame @param {number} heading radians */
+export function poseMessage(seq, head, heading) {
+  const data = new ArrayBuffer(46);
+  const view = new DataView(data);
+  view.setUint8(0, POSE_KIND);
+  view.setUint8(1, 0);
+  view.setUint16(2, seq & 0xffff, true);
+  const clamp = (/** @type {number} */ v) => Math.max(-32767, Math.min(32767, Math.round(v)));
+  head.forEach((v, i) => view.setInt16(4 + i * 2, clamp(v * CM), true));
+  const quaternion = [0, 0, Math.sin(heading / 2), Math.cos(heading / 2)];
+  quaternion.forEach((v, i) => view.setInt16(10 + i * 2, clamp(v * Q), true));
+  for (let i = 0; i < 7; i += 1) {  // both hands: identity at the origin, untracked
+    view.setInt16(18 + i * 2, i === 6 ? Q : 0, true);
+    view.setInt16(32 + i * 2, i === 6 ? Q : 0, true);
+  }
+  return data;
+}
+
+export class LiveTour {
+  /** @param {any} viewer the page's Viewer (main.js) @param {number} tourId */
+  constructor(viewer, tourId) {
+    this.viewer = viewer;
+    this.tourId = tourId;
+    this.seat = -1;
+    this.role = 'member';
+    this.follow = false;
+    this.locked = false;
+    this.hand = false;
+    this.seq = 0;
+    /** @type {Map<number, {name: string, role: string}>} */
+    this.people = new Map();
+    /** @type {Map<number, [number, number, number]>} */
+    this.heads = new Map();
+    /** @type {any} */
+    this.quiz = null;
+    this.status = document.createElement('p');
+    this.status.id = 'viewer-tour';
+    this.status.className = 'viewer-progress viewer-tour';
+    viewer.root.append(this.status);
+    this.avatars = new THREE.InstancedMesh(new THREE.CapsuleGeometry(0.18, 1.2, 4, 8),
+      new THREE.MeshStandardMaterial({ color: 0x3a6ea5 }), MAX_AVATARS);
+    this.avatars.count = 0;
+    this.avatars.frustumCulled = false;
+    this.avatars.name = 'avatars';
+    viewer.view.scene.add(this.avatars);
+    this.laser = new THREE.Line(new THREE.BufferGeometry().setFromPoints(
+      [new THREE.Vector3(), new THREE.Vector3()]), new THREE.LineBasicMaterial({ color: 0xff2020 }));
+    this.laser.visible = false;
+    this.laser.frustumCulled = false;
+    viewer.view.scene.add(this.laser);
+    this.handButton();
+  }
+
+  connect() {
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    this.socket = new WebSocket(`${scheme}//${location.host}/api/tours/${this.tourId}/live`);
+    this.socket.binaryType = 'arraybuffer';
+    this.socket.addEventListener('open', () => this.send({ type: 'hello',
+      version: TOUR_PROTOCOL, token: 'session-cookie' }));
+    this.socket.addEventListener('message', (event) => {
+      if (event.data instanceof ArrayBuffer) this.frame(event.data);
+      else this.message(JSON.parse(event.data));
+    });
+    this.socket.addEventListener('close', () => {
+      this.viewer.root.dataset.tour = 'closed';
+    });
+    this.poses = setInterval(() => this.sendPose(), POSE_INTERVAL_MS);
+  }
+
+  /** @param {Record<string, any>} message */
+  send(message) {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  handButton() {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.id = 'viewer-hand';
+    button.textContent = this.viewer.words.raise_hand;
+    button.setAttribute('aria-pressed', 'false');
+    button.addEventListener('click', () => {
+      this.send({ type: 'hand', raised: !this.hand });
+    });
+    this.viewer.root.querySelector('#viewer-tools').append(button);
+    this.button = button;
+  }
+
+  /** @param {Record<string, any>} m */
+  message(m) {
+    switch (m.type) {
+      case 'welcome':
+        this.seat = m.seat;
+        this.role = m.role;
+        this.snapshot(m.snapshot);
+        this.viewer.root.dataset.tour = 'joined';
+        break;
+      case 'joined':
+        this.people.set(m.participant.seat, m.participant);
+        break;
+      case 'left':
+        this.people.delete(m.seat);
+        this.heads.delete(m.seat);
+        break;
+      case 'stop':
+        this.goTo(m.scene, m.stop);
+        break;
+      case 'gathering':
+        setTimeout(() => this.viewer.controls.teleport(toThree(m.at)),
+          Math.max(0, (m.deadline - this.serverNow()) * 1000));
+        break;
+      case 'setting':
+        if (m.name === 'follow') this.follow = m.on;
+        if (m.name === 'locked') {
+          this.locked = m.on;
+          this.viewer.controls.locked = m.on;
+        }
+        break;
+      case 'highlighted':
+        this.viewer.view.highlight(m.hotspot);
+        this.viewer.root.dataset.highlight = m.hotspot ?? '';
+        break;
+      case 'laser':
+        this.showLaser(m.origin, m.target);
+        break;
+      case 'quiz':
+        this.showQuiz(m.quiz);
+        break;
+      case 'hand_changed':
+      case 'hand':
+        if (m.seat === this.seat) this.setHand(Boolean(m.raised));
+        break;
+      default:
+        break;
+    }
+    this.refresh();
+  }
+
+  /** @param {Record<string, any>} s */
+  snapshot(s) {
+    this.clockOffset = 0;
+    for (const p of s.participants) this.people.set(p.seat, p);
+    this.follow = s.follow;
+    this.locked = s.locked;
+    this.viewer.controls.locked = s.locked;
+    if (s.stop) this.goTo(s.scene, s.stop);
+    if (s.highlight) this.viewer.view.highlight(s.highlight);
+    if (s.laser) this.showLaser(s.laser[0], s.laser[1]);
+    if (s.quiz) this.showQuiz(s.quiz);
+    const mine = s.participants.find((/** @type {any} */ p) => p.seat === this.seat);
+    if (mine) this.setHand(Boolean(mine.hand));
+  }
+
+  serverNow() {
+    return Date.now() / 1000 + (this.clockOffset ?? 0);
+  }
+
+  /** The guide's stop: in this scene, go there; in another, open that scene's page.
+   *  @param {string} scene @param {string} stop */
+  goTo(scene, stop) {
+    const script = this.viewer.view.packaged.script;
+    if (scene !== script.id) {
+      const url = new URL(location.href);
+      url.searchParams.set('scene', scene);
+      location.assign(url.href);
+      return;
+    }
+    const index = script.route.findIndex((/** @type {any} */ s) => s.id === stop);
+    if (index >= 0) this.viewer.visit.goToStop(index);
+    this.viewer.root.dataset.stop = stop;
+  }
+
+  /** @param {number[] | null} origin @param {number[] | null} [target] */
+  showLaser(origin, target) {
+    if (!origin || !target) {
+      this.laser.visible = false;
+      return;
+    }
+    this.laser.geometry.setFromPoints([toThree(origin), toThree(target)]);
+    this.laser.visible = true;
+  }
+
+  /** The guide's question: the member answers once. @param {any} quiz */
+  showQuiz(quiz) {
+    this.quiz = quiz;
+    if (!quiz || quiz.closed) return;
+    const item = this.viewer.view.packaged.script.quiz.find(
+      (/** @type {any} */ q) => q.id === quiz.item);
+    if (item) this.viewer.visit.offerQuiz(item, (/** @type {number} */ choice) => this.send(
+      { type: 'answer', item: item.id, choice }));
+  }
+
+  /** @param {boolean} raised */
+  setHand(raised) {
+    this.hand = raised;
+    this.button.setAttribute('aria-pressed', String(raised));
+    this.viewer.root.dataset.hand = raised ? 'raised' : 'lowered';
+  }
+
+  refresh() {
+    const guide = [...this.people.values()].find((p) => p.role === 'guide');
+    this.status.textContent = `${this.viewer.words.tour} · ${this.people.size} · ${
+      guide ? guide.name : ''}`;
+  }
+
+  /** @param {ArrayBuffer} data */
+  frame(data) {
+    for (const [seat, head] of readFrame(data)) {
+      if (seat !== this.seat) this.heads.set(seat, head);
+    }
+    const matrix = new THREE.Matrix4();
+    let i = 0;
+    for (const head of this.heads.values()) {
+      if (i >= MAX_AVATARS) break;
+      const at = toThree(head);
+      matrix.makeTranslation(at.x, at.y - 0.75, at.z);  // the capsule's middle below the eyes
+      this.avatars.setMatrixAt(i, matrix);
+      i += 1;
+    }
+    this.avatars.count = i;
+    this.avatars.instanceMatrix.needsUpdate = true;
+    this.viewer.root.dataset.avatars = String(i);
+  }
+
+  sendPose() {
+    if (this.seat < 0 || this.socket?.readyState !== WebSocket.OPEN) return;
+    const eye = new THREE.Vector3();
+    this.viewer.camera.getWorldPosition(eye);
+    const scene = [eye.x, -eye.z, eye.y];  // three.js frame back to the scene's
+    const heading = this.viewer.rig.rotation.y;
+    this.seq += 1;
+    this.socket.send(poseMessage(this.seq, scene, heading));
+  }
+
+  /** Follow-me: stay near the guide's avatar. @param {number} dt */
+  update(dt) {
+    if (!this.follow) return;
+    const guide = [...this.people.values()].find((p) => p.role === 'guide');
+    const head = guide && this.heads.get(guide.seat);
+    if (!head) return;
+    const target = toThree(head);
+    const rig = this.viewer.rig.position;
+    const gap = new THREE.Vector3(target.x - rig.x, 0, target.z - rig.z);
+    if (gap.length() > 2) rig.addScaledVector(gap.normalize(), Math.min(gap.length() - 2, 3 * dt));
+  }
+}

@@ -46,6 +46,7 @@ from server.lrs.facts import Site
 from server.lrs.forward import forward_worker
 from server.metrics import metrics_middleware
 from server.participation_store import Learning
+from server.recording import Recordings, TourRecorders
 from server.reminders import reminder_worker
 from server.routes import (
     accounts,
@@ -63,6 +64,7 @@ from server.routes import (
     participation,
     people,
     privacy,
+    recordings,
     reports,
     roster,
     tours,
@@ -118,12 +120,21 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await bounded(engine.dispose(), "closing database connections")
 
 
+async def _recordings(app: web.Application) -> AsyncIterator[None]:
+    store = app[recordings.RECORDINGS] = Recordings(app[SETTINGS].data_dir)
+    recorders = app[recordings.RECORDERS] = TourRecorders(app[SESSIONS], store)
+    await recorders.recover()  # recordings a crash cut off
+    yield
+    await bounded(recorders.close(), "storing tour recordings", grace=30)
+
+
 async def _live_tours(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     app[HUB] = Hub(app[SESSIONS], app[STORE], settings.redis_url, settings.redis_prefix,
                    hold_seconds=settings.tour_hold_seconds, tick_hz=settings.tour_tick_hz,
                    relay_hz=settings.tour_relay_hz,
-                   learning=app[LEARNING], on_stored=app[CREDITS].consider_soon)
+                   learning=app[LEARNING], on_stored=app[CREDITS].consider_soon,
+                   recorder_factory=app[recordings.RECORDERS])
     yield
     await bounded(app[HUB].close(), "closing live tours", grace=30)
 
@@ -158,13 +169,14 @@ def create_app(settings: Settings, role: WorkerRole | None = None) -> web.Applic
     app.cleanup_ctx.append(_database)
     if runs_jobs:
         app.cleanup_ctx.append(reminder_worker)
+    app.cleanup_ctx.append(_recordings)
     app.cleanup_ctx.append(_live_tours)
     if runs_jobs:
         app.cleanup_ctx.append(forward_worker)
     app.on_shutdown.append(_going_away)
     for module in (health, accounts, people, privacy, catalog, tours, live, participation,
                    calendar, docs, xapi, xapi_documents, lrs_clients, credits, reports,
-                   cmi5, attendance, notifications, dashboard, roster):
+                   cmi5, attendance, notifications, dashboard, roster, recordings):
         app.add_routes(module.routes)
     install_portal(app)
     return app

@@ -115,7 +115,7 @@ class TourRecorders:
         """Stores every recording no process is writing (cut off by a crash); returns how
         many were entered in their tours' rows."""
         count = 0
-        for folder in list(self.store.abandoned()):
+        for folder in self.store.abandoned():
             try:
                 done = self.store.stored(folder)
                 if done is None:

@@ -52,19 +52,18 @@ class Recordings:
         return value if isinstance(value, dict) else None
 
     def abandoned(self) -> Iterator[Path]:
-        """Folders no running process is writing (their writer's lock is gone)."""
+        """Folders no running process is writing (their writer's lock is gone); each is
+        locked by this process until the next is asked for, so two processes starting
+        together do not store the same one."""
         for folder in sorted(self.live.iterdir()):
             if not folder.is_dir():
                 continue
-            try:
-                with (folder / LOCK).open("ab") as lock:
+            with (folder / LOCK).open("ab") as lock:
+                try:
                     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    fcntl.flock(lock, fcntl.LOCK_UN)
-            except BlockingIOError:
-                continue
-            except OSError:
-                pass  # no lock file: nobody can be writing it
-            yield folder
+                except BlockingIOError:
+                    continue
+                yield folder
 
     def store(self, folder: Path, previous: str | None = None) -> tuple[int, str]:
         """Moves a closed recording folder into the store; returns (tour, index sha256)."""

@@ -1,5 +1,5 @@
 """A process that records a tour until it is killed: ``python -m tests.server.recording_writer
-FOLDER``. It prints the number of voice packets handed to the recorder after each, so the
+FOLDER [TOUR]``. It prints the number of voice packets handed to the recorder after each, so the
 test knows how much was written before its ``kill -9``."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from server.recording.voices import VoicePolicy
 from tests.server.recording_support import joined, opus_packets, tone
 
 
-def main(folder: Path) -> None:
+def main(folder: Path, tour: int) -> None:
     packets = opus_packets(tone(60.0))
     start = time.time()
-    recorder = FileTourRecorder(folder, 7, start, VoicePolicy())
+    recorder = FileTourRecorder(folder, tour, start, VoicePolicy())
     recorder.event(start, joined(0, 1, "guide"))
     for i, packet in enumerate(packets):
         at = start + i * 0.02
@@ -28,4 +28,4 @@ def main(folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 7)

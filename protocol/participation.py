@@ -60,6 +60,9 @@ class _Fact(BaseModel):
     exhibit: Slug
     exhibit_version: str
     scene: Slug
+    replay_of: int | None = Field(
+        default=None, ge=1, le=2_147_483_647,
+        description="the tour whose recording this visit replays: a replay, not attendance")
 
 
 class SceneEntered(_Fact):

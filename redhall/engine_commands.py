@@ -41,6 +41,13 @@ def _render(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
+    recording = None
+    if args.replay:  # checked first: a bad recording is said before any window opens
+        from engine.replay_recording import load_recording
+
+        if args.tour:
+            raise EngineError("--replay replays a recorded tour; it cannot join --tour too")
+        recording = load_recording(Path(args.replay))
     if args.xr == "openxr":  # say at once, before a window opens, when there is no runtime
         from engine.openxr_headset import require_runtime
 
@@ -92,6 +99,11 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
         MemberControls(session, TourBar(session))
     else:
         view = ExhibitView(app, exhibit, args.scene, args.lang, xr=args.xr, sink=sink)
+    if recording is not None:
+        from engine.replay import ReplaySystem
+        from engine.replay_controls import bind_replay_keys
+
+        bind_replay_keys(app.base, ReplaySystem(view, recording, ENGINE_CACHE / "replay"))
     DesktopControls(view, session.tour if session else None)
     if view.xr is not None:
         view.xr.mirror()  # the window shows what the headset's eyes see
@@ -155,6 +167,9 @@ def register(commands: Any) -> None:
     p.add_argument("--outbox", default="var/outbox", help="folder for participation facts")
     p.add_argument("--tour", help="join a live tour: ws://host:port/api/tours/ID/live")
     p.add_argument("--token", help="bearer token for --tour")
+    p.add_argument("--replay", metavar="RECORDING", help="replay a recorded tour: its "
+                   "index (<sha256>.json) with the files it names beside it; F5 pause, "
+                   "F6/F7 back/forward 10 s, F8 speed 1×/1.5×")
     p.add_argument("--cmi5", metavar="LAUNCH_URL", help="launched by an LMS: the URL with "
                    "endpoint, fetch, actor, registration and activityId")
     p.set_defaults(run=_view)

@@ -1,0 +1,162 @@
+"""Replays a recorded tour in a view: the guide's avatar walks the recorded route with the
+guide's voice playing from it (Panda3D 3D audio), the guide's stops, highlights and laser
+appear as they did, and each quiz item comes up for the viewer to answer. Pause, seek and
+1.5× speed; facts of the visit are marked as a replay of the tour (not attendance)."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+from panda3d.core import Filename, LineSegs
+
+from engine.avatars import INTERPOLATION_DELAY, AvatarPose
+from engine.replay_recording import Recording, ReplayError
+from engine.replay_timeline import Playback, Timeline, TourAt
+
+RATE = 48_000
+GUIDE = "guide"  # the replayed guide's avatar
+
+
+def decode_voice(path: Path, limit_seconds: float) -> np.ndarray:
+    """A recorded voice as ``(n,) int16`` at 48 kHz (at most ``limit_seconds``)."""
+    chunks: list[np.ndarray] = []
+    total, limit = 0, int(limit_seconds * RATE) + RATE
+    try:
+        with av.open(str(path)) as container:
+            for frame in container.decode(audio=0):
+                samples: np.ndarray = np.asarray(frame.to_ndarray()).reshape(-1)
+                if samples.dtype.kind == "f":
+                    samples = np.clip(samples * 32767, -32768, 32767)
+                chunks.append(samples.astype(np.int16))
+                total += len(samples)
+                if total > limit:
+                    break
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise ReplayError(f"{path.name} is not a playable Ogg Opus voice: {exc}") from None
+    return np.concatenate(chunks)[:limit] if chunks else np.zeros(0, np.int16)
+
+
+class ReplaySystem:
+    """Drives ``view`` from ``recording``; added to the view's app as a system."""
+
+    def __init__(self, view: Any, recording: Recording, cache: Path) -> None:
+        self.view = view
+        self.recording = recording
+        seat = recording.guide_seat
+        self.timeline = Timeline(recording.messages,
+                                 recording.poses.get(seat, []) if seat is not None else [])
+        self.playback = Playback(recording.duration)
+        voice = recording.voices.get(seat) if seat is not None else None
+        self.voice = decode_voice(voice, recording.duration) if voice else np.zeros(0, np.int16)
+        app = view.app
+        self.voice_node = app.render.attachNewNode("guide-voice")
+        self.laser = app.render.attachNewNode("replay-laser")
+        self.shown = TourAt()
+        self.sound = self._load_sound(cache) if len(self.voice) else None
+        view.quiz_by_tour = None  # the viewer answers on their own
+        view.facts.common["replay_of"] = recording.tour  # facts say what they replay
+        app.add(self)
+        self._apply()
+
+    # -- controls ---------------------------------------------------------------------
+
+    def toggle_pause(self) -> None:
+        self.playback.paused = not self.playback.paused
+        self._sync_sound()
+
+    def seek(self, t: float) -> None:
+        self.playback.seek(t)
+        self._apply()
+        self._sync_sound()
+
+    def set_speed(self, speed: float) -> None:
+        self.playback.set_speed(speed)
+        self._sync_sound()
+
+    def voice_at(self, t: float, seconds: float = 0.02) -> np.ndarray:
+        """The guide's voice that plays at replay time ``t``: ``(n,) int16``."""
+        start = max(0, int(t * RATE))
+        return self.voice[start:start + int(seconds * RATE)]
+
+    # -- each frame -------------------------------------------------------------------
+
+    def update(self, dt: float) -> None:
+        self.playback.advance(dt)
+        self._apply()
+
+    def _apply(self) -> None:
+        t = self.playback.position
+        guide = self.timeline.guide_at(t)
+        if guide is not None:
+            head, heading = guide
+            at = self.view.app.clock.now() - INTERPOLATION_DELAY
+            self.view.avatars.receive(GUIDE, AvatarPose(at, head, heading, head, head))
+            self.voice_node.setPos(*head)
+        state = self.timeline.tour_at(t)
+        if state == self.shown:
+            return
+        before, self.shown = self.shown, state
+        view = self.view
+        here = view.scene.script
+        if state.stop != before.stop and state.stop is not None and state.scene in (None, here.id) \
+                and any(s.id == state.stop for s in here.route):
+            view.go_to_stop(state.stop)
+        if state.highlight != before.highlight:
+            view.hotspots.highlight(state.highlight)
+        if state.laser != before.laser:
+            self._draw_laser(state)
+        if state.quiz is not None and (before.quiz is None or before.quiz.item != state.quiz.item):
+            try:
+                view.quiz.item(state.quiz.item)
+            except KeyError:
+                return  # an item of another scene
+            view.offer_quiz(state.quiz.item)
+
+    def _draw_laser(self, state: TourAt) -> None:
+        self.laser.getChildren().detach()
+        if state.laser is None:
+            return
+        origin, target = state.laser
+        lines = LineSegs("laser-beam")
+        lines.setColor(1.0, 0.1, 0.1, 1.0)
+        lines.setThickness(3)
+        lines.moveTo(*origin)
+        lines.drawTo(*(target or origin))
+        self.laser.attachNewNode(lines.create())
+
+    # -- sound ------------------------------------------------------------------------
+
+    def _load_sound(self, cache: Path) -> Any:
+        managers = self.view.app.base.sfxManagerList
+        if not managers:
+            return None  # no audio on this machine: the replay goes on silently
+        from direct.showbase.Audio3DManager import Audio3DManager
+
+        cache.mkdir(parents=True, exist_ok=True)
+        path = cache / f"replay-{self.recording.tour}-{int(self.recording.start)}.wav"
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(RATE)
+            out.writeframes(self.voice.tobytes())
+        self.audio3d = Audio3DManager(managers[0], self.view.app.base.camera)
+        self.audio3d.setDropOffFactor(0.0)  # the guide is heard everywhere
+        sound = self.audio3d.loadSfx(Filename.fromOsSpecific(str(path)))
+        self.audio3d.attachSoundToObject(sound, self.voice_node)
+        sound.play()
+        return sound
+
+    def _sync_sound(self) -> None:
+        if self.sound is None:
+            return
+        self.sound.stop()
+        self.sound.setPlayRate(self.playback.speed)
+        if not self.playback.paused:
+            self.sound.setTime(self.playback.position)
+            self.sound.play()
+
+

@@ -1,7 +1,8 @@
 """Replays a recorded tour in a view: the guide's avatar walks the recorded route with the
 guide's voice playing from it (Panda3D 3D audio), the guide's stops, highlights and laser
 appear as they did, and each quiz item comes up for the viewer to answer. Pause, seek and
-1.5× speed; facts of the visit are marked as a replay of the tour (not attendance)."""
+1.5× speed. :class:`ReplayFacts` marks the visit's facts as a replay of the tour (not
+attendance)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ import numpy as np
 from panda3d.core import Filename, LineSegs
 
 from engine.avatars import INTERPOLATION_DELAY, AvatarPose
+from engine.outbox import FactSink
 from engine.replay_recording import Recording, ReplayError
 from engine.replay_timeline import Playback, Timeline, TourAt
+from protocol.participation import ParticipationFact
 
 RATE = 48_000
 GUIDE = "guide"  # the replayed guide's avatar
@@ -40,6 +43,18 @@ def decode_voice(path: Path, limit_seconds: float) -> np.ndarray:
     return np.concatenate(chunks)[:limit] if chunks else np.zeros(0, np.int16)
 
 
+class ReplayFacts:
+    """A fact sink that marks every fact as a replay of ``tour`` before passing it on, from
+    the view's first (entering the scene) to its last."""
+
+    def __init__(self, sink: FactSink, tour: int) -> None:
+        self.sink = sink
+        self.tour = tour
+
+    def emit(self, fact: ParticipationFact) -> None:
+        self.sink.emit(fact.model_copy(update={"replay_of": self.tour}))
+
+
 class ReplaySystem:
     """Drives ``view`` from ``recording``; added to the view's app as a system."""
 
@@ -58,7 +73,6 @@ class ReplaySystem:
         self.shown = TourAt()
         self.sound = self._load_sound(cache) if len(self.voice) else None
         view.quiz_by_tour = None  # the viewer answers on their own
-        view.facts.common["replay_of"] = recording.tour  # facts say what they replay
         app.add(self)
         self._apply()
 

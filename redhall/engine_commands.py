@@ -74,6 +74,10 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
         cmi5 = Cmi5Session(Launch.from_url(args.cmi5), pass_mark=scene.credit.quiz_pass or None)
         cmi5.start()
         sink = Tee(sink, cmi5)
+    if recording is not None:
+        from engine.replay import ReplayFacts
+
+        sink = ReplayFacts(sink, recording.tour)  # a replay is never attendance
     app = ExhibitApp("onscreen", (1280, 720))
     session = link = None
     if args.tour:

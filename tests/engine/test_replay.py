@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 
 from engine.hotspots import HIGHLIGHT_COLOUR
-from engine.replay import ReplaySystem
+from engine.replay import ReplayFacts, ReplaySystem
 from engine.replay_recording import ReplayError, load_recording
 from engine.view import ExhibitView
 from protocol import tour as wire
@@ -81,7 +81,7 @@ def _peak(samples: np.ndarray) -> float:
 def test_a_recorded_tour_replays_offscreen(open_view: Callable[..., ExhibitView],
                                            tmp_path: Path) -> None:
     facts = Facts()
-    view = open_view("nanhu-red-boat", sink=facts)
+    view = open_view("nanhu-red-boat", sink=ReplayFacts(facts, 5))
     recording = load_recording(_record(tmp_path, view))
     replay = ReplaySystem(view, recording, tmp_path / "cache")
     script = view.scene.script
@@ -119,6 +119,8 @@ def test_a_recorded_tour_replays_offscreen(open_view: Callable[..., ExhibitView]
     view.answer_offered(item.answer)
     answered = [f for f in facts.facts if f.kind == "quiz_answered"]
     assert len(answered) == 1 and answered[0].replay_of == 5 and answered[0].correct
+    assert facts.facts[0].kind == "scene_entered"  # every fact, from the first
+    assert all(f.replay_of == 5 for f in facts.facts)
     with pytest.raises(ValueError, match="speeds"):
         replay.set_speed(7.0)
 

@@ -148,7 +148,7 @@ class TourClient:
     def speaking(self) -> frozenset[int]:
         """The seats heard speaking just now, this participant's own included."""
         own = {self.seat} if self.sender is not None and self.sender.talking else set()
-        return self.voice.speaking | own
+        return self.voice.speaking(self.tour_time()) | own
 
     def _voice_sender(self, mode: TalkMode = "vad") -> VoiceSender:
         if self.sender is None:

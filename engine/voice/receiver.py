@@ -22,7 +22,7 @@ from engine.voice.mixer import Voice, mix
 from protocol.voice import VoiceEntry
 
 MAX_SPEAKERS = 32  # buffers kept at once; a flood of seats cannot grow memory
-SPEAKING_FOR = 0.3  # a seat counts as speaking this long after its last real frame
+SPEAKING_FOR = 0.3  # a seat counts as speaking this long after its voice last arrived
 LATENCIES_KEPT = 10_000
 
 Placement = Callable[[int], tuple[float, float]]
@@ -33,8 +33,7 @@ class _Speaker:
     buffer: JitterBuffer = field(default_factory=JitterBuffer)
     decoder: OpusDecoder = field(default_factory=OpusDecoder)
     started: float = 0.0
-    heard: float = -1e9  # when a real frame of theirs last played
-    last_arrival: float = 0.0
+    last_arrival: float = -1e9
 
 
 class VoiceReceiver:
@@ -48,7 +47,6 @@ class VoiceReceiver:
         self.latencies: deque[float] = deque(maxlen=LATENCIES_KEPT)
         self.bad = 0  # packets that would not decode (concealed instead)
         self.ignored = 0  # entries from beyond MAX_SPEAKERS
-        self.speaking: frozenset[int] = frozenset()
 
     def receive(self, entries: Iterable[VoiceEntry], arrival: float) -> None:
         """Takes one frame's entries, ``arrival`` on the tour clock."""
@@ -73,6 +71,13 @@ class VoiceReceiver:
         self.forget(min(quiet)[1])
         return True
 
+    def speaking(self, now: float) -> frozenset[int]:
+        """The seats whose voice arrived within :data:`SPEAKING_FOR` of ``now`` (tour
+        clock): nothing is sent in silence, so arriving voice is speech. Known without
+        decoding, so the indicator works where nothing is played."""
+        return frozenset(seat for seat, s in self.speakers.items()
+                         if now - s.last_arrival < SPEAKING_FOR)
+
     def forget(self, seat: int) -> None:
         """Drops a speaker who left."""
         speaker = self.speakers.pop(seat, None)
@@ -87,7 +92,6 @@ class VoiceReceiver:
         try:
             if slot.packet is not None:
                 frame = decoder.decode(slot.packet)
-                speaker.heard = now
                 if slot.capture is not None:
                     self.latencies.append(now - slot.capture)
                 return frame
@@ -114,8 +118,6 @@ class VoiceReceiver:
             if seat in self.guides:
                 gain = 1.0  # heard from wherever the guide stands, but from that side
             voices.append(Voice(seat, frame, seat in self.guides, gain, pan, speaker.started))
-        self.speaking = frozenset(seat for seat, s in self.speakers.items()
-                                  if now - s.heard < SPEAKING_FOR)
         if not voices:
             return np.zeros((FRAME_SAMPLES, 2), np.float32)
         return mix(voices)

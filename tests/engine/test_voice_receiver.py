@@ -86,7 +86,7 @@ def test_the_speaking_state_follows_the_voice(speech: np.ndarray) -> None:
     speaking = []
     for tick in clock.due(2.0):
         receiver.tick(tick)
-        speaking.append(7 in receiver.speaking)
+        speaking.append(7 in receiver.speaking(tick))
     assert any(speaking[:40]) and not any(speaking[-20:])
 
 

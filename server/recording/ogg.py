@@ -14,6 +14,7 @@ from typing import BinaryIO
 SAMPLE_RATE = 48_000
 PRE_SKIP = 312  # libopus's encoder lookahead at 48 kHz, which every client uses
 MAX_PAGE_SEGMENTS = 255
+PAGE_PACKETS = 10  # 200 ms: the most a busy writer holds back from the file
 _HEADER = struct.Struct("<4sBBqIIIB")
 _CONTINUED, _FIRST, _LAST = 0x01, 0x02, 0x04
 SILENCE = b"\xf8\xff\xfe"
@@ -130,6 +131,8 @@ class OggOpusWriter:
         self._pending.append(packet)
         self._pending_segments += segments(packet)
         self.samples += samples
+        if len(self._pending) >= PAGE_PACKETS:
+            self.flush()
 
     def silence(self, samples: int) -> None:
         """Silence for ``samples`` (rounded down to whole 20 ms packets)."""

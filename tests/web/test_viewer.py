@@ -125,3 +125,54 @@ def test_a_second_visit_reads_the_package_from_the_cache(desktop: Visit,
     assert page.evaluate("redhallViewer.source.fetched") == 0
     image = canvas_image(page)
     assert image.std() > 20, "the cached scene was not drawn"
+
+
+def test_on_a_phone_a_tap_opens_a_marker_and_the_member_turns_walks_and_teleports(
+        phone: Visit) -> None:
+    phone.log_in("member-a")
+    page = open_viewer(phone, "nanhu-red-boat")
+    look(phone, "viewer-phone")
+    script: dict[str, Any] = page.evaluate("redhallViewer.view.packaged.script")
+    box = page.locator("#viewer-canvas").bounding_box()
+    assert box is not None
+    shown = next(p for h in script["hotspots"]
+                 if (p := page.evaluate("at => redhallViewer.screenPosition(at)", h["at"]))
+                 and 5 < p[0] < box["width"] - 5 and 5 < p[1] < box["height"] - 5)
+    page.touchscreen.tap(box["x"] + shown[0], box["y"] + shown[1])
+    page.locator("#viewer-panel h2").wait_for()
+    assert page.evaluate("redhallViewer.visit.current") is not None
+    page.locator("#viewer-panel button", has_text="关闭").click()
+    heading = page.evaluate("redhallViewer.rig.rotation.y")
+    page.get_by_role("button", name="右转").click()
+    turned = page.evaluate("redhallViewer.rig.rotation.y")
+    assert abs((heading - turned) - np.pi / 6) < 1e-6, (heading, turned)
+    start = np.array(page.evaluate("redhallViewer.rig.position.toArray()"))
+    forward = page.get_by_role("button", name="前进")
+    forward.dispatch_event("pointerdown")
+    page.wait_for_timeout(700)
+    forward.dispatch_event("pointerup")
+    walked = np.array(page.evaluate("redhallViewer.rig.position.toArray()"))
+    step = walked - start
+    assert 0.2 < np.hypot(step[0], step[2]) < 3 and abs(step[1]) < 1e-6, step
+    ahead = np.array([-np.sin(turned), -np.cos(turned)])  # three.js: heading 0 looks to -z
+    assert np.dot(ahead, [step[0], step[2]]) > 0, "walked the wrong way"
+    page.evaluate("""() => {
+        for (const alpha of [10, 40]) window.dispatchEvent(new DeviceOrientationEvent(
+            'deviceorientation', {alpha, beta: 90, gamma: 0}));
+    }""")
+    oriented = page.evaluate("redhallViewer.rig.rotation.y")
+    assert abs((oriented - turned) - np.radians(30)) < 1e-6, (turned, oriented)
+    before = np.array(page.evaluate("redhallViewer.rig.position.toArray()"))
+    # a double tap on the ground, its two taps back to back (the driver's own round trips
+    # on a busy machine can outlast a double tap)
+    page.evaluate("""([x, y]) => {
+        const canvas = document.getElementById('viewer-canvas');
+        for (let i = 0; i < 2; i += 1) {
+            for (const type of ['pointerdown', 'pointerup']) {
+                canvas.dispatchEvent(new PointerEvent(type, {clientX: x, clientY: y,
+                    pointerId: 7, pointerType: 'touch', bubbles: true}));
+            }
+        }
+    }""", [box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.9])
+    after = np.array(page.evaluate("redhallViewer.rig.position.toArray()"))
+    assert 0.5 < np.linalg.norm(after - before) < 60, (before, after)

@@ -10,6 +10,7 @@ const EYE_HEIGHT = 1.6;
 const DRAG_RADIANS_PER_PIXEL = 0.004;
 const CLICK_SLOP = 6;  // pixels a press may move and still be a click
 const PITCH_LIMIT = Math.PI / 2 - 0.05;
+const DOUBLE_TAP_MS = 500;
 
 export class Controls {
   /** @param {any} viewer the page's Viewer (main.js) */
@@ -22,13 +23,14 @@ export class Controls {
     this.raycaster = new THREE.Raycaster();
     /** @type {{x: number, y: number, moved: number} | null} */
     this.press = null;
+    /** @type {{time: number, x: number, y: number} | null} */
+    this.lastTap = null;
     /** @type {number | null} */
     this.orientationStart = null;
     const canvas = viewer.canvas;
     canvas.addEventListener('pointerdown', (e) => this.down(e));
     canvas.addEventListener('pointermove', (e) => this.move(e));
     canvas.addEventListener('pointerup', (e) => this.up(e));
-    canvas.addEventListener('dblclick', (e) => this.teleportAt(e));
     canvas.addEventListener('keydown', (e) => this.key(e, true));
     canvas.addEventListener('keyup', (e) => this.key(e, false));
     window.addEventListener('deviceorientation', (e) => this.orient(e));
@@ -66,7 +68,11 @@ export class Controls {
   /** @param {PointerEvent} event */
   down(event) {
     this.press = { x: event.clientX, y: event.clientY, moved: 0 };
-    this.viewer.canvas.setPointerCapture(event.pointerId);
+    try {
+      this.viewer.canvas.setPointerCapture(event.pointerId);
+    } catch {
+      // a pointer that is already gone: the drag simply ends at the canvas's edge
+    }
   }
 
   /** @param {PointerEvent} event */
@@ -92,7 +98,17 @@ export class Controls {
   up(event) {
     const press = this.press;
     this.press = null;
-    if (press && press.moved <= CLICK_SLOP) this.clickAt(event.clientX, event.clientY);
+    if (!press || press.moved > CLICK_SLOP) return;
+    const [x, y] = [event.clientX, event.clientY];
+    if (this.clickAt(x, y)) return;
+    const now = performance.now();
+    const last = this.lastTap;
+    if (last && now - last.time < DOUBLE_TAP_MS && Math.hypot(x - last.x, y - last.y) < 24) {
+      this.lastTap = null;
+      this.teleportAt(x, y);  // a double tap (or double click) on the ground
+    } else {
+      this.lastTap = { time: now, x, y };
+    }
   }
 
   /** The ray through a point of the canvas. @param {number} x @param {number} y */
@@ -111,9 +127,9 @@ export class Controls {
     return hit;
   }
 
-  /** @param {MouseEvent} event */
-  teleportAt(event) {
-    const ray = this.rayAt(event.clientX, event.clientY);
+  /** @param {number} x @param {number} y client pixels */
+  teleportAt(x, y) {
+    const ray = this.rayAt(x, y);
     this.raycaster.set(ray.origin, ray.direction);
     const props = this.viewer.view.world.getObjectByName('props');
     const hit = this.raycaster.intersectObject(props, true)[0];

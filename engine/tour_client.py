@@ -41,6 +41,7 @@ from protocol.voice import VOICE_FRAME_KIND, VoiceError, decode_voice_frame
 
 STEERING = ("guide", "co_guide")
 PLAYED_QUEUE = 10  # 200 ms of mixed sound waiting for the speakers at most
+CAPTURE_DRIFT = 0.1  # seconds the microphone's frame count may stray from the clock
 
 
 class TourClosed(EngineError):
@@ -70,6 +71,10 @@ class TourClient:
         self.voice = VoiceReceiver()
         self.sender: VoiceSender | None = None
         self.bad_voice = 0  # voice frames from the server that could not be read
+        # whether the microphone's voice goes out: the engine clears it while this seat
+        # lacks the floor (the server would drop it anyway)
+        self.talk_allowed = True
+        self._mic_clock = (-1e9, 0)  # (tour time of a first frame, frames since)
         self.devices: AudioDevices | None = None
         self._recorder: WavRecorder | None = None
         self._played: queue.Queue[np.ndarray] | None = None
@@ -183,13 +188,26 @@ class TourClient:
 
     def _captured(self, frame: np.ndarray) -> None:
         """A microphone frame (on the event loop): sent when the gate lets it through."""
-        if self.ws is None or self.ws.closed or self.sender is None:
+        if self.ws is None or self.ws.closed or self.sender is None or not self.talk_allowed:
             return
-        message = self.sender.message(frame, self.tour_time() - FRAME_SECONDS)
+        message = self.sender.message(frame, self._capture_time())
         if message is not None:
             task = asyncio.get_running_loop().create_task(self.ws.send_bytes(message))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
+
+    def _capture_time(self) -> float:
+        """When the microphone frame just delivered began, on the tour clock: counted in
+        frames from the first one, as the sound card's sample clock runs, so callback
+        jitter does not stretch or squeeze the voice; re-anchored if the count drifts
+        more than :data:`CAPTURE_DRIFT` from the clock."""
+        heard = self.tour_time() - FRAME_SECONDS
+        start, count = self._mic_clock
+        capture = start + count * FRAME_SECONDS
+        if abs(capture - heard) > CAPTURE_DRIFT:
+            start, count, capture = heard, 0, heard
+        self._mic_clock = (start, count + 1)
+        return capture
 
     def start_audio(self, mode: TalkMode = "vad", microphone: bool = True) -> AudioDevices:
         """Opens the microphone (when this participant may speak) and speakers, where

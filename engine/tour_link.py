@@ -56,6 +56,10 @@ class TourLink:
     def _placed(self, seat: int) -> tuple[float, float]:
         return self._placement.get(seat, (1.0, 0.0))
 
+    def allow_talking(self, allowed: bool) -> None:
+        """Whether the microphone's voice is sent (not while this seat lacks the floor)."""
+        self._client.talk_allowed = allowed
+
     def talk(self, pressed: bool) -> None:
         """The push-to-talk key went down (True) or up."""
         sender = self._client.sender

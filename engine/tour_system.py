@@ -172,6 +172,9 @@ class TourSystem:
         self.speaking = getattr(self.link, "speaking", frozenset())
         avatars = self.view.avatars
         avatars.show_speaking(frozenset(str(seat) for seat in self.speaking))
+        allow = getattr(self.link, "allow_talking", None)
+        if allow is not None:
+            allow(self.may_speak())
         placing = getattr(self.link, "place_voices", None)
         if placing is None:
             return

@@ -33,12 +33,16 @@ class VoiceLink(ScriptedLink):
         self.audio = SimpleNamespace(reason=audio_reason)
         self.pressed: list[bool] = []
         self.talk_mode = "vad"
+        self.allowed: bool | None = None
 
     def place_voices(self, placement: dict[int, tuple[float, float]]) -> None:
         self.placement = placement
 
     def talk(self, pressed: bool) -> None:
         self.pressed.append(pressed)
+
+    def allow_talking(self, allowed: bool) -> None:
+        self.allowed = allowed
 
     def set_talk_mode(self, mode: str) -> None:
         self.talk_mode = mode
@@ -102,9 +106,11 @@ def test_the_floor_reaches_the_member_s_bar(open_view: Callable[..., ExhibitView
     bar = TourBar(session)
     frames(session)
     assert not session.tour.may_speak() and "未获发言权" in bar.text
+    assert link.allowed is False, "the microphone sends nothing without the floor"
     link.inbox.append(wire.FloorChanged(floor=wire.FloorState(holders=[2])))
     frames(session)
     assert session.tour.may_speak() and "我可以发言" in bar.text
+    assert link.allowed is True
     link.inbox.append(wire.Setting(name="muted", on=True))
     frames(session)
     assert not session.tour.may_speak(), "mute-all silences members holding the floor"

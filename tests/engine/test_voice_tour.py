@@ -5,6 +5,7 @@ engine shows the guide speaking."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from engine.tour_bar import TourBar
 from engine.tour_client import TourClient
 from engine.view import ExhibitView
-from engine.voice import read_speech, read_wav
+from engine.voice import frames_of, read_speech, read_wav
 from protocol import tour as wire
 from protocol.tour_poses import Pose, Transform
 from tests.engine.tour_support import join, speech_wav, until, window_matches
@@ -146,4 +147,33 @@ async def test_the_member_s_engine_shows_the_guide_speaking(
                     what="the guide stopped, the indicator stayed")
     finally:
         await asyncio.to_thread(session.link.close)
+        await guide.close()
+
+
+async def test_the_microphone_path_without_a_sound_card(world: World, tour: int,  # noqa: F811
+                                                        tmp_path: Path) -> None:
+    guide, member = await _join(world, tour, "guide"), await _join(world, tour, "member")
+    try:
+        await guide.send(wire.Start())
+        devices = guide.start_audio("vad")
+        assert devices.reason is not None and devices.microphone is None
+        speech = read_speech(speech_wav(tmp_path))
+        assert guide.sender is not None
+        guide.talk_allowed = False  # as the engine does while a seat lacks the floor
+        for frame in list(frames_of(speech))[:50]:
+            guide._captured(frame)  # what PortAudio's callback hands the event loop
+        assert guide.sender.sent == 0
+        guide.talk_allowed = True
+        member.record_to(tmp_path / "heard.wav")
+        started = time.monotonic()
+        for index, frame in enumerate(frames_of(speech)):  # at the sound card's pace
+            await asyncio.sleep(max(0.0, started + (index + 1) * 0.02 - time.monotonic()))
+            guide._captured(frame)
+        await asyncio.sleep(TAIL)
+        member.stop_recording()
+        assert guide.sender.sent > 200
+        scores = window_matches(read_wav(tmp_path / "heard.wav"), speech)
+        assert np.median(scores) > 0.8, scores
+    finally:
+        await member.close()
         await guide.close()

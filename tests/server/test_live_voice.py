@@ -431,3 +431,51 @@ async def _listen_slowly(world: World, tour: int, guide: VoiceParticipant,
                 if opcode == 2 and payload[0] == VOICE_FRAME_KIND:
                     heard += decode_voice_frame(payload)
     assert heard == later
+
+
+async def test_voice_rides_the_pose_frames_write(world: World,
+                                                 samples: dict[str, BuildResult]) -> None:
+    """A listener that gets a tick's pose frame gets its voice frame in the same write, so
+    voice adds no socket writes to a tour whose members move."""
+    tour = await _tour(world, samples)
+    guide, member, listener = await _people(world, tour, world.tokens["guide"],
+                                            world.tokens["member"],
+                                            (await _tokens(world, 1))[0])
+    conn = world.client.server.app[HUB].rooms[tour].conns[listener.seat]
+    real = conn.transport
+    assert real is not None
+    writes = 0
+
+    class _Counting:
+        """The listener's transport, counting the writes of frames."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def write(self, data: bytes) -> None:
+            nonlocal writes
+            writes += 1
+            real.write(data)
+
+        def writelines(self, parts: tuple[bytes, ...]) -> None:
+            nonlocal writes
+            writes += 1
+            real.writelines(parts)
+
+    conn.transport = _Counting()  # type: ignore[assignment]
+
+    async def move() -> None:
+        for step in range(20):
+            await member.send_bytes(encode_pose(Pose(Transform((step / 10, 1.6, 0.0)),
+                                                     seq=step)))
+            await asyncio.sleep(0.05)
+    moving = asyncio.create_task(move())
+    spoken = await guide.speak(opus_packets(40), pace=0.02)
+    await moving
+    assert await listener.heard(len(spoken)) == spoken
+    await asyncio.sleep(0.1)
+    assert listener.voice_frames >= 10 and listener.pose_frames >= 10
+    assert writes <= max(listener.voice_frames, listener.pose_frames) + 3
+    assert writes < listener.voice_frames + listener.pose_frames - 8
+    conn.transport = real
+    await _close(guide, member, listener)

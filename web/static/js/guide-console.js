@@ -8,11 +8,17 @@ const setup = JSON.parse(document.getElementById("console-setup").textContent);
 const $ = (id) => document.getElementById(id);
 const PROTOCOL = 3;
 const RESUMABLE = [1001, 1006, 1011, 1013, 4008];
+const MAX_FLOOR = 4; // members who may hold the floor at once (protocol/tour.py)
+const VOICE_FRAME = 0x41; // a binary voice frame's first byte (protocol/voice.py)
+const SPEAKING_MS = 400; // a seat shows as speaking this long after its last packet
+// the floor controls need their words; a catalogue without them shows none
+const FLOOR_WORDS = Boolean(words.give_floor && words.open_floor);
 
 const tour = {
   phase: "lobby", scene: setup.scenes[0]?.id ?? "", stop: null, follow: false, locked: false,
   muted: false, highlight: null, quiz: null, participants: new Map(), hands: [], seat: null,
-  clockOffset: 0, resume: null,
+  clockOffset: 0, resume: null, floor: { holders: [], open: false, muted: [] },
+  speaking: new Map(), // seat -> when its voice was last heard (ms)
 };
 let socket = null;
 let gatherTimer = null;
@@ -64,6 +70,11 @@ function drawControls() {
   }
   for (const [id, on] of [["follow", tour.follow], ["lock", tour.locked], ["mute", tour.muted]]) {
     $(id).setAttribute("aria-pressed", String(on));
+  }
+  const open = $("floor-open");
+  if (open) {
+    open.disabled = !connected || tour.phase === "ended";
+    open.setAttribute("aria-pressed", String(tour.floor.open));
   }
   $("phase").textContent = words[`phase_${tour.phase}`];
   $("phase").className = `badge phase-${tour.phase}`;
@@ -119,6 +130,7 @@ function drawRoster() {
       hand.textContent = words.hand_up;
       item.append(hand);
     }
+    if (FLOOR_WORDS) item.append(...floorBadges(person));
     // an ended tour has nobody left to hand over to or remove
     if (person.present && person.role !== "guide" && tour.phase !== "ended") {
       const actions = document.createElement("span");
@@ -127,6 +139,7 @@ function drawRoster() {
         actions.append(button(fill(words.hand_over, { name: person.name }),
                               () => send({ type: "hand_over", seat: person.seat, lead: false })));
       }
+      if (FLOOR_WORDS) actions.append(...floorButtons(person));
       actions.append(button(fill(words.remove, { name: person.name }), () => {
         if (window.confirm(fill(words.confirm_remove, { name: person.name }))) {
           send({ type: "remove", seat: person.seat });
@@ -136,6 +149,72 @@ function drawRoster() {
     }
     return item;
   }));
+}
+
+// -- the floor: who may speak besides the guides ---------------------------------------
+
+function floorBadges(person) {
+  const badges = [];
+  const badge = (text, className) => {
+    const element = document.createElement("span");
+    element.className = `badge ${className}`;
+    element.textContent = text;
+    badges.push(element);
+  };
+  if (tour.floor.holders.includes(person.seat)) badge(words.has_floor, "ok floor");
+  if (tour.floor.muted.includes(person.seat)) badge(words.muted_one, "warn muted-one");
+  if (tour.speaking.has(person.seat)) badge(words.speaking, "ok speaking");
+  return badges;
+}
+
+function floorButtons(person) {
+  const buttons = [];
+  const name = person.name;
+  if (person.role === "member") {
+    const holds = tour.floor.holders.includes(person.seat);
+    const floor = holds
+      ? button(fill(words.take_floor, { name }), () => send({ type: "floor_take", seat: person.seat }))
+      : button(fill(words.give_floor, { name }), () => send({ type: "floor_give", seat: person.seat }));
+    floor.disabled = !holds && tour.floor.holders.length >= MAX_FLOOR;
+    buttons.push(floor);
+  }
+  if (person.role !== "spectator") {
+    const muted = tour.floor.muted.includes(person.seat);
+    const mute = button(fill(muted ? words.unmute_one : words.mute_one, { name }),
+                        () => send({ type: "mute_seat", seat: person.seat, muted: !muted }));
+    mute.setAttribute("aria-pressed", String(muted));
+    buttons.push(mute);
+  }
+  return buttons;
+}
+
+/** Marks the seats heard in a voice frame as speaking (a frame: u8 0x41, u8 version,
+ *  u16 count, then count × (u16 seat, u16 seq, f64 capture, u16 length, payload)). */
+function heardVoice(data) {
+  const view = new DataView(data);
+  if (view.byteLength < 4 || view.getUint8(0) !== VOICE_FRAME) return;
+  const now = Date.now();
+  let offset = 4;
+  const fresh = [];
+  for (let i = view.getUint16(2, true); i > 0 && offset + 14 <= view.byteLength; i -= 1) {
+    const seat = view.getUint16(offset, true);
+    if (!tour.speaking.has(seat)) fresh.push(seat);
+    tour.speaking.set(seat, now);
+    offset += 14 + view.getUint16(offset + 12, true);
+  }
+  if (fresh.length) drawRoster();
+}
+
+function quietDown() {
+  const now = Date.now();
+  let changed = false;
+  for (const [seat, heard] of tour.speaking) {
+    if (now - heard > SPEAKING_MS) {
+      tour.speaking.delete(seat);
+      changed = true;
+    }
+  }
+  if (changed) drawRoster();
 }
 
 function drawHands() {
@@ -154,12 +233,11 @@ function drawHands() {
     const who = document.createElement("span");
     who.className = "who";
     who.textContent = name;
-    // taking a hand gives the member the floor; either way the hand leaves the queue
-    const take = button(fill(words.take, { name }), () => {
-      const person = tour.participants.get(seat);
-      if (person) person.speaking = true;
-      send({ type: "lower_hand", seat });
-    }, "primary");
+    // taking a hand gives the member the floor (the server lowers it); dismissing only
+    // lowers it
+    const take = button(fill(words.take, { name }), () => send({ type: "floor_give", seat }),
+                        "primary");
+    take.disabled = tour.floor.holders.length >= MAX_FLOOR;
     const dismiss = button(fill(words.dismiss, { name }), () => send({ type: "lower_hand", seat }));
     const actions = document.createElement("span");
     actions.className = "actions";
@@ -266,7 +344,8 @@ const handlers = {
     tour.clockOffset = message.server_time - Date.now() / 1000;
     Object.assign(tour, { phase: snap.phase, scene: snap.scene, stop: snap.stop,
                           follow: snap.follow, locked: snap.locked, muted: snap.muted,
-                          highlight: snap.highlight, quiz: snap.quiz, hands: snap.hands });
+                          highlight: snap.highlight, quiz: snap.quiz, hands: snap.hands,
+                          floor: snap.floor });
     tour.participants = new Map(snap.participants.map((p) => [p.seat, person(p)]));
     $("connection").textContent = words.connected;
     $("connection").className = "badge ok";
@@ -337,6 +416,12 @@ const handlers = {
   chat({ seat, text }) {
     addQuestion(seat, text);
   },
+  floor({ floor }) {
+    tour.floor = floor;
+    drawControls();
+    drawRoster();
+    drawHands();
+  },
   role({ seat, role }) {
     const who = tour.participants.get(seat);
     if (who) who.role = role;
@@ -350,11 +435,15 @@ const handlers = {
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${scheme}://${location.host}${setup.socket}`);
+  socket.binaryType = "arraybuffer";
   socket.addEventListener("open", () => {
     send({ type: "hello", version: PROTOCOL, token: setup.token, resume: tour.resume });
   });
   socket.addEventListener("message", (event) => {
-    if (typeof event.data !== "string") return; // pose frames: the console shows no avatars
+    if (typeof event.data !== "string") { // pose frames: the console shows no avatars
+      if (FLOOR_WORDS) heardVoice(event.data);
+      return;
+    }
     const message = JSON.parse(event.data);
     handlers[message.type]?.(message);
   });
@@ -391,6 +480,13 @@ function wire() {
   $("follow").addEventListener("click", () => send({ type: "follow", on: !tour.follow }));
   $("lock").addEventListener("click", () => send({ type: "lock", locked: !tour.locked }));
   $("mute").addEventListener("click", () => send({ type: "mute_all", muted: !tour.muted }));
+  if (FLOOR_WORDS) {  // beside "mute all": the open floor lets every member speak, four at once
+    const open = button(words.open_floor, () => send({ type: "floor_open", open: !tour.floor.open }));
+    open.id = "floor-open";
+    open.setAttribute("aria-pressed", "false");
+    $("mute").after(open);
+    setInterval(quietDown, 200);
+  }
   $("highlight").addEventListener("click", () => {
     if ($("hotspot").value) send({ type: "highlight", hotspot: $("hotspot").value });
   });

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from aiohttp.test_utils import TestClient
+from pydantic import SecretStr
 
 from engine.tour_client import TourClient
 from engine.voice import read_speech, read_wav
@@ -43,7 +44,7 @@ async def nodes(aiohttp_client, world: World, database_url: str,  # type: ignore
 
     async def start() -> TestClient:  # type: ignore[type-arg]
         settings = Settings(database_url=database_url, data_dir=tmp_path / "data",
-                            encryption_key=KEY, redis_url=redis_url, redis_prefix=prefix)
+                            encryption_key=SecretStr(KEY), redis_url=redis_url, redis_prefix=prefix)
         started.append(await aiohttp_client(create_app(settings)))
         return started[-1]
     yield start

@@ -5,6 +5,15 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class ReplayCredit(BaseModel):
+    """What replaying a recorded tour earns: a share of the rule's hours, on the same
+    conditions (presence, hotspots, quiz) met while replaying."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    share: float = Field(gt=0, le=1, description="share of the rule's hours a replay earns")
+
+
 class CreditRule(BaseModel):
     """Conditions for an award and the hours it gives; all conditions must hold."""
 
@@ -27,3 +36,7 @@ class CreditRule(BaseModel):
         le=1,
         description="for guided tours: share of the tour's duration the member was present",
     )
+    replay: ReplayCredit | None = Field(
+        default=None, exclude_if=lambda value: value is None,  # manifests stay as they were
+        description="whether and how much replaying a recorded tour earns; none: nothing "
+                    "(a replay is never attendance)")

@@ -34,7 +34,7 @@ from server.credits.rules import (
 )
 from server.live.plan import SceneOutline
 
-Kind = Literal["visit", "exhibit", "tour", "lead"]
+Kind = Literal["visit", "exhibit", "tour", "lead", "replay"]
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,11 @@ def judge_visits(user: int, year: int, exhibit: Exhibit, facts: list[Fact],
                  outlines: dict[str, SceneOutline], earned: set[str]) -> list[Judgement]:
     """A member's self-guided study of ``exhibit`` in ``year``: one judgement per scene,
     then the exhibit's extra award (every scene credited, and the exhibit's rule on the
-    evidence of all of them). ``earned``: award keys already in the ledger."""
+    evidence of all of them), then each scene's replay award where its rule has one.
+    ``earned``: award keys already in the ledger. Facts of a replay (``replay_of``) are no
+    visit: they count only towards replay awards."""
+    replays = [f for f in facts if replay_of(f) is not None]
+    facts = [f for f in facts if replay_of(f) is None]
     found, parts = [], []
     for scene, rule in exhibit.scenes:
         own = [f for f in facts if f.scene == scene]
@@ -153,6 +157,45 @@ def judge_visits(user: int, year: int, exhibit: Exhibit, facts: list[Fact],
             exhibit.rule.hours, total,
             [_count("scenes", len(exhibit.scenes), done), *conditions(exhibit.rule, total)],
             {"kind": "exhibit", "exhibit": exhibit.id, "version": exhibit.version}))
+    credited = {j.key for j in found if j.eligible} | earned
+    return found + judge_replays(user, year, exhibit, replays, outlines, credited)
+
+
+# -- replays of recorded tours ------------------------------------------------------------
+
+
+def replay_of(fact: Fact) -> int | None:
+    """The tour a fact's visit replayed, or None for a visit or a tour's own fact."""
+    tour = getattr(fact.body, "replay_of", None)
+    return tour if isinstance(tour, int) else None
+
+
+def replay_key(user: int, exhibit: str, scene: str, year: int) -> str:
+    return f"replay/{user}/{exhibit}/{scene}/{year}"
+
+
+def judge_replays(user: int, year: int, exhibit: Exhibit, facts: list[Fact],
+                  outlines: dict[str, SceneOutline], credited: set[str]) -> list[Judgement]:
+    """Replays are never attendance: a scene whose rule has ``replay`` awards that share of
+    its hours when the rule's conditions are met while replaying, unless the member is
+    already credited for the scene by a visit or for a replayed tour by attending it.
+    ``credited``: award keys in the ledger or eligible just now."""
+    found = []
+    for scene, rule in exhibit.scenes:
+        own = [f for f in facts if f.scene == scene]
+        if rule.replay is None or not own:
+            continue
+        tours = sorted({t for t in (replay_of(f) for f in own) if t is not None})
+        evidence = visit_evidence(own, outlines[scene])
+        already = visit_key(user, exhibit.id, scene, year) in credited or any(
+            f"tour/{user}/{tour}" in credited for tour in tours)
+        found.append(Judgement(
+            replay_key(user, exhibit.id, scene, year), "replay", user, year, exhibit.id,
+            round(rule.hours * rule.replay.share, 4), evidence,
+            [Condition("not_credited_otherwise", 1, 0 if already else 1, not already),
+             *conditions(rule, evidence)],
+            {"kind": "replay", "exhibit": exhibit.id, "version": exhibit.version,
+             "scene": scene, "tours": tours}, tour=tours[-1], scene=scene))
     return found
 
 

@@ -20,6 +20,8 @@ MESSAGES: dict[str, LocalizedText] = {
         "col.members.role": {"zh-CN": "角色", "zh-TW": "角色", "en": "Role"},
         "col.members.branch": {"zh-CN": "所在支部", "zh-TW": "所在支部", "en": "Branch"},
         "col.members.hours": {"zh-CN": "已获学时", "zh-TW": "已獲學時", "en": "Hours earned"},
+        "col.members.replay_hours": {"zh-CN": "其中回看学时", "zh-TW": "其中回看學時",
+                                     "en": "Of which by replays"},
         "col.members.target": {"zh-CN": "年度目标学时", "zh-TW": "年度目標學時",
                                "en": "Yearly target"},
         "col.members.progress": {"zh-CN": "完成比例", "zh-TW": "完成比例", "en": "Progress"},
@@ -52,6 +54,8 @@ MESSAGES: dict[str, LocalizedText] = {
         "col.exhibits.visitors": {"zh-CN": "参观人数", "zh-TW": "參觀人數",
                                   "en": "Visitors"},
         "col.exhibits.tours": {"zh-CN": "导览场次", "zh-TW": "導覽場次", "en": "Tours"},
+        "col.exhibits.replay_viewers": {"zh-CN": "回看人数", "zh-TW": "回看人數",
+                                        "en": "Replay viewers"},
         "col.exhibits.awards": {"zh-CN": "授予次数", "zh-TW": "授予次數", "en": "Awards"},
         "col.exhibits.hours": {"zh-CN": "授予学时", "zh-TW": "授予學時", "en": "Hours"},
         # a tour's attendance

@@ -89,10 +89,12 @@ def _awarded_in(period: Period) -> Any:
         (LedgerEntry.at < end.isoformat().replace("+00:00", "Z"))
 
 
-def _sum_of_hours() -> Any:
+def _sum_of_hours(only_replays: bool = False) -> Any:
     # hours are exact decimal text; summed as decimals, read back as a float
-    return type_coerce(func.coalesce(func.sum(cast(LedgerEntry.hours, Numeric(12, 4))), 0),
-                       Numeric(asdecimal=False))
+    hours: Any = cast(LedgerEntry.hours, Numeric(12, 4))
+    if only_replays:  # awards for replaying a recorded tour (not attendance)
+        hours = case((LedgerEntry.award_key.startswith("replay/"), hours), else_=0)
+    return type_coerce(func.coalesce(func.sum(hours), 0), Numeric(asdecimal=False))
 
 
 def _took_part_in(period: Period) -> Any:
@@ -112,12 +114,15 @@ def _target(targets: dict[str, float]) -> Any:
 
 def _progress(period: Period, scope: Scope, targets: dict[str, float]) -> Any:
     """One row per member in scope: branch, hours earned, yearly target, took part."""
-    hours = (select(LedgerEntry.user_id, _sum_of_hours().label("hours"))
+    hours = (select(LedgerEntry.user_id, _sum_of_hours().label("hours"),
+                    _sum_of_hours(only_replays=True).label("replay_hours"))
              .where(_awarded_in(period)).group_by(LedgerEntry.user_id).subquery())
     return (select(User.id, User.username, User.display_name, User.role, User.org_id,
                    func.coalesce(Organization.name, "").label("branch"),
                    type_coerce(func.coalesce(hours.c.hours, 0), Numeric(asdecimal=False))
                    .label("hours"),
+                   type_coerce(func.coalesce(hours.c.replay_hours, 0), Numeric(asdecimal=False))
+                   .label("replay_hours"),
                    type_coerce(_target(targets), Float).label("target"),
                    _took_part_in(period).label("active"))
             .outerjoin(Organization, Organization.id == User.org_id)
@@ -134,6 +139,7 @@ async def members(sessions: async_sessionmaker[AsyncSession], period: Period, sc
     return [{"user": person.id, "username": person.username, "name": person.display_name,
              "role": person.role, "branch": person.branch,
              "hours": round(float(person.hours), 2),
+             "replay_hours": round(float(person.replay_hours), 2),
              "target": person.target,
              "progress": round(person.hours / person.target, 4) if person.target else 1.0,
              "due_by_now": round(person.target * due, 2),
@@ -195,7 +201,11 @@ async def exhibits(sessions: async_sessionmaker[AsyncSession], period: Period, s
     visits = (select(exhibit.label("exhibit"),
                      func.count(ParticipationRecord.user_id.distinct()).label("visitors"),
                      func.count(case((ParticipationRecord.kind == "tour_ended",
-                                      ParticipationRecord.tour_id)).distinct()).label("tours"))
+                                      ParticipationRecord.tour_id)).distinct()).label("tours"),
+                     # members who replayed a recorded tour of it (apart from attendance)
+                     func.count(case((ParticipationRecord.detail["replay_of"].as_integer()
+                                      .is_not(None), ParticipationRecord.user_id)).distinct())
+                     .label("replay_viewers"))
               .outerjoin(Tour, Tour.id == ParticipationRecord.tour_id)
               .outerjoin(ExhibitVersion, ExhibitVersion.id == Tour.exhibit_version_id)
               .where(ParticipationRecord.at >= start, ParticipationRecord.at < end,
@@ -214,17 +224,18 @@ async def exhibits(sessions: async_sessionmaker[AsyncSession], period: Period, s
     return [{"exhibit": name,
              "visitors": seen[name].visitors if name in seen else 0,
              "tours": seen[name].tours if name in seen else 0,
+             "replay_viewers": seen[name].replay_viewers if name in seen else 0,
              "awards": earned[name].awards if name in earned else 0,
              "hours": round(float(earned[name].hours), 2) if name in earned else 0.0}
             for name in sorted(set(seen) | set(earned))]
 
 
 COLUMNS = {
-    "members": ("user", "username", "name", "role", "branch", "hours", "target", "progress",
-                "due_by_now", "on_pace", "active"),
+    "members": ("user", "username", "name", "role", "branch", "hours", "replay_hours",
+                "target", "progress", "due_by_now", "on_pace", "active"),
     "branches": ("branch", "members", "active_members", "participation_rate", "hours",
                  "average_hours", "due_by_now", "pace", "behind", "warning", "branch_id"),
-    "exhibits": ("exhibit", "visitors", "tours", "awards", "hours"),
+    "exhibits": ("exhibit", "visitors", "tours", "replay_viewers", "awards", "hours"),
 }
 
 

@@ -74,6 +74,8 @@ def statement(site: Site, fact_id: str, user: int, kind: str, at: float,
     exhibit_id, version = exhibit or (detail["exhibit"], detail["exhibit_version"])
     scene = detail.get("scene")
     extensions: dict[str, Any] = {site.extension("exhibit-version"): version}
+    if isinstance(detail.get("replay_of"), int):  # watched from a tour's recording
+        extensions[site.extension("replay-of")] = site.tour_id(detail["replay_of"])
     parents, grouping = [], [_activity(site.activity_id(exhibit_id), "exhibit")]
     if tour is not None:
         grouping.append(_activity(site.tour_id(tour), "tour"))

@@ -1,6 +1,6 @@
 """A tour's recording: its index (listed with the tour) and its files, for those invited
-to the tour, its guide and administrators. Files are served with HTTP ranges, so a long
-recording is fetched in parts and resumed."""
+to the tour, its guide and the administrators overseeing it (as for the tour itself).
+Files are served with HTTP ranges, so a long recording is fetched in parts and resumed."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from server.db.models import Tour, TourBranch
 from server.errors import json_error
 from server.keys import SESSIONS
 from server.recording import Recordings, TourRecorders
+from server.roster.scope import oversees_tour
 from server.validation import path_id
 
 routes = web.RouteTableDef()
@@ -29,11 +30,15 @@ async def _recording_of(db: AsyncSession, principal: Principal, tour_id: int) ->
     tour = await db.get(Tour, tour_id)
     if tour is None:
         raise json_error(404, "no such tour")
-    if principal.role != "admin" and tour.guide_id != principal.user_id:
-        invited = await db.scalar(select(TourBranch.org_id).where(
-            TourBranch.tour_id == tour_id, TourBranch.org_id == principal.org_id))
-        if invited is None:
-            raise json_error(404, "no such tour")
+    if tour.guide_id == principal.user_id:
+        return tour.recording_sha256
+    if principal.role == "admin":  # an administrator of the tree the tour belongs to
+        seen = await oversees_tour(db, principal, tour_id)
+    else:
+        seen = await db.scalar(select(TourBranch.org_id).where(
+            TourBranch.tour_id == tour_id, TourBranch.org_id == principal.org_id)) is not None
+    if not seen:
+        raise json_error(404, "no such tour")
     return tour.recording_sha256
 
 

@@ -330,14 +330,14 @@ async def test_reports_in_json_csv_and_xlsx(world: World, founding: dict[str, An
     assert "behind pace" in (await accepted.json())[0]["warning"]
     exhibits = await (await world.client.get(f"/api/reports/exhibits?year={YEAR}",
                                              headers=admin)).json()
-    assert exhibits == [{"exhibit": "founding", "visitors": 1, "tours": 0, "awards": 3,
-                         "hours": 1.5}]
+    assert exhibits == [{"exhibit": "founding", "visitors": 1, "tours": 0,
+                         "replay_viewers": 0, "awards": 3, "hours": 1.5}]
     reply = await world.client.get(f"/api/reports/members?year={YEAR}&format=csv",
                                    headers=admin)
     text = (await reply.read()).decode("utf-8-sig")
     assert reply.content_type == "text/csv"
-    assert text.splitlines()[0] == ("用户编号,用户名,姓名,角色,所在支部,已获学时,年度目标学时,"
-                                    "完成比例,截至目前应获学时,进度达标,本期参学")
+    assert text.splitlines()[0] == ("用户编号,用户名,姓名,角色,所在支部,已获学时,其中回看学时,"
+                                    "年度目标学时,完成比例,截至目前应获学时,进度达标,本期参学")
     assert "第一党支部" in text and "True" not in text and "False" not in text
     member_line = next(line for line in text.splitlines() if ",member-a," in line)
     assert member_line.endswith(",否,是") and ",党员," in member_line

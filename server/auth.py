@@ -73,6 +73,8 @@ class Principal:
     # logged in with a password an administrator handed out: the portal's pages ask for
     # the person's own first (server.web.account_pages)
     password_temporary: bool = False
+    # shown on every page's bar: kept with the log-in so a page needs no query for it
+    name: str = ""
 
 
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal", Principal)
@@ -145,7 +147,7 @@ async def _load_principal(app: web.Application, digest: str) -> tuple[Principal 
         if credential.revoked_at is None and credential.expires_at > utcnow() \
                 and user.deleted_at is None and user.deactivated_at is None:
             principal = Principal(user.id, user.role, user.org_id, credential.id,
-                                  user.password_temporary)
+                                  user.password_temporary, user.display_name)
             expires = credential.expires_at
     return principal, expires
 

@@ -10,9 +10,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from server.auth import PRINCIPAL, Principal
-from server.db.models import User
 from server.failures import Forbidden, Unauthorized
-from server.keys import SESSIONS
 from server.web.catalogue import DEFAULT_LANGUAGE, LANGUAGES, translate, translator
 from server.web.security import page_csrf_token
 
@@ -76,10 +74,7 @@ async def viewer(request: web.Request) -> Viewer | None:
     principal: Principal | None = request.get(PRINCIPAL)
     if principal is None:
         return None
-    async with request.app[SESSIONS]() as db:
-        user = await db.get(User, principal.user_id)
-    name = user.display_name if user is not None else "?"
-    return Viewer(principal.user_id, name, principal.role, principal.org_id)
+    return Viewer(principal.user_id, principal.name or "?", principal.role, principal.org_id)
 
 
 async def render(request: web.Request, template: str, status: int = 200,

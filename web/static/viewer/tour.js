@@ -6,6 +6,7 @@
 
 import * as THREE from '/vendor/three/build/three.module.js';
 import { toThree } from './scene.js';
+import { VoicePlayer, VOICE_FRAME_KIND } from './voice.js';
 
 export const TOUR_PROTOCOL = 3;
 const POSE_KIND = 0x50;
@@ -88,6 +89,22 @@ export class LiveTour {
     this.laser.frustumCulled = false;
     viewer.view.scene.add(this.laser);
     this.handButton();
+    this.voice = new VoicePlayer();
+    this.listenButton();
+  }
+
+  /** Hearing the guide starts with a tap where a browser asks for one (autoplay rule). */
+  listenButton() {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.id = 'viewer-listen';
+    button.textContent = this.viewer.words.listen;
+    button.addEventListener('click', async () => {
+      await this.voice.start();
+      button.setAttribute('aria-pressed', 'true');
+      this.viewer.root.dataset.voice = 'on';
+    });
+    this.viewer.root.querySelector('#viewer-tools').append(button);
   }
 
   connect() {
@@ -97,7 +114,13 @@ export class LiveTour {
     this.socket.addEventListener('open', () => this.send({ type: 'hello',
       version: TOUR_PROTOCOL, token: 'session-cookie' }));
     this.socket.addEventListener('message', (event) => {
-      if (event.data instanceof ArrayBuffer) this.frame(event.data);
+      if (event.data instanceof ArrayBuffer) {
+        if (new Uint8Array(event.data, 0, 1)[0] === VOICE_FRAME_KIND) {
+          this.voice.receive(event.data, this.seat);
+        } else {
+          this.frame(event.data);
+        }
+      }
       else this.message(JSON.parse(event.data));
     });
     this.socket.addEventListener('close', () => {

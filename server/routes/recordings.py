@@ -43,10 +43,13 @@ async def _recording_of(db: AsyncSession, principal: Principal, tour_id: int) ->
 
 
 def listing(index: dict[str, Any], tour_id: int) -> dict[str, Any]:
-    """The index as the API shows it: each file with the URL to fetch it."""
+    """The index as the API shows it: each file with the URL to fetch it. Saved as a file
+    with the files it names beside it (``<sha256>.opus``, ``<sha256>.jsonl``), it is what
+    ``redhall view PACKAGE --replay`` reads."""
     base = f"/api/tours/{tour_id}/recording/"
     events = index["events"]
-    return {"tour": tour_id, "start": index["start"], "duration": index["duration"],
+    return {"recording": index["recording"], "tour": tour_id, "start": index["start"],
+            "duration": index["duration"],
             "previous": index.get("previous"),
             "events": {**events, "url": f"{base}{events['sha256']}.jsonl"},
             "voices": [{**voice, "url": f"{base}{voice['sha256']}.opus"}

@@ -4,6 +4,7 @@ ranges); a recording cut off by a crash is stored when the server starts again."
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import select
 
+from engine.replay_recording import load_recording
 from protocol import tour as wire
 from protocol.tour_poses import Pose, Transform, encode_pose
 from server.app import create_app
@@ -123,6 +125,17 @@ async def test_a_live_tour_is_recorded_and_listed_for_those_invited(
     assert {"joined", "phase", "highlighted", "floor"} <= set(kinds)
     poses = [line["pose"] for line in lines if "pose" in line]
     assert len(poses) >= 8 and poses[-1]["head"][0] >= 4.0
+    # saved with its files, the listing is what the engine replays
+    (tmp_path / "recording.json").write_text(json.dumps(index))
+    (tmp_path / "events.jsonl").rename(tmp_path / f"{index['events']['sha256']}.jsonl")
+    (tmp_path / "guide.opus").rename(tmp_path / f"{seats[guide.seat]['sha256']}.opus")
+    member_voice = await world.client.get(seats[member.seat]["url"], headers=world.auth("member"))
+    (tmp_path / f"{seats[member.seat]['sha256']}.opus").write_bytes(await member_voice.read())
+    replay = load_recording(tmp_path / "recording.json")
+    assert replay.guide_seat == guide.seat and replay.tour == tour
+    walked = replay.poses[guide.seat]
+    assert walked[0].head[0] == 0.0 and walked[-1].head[0] >= 4.0
+    assert any(isinstance(m, wire.Highlighted) for _, m in replay.messages)
     # not invited, not logged in, not a file of this recording, a range past the end
     for who in ("member_b", "editor"):
         refused = await world.client.get(f"/api/tours/{tour}/recording", headers=world.auth(who))

@@ -71,6 +71,7 @@ class ReplaySystem:
         self.voice_node = app.render.attachNewNode("guide-voice")
         self.laser = app.render.attachNewNode("replay-laser")
         self.shown = TourAt()
+        self.audio_missing: str | None = None  # why the voice cannot be heard, said once
         self.sound = self._load_sound(cache) if len(self.voice) else None
         view.quiz_by_tour = None  # the viewer answers on their own
         app.add(self)
@@ -146,8 +147,9 @@ class ReplaySystem:
 
     def _load_sound(self, cache: Path) -> Any:
         managers = self.view.app.base.sfxManagerList
-        if not managers:
-            return None  # no audio on this machine: the replay goes on silently
+        if not managers or not managers[0].isValid():
+            self.audio_missing = "no sound device here: the replay goes on without the voice"
+            return None
         from direct.showbase.Audio3DManager import Audio3DManager
 
         cache.mkdir(parents=True, exist_ok=True)

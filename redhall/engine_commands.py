@@ -107,7 +107,10 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
         from engine.replay import ReplaySystem
         from engine.replay_controls import bind_replay_keys
 
-        bind_replay_keys(app.base, ReplaySystem(view, recording, ENGINE_CACHE / "replay"))
+        replay = ReplaySystem(view, recording, ENGINE_CACHE / "replay")
+        bind_replay_keys(app.base, replay)
+        if replay.audio_missing:
+            err.print(f"[yellow]{replay.audio_missing}[/]")
     DesktopControls(view, session.tour if session else None)
     if view.xr is not None:
         view.xr.mirror()  # the window shows what the headset's eyes see

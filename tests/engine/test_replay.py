@@ -84,6 +84,7 @@ def test_a_recorded_tour_replays_offscreen(open_view: Callable[..., ExhibitView]
     view = open_view("nanhu-red-boat", sink=ReplayFacts(facts, 5))
     recording = load_recording(_record(tmp_path, view))
     replay = ReplaySystem(view, recording, tmp_path / "cache")
+    assert replay.sound is None and replay.audio_missing  # no sound card here: said so
     script = view.scene.script
     app = view.app
 

@@ -13,7 +13,7 @@ from tools.textures import prepare
 
 _ARRAY_BUFFER = 34962
 _ELEMENT_ARRAY_BUFFER = 34963
-_FLOAT, _UINT16, _UINT32 = 5126, 5123, 5125
+_FLOAT, _UINT8, _UINT16, _UINT32 = 5126, 5121, 5123, 5125
 
 
 @dataclass
@@ -40,13 +40,15 @@ class _Builder:
         return len(self.views) - 1
 
     def accessor(self, array: np.ndarray, kind: str, component: int, target: int,
-                 with_bounds: bool = False) -> int:
+                 with_bounds: bool = False, normalized: bool = False) -> int:
         entry: dict[str, object] = {
             "bufferView": self.view(array.tobytes(), target),
             "componentType": component,
             "count": len(array),
             "type": kind,
         }
+        if normalized:
+            entry["normalized"] = True
         if with_bounds:
             entry["min"] = [float(x) for x in array.min(axis=0)]
             entry["max"] = [float(x) for x in array.max(axis=0)]
@@ -116,6 +118,10 @@ def write_glb(parts: list[Part], name: str, max_texture: int = 2048) -> bytes:
         if part.uv is not None:
             uv = np.stack([part.uv[:, 0], 1.0 - part.uv[:, 1]], axis=1).astype(np.float32)
             attributes["TEXCOORD_0"] = builder.accessor(uv, "VEC2", _FLOAT, _ARRAY_BUFFER)
+        if part.colors is not None:  # baked occlusion: every renderer multiplies it in
+            attributes["COLOR_0"] = builder.accessor(
+                np.ascontiguousarray(part.colors, dtype=np.uint8), "VEC4", _UINT8,
+                _ARRAY_BUFFER, normalized=True)
         wide = len(part.vertices) > 65535
         indices = part.faces.reshape(-1).astype(np.uint32 if wide else np.uint16)
         primitives.append({

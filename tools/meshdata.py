@@ -37,7 +37,7 @@ class Part:
     """One triangle mesh with one material.
 
     vertices: (n, 3) float32, faces: (m, 3) uint32, normals: (n, 3) float32,
-    uv: (n, 2) float32 or None.
+    uv: (n, 2) float32 or None, colors: (n, 4) uint8 RGBA or None (baked occlusion).
     """
 
     vertices: NDArray[np.float32]
@@ -45,6 +45,7 @@ class Part:
     normals: NDArray[np.float32]
     uv: NDArray[np.float32] | None
     material: MaterialData
+    colors: NDArray[np.uint8] | None = None
 
     @property
     def triangles(self) -> int:
@@ -74,14 +75,23 @@ def merge_by_material(parts: list[Part]) -> list[Part]:
             continue
         offsets = np.cumsum([0] + [len(p.vertices) for p in group[:-1]])
         has_uv = all(p.uv is not None for p in group)
+        has_colors = any(p.colors is not None for p in group)
         merged.append(Part(
             vertices=np.concatenate([p.vertices for p in group]).astype(np.float32),
             faces=np.concatenate([p.faces + o for p, o in zip(group, offsets)]).astype(np.uint32),
             normals=np.concatenate([p.normals for p in group]).astype(np.float32),
             uv=np.concatenate([p.uv for p in group]).astype(np.float32) if has_uv else None,
             material=group[0].material,
+            colors=np.concatenate([_colors_of(p) for p in group]) if has_colors else None,
         ))
     return merged
+
+
+def _colors_of(part: Part) -> NDArray[np.uint8]:
+    """A part's vertex colours, white where it has none."""
+    if part.colors is not None:
+        return part.colors
+    return np.full((len(part.vertices), 4), 255, dtype=np.uint8)
 
 
 def bounds(parts: list[Part]) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
@@ -102,4 +112,5 @@ def compact(part: Part) -> Part:
     remap[used] = np.arange(len(used))
     return replace(part, vertices=part.vertices[used], normals=part.normals[used],
                    uv=None if part.uv is None else part.uv[used],
+                   colors=None if part.colors is None else part.colors[used],
                    faces=remap[part.faces].astype(np.uint32))

@@ -10,7 +10,7 @@ from protocol.manifest import ModelLevel, PackagedProp
 from protocol.scene import Prop
 from tools.cache import BuildCache, digest_of, file_digest
 
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: baked ambient occlusion
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ def build_prop(prop: Prop, root: Path, options: BuildOptions, cache: BuildCache)
                           cached_files, [f"{prop.id}: {line}" for line in record["repairs"]],
                           cached=True)
     # Geometry libraries load in about a second; an up-to-date build never needs them.
+    from tools.ao import bake
     from tools.collision import proxy
     from tools.glb import write_glb
     from tools.lod import level_chain
@@ -89,7 +90,7 @@ def build_prop(prop: Prop, root: Path, options: BuildOptions, cache: BuildCache)
         repairs = report.repairs
     else:
         parts = [build_primitive(prop.primitive, prop.material, root)]
-    parts = merge_by_material(parts)
+    parts = bake(merge_by_material(parts))  # occlusion before the levels: they share it
     files: dict[str, bytes] = {}
     levels: list[ModelLevel] = []
     chain = level_chain(parts, prop.lod)

@@ -141,3 +141,5 @@ class TourRecorders:
         await asyncio.sleep(0)  # the writers' hand-overs to this loop run
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        for tour in list(self._tour_locks):  # a recording that failed to store keeps none
+            self._release(tour)

@@ -28,7 +28,10 @@ CONSOLE_WORDS = ("connecting", "connected", "closed", "phase_lobby", "phase_live
                  "hand_up", "no_hands", "no_questions", "take", "dismiss", "remove",
                  "hand_over", "gathering_in", "gathered", "on", "off", "quiz_open",
                  "quiz_closed", "answered", "right_answer", "refused", "confirm_end",
-                 "confirm_remove", "seat", "nobody", "choice", "no_quiz")
+                 "confirm_remove", "seat", "nobody", "choice", "no_quiz",
+                 # the floor: who may speak, and who is speaking now
+                 "give_floor", "take_floor", "mute_one", "unmute_one", "open_floor",
+                 "has_floor", "muted_one", "speaking")
 
 
 async def console(request: web.Request) -> web.Response:

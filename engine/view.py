@@ -24,6 +24,7 @@ from engine.layout import (
     desktop_frame,
 )
 from engine.loading import LoadedExhibit
+from engine.narrator import NarratorFigure, load_narrator
 from engine.navigation import Navigation
 from engine.outbox import FactSink
 from engine.panel import Panel
@@ -36,6 +37,7 @@ from engine.shading import ShadingMode, enable_shading
 from engine.vr_locomotion import VRLocomotion
 from engine.xr import Headset, SimulatedXR, XRMode
 from protocol.i18n import Language
+from protocol.lipsync import LipSyncTrack
 from protocol.scene import QuizItem
 from protocol.ui_text import UI_TEXT
 
@@ -113,6 +115,10 @@ class ExhibitView:
         self.vignette = app.add(Vignette(overlay, self.navigation, ratio))
         self.hotspots = app.add(Hotspots(app.base.loader, app.render, script, self.select))
         self.avatars = app.add(carry.avatars if carry else Avatars(app.render, app.clock))
+        self.narrator: NarratorFigure | None = None
+        if script.narrator is not None:
+            self.narrator = app.add(load_narrator(exhibit, script, self.nodes.root,
+                                                  app.base.camera, app.clock.now))
         self.quiz = QuizSession(list(script.quiz))
         self.progress = app.add(Progress(len(script.hotspots), len(script.route)))
         self.facts = FactRecorder(sink, session or uuid.uuid4(), manifest.id, manifest.version,
@@ -157,8 +163,8 @@ class ExhibitView:
         returns what the next scene's view keeps."""
         app = self.app
         for system in (self.navigation, self.vignette, self.hotspots, self.avatars,
-                       self.progress, self.xr, self.pointer, self.locomotion, self.quiz_card,
-                       self, self.layout):
+                       self.narrator, self.progress, self.xr, self.pointer, self.locomotion,
+                       self.quiz_card, self, self.layout):
             if system is not None:
                 app.remove(system)
         for sound in self.sounds.values():
@@ -168,6 +174,8 @@ class ExhibitView:
         if self.pointer is not None:
             self.pointer.beam.removeNode()
         self.hotspots.destroy()
+        if self.narrator is not None:
+            self.narrator.destroy()
         for node in (self.nodes.root, self.vignette.node, self.status.root, self.narration.root,
                      self.quiz_card.root):
             node.removeNode()
@@ -217,6 +225,22 @@ class ExhibitView:
             str(self.exhibit.file(name))))
         sound.play()
         self.sounds[owner], self.playing = sound, owner
+        if self.narrator is not None and self.narrator.speaks(owner):
+            self.narrator.speak(self._lipsync(name), sound, self._explained(owner))
+
+    def _lipsync(self, ogg: str) -> LipSyncTrack | None:
+        track = self.scene.lipsync.get(ogg)
+        if track is None:
+            return None  # a package from before lip-sync tracks: the mouth stays still
+        return LipSyncTrack.model_validate_json(self.exhibit.package.read(track))
+
+    def _explained(self, owner: str) -> tuple[float, float, float] | None:
+        """Where narration ``owner`` points: its hotspot, or a stop's first hotspot."""
+        script = self.scene.script
+        if owner.startswith("stop:"):
+            stop = next((s for s in script.route if s.id == owner[5:]), None)
+            owner = stop.hotspots[0] if stop is not None and stop.hotspots else ""
+        return next((h.at for h in script.hotspots if h.id == owner), None)
 
     def _close_hotspot(self) -> None:
         if self.current is not None:
@@ -226,6 +250,11 @@ class ExhibitView:
 
     def close_panel(self) -> None:
         self._close_hotspot()
+        if self.playing is not None:  # the narration stops with its panel
+            self.sounds[self.playing].stop()  # type: ignore[attr-defined]
+            self.playing = None
+        if self.narrator is not None:
+            self.narrator.silence()
         self.narration.hide()
         self.quiz_card.hide()
         self.hotspots.highlight(None)
@@ -257,6 +286,8 @@ class ExhibitView:
             self.facts.emit("stop_reached", stop=stop_id)
         stop = next(s for s in self.scene.script.route if s.id == stop_id)
         self.narration.show(stop.say.get(self.language), "")
+        if self.quiz_by_tour is None:  # in a live tour the guide presents the stop
+            self._play(f"stop:{stop_id}")
         self._refresh_status()
         if stop_id == self.scene.script.route[-1].id and self.quiz.remaining():
             self.offer_quiz()  # the end of the route: what is left of the quiz

@@ -178,6 +178,23 @@ class Action(_Strict):
     do: one_of(play_audio=PlayAudio, highlight=Highlight, show_text=ShowText)  # type: ignore[valid-type]
 
 
+class Narrator(_Strict):
+    """The narrator figure (数字人讲解员) standing in the scene and speaking its narration."""
+
+    position: Vec3 = Field(description="where the narrator's feet stand, metres")
+    facing: Annotated[float, Field(ge=-360, le=360)] | Vec3 = Field(
+        description="heading in degrees (0 faces north, +y; 90 west, as prop headings turn), "
+                    "or a point to face, such as where visitors stand")
+    model: AssetPath | None = Field(
+        default=None,
+        description="rigged GLB with viseme_A/E/O/S and blink morph targets and a gesture "
+                    "animation; by default RedHall's narrator in a grey Zhongshan suit")
+    hotspots: list[Slug] | None = Field(
+        default=None, description="hotspots whose narration it speaks; all when left out")
+    stops: list[Slug] | None = Field(
+        default=None, description="route stops it presents; all when left out")
+
+
 class SceneScript(_Strict):
     """One historical scene as an editor writes it (``scenes/<id>.yaml``)."""
 
@@ -194,4 +211,5 @@ class SceneScript(_Strict):
     route: list[RouteStop] = Field(default_factory=list)
     quiz: list[QuizItem] = Field(default_factory=list)
     actions: list[Action] = Field(default_factory=list)
+    narrator: Narrator | None = None
     credit: CreditRule

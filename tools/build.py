@@ -22,6 +22,7 @@ from tools.checks import localized_texts
 from tools.errors import ValidationFailed
 from tools.lipsync import LIPSYNC_VERSION
 from tools.narration import build_narration, needs_speech
+from tools.narrator import figure_path, packaged_figure
 from tools.package import entries_for, stable_json, write_package
 from tools.props import PIPELINE_VERSION, BuildOptions, build_prop, prop_inputs
 from tools.validate import ExhibitSources, load_exhibit
@@ -79,6 +80,9 @@ def fingerprint(sources: ExhibitSources, options: BuildOptions, key: Ed25519Priv
         assets += [root / a.do.play_audio for a in scene.actions
                    if getattr(a.do, "play_audio", None)]
         parts += [f"{p.relative_to(root)}:{file_digest(p)}" for p in assets]
+        if scene.narrator is not None:
+            figure = figure_path(scene.narrator.model, root)
+            parts.append(f"narrator:{file_digest(figure) if figure.is_file() else 'missing'}")
         if options.speech and needs_speech(scene):
             parts.append(speech_version())
     return digest_of(*parts)
@@ -156,6 +160,12 @@ def build_exhibit(exhibit_file: Path, out_dir: Path, key: Ed25519PrivateKey,
         files.update(narration.files)
         result.audio_seconds += narration.seconds
         result.synthesized += narration.synthesized
+        figure = packaged_figure(scene, root)
+        if figure is not None and scene.narrator is not None:
+            # The packaged script names the figure by its path inside the package.
+            files[figure[0]] = figure[1]
+            scene = scene.model_copy(update={
+                "narrator": scene.narrator.model_copy(update={"model": figure[0]})})
         packaged = PackagedScene(script=scene, props=props, audio=narration.audio,
                                  lipsync=narration.lipsync)
         script_path = f"scenes/{scene.id}.json"

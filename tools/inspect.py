@@ -30,6 +30,23 @@ def _narration(package: VerifiedPackage, scene: PackagedScene) -> list[dict[str,
     return listed
 
 
+def _narrator(package: VerifiedPackage, scene: PackagedScene) -> dict[str, Any] | None:
+    """Where the scene's narrator stands, its figure and what it speaks (None: no narrator)."""
+    narrator = scene.script.narrator
+    if narrator is None:
+        return None
+    sizes = {entry.path: entry.size for entry in package.manifest.entries}
+    script = scene.script
+    return {"model": narrator.model, "bytes": sizes.get(narrator.model or "", 0),
+            "position": list(narrator.position),
+            "facing": narrator.facing if isinstance(narrator.facing, float)
+            else list(narrator.facing),
+            "hotspots": narrator.hotspots if narrator.hotspots is not None
+            else [h.id for h in script.hotspots],
+            "stops": narrator.stops if narrator.stops is not None
+            else [s.id for s in script.route]}
+
+
 def describe(package: VerifiedPackage) -> dict[str, Any]:
     """A summary of a verified package for people and machines."""
     manifest = package.manifest
@@ -46,6 +63,7 @@ def describe(package: VerifiedPackage) -> dict[str, Any]:
             "quiz_items": len(scene.script.quiz),
             "narrated": len(scene.audio),
             "audio": _narration(package, scene),
+            "narrator": _narrator(package, scene),
             "credit": ref.credit.model_dump(),
         })
     kinds: dict[str, int] = {}

@@ -20,6 +20,7 @@ from protocol.scene import SceneScript
 from tools.checks import check_scene, content_root, is_file, usable_path
 from tools.documents import read_document
 from tools.errors import Problem
+from tools.narrator import check_narrator
 from tools.yamlpos import LocatedDocument, format_path
 
 _LANGUAGE_ORDER: list[Language] = ["zh-CN", "zh-TW", "en"]
@@ -80,6 +81,7 @@ def load_scene(path: Path, languages: list[Language], root: Path | None = None
     if loaded.document is None:
         return None, loaded.problems
     problems = loaded.problems + check_scene(path, loaded.document, languages, root)
+    problems += _narrator_problems(path, loaded.document, root)
     data = loaded.document.data
     scene_id = data.get("id") if isinstance(data, dict) else None
     if isinstance(scene_id, str) and scene_id != path.stem:
@@ -88,6 +90,19 @@ def load_scene(path: Path, languages: list[Language], root: Path | None = None
                                 f"scene id `{scene_id}` differs from the file name",
                                 f"rename the file to {scene_id}.yaml or change the id"))
     return (None if problems else loaded.model), problems
+
+
+def _narrator_problems(path: Path, document: LocatedDocument, root: Path | None
+                       ) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def report(where: tuple[Any, ...], message: str, hint: str) -> None:
+        line, col = document.locate(where)
+        problems.append(Problem(str(path), line, col, format_path(where), message, hint))
+
+    data = document.data if isinstance(document.data, dict) else {}
+    check_narrator(report, data, root if root is not None else content_root(path.parent))
+    return problems
 
 
 @dataclass

@@ -1,0 +1,200 @@
+"""The narrator in the engine: lip-sync, blinks, head turning, the gesture, and where it
+stands in a rendered frame (offscreen, on a manual clock)."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from panda3d.core import Point3
+from PIL import Image
+
+from engine.app import ExhibitApp
+from engine.clock import ManualClock
+from engine.loading import load_exhibit
+from engine.narrator import HEAD_YAW_LIMIT, NarratorFigure
+from engine.narrator_face import BLINK_GAP, Blinker
+from engine.view import ExhibitView
+from tests.conftest import MINIMAL_EXHIBIT, MINIMAL_SCENE, QUICK, ROOT
+from tools.build import build_exhibit
+from tools.cache import BuildCache
+
+SHOTS = ROOT / "var/screenshots/engine"
+RATE = 22050
+LOUD = (0.5, 0.9)  # the narration's one syllable, seconds from its start
+SUIT = np.array([0x5B, 0x64, 0x70])
+NARRATED_SCENE = MINIMAL_SCENE.replace(
+    "sources: [0]}", "sources: [0], audio: assets/table.wav}").replace(
+    "credit:", "narrator: {position: [1.8, 0, 0], facing: [0, -5, 1.6]}\ncredit:")
+
+
+def _syllable() -> np.ndarray:
+    """Silence, a loud vowel (140 Hz harmonics, formant near 800 Hz), silence."""
+    samples = np.zeros(int(1.6 * RATE))
+    start, end = (int(s * RATE) for s in LOUD)
+    t = np.arange(end - start) / RATE
+    wave = sum(math.exp(-((140 * k - 800) / 150) ** 2) * np.sin(2 * np.pi * 140 * k * t)
+               for k in range(1, 30))
+    samples[start:end] = 0.3 * wave / np.max(np.abs(wave))
+    return samples
+
+
+@pytest.fixture(scope="module")
+def narrated(tmp_path_factory: pytest.TempPathFactory, key: Ed25519PrivateKey) -> Path:
+    root = tmp_path_factory.mktemp("narrated")
+    for folder in ("scenes", "exhibits", "assets/fonts"):
+        (root / folder).mkdir(parents=True)
+    (root / "assets/fonts/wqy-microhei.ttc").symlink_to(ROOT / "assets/fonts/wqy-microhei.ttc")
+    soundfile.write(str(root / "assets/table.wav"), _syllable(), RATE)
+    (root / "scenes/tiny.yaml").write_text(textwrap.dedent(NARRATED_SCENE), encoding="utf-8")
+    exhibit = root / "exhibits/tiny-exhibit.yaml"
+    exhibit.write_text(MINIMAL_EXHIBIT, encoding="utf-8")
+    return build_exhibit(exhibit, root / "dist", key, QUICK, BuildCache(None)).path
+
+
+@pytest.fixture
+def view(narrated: Path, key: Ed25519PrivateKey, tmp_path: Path) -> Iterator[ExhibitView]:
+    app = ExhibitApp("offscreen", (480, 270), ManualClock())
+    try:
+        exhibit = load_exhibit(narrated, [key.public_key()], tmp_path)
+        shown = ExhibitView(app, exhibit, "tiny", "en")
+        app.step(1 / 60)
+        yield shown
+    finally:
+        app.destroy()
+
+
+def _figure(view: ExhibitView) -> NarratorFigure:
+    assert view.narrator is not None
+    return view.narrator
+
+
+def _run(view: ExhibitView, seconds: float, step: float = 1 / 30) -> None:
+    for _ in range(round(seconds / step)):
+        view.app.step(step)
+
+
+def test_the_mouth_opens_in_a_loud_syllable_and_rests_in_silence(view: ExhibitView) -> None:
+    figure = _figure(view)
+    view.select("table")
+    assert figure.track is not None and figure.speech_time() == 0.0
+    opened: list[float] = []
+    for _ in range(45):  # 1.5 s of the narration, frame by frame
+        view.app.step(1 / 30)
+        seconds = figure.speech_time()
+        assert seconds is not None
+        weight = sum(figure.sliders[n].getX() for n in ("viseme_A", "viseme_E", "viseme_O",
+                                                         "viseme_S"))
+        if LOUD[0] + 0.1 < seconds < LOUD[1] - 0.05:
+            opened.append(weight)
+        elif seconds < LOUD[0] - 0.05 or seconds > LOUD[1] + 0.25:
+            assert weight < 0.02, f"the mouth is open ({weight:.2f}) in silence at {seconds:.2f}"
+    assert len(opened) > 5 and min(opened) > 0.3, opened
+    view.select("table")
+    view.close_panel()  # the narration stops with its panel, and so does the mouth
+    _run(view, LOUD[0] + 0.2)
+    assert figure.track is None and max(figure.mouth().values()) == 0.0
+
+
+def test_blinks_come_at_seeded_random_intervals(view: ExhibitView) -> None:
+    figure = _figure(view)
+    clock = view.app.clock
+    assert isinstance(clock, ManualClock)
+    closed = []
+    for frame in range(60 * 30):  # half a minute, as the app's frame task would update it
+        clock.advance(1 / 60)
+        figure.update(1 / 60)
+        if figure.sliders["blink"].getX() > 0.6:
+            closed.append(frame / 60)
+    starts = [t for i, t in enumerate(closed) if i == 0 or t - closed[i - 1] > 0.5]
+    gaps = np.diff(starts)
+    assert len(starts) >= 3 and all(BLINK_GAP[0] <= g <= BLINK_GAP[1] + 0.3 for g in gaps), starts
+    assert len(set(np.round(gaps, 1))) > 1, "blinks keep a fixed beat"
+    again = Blinker(0, 0.0), Blinker(0, 0.0)  # the same seed blinks the same way
+    samples = np.arange(0, 30, 0.01)
+    assert [again[0].weight(t) for t in samples] == [again[1].weight(t) for t in samples]
+    other = Blinker(1, 0.0)
+    assert [other.weight(t) for t in samples] != [Blinker(0, 0.0).weight(t) for t in samples]
+
+
+def _yaw_toward(figure: NarratorFigure, camera: Point3) -> float:
+    """The head yaw that faces ``camera``, from the figure's standing heading."""
+    position = figure.actor.getPos()
+    bearing = math.degrees(math.atan2(-(camera.x - position.x), camera.y - position.y))
+    return (bearing - figure.facing + 180) % 360 - 180
+
+
+def test_the_head_follows_the_member_within_its_clamp(view: ExhibitView) -> None:
+    figure = _figure(view)
+    camera = view.app.base.camera
+    head = figure.head_node
+    assert head is not None
+    for place in (Point3(0, -5, 1.6), Point3(4, -3, 1.6), Point3(-2, -4, 1.7),
+                  Point3(3, 5, 1.6)):
+        camera.setPos(view.app.render, place)
+        _run(view, 1.5, step=0.1)
+        wanted = _yaw_toward(figure, place)
+        expected = max(-HEAD_YAW_LIMIT, min(HEAD_YAW_LIMIT, wanted))
+        assert figure.head_yaw == pytest.approx(expected, abs=1.0), (place, wanted)
+        # the head joint itself faces that way: its -y axis, seen from above
+        face = -view.app.render.getRelativeVector(head, (0, 1, 0))
+        looking = math.degrees(math.atan2(-face.x, face.y))
+        assert (looking - (figure.facing + expected) + 180) % 360 - 180 == \
+            pytest.approx(0, abs=2.0)
+    assert abs(_yaw_toward(figure, Point3(3, 5, 1.6))) > HEAD_YAW_LIMIT  # that one was clamped
+
+
+def test_the_gesture_points_at_the_hotspot_when_its_narration_starts(
+        view: ExhibitView) -> None:
+    figure = _figure(view)
+    hand = figure.actor.exposeJoint(None, "modelRoot", "hand.R")
+    render = view.app.render
+    rest = hand.getPos(render)
+    view.select("table")
+    _run(view, 1.0, step=0.1)  # the arm is up and held
+    raised = hand.getPos(render)
+    assert raised.z - rest.z > 0.25, "the arm did not rise"
+    shoulder = figure.actor.exposeJoint(None, "modelRoot", "upperarm.R").getPos(render)
+    table = view.scene.script.hotspots[0].at
+    toward = math.atan2(table[1] - shoulder.y, table[0] - shoulder.x)
+    pointing = math.atan2(raised.y - shoulder.y, raised.x - shoulder.x)
+    assert abs(math.degrees((pointing - toward + math.pi) % (2 * math.pi) - math.pi)) < 10
+    assert abs(figure.body_turn) > 30  # he turned from the member toward the table
+    _run(view, 2.0, step=0.1)  # the gesture is over: arm down, facing the member again
+    assert (hand.getPos(render) - rest).length() < 0.02 and figure.body_turn == 0.0
+
+
+def _shot(view: ExhibitView, name: str) -> np.ndarray:
+    image = view.app.capture()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(image).save(SHOTS / f"{name}.png")
+    return image
+
+
+def test_the_frame_shows_the_suit_where_the_scene_puts_the_narrator(
+        view: ExhibitView) -> None:
+    figure = _figure(view)
+    view.app.step(1 / 60)
+    with_figure = _shot(view, "narrator-tiny").astype(int)
+    figure.actor.hide()
+    without = view.app.capture().astype(int)
+    figure.actor.show()
+    changed = np.abs(with_figure - without).sum(axis=2) > 30
+    chest = view.screen_position((1.8, 0.0, 1.25))
+    feet = view.screen_position((1.8, 0.0, 0.05))
+    head = view.screen_position((1.8, 0.0, 1.75))
+    assert chest is not None and feet is not None and head is not None
+    ys, xs = np.nonzero(changed)
+    assert changed.sum() > 300
+    assert abs(xs.mean() - chest[0]) < 12 and head[1] - 6 < ys.min() and ys.max() < feet[1] + 6
+    x, y = round(chest[0]), round(chest[1])
+    patch = with_figure[y - 2:y + 3, x - 2:x + 3].reshape(-1, 3).mean(axis=0)
+    # the suit's grey, lit: neutral-blue grey, neither skin nor the floor's brown
+    assert patch[2] >= patch[0] and np.abs(patch - patch.mean()).max() < 25, patch
+    assert np.abs(patch / patch.sum() - SUIT / SUIT.sum()).max() < 0.05, patch

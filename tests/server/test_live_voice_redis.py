@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
+from pydantic import BaseModel
 
 from protocol import tour as wire
+from protocol.tour_poses import Pose, Transform, encode_pose
 from server.app import create_app
+from server.keys import HUB
 from server.settings import Settings
 from tests.server.conftest import KEY, World
 from tests.server.live_support import (
@@ -52,6 +55,21 @@ async def test_a_member_on_another_process_hears_the_guide(  # type: ignore[no-u
     version = await publish(world.client, samples["founding"], world.users["editor"])
     tour = await schedule(world.client, version, world.users["guide"], [world.branch_a])
     a, b = await nodes(), await nodes()
+    recorded: list[tuple[str, int, bytes]] = []
+
+    class _Recorder:  # what process b's recorder sees of a tour steered from process a
+        def event(self, at: float, message: BaseModel) -> None:
+            pass
+
+        def voice(self, seat: int, capture: float, payload: bytes) -> None:
+            recorded.append(("voice", seat, payload))
+
+        def pose(self, seat: int, at: float, message: bytes) -> None:
+            recorded.append(("pose", seat, message))
+
+        def close(self) -> None:
+            pass
+    b.server.app[HUB].recorder_factory = lambda plan: _Recorder()
     guide = _joining(a, tour, world.tokens["guide"])
     near = _joining(a, tour, world.tokens["admin"])
     far = _joining(b, tour, world.tokens["member"])
@@ -71,5 +89,13 @@ async def test_a_member_on_another_process_hears_the_guide(  # type: ignore[no-u
     assert await near.heard(3) == back
     await asyncio.sleep(0.2)
     assert far.voice.empty() and guide.voice.empty()  # nobody hears themself, nor twice
+    # process b recorded the guide's voice from process a, and the guide's pose
+    pose = encode_pose(Pose(Transform((1.0, 1.6, 2.0)), seq=7))
+    await guide.send_bytes(pose)
+    async with asyncio.timeout(5):
+        while ("pose", guide.seat, pose) not in recorded:  # noqa: ASYNC110  polls a list
+            await asyncio.sleep(0.05)
+    assert [p for kind, seat, p in recorded if kind == "voice" and seat == guide.seat] \
+        == [e.payload for e in spoken]
     for person in (guide, near, far):
         await person.close()

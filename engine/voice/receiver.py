@@ -75,8 +75,9 @@ class VoiceReceiver:
         """The seats whose voice arrived within :data:`SPEAKING_FOR` of ``now`` (tour
         clock): nothing is sent in silence, so arriving voice is speech. Known without
         decoding, so the indicator works where nothing is played."""
-        return frozenset(seat for seat, s in self.speakers.items()
-                         if now - s.last_arrival < SPEAKING_FOR)
+        # copied in one step: the engine's thread asks while the network's adds speakers
+        arrivals = [(seat, s.last_arrival) for seat, s in list(self.speakers.items())]
+        return frozenset(seat for seat, at in arrivals if now - at < SPEAKING_FOR)
 
     def forget(self, seat: int) -> None:
         """Drops a speaker who left."""

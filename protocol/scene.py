@@ -67,6 +67,10 @@ class Material(_Strict):
     metallic: float = Field(default=0.0, ge=0, le=1)
     texture: AssetPath | None = Field(default=None, description="PNG or JPEG base colour map")
     texture_repeat: tuple[float, float] = (1.0, 1.0)
+    preset: Literal["plaster", "lacquered-wood", "raw-wood", "grey-brick", "red-brick", "stone",
+                    "water", "silk", "iron", "rock", "grass"] | None = Field(
+        default=None, description="a procedural material set (base colour, roughness, normal "
+                                  "maps) from tools/materials.py; `color` tints it")
 
 
 class Prop(_Strict):

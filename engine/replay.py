@@ -7,6 +7,7 @@ attendance)."""
 from __future__ import annotations
 
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from engine.avatars import INTERPOLATION_DELAY, AvatarPose
 from engine.outbox import FactSink
 from engine.replay_recording import Recording, ReplayError
 from engine.replay_timeline import Playback, Timeline, TourAt
+from engine.view import ExhibitView
+from engine.xr import XRMode
 from protocol.participation import ParticipationFact
 
 RATE = 48_000
@@ -58,7 +61,7 @@ class ReplayFacts:
 class ReplaySystem:
     """Drives ``view`` from ``recording``; added to the view's app as a system."""
 
-    def __init__(self, view: Any, recording: Recording, cache: Path) -> None:
+    def __init__(self, view: ExhibitView, recording: Recording, cache: Path) -> None:
         self.view = view
         self.recording = recording
         seat = recording.guide_seat
@@ -74,6 +77,8 @@ class ReplaySystem:
         self.audio_missing: str | None = None  # why the voice cannot be heard, said once
         self.sound = self._load_sound(cache) if len(self.voice) else None
         view.quiz_by_tour = None  # the viewer answers on their own
+        # called with each new view as the replay follows the tour to another scene
+        self.on_scene_change: list[Callable[[ExhibitView], object]] = []
         app.add(self)
         self._apply()
 
@@ -115,6 +120,10 @@ class ReplaySystem:
         if state == self.shown:
             return
         before, self.shown = self.shown, state
+        if state.scene is not None and state.scene != self.view.scene.script.id \
+                and any(ref.id == state.scene for ref in self.view.exhibit.package.manifest.scenes):
+            self._change_scene(state.scene)
+            before = TourAt(scene=state.scene)  # the new view shows all of it afresh
         view = self.view
         here = view.scene.script
         if state.stop != before.stop and state.stop is not None and state.scene in (None, here.id) \
@@ -130,6 +139,24 @@ class ReplaySystem:
             except KeyError:
                 return  # an item of another scene
             view.offer_quiz(state.quiz.item)
+
+    def _change_scene(self, scene: str) -> None:
+        """Leaves the scene shown and shows ``scene``, keeping the avatars, the headset and
+        the visit's session, as a live tour does."""
+        old = self.view
+        old.leave()
+        carry = old.detach()
+        xr: XRMode = "none" if old.xr is None else (
+            "simulated" if old.xr.name == "simulated" else "openxr")
+        self.view = ExhibitView(old.app, old.exhibit, scene, old.language, xr=xr,
+                                sink=old.facts.sink, session=old.facts.session, carry=carry)
+        self.view.quiz_by_tour = None
+        for listener in list(self.on_scene_change):
+            listener(self.view)
+
+    def can_walk(self) -> bool:
+        """The viewer walks freely: a replay locks no one."""
+        return True
 
     def _draw_laser(self, state: TourAt) -> None:
         self.laser.getChildren().detach()

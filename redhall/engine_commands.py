@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from rich.console import Console
 
@@ -103,6 +103,7 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
         MemberControls(session, TourBar(session))
     else:
         view = ExhibitView(app, exhibit, args.scene, args.lang, xr=args.xr, sink=sink)
+    replay = None
     if recording is not None:
         from engine.replay import ReplaySystem
         from engine.replay_controls import bind_replay_keys
@@ -111,7 +112,8 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
         bind_replay_keys(app.base, replay)
         if replay.audio_missing:
             err.print(f"[yellow]{replay.audio_missing}[/]")
-    DesktopControls(view, session.tour if session else None)
+    # the keys follow the view of the scene a tour (or a replay of one) is in
+    DesktopControls(view, session.tour if session else cast(Any, replay))
     if view.xr is not None:
         view.xr.mirror()  # the window shows what the headset's eyes see
         view.xr.on_exit.append(app.base.taskMgr.stop)  # the member quit from the headset
@@ -124,10 +126,12 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
     entitle(view)
     if session is not None:
         session.on_scene_change.append(entitle)
+    if replay is not None:
+        replay.on_scene_change.append(entitle)
     try:
         app.run()
     finally:
-        shown = session.view if session is not None else view
+        shown = session.view if session is not None else replay.view if replay else view
         shown.leave()
         if shown.xr is not None:
             shown.xr.close()

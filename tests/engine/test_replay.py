@@ -155,3 +155,38 @@ def test_the_cli_refuses_a_bad_recording_clearly(tmp_path: Path, content: bytes,
     assert "recording" in said and "Traceback" not in said
     missing = main(["view", str(package), "--replay", str(tmp_path / "none.json")], out, err)
     assert missing == 1 and "cannot read the recording" in err.export_text()
+
+
+def test_the_replay_follows_the_tour_to_another_scene(open_view: Callable[..., ExhibitView],
+                                                      tmp_path: Path) -> None:
+    facts = Facts()
+    view = open_view("nanhu-red-boat", sink=ReplayFacts(facts, 9))
+    other = view.exhibit.scene("first-congress-site").script
+    start = time.time() - 30
+    folder = tmp_path / "live" / "9-1"
+    folder.parent.mkdir()
+    recorder = FileTourRecorder(folder, 9, start, VoicePolicy())
+    recorder.event(start, joined(0, 1, "guide"))
+    recorder.event(start + 1, wire.StopChanged(scene=other.id, stop=other.route[0].id))
+    for i in range(31):
+        recorder.pose(0, start + i * 0.1, encode_pose(Pose(Transform((1.0, i * 0.1, 1.6)))))
+    recorder.close()
+    recorder.join(20)
+    store = Recordings(tmp_path)
+    store.live = folder.parent
+    _, sha = store.store(folder)
+    replay = ReplaySystem(view, load_recording(tmp_path / "blobs" / f"{sha}.json"),
+                          tmp_path / "cache")
+    changed: list[ExhibitView] = []
+    replay.on_scene_change.append(changed.append)
+    assert replay.sound is None and replay.voice.size == 0  # a tour without a word
+    replay.seek(2.0)
+    app = view.app
+    app.step(1 / 60)
+    app.step(1 / 60)
+    assert replay.view.scene.script.id == other.id and changed == [replay.view]
+    shown = replay.view.avatars.shown("guide")
+    assert shown is not None and shown.head == pytest.approx((1.0, 2.0, 1.6), abs=0.05)
+    kinds = [(f.kind, f.scene) for f in facts.facts]
+    assert ("scene_left", "nanhu-red-boat") in kinds and ("scene_entered", other.id) in kinds
+    assert all(f.replay_of == 9 for f in facts.facts)

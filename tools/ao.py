@@ -108,7 +108,9 @@ def occlusion(vertices: NDArray[np.float32], normals: NDArray[np.float32],
         return np.zeros(len(vertices))
     voxels = _Voxels(triangles, margin=reach)
     n = normals.astype(np.float64)
-    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+    length = np.linalg.norm(n, axis=1, keepdims=True)
+    # A degenerate normal (a collapsed triangle) gets up, rather than no hemisphere.
+    n = np.where(length > 1e-8, n / np.maximum(length, 1e-12), [[0.0, 0.0, 1.0]])
     tangent, bitangent = _frames(n)
     local = hemisphere_directions(rays)
     # (v, r, 3): each ray in world space

@@ -68,6 +68,8 @@ class _Builder:
         if mat.texture is not None and part.uv is not None:
             pbr["baseColorTexture"] = {"index": self.texture(mat.texture, mat.texture_key)}
         entry: dict[str, object] = {"pbrMetallicRoughness": pbr}
+        if mat.name:
+            entry["name"] = mat.name
         if mat.double_sided:
             entry["doubleSided"] = True
         if mat.color[3] < 1.0:

@@ -16,7 +16,9 @@ from PIL import Image
 
 @dataclass(frozen=True)
 class MaterialData:
-    """A metallic-roughness material; ``texture`` is the base colour map, if any."""
+    """A metallic-roughness material; ``texture`` is the base colour map, if any; ``name``
+    is its preset (``water``, ``plaster``...), which the engine and viewer may treat
+    specially (water moves)."""
 
     color: tuple[float, float, float, float] = (0.8, 0.8, 0.8, 1.0)
     roughness: float = 0.8
@@ -24,11 +26,12 @@ class MaterialData:
     texture: Image.Image | None = field(default=None, compare=False)
     texture_key: str = ""
     double_sided: bool = False
+    name: str = ""
 
     def key(self) -> str:
         """Identity used to deduplicate materials."""
         raw = repr((tuple(round(c, 5) for c in self.color), round(self.roughness, 5),
-                    round(self.metallic, 5), self.texture_key, self.double_sided))
+                    round(self.metallic, 5), self.texture_key, self.double_sided, self.name))
         return hashlib.sha256(raw.encode()).hexdigest()
 
 

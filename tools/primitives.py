@@ -42,6 +42,7 @@ def material_data(material: Material | None, root: Path) -> tuple[MaterialData, 
         metallic=material.metallic,
         texture=image,
         texture_key=image_key(image) if image is not None else "",
+        name=getattr(material, "preset", None) or "",
     ), material.texture_repeat
 
 

@@ -105,3 +105,10 @@ def test_baked_models_are_byte_identical_validator_clean_and_keep_colours_in_lod
                          capture_output=True, text=True, cwd=ROOT, check=False)
     (report,) = [json.loads(line) for line in run.stdout.splitlines()]
     assert report["errors"] == 0, report
+
+
+def test_a_degenerate_normal_is_shaded_not_a_failure() -> None:
+    part = _box((1, 1, 1), (0, 0, 0.5))
+    part.normals[0] = 0.0
+    (baked,) = bake([part])
+    assert baked.colors is not None and baked.colors[0, 0] > 0

@@ -66,7 +66,8 @@ class ReplaySystem:
         self.recording = recording
         seat = recording.guide_seat
         self.timeline = Timeline(recording.messages,
-                                 recording.poses.get(seat, []) if seat is not None else [])
+                                 recording.poses.get(seat, []) if seat is not None else [],
+                                 recording.scene)
         self.playback = Playback(recording.duration)
         voice = recording.voices.get(seat) if seat is not None else None
         self.voice = decode_voice(voice, recording.duration) if voice else np.zeros(0, np.int16)

@@ -50,6 +50,20 @@ class Recording:
     poses: dict[int, list[GuidePose]] = field(default_factory=dict)
     voices: dict[int, Path] = field(default_factory=dict)
     roles: dict[int, str] = field(default_factory=dict)
+    exhibit: str | None = None  # the tour's package: manifest id, version
+    exhibit_version: str | None = None
+    scene: str | None = None  # the scene the tour started in
+
+    def check_package(self, exhibit: str, version: str) -> str | None:
+        """Refuses a package of another exhibit; returns a note when only the version
+        differs (some stops may then be missing)."""
+        if self.exhibit is not None and self.exhibit != exhibit:
+            raise ReplayError(f"the recording is of a tour of exhibit `{self.exhibit}`, "
+                              f"not `{exhibit}`: open the package of `{self.exhibit}`")
+        if self.exhibit_version is not None and self.exhibit_version != version:
+            return (f"the tour showed version {self.exhibit_version} of `{exhibit}`; this "
+                    f"package is version {version}: some stops may differ")
+        return None
 
     @property
     def guide_seat(self) -> int | None:
@@ -94,6 +108,13 @@ def _vector(value: Any, size: int, bound: float) -> tuple[float, ...] | None:
     return None if any(n is None for n in numbers) else tuple(n for n in numbers if n is not None)
 
 
+def _text(value: Any) -> str | None:
+    """An id or version from the index: short, printable, else left out."""
+    if isinstance(value, str) and 0 < len(value) <= 64 and value.isprintable():
+        return value
+    return None
+
+
 def load_recording(index_path: Path) -> Recording:
     """Reads and checks a recording from its index file.
 
@@ -120,7 +141,9 @@ def load_recording(index_path: Path) -> Recording:
         raise ReplayError(f"{index_path}: the recording's index lacks its tour, start, duration "
                           "or voices")
     folder = index_path.parent
-    recording = Recording(int(tour), start, duration)
+    recording = Recording(int(tour), start, duration, exhibit=_text(index.get("exhibit")),
+                          exhibit_version=_text(index.get("exhibit_version")),
+                          scene=_text(index.get("scene")))
     events = _checked(folder, index.get("events"), ".jsonl", MAX_EVENTS)
     for voice in voices[:64]:
         seat = _number(voice.get("seat") if isinstance(voice, dict) else None, 0, 65535)

@@ -25,14 +25,16 @@ class TourAt:
 
 
 class Timeline:
-    def __init__(self, messages: list[tuple[float, Any]], poses: list[GuidePose]) -> None:
+    def __init__(self, messages: list[tuple[float, Any]], poses: list[GuidePose],
+                 first_scene: str | None = None) -> None:
+        self.first_scene = first_scene
         self.messages = messages
         self._message_times = [t for t, _ in messages]
         self.poses = poses
         self._pose_times = [p.t for p in poses]
 
     def tour_at(self, t: float) -> TourAt:
-        scene = stop = highlight = None
+        scene, stop, highlight = self.first_scene, None, None
         laser: tuple[wire.Vec3, wire.Vec3 | None] | None = None
         quiz = None
         for _, message in self.messages[:bisect.bisect_right(self._message_times, t)]:

@@ -64,6 +64,11 @@ def _view(args: argparse.Namespace, out: Console, err: Console) -> int:
     from engine.view import ExhibitView
 
     exhibit = load_exhibit(Path(args.package), _trusted(args), ENGINE_CACHE)
+    if recording is not None:
+        manifest = exhibit.package.manifest
+        note = recording.check_package(manifest.id, str(manifest.version))
+        if note:
+            err.print(f"[yellow]{note}[/]")
     sink: FactSink = Outbox(Path(args.outbox))
     cmi5 = None
     if args.cmi5:

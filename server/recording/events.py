@@ -25,8 +25,9 @@ def _dumps(value: dict[str, Any]) -> bytes:
                       allow_nan=False).encode() + b"\n"
 
 
-def header_line(tour: int, start: float) -> bytes:
-    return _dumps({"recording": FORMAT, "tour": tour, "start": start})
+def header_line(tour: int, start: float, about: dict[str, str | None] | None = None) -> bytes:
+    """``about``: the tour's exhibit, its version and the scene it starts in."""
+    return _dumps({"recording": FORMAT, "tour": tour, "start": start, **(about or {})})
 
 
 def message_line(t: float, message: dict[str, Any]) -> bytes:

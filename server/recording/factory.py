@@ -59,7 +59,9 @@ class TourRecorders:
                 self._spawn(self._consent(policy, [user]))
 
         folder = self.store.live / f"{plan.tour}-{int(start * 1000)}"
-        recorder = FileTourRecorder(folder, plan.tour, start, policy, finished, joined)
+        recorder = FileTourRecorder(folder, plan.tour, start, policy, finished, joined, about={
+            "exhibit": plan.exhibit, "exhibit_version": plan.exhibit_version,
+            "scene": plan.first_scene})
         self._tour_locks[plan.tour] = lock
         self.running[plan.tour] = recorder
         checked.update(plan.reserved)

@@ -75,12 +75,15 @@ class FileTourRecorder:
     """Records one tour into ``folder`` (created here, with a lock held while writing).
 
     Args:
+        about: the tour's ``exhibit``, ``exhibit_version`` and first ``scene``, kept in the
+            recording so a replay shows the right package from the right scene.
         finished: called in the writer thread with the folder once its files are closed.
     """
 
     def __init__(self, folder: Path, tour: int, start: float, policy: VoicePolicy,
                  finished: Callable[[Path], None] | None = None,
-                 on_joined: Callable[[int], None] | None = None) -> None:
+                 on_joined: Callable[[int], None] | None = None,
+                 about: dict[str, str | None] | None = None) -> None:
         self.folder = folder
         self.tour = tour
         self.start = start
@@ -95,9 +98,9 @@ class FileTourRecorder:
         folder.mkdir(parents=True, exist_ok=False)
         self._lock = (folder / LOCK).open("wb")
         fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        (folder / META).write_text(json.dumps({"tour": tour, "start": start}))
+        (folder / META).write_text(json.dumps({"tour": tour, "start": start, **(about or {})}))
         self._events_file = (folder / EVENTS).open("wb", buffering=0)
-        self._events_file.write(header_line(tour, start))
+        self._events_file.write(header_line(tour, start, about))
         self._events = EventsWriter(self._events_file)
         self._speakers: dict[int, _Speaker] = {}
         self._thread = threading.Thread(target=self._run, name=f"tour-{tour}-recorder",

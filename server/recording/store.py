@@ -91,7 +91,9 @@ class Recordings:
                            "sha256": sha, "size": size, "seconds": round(seconds, 3)})
             duration = max(duration, seconds)
         sha, size = self._keep(events, ".jsonl")
-        index = {"recording": INDEX_FORMAT, "tour": tour, "start": start,
+        about = {key: meta[key] for key in ("exhibit", "exhibit_version", "scene")
+                 if isinstance(meta.get(key), str)}
+        index = {"recording": INDEX_FORMAT, "tour": tour, "start": start, **about,
                  "duration": round(duration, 3), "events": {"sha256": sha, "size": size},
                  "voices": voices, "previous": previous}
         data = json.dumps(index, sort_keys=True, separators=(",", ":")).encode()

@@ -49,7 +49,8 @@ def listing(index: dict[str, Any], tour_id: int) -> dict[str, Any]:
     base = f"/api/tours/{tour_id}/recording/"
     events = index["events"]
     return {"recording": index["recording"], "tour": tour_id, "start": index["start"],
-            "duration": index["duration"],
+            "duration": index["duration"], "exhibit": index.get("exhibit"),
+            "exhibit_version": index.get("exhibit_version"), "scene": index.get("scene"),
             "previous": index.get("previous"),
             "events": {**events, "url": f"{base}{events['sha256']}.jsonl"},
             "voices": [{**voice, "url": f"{base}{voice['sha256']}.opus"}

@@ -44,7 +44,8 @@ def _record(tmp_path: Path, view: ExhibitView) -> Path:
     start = time.time() - 30  # recorded earlier: every capture time is in the past
     folder = tmp_path / "live" / "5-1"
     folder.parent.mkdir()
-    recorder = FileTourRecorder(folder, 5, start, VoicePolicy())
+    recorder = FileTourRecorder(folder, 5, start, VoicePolicy(), about={
+        "exhibit": "founding", "exhibit_version": "1.0.0", "scene": script.id})
     recorder.event(start, joined(0, 1, "guide"))
     recorder.event(start + 1, wire.StopChanged(scene=script.id, stop=script.route[0].id))
     recorder.event(start + 2, wire.Highlighted(hotspot=script.hotspots[0].id))
@@ -83,6 +84,11 @@ def test_a_recorded_tour_replays_offscreen(open_view: Callable[..., ExhibitView]
     facts = Facts()
     view = open_view("nanhu-red-boat", sink=ReplayFacts(facts, 5))
     recording = load_recording(_record(tmp_path, view))
+    assert recording.scene == "nanhu-red-boat" and recording.exhibit == "founding"
+    assert recording.check_package("founding", "1.0.0") is None
+    assert "version 1.0.0" in str(recording.check_package("founding", "2.0.0"))
+    with pytest.raises(ReplayError, match="open the package of `founding`"):
+        recording.check_package("long-march", "1.0.0")
     replay = ReplaySystem(view, recording, tmp_path / "cache")
     assert replay.sound is None and replay.audio_missing  # no sound card here: said so
     script = view.scene.script
@@ -165,9 +171,10 @@ def test_the_replay_follows_the_tour_to_another_scene(open_view: Callable[..., E
     start = time.time() - 30
     folder = tmp_path / "live" / "9-1"
     folder.parent.mkdir()
-    recorder = FileTourRecorder(folder, 9, start, VoicePolicy())
+    first = view.scene.script
+    recorder = FileTourRecorder(folder, 9, start, VoicePolicy(), about={"scene": other.id})
     recorder.event(start, joined(0, 1, "guide"))
-    recorder.event(start + 1, wire.StopChanged(scene=other.id, stop=other.route[0].id))
+    recorder.event(start + 1, wire.StopChanged(scene=first.id, stop=first.route[0].id))
     for i in range(31):
         recorder.pose(0, start + i * 0.1, encode_pose(Pose(Transform((1.0, i * 0.1, 1.6)))))
     recorder.close()
@@ -180,13 +187,15 @@ def test_the_replay_follows_the_tour_to_another_scene(open_view: Callable[..., E
     changed: list[ExhibitView] = []
     replay.on_scene_change.append(changed.append)
     assert replay.sound is None and replay.voice.size == 0  # a tour without a word
+    assert replay.view.scene.script.id == other.id  # where the tour started
     replay.seek(2.0)
     app = view.app
     app.step(1 / 60)
     app.step(1 / 60)
-    assert replay.view.scene.script.id == other.id and changed == [replay.view]
+    assert replay.view.scene.script.id == first.id and changed[-1] is replay.view
     shown = replay.view.avatars.shown("guide")
     assert shown is not None and shown.head == pytest.approx((1.0, 2.0, 1.6), abs=0.05)
     kinds = [(f.kind, f.scene) for f in facts.facts]
-    assert ("scene_left", "nanhu-red-boat") in kinds and ("scene_entered", other.id) in kinds
+    assert ("scene_left", first.id) in kinds and ("scene_entered", other.id) in kinds
+    assert kinds[-2:] == [("scene_entered", first.id), ("stop_reached", first.id)]
     assert all(f.replay_of == 9 for f in facts.facts)

@@ -99,6 +99,7 @@ async def test_a_live_tour_is_recorded_and_listed_for_those_invited(
                                      headers=world.auth("member"))
     assert listing.status == 200, await listing.text()
     index = await listing.json()
+    assert index["exhibit"] == "founding" and index["scene"] == plan.first_scene
     seats = {v["seat"]: v for v in index["voices"]}
     assert set(seats) == {guide.seat, member.seat}  # member-c withdrew consent
     assert seats[guide.seat]["role"] == "guide"

@@ -225,6 +225,7 @@ async def test_bad_voice_is_dropped_and_the_connection_stays(
         world: World, samples: dict[str, BuildResult]) -> None:
     tour = await _tour(world, samples)
     guide, member = await _people(world, tour, world.tokens["guide"], world.tokens["member"])
+    dropped_before, relayed_before = await _metric(world, MALFORMED), await _metric(world, LOCAL)
     nan = struct.pack("<BBHd", 0x56, 1, 0, math.nan) + b"x"
     for bad in (b"V", b"V\x02" + bytes(12), nan, encode_voice(1, 0.0, b"x") + bytes(400),
                 struct.pack("<BBHd", 0x56, 1, 0, 1.0)):
@@ -236,7 +237,21 @@ async def test_bad_voice_is_dropped_and_the_connection_stays(
     await guide.send(wire.Ping(sent=1.0))
     assert (await guide.expect("pong")).sent == 1.0
     assert (await guide.speak(PACKETS[:3])) == await member.heard(3)
+    # each is counted by why it was dropped, and the relayed ones once
+    assert await _metric(world, MALFORMED) == dropped_before + 5
+    assert await _metric(world, LOCAL) == relayed_before + 3
     await _close(guide, member)
+
+
+MALFORMED = 'redhall_tour_voice_packets_dropped_total{reason="malformed"}'
+LOCAL = 'redhall_tour_voice_packets_relayed_total{origin="local"}'
+
+
+async def _metric(world: World, name: str) -> float:
+    text = await (await world.client.get("/metrics")).text()
+    values = [float(line.rpartition(" ")[2]) for line in text.splitlines()
+              if line.startswith(name + " ")]
+    return values[0] if values else 0.0
 
 
 async def test_a_voice_flood_is_cut_down_to_the_rate(world: World,

@@ -85,7 +85,7 @@ class UserOut(_Strict):
 
 
 class ConsentRequest(_Strict):
-    purpose: Literal["participation-records", "personal-data"]
+    purpose: Literal["participation-records", "personal-data", "voice-recording"]
     text_version: str = Field(min_length=1, max_length=20)
     granted: bool
 
@@ -99,6 +99,9 @@ class TourCreate(_Strict):
     capacity: int = Field(ge=1, le=5000)
     branches: list[DbId] = Field(min_length=1, max_length=100,
                                  description="invited branch ids")
+    keep_member_voices: bool = Field(
+        default=False, description="keep, in the tour's recording, the voices of members who "
+        "speak and have consented to it (the guides' voices are always kept)")
 
 
 class TourOut(_Strict):

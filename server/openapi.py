@@ -122,6 +122,11 @@ OPERATIONS = [
               produces="image/png"),
     Operation("get", V + "/package", "Download the package (ETag, Range)", ALL,
               produces="application/vnd.redhall.exhibit+zip"),
+    Operation("get", V + "/manifest", "The package's signed manifest and its signature, for "
+              "the browser viewer to check each entry against", ALL),
+    Operation("get", V + "/entries/{sha256}", "One entry of the package by its sha256 "
+              "(cached for good; the reader checks it against the manifest)", ALL,
+              produces="application/octet-stream"),
     Operation("get", "/api/tours", "Tours the caller may see, with their guide, state and "
               "whether the caller is registered; times in each tour's zone", ALL,
               response=TourView, many=True),
@@ -136,6 +141,10 @@ OPERATIONS = [
     Operation("get", "/api/tours/{id}/attendance", "Attendance per person: joins and leaves, "
               "minutes present, quiz score, credit (?format=json|csv|xlsx); the tour's guide "
               "and admins", ("guide", "admin"), query=AttendanceQuery),
+    Operation("get", "/api/tours/{id}/recording", "A tour's recording: start, duration, the "
+              "events file and each kept voice with its URL (those who may see the tour)", ALL),
+    Operation("get", "/api/tours/{id}/recording/{file}", "One file of a tour's recording "
+              "(Ogg Opus voice or JSON-lines events), HTTP ranges", ALL),
     Operation("post", "/api/tours/{id}/registration", "Register for a tour", ALL, status=201),
     Operation("delete", "/api/tours/{id}/registration", "Cancel a registration", ALL),
     Operation("get", "/api/notifications", "My notices, newest first: {items: [{id, kind, "
@@ -235,7 +244,9 @@ _PARAMETER_TYPES = {"id": {"type": "integer", "minimum": 1},
                     "key": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
                     "secret": {"type": "string", "pattern": "^[A-Za-z0-9_-]{43}$"},
                     "number": {"type": "string",
-                               "pattern": "^[0-9]+-[0-9]{4}-[0-9]+-[0-9a-f]{24}$"}}
+                               "pattern": "^[0-9]+-[0-9]{4}-[0-9]+-[0-9a-f]{24}$"},
+                    "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "file": {"type": "string", "pattern": "^[0-9a-f]{64}\\.(opus|jsonl)$"}}
 
 
 def _parameters(path: str) -> list[dict[str, Any]]:

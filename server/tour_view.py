@@ -65,6 +65,10 @@ class TourView(_Strict):
     cancelled_at: LocalTime | None
     registered_by_me: bool
     sequence: int = Field(description="one more at every move and at the cancellation")
+    keep_member_voices: bool = Field(description="whether the recording keeps the voices of "
+                                     "members who consented")
+    recording: str | None = Field(description="the tour's recording (GET lists its files), "
+                                  "once it has one")
     links: TourLinks
 
 
@@ -161,5 +165,8 @@ async def tour_views(db: AsyncSession, request: web.Request, tours: Sequence[Tou
             cancelled=tour.cancelled_at is not None,
             cancelled_at=tour.cancelled_at.astimezone(zone) if tour.cancelled_at else None,
             registered_by_me=tour.id in mine, sequence=tour.sequence,
+            keep_member_voices=tour.keep_member_voices,
+            recording=(f"{base}/api/tours/{tour.id}/recording" if tour.recording_sha256
+                       else None),
             links=links(base, tour, version)).model_dump(mode="json"))
     return out

@@ -79,7 +79,8 @@ async def schedule_tour(db: AsyncSession, principal: Principal, data: TourCreate
     await check_branches(db, principal, data.branches)
     tour = Tour(exhibit_version_id=version.id, guide_id=principal.user_id, title=data.title,
                 starts_at=data.starts_at, duration_minutes=data.duration_minutes,
-                capacity=data.capacity, utc_offset_minutes=offset, sequence=0)
+                capacity=data.capacity, utc_offset_minutes=offset, sequence=0,
+                keep_member_voices=data.keep_member_voices)
     db.add(tour)
     await db.flush()
     db.add_all(TourBranch(tour_id=tour.id, org_id=o) for o in sorted(set(data.branches)))

@@ -79,7 +79,7 @@ async def _new_form(request: web.Request, principal: Principal, filled: guide_fo
 async def new_tour_form(request: web.Request) -> web.Response:
     principal = page_principal(request, *STAFF)
     values: dict[str, Any] = {name: "" for name in NEW_FIELDS}
-    values.update(zone=guide_forms.DEFAULT_ZONE, duration="60", capacity="30",
+    values.update(zone=guide_forms.DEFAULT_ZONE, duration="60", capacity="30", voices=False,
                   branches=[str(principal.org_id)] if principal.role != "admin" else [])
     return await _new_form(request, principal, guide_forms.Filled(values))
 

@@ -78,6 +78,7 @@ def read_form(form: MultiDictProxy[Any], names: tuple[str, ...]) -> Filled:
     values: dict[str, Any] = {name: str(form.get(name, "")).strip()[:200] for name in names}
     values["branches"] = [str(b) for b in form.getall("branches", [])][:100]
     values["zone"] = values.get("zone") or DEFAULT_ZONE
+    values["voices"] = form.get("voices") == "keep"
     return Filled(values)
 
 
@@ -105,7 +106,8 @@ def new_tour(filled: Filled) -> TourCreate | None:
         data = TourCreate.model_validate({
             "exhibit_id": exhibit, "version": version, "title": values["title"],
             "starts_at": starts_at or datetime.now(UTC) + timedelta(days=1),
-            "duration_minutes": duration, "capacity": capacity, "branches": branches})
+            "duration_minutes": duration, "capacity": capacity, "branches": branches,
+            "keep_member_voices": bool(values.get("voices"))})
     except ValidationError as exc:
         _faults(filled, exc)
         return None

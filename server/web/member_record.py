@@ -32,7 +32,7 @@ from server.web.member_words import award_subject, hours_text
 from server.web.rendering import language, page_principal, render
 
 RECORD_ROLES = ("member", "guide")
-PURPOSES = ("participation-records", "personal-data")
+PURPOSES = ("participation-records", "personal-data", "voice-recording")
 CONSENT_TEXT_VERSION = "portal-1"  # the consent texts of member.yaml, as worded now
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from engine.narrator import HEAD_YAW_LIMIT, NarratorFigure
 from engine.narrator_face import BLINK_GAP, Blinker
 from engine.view import ExhibitView
 from tests.conftest import MINIMAL_EXHIBIT, MINIMAL_SCENE, QUICK, ROOT
+from tests.engine.conftest import SCENES
 from tools.build import build_exhibit
 from tools.cache import BuildCache
 
@@ -198,3 +199,33 @@ def test_the_frame_shows_the_suit_where_the_scene_puts_the_narrator(
     # the suit's grey, lit: neutral-blue grey, neither skin nor the floor's brown
     assert patch[2] >= patch[0] and np.abs(patch - patch.mean()).max() < 25, patch
     assert np.abs(patch / patch.sum() - SUIT / SUIT.sum()).max() < 0.05, patch
+
+
+@pytest.mark.parametrize("scene", sorted(SCENES))
+def test_each_sample_shows_its_narrator_beside_the_first_stop_clear_of_hotspots(
+        open_view: Callable[..., ExhibitView], scene: str) -> None:
+    view = open_view(scene)
+    figure = _figure(view)
+    view.go_to_stop(view.scene.script.route[0].id)
+    view.app.step(1 / 60)
+    shown = _shot(view, f"narrator-{scene}").astype(int)
+    figure.actor.hide()
+    without = view.app.capture().astype(int)
+    figure.actor.show()
+    changed = np.abs(shown - without).sum(axis=2) > 30
+    spec = view.scene.script.narrator
+    assert spec is not None
+    x, y, z = spec.position
+    feet, head = view.screen_position((x, y, z)), view.screen_position((x, y, z + 1.7))
+    assert feet is not None and head is not None
+    width, height = view.app.size
+    assert 0 <= feet[0] < width and 0 <= head[1] < feet[1] < height, "not in view"
+    ys, xs = np.nonzero(changed)
+    assert changed.sum() > 100 and abs(np.median(xs) - feet[0]) < 10
+    assert head[1] - 4 < np.median(ys) < feet[1] + 4
+    for hotspot in view.scene.script.hotspots:  # no marker is hidden behind the narrator
+        point = view.screen_position(hotspot.at)
+        if point is None or not (0 <= point[0] < width and 0 <= point[1] < height):
+            continue
+        px, py = int(point[0]), int(point[1])
+        assert not changed[max(py - 3, 0):py + 4, max(px - 3, 0):px + 4].any(), hotspot.id

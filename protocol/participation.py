@@ -61,7 +61,7 @@ class _Fact(BaseModel):
     exhibit_version: str
     scene: Slug
     replay_of: int | None = Field(
-        default=None, ge=1, le=2_147_483_647,
+        default=None, ge=1, le=2_147_483_647, exclude_if=lambda value: value is None,
         description="the tour whose recording this visit replays: a replay, not attendance")
 
 

@@ -1,19 +1,25 @@
 """A browser member and engine members in one live tour: the guide (an engine client) moves
 everyone to a stop, highlights a hotspot, asks a quiz item and locks movement; the browser
 follows each, shows the others as avatars from the pose frames, answers and raises a hand,
-and the engine members see the browser member's pose."""
+and the engine members see the browser member's pose; the browser member hears the guide
+(WebCodecs Opus, the AudioWorklet's jitter buffer), checked against the source."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from playwright.sync_api import expect
 
+from engine.voice import read_speech
 from protocol import tour as wire
 from protocol.tour_poses import Pose, Transform
+from tests.engine.tour_support import speech_wav, window_matches
 from tests.web.conftest import Portal, Visit, look
 from tests.web.test_guide_console import Members, members  # noqa: F401
 
@@ -91,3 +97,33 @@ def test_a_browser_member_follows_the_guide_among_engine_members(
     assert page.evaluate("redhallViewer.controls.locked") is True
     assert page.evaluate("redhallViewer.rig.position.toArray()") == before
     look(desktop, "viewer-live-tour")
+
+
+def test_a_browser_member_hears_the_guide(desktop: Visit, portal: Portal,
+                                         members: Members, tmp_path: Path) -> None:  # noqa: F811
+    tour_id = _tour_soon(portal)
+    members.join("guide-a", tour_id)
+    members.send("guide-a", wire.Start())
+    members.expect("guide-a", "phase", phase="live")
+    desktop.log_in("member-a")
+    page = desktop.open(f"/exhibits/founding/versions/1.0.0/view?scene={SCENE}&tour={tour_id}")
+    page.locator("#viewer[data-tour=joined]").wait_for(timeout=90_000)
+    page.locator("#viewer-listen").click()
+    page.locator("#viewer[data-voice=on]").wait_for()
+    source = speech_wav(tmp_path)
+    sent = members.run(members.clients["guide-a"].speak_file(source), timeout=60)
+    decoded, still, stats = -1, 0, {}
+    for _ in range(60):  # until the last packets are decoded and played (a busy machine)
+        page.wait_for_timeout(500)
+        stats = page.evaluate("redhallViewer.tour.voice.stats()")
+        still = still + 1 if stats["decoded"] == decoded else 0
+        decoded = stats["decoded"]
+        if (still >= 6 and not stats["pending"]) or decoded >= sent:
+            break
+    page.wait_for_timeout(1000)
+    pcm = np.frombuffer(base64.b64decode(page.evaluate("redhallViewer.tour.voice.heardBase64()")),
+                        "<i2").astype(np.float32) / 32767
+    scores = window_matches(pcm, read_speech(source))
+    received = page.evaluate("redhallViewer.tour.voice.received")
+    assert sent > 100 and decoded > 0.9 * sent, (sent, received, stats)
+    assert len(scores) > 10 and np.median(scores) > 0.8, np.round(scores, 2).tolist()

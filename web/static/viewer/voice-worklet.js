@@ -5,7 +5,7 @@
 
 const DEPTH = 3;  // 60 ms held before a talk spurt plays
 const MAX_QUEUE = 50;  // a second: beyond that the oldest go (a listener far behind)
-const REPORT = 4800;  // samples of what was played per message back (100 ms)
+const REPORT = 128 * 40;  // samples of what was played per message back (40 render quanta)
 
 class Speaker {
   constructor() {
@@ -72,10 +72,15 @@ class VoiceMixer extends AudioWorkletProcessor {
     this.speakers = new Map();
     this.report = new Float32Array(REPORT);
     this.reported = 0;
-    this.port.onmessage = (event) => {
+    /** @param {MessageEvent} event */
+    const packet = (event) => {
       const { seat, seq, samples } = event.data;
       if (!this.speakers.has(seat)) this.speakers.set(seat, new Speaker());
       this.speakers.get(seat).add(seq, samples);
+    };
+    this.port.onmessage = (event) => {
+      if (event.data.port) event.data.port.onmessage = packet;  // from the decoder's worker
+      else packet(event);
     };
   }
 

@@ -1,6 +1,7 @@
 // Hearing a live tour's voices (protocol/voice.py): the server relays each speaker's Opus
-// packets in shared frames; each speaker gets a WebCodecs AudioDecoder, and the decoded
-// 20 ms packets go to an AudioWorklet that keeps a jitter buffer per speaker and mixes them.
+// packets in shared frames; a worker decodes them (a WebCodecs AudioDecoder per speaker,
+// voice-decoder.js) away from the page's drawing, and hands the 20 ms packets straight to
+// an AudioWorklet that keeps a jitter buffer per speaker and mixes them (voice-worklet.js).
 
 export const VOICE_FRAME_KIND = 0x41;
 const VOICE_VERSION = 1;
@@ -35,15 +36,12 @@ export class VoicePlayer {
     this.context = null;
     /** @type {AudioWorkletNode | null} */
     this.node = null;
-    /** @type {Map<number, AudioDecoder>} */
-    this.decoders = new Map();
+    /** @type {Worker | null} */
+    this.worker = null;
     /** @type {Float32Array[]} */
     this.played = [];
     this.playedSamples = 0;
-    this.decoded = 0;
     this.received = 0;
-    /** @type {string[]} why decoders failed (a damaged packet, say) */
-    this.failures = [];
   }
 
   /** Starts the audio (a page may need a tap first: browsers' autoplay rule). */
@@ -55,6 +53,10 @@ export class VoicePlayer {
       { numberOfInputs: 0, outputChannelCount: [1] });
     this.node.connect(this.context.destination);
     this.node.port.onmessage = (event) => this.keep(event.data);
+    this.worker = new Worker('/static/viewer/voice-decoder.js', { type: 'module' });
+    const channel = new MessageChannel();  // decoded packets go worker → worklet directly
+    this.node.port.postMessage({ port: channel.port1 }, [channel.port1]);
+    this.worker.postMessage({ port: channel.port2 }, [channel.port2]);
     return this.context.resume();
   }
 
@@ -68,42 +70,26 @@ export class VoicePlayer {
     }
   }
 
-  /** @param {number} seat */
-  decoder(seat) {
-    let decoder = this.decoders.get(seat);
-    if (!decoder) {
-      decoder = new AudioDecoder({
-        output: (audio) => this.output(seat, audio),
-        error: (error) => {  // a fresh decoder for the next packet
-          this.failures.push(String(error?.message ?? error));
-          this.decoders.delete(seat);
-        },
-      });
-      decoder.configure({ codec: 'opus', sampleRate: RATE, numberOfChannels: 1 });
-      this.decoders.set(seat, decoder);
-    }
-    return decoder;
-  }
-
-  /** @param {number} seat @param {AudioData} audio */
-  output(seat, audio) {
-    const samples = new Float32Array(audio.numberOfFrames);
-    audio.copyTo(samples, { planeIndex: 0, format: 'f32-planar' });
-    const seq = Math.round(audio.timestamp / 20000) & 0xffff;
-    audio.close();
-    this.decoded += 1;
-    this.node?.port.postMessage({ seat, seq, samples }, [samples.buffer]);
-  }
-
   /** A voice frame from the server. @param {ArrayBuffer} data @param {number} ownSeat */
   receive(data, ownSeat) {
-    if (!this.node) return;
-    for (const entry of readVoiceFrame(data)) {
-      if (entry.seat === ownSeat) continue;
-      this.received += 1;
-      this.decoder(entry.seat).decode(new EncodedAudioChunk({ type: 'key',
-        timestamp: entry.seq * 20000, data: entry.payload }));
-    }
+    if (!this.worker) return;
+    this.received += 1;
+    this.worker.postMessage({ frame: data, ownSeat }, [data]);
+  }
+
+  /** The decoder's counts: packets decoded, waiting, and why any decoder failed.
+   *  @returns {Promise<{decoded: number, pending: number, failures: string[]}>} */
+  stats() {
+    const worker = this.worker;
+    if (!worker) return Promise.resolve({ decoded: 0, pending: 0, failures: [] });
+    return new Promise((resolve) => {
+      const answer = (/** @type {MessageEvent} */ event) => {
+        worker.removeEventListener('message', answer);
+        resolve(event.data);
+      };
+      worker.addEventListener('message', answer);
+      worker.postMessage({ stats: true });
+    });
   }
 
   /** What was played, as 16-bit PCM in base64 (what a test compares with the source). */

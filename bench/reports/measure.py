@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import json
 import os
 import random
 import statistics
@@ -71,9 +72,37 @@ CHUNK = 10_000
 
 async def _insert(sessions: async_sessionmaker[AsyncSession], model: Any,
                   rows: list[dict[str, Any]]) -> None:
+    bind = sessions.kw["bind"]
+    if bind.dialect.name == "postgresql" and rows:
+        await _copy(bind, model, rows)
+        return
     for start in range(0, len(rows), CHUNK):
         async with sessions.begin() as db:
             await db.execute(insert(model), rows[start:start + CHUNK])
+
+
+async def _copy(engine: AsyncEngine, model: Any, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL's COPY: a million facts in seconds instead of many minutes of INSERTs.
+    Columns left out take their model defaults, JSON goes as text."""
+    table = model.__table__
+    columns = [c for c in table.columns
+               if c.name in rows[0] or c.default is not None or c.server_default is not None]
+    names = [c.name for c in columns if c.name in rows[0] or c.default is not None]
+
+    def value(column: Any, row: dict[str, Any]) -> Any:
+        if column.name in row:
+            found = row[column.name]
+        else:
+            default = column.default.arg
+            found = default(None) if callable(default) else default
+        return json.dumps(found) if isinstance(found, dict | list) else found
+
+    chosen = [c for c in columns if c.name in names]
+    records = [tuple(value(c, row) for c in chosen) for row in rows]
+    async with engine.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+        await raw.copy_records_to_table(table.name, columns=names, records=records)
 
 
 async def fill(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from pydantic import ValidationError
 from sqlalchemy import select
 
-from protocol.credit import CreditRule
-from protocol.participation import QuizAnswered
 from server.db.models import ExhibitVersion
 from server.keys import SESSIONS
 from tests.server.conftest import World
@@ -19,25 +15,6 @@ from tests.server.test_credits import YEAR, _deliver, _lrs_headers, _visit, foun
 
 __all__ = ["founding"]  # the fixture, shared with the credit tests
 SCENE = "first-congress-site"
-
-
-def test_the_rule_says_whether_a_replay_earns() -> None:
-    plain = CreditRule(hours=1)
-    assert plain.replay is None and "replay" not in plain.model_dump()  # manifests unchanged
-    half = CreditRule.model_validate({"hours": 1, "replay": {"share": 0.5}})
-    assert half.replay is not None and half.replay.share == 0.5
-    for share in (0, 1.5, float("nan"), "half"):
-        with pytest.raises(ValidationError):
-            CreditRule.model_validate({"hours": 1, "replay": {"share": share}})
-    with pytest.raises(ValidationError):
-        CreditRule.model_validate({"hours": 1, "replay": {"share": 0.5, "extra": 1}})
-    fact = QuizAnswered(id="00000000-0000-4000-8000-000000000001", at=1.8e9,
-                        session="00000000-0000-4000-8000-000000000002", exhibit="founding",
-                        exhibit_version="1.0.0", scene=SCENE, item="q", response=0,
-                        correct=True)
-    assert "replay_of" not in fact.model_dump()  # a visit's facts are as they were
-    with pytest.raises(ValidationError):
-        QuizAnswered.model_validate({**fact.model_dump(), "replay_of": 0})
 
 
 async def _replay_credit(world: World, version: int, share: float | None) -> None:

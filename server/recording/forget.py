@@ -1,0 +1,71 @@
+"""A member's voice taken out of every recording that kept it: when they withdraw their
+voice-recording consent or their account is deleted. Each such recording gets a new index
+without the member's voice (the tour's row then names it) and the voice file is deleted;
+the guides' voices and the events stay."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.db.models import Tour
+from server.recording.store import Recordings
+
+
+def without_voice_of(store: Recordings, sha: str, user: int, depth: int = 0) -> str | None:
+    """The sha256 of a new index like ``sha``'s without ``user``'s voice (in it or in the
+    parts recorded before a restart that it names), their files deleted; None when the
+    recording kept no voice of theirs."""
+    index = store.index(sha)
+    if index is None:
+        return None
+    previous = index.get("previous")
+    earlier = without_voice_of(store, previous, user, depth + 1) \
+        if isinstance(previous, str) and depth < 16 else None
+    voices: list[dict[str, Any]] = index["voices"]
+    theirs = [v for v in voices if v.get("user") == user and v.get("role") == "member"]
+    if not theirs and earlier is None:
+        return None
+    kept = {**index, "voices": [v for v in voices if v not in theirs],
+            "previous": earlier or previous}
+    data = json.dumps(kept, sort_keys=True, separators=(",", ":")).encode()
+    new = hashlib.sha256(data).hexdigest()
+    target = store.blobs / f"{new}.json"
+    temporary = target.with_suffix(".part")
+    temporary.write_bytes(data)
+    os.replace(temporary, target)
+    for voice in theirs:
+        path = store.path(str(voice["sha256"]), ".opus")
+        if path is not None:
+            path.unlink(missing_ok=True)
+    old = store.path(sha, ".json")
+    if old is not None:
+        old.unlink(missing_ok=True)  # it names a voice that is gone
+    return new
+
+
+async def forget_member_voice(sessions: async_sessionmaker[AsyncSession], store: Recordings,
+                              user: int) -> int:
+    """Takes ``user``'s voice out of every stored recording; returns how many changed."""
+    async with sessions() as db:
+        rows = (await db.execute(select(Tour.id, Tour.recording_sha256)
+                                 .where(Tour.recording_sha256.is_not(None)))).all()
+    changed = 0
+    for tour, sha in rows:
+        if sha is None:
+            continue
+        new = await asyncio.to_thread(without_voice_of, store, sha, user)
+        if new is None:
+            continue
+        async with sessions.begin() as db:
+            await db.execute(update(Tour).where(Tour.id == tour,
+                                                Tour.recording_sha256 == sha)
+                             .values(recording_sha256=new))
+        changed += 1
+    return changed

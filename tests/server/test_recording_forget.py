@@ -1,0 +1,65 @@
+"""A member who withdraws consent (or whose account goes) has their voice taken out of
+every recording that kept it, parts before a restart included; the guide's stays."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from server.db.models import Tour
+from server.keys import SESSIONS, SETTINGS
+from server.recording import VoicePolicy
+from server.recording.forget import forget_member_voice
+from server.recording.recorder import FileTourRecorder
+from server.recording.store import Recordings
+from tests.server.conftest import World
+from tests.server.live_support import publish, schedule
+from tests.server.recording_support import decode, joined, opus_packets, tone
+from tools.build import BuildResult
+
+
+def _part(store: Recordings, tour: int, member: int, previous: str | None) -> str:
+    start = time.time() - 10
+    folder = store.live / f"{tour}-{int(start * 1000)}"
+    recorder = FileTourRecorder(folder, tour, start, VoicePolicy(True, {member}))
+    recorder.event(start, joined(0, 1, "guide"))
+    recorder.event(start, joined(1, member, "member"))
+    for seat in (0, 1):
+        for i, packet in enumerate(opus_packets(tone(0.5, 440 + 220 * seat))):
+            recorder.voice(seat, start + i * 0.02, packet)
+    recorder.close()
+    recorder.join(20)
+    return store.store(folder, previous)[1]
+
+
+async def test_a_members_voice_is_taken_out_of_every_recording(
+        world: World, samples: dict[str, BuildResult]) -> None:
+    app = world.client.server.app
+    version = await publish(world.client, samples["founding"], world.users["editor"])
+    tour = await schedule(world.client, version, world.users["guide"], [world.branch_a])
+    store = Recordings(app[SETTINGS].data_dir)
+    member = world.users["member"]
+    first = _part(store, tour, member, None)  # before a restart
+    second = _part(store, tour, member, first)
+    async with app[SESSIONS].begin() as db:
+        (await db.get(Tour, tour)).recording_sha256 = second  # type: ignore[union-attr]
+    before = store.index(second)
+    assert before is not None and {v["user"] for v in before["voices"]} == {1, member}
+    theirs = [store.path(v["sha256"], ".opus") for sha in (first, second)
+              for v in store.index(sha)["voices"] if v["user"] == member]  # type: ignore[index]
+
+    assert await forget_member_voice(app[SESSIONS], store, member) == 1
+    async with app[SESSIONS]() as db:
+        now = await db.scalar(select(Tour.recording_sha256).where(Tour.id == tour))
+    assert now is not None and now != second
+    after = store.index(now)
+    assert after is not None and [v["user"] for v in after["voices"]] == [1]
+    earlier = store.index(after["previous"])
+    assert earlier is not None and [v["user"] for v in earlier["voices"]] == [1]
+    assert all(path is not None and not path.exists() for path in theirs) and len(theirs) == 2
+    guide = store.path(after["voices"][0]["sha256"], ".opus")
+    assert guide is not None and len(decode(Path(guide))) > 0.4 * 48_000  # the guide stays
+    assert store.index(second) is None  # the index naming the voice is gone
+    assert await forget_member_voice(app[SESSIONS], store, member) == 0  # nothing left

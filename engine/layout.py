@@ -6,7 +6,8 @@ status line from its top, the narration as subtitles from its bottom) and a righ
 (the quiz card, then the guide's panel). Each frame the visible panels of a region are
 stacked; a region whose panels are taller than its room is scaled down to fit. Columns
 never share horizontal space, both start below the strip, and the subtitles rise no
-higher than the status line's lower edge.
+higher than the status line's lower edge. On a desktop the frame follows the window's
+shape, and a region narrower than its panels scales them down to its width.
 """
 
 from __future__ import annotations
@@ -94,7 +95,21 @@ class PanelLayout:
     def update(self, dt: float) -> None:
         self.arrange()
 
+    def _follow_window(self) -> None:
+        """On a desktop the frame is the overlay, whose width follows the window's shape
+        (ShowBase rescales ``aspect2d`` when the window is resized): keep up with it."""
+        panels = [p for region in self.regions.values() for p in region]
+        if not panels:
+            return
+        overlay = panels[0].root.getParent()
+        if overlay.isEmpty() or overlay.getName() != "aspect2d" or overlay.getSx() <= 0:
+            return
+        frame = desktop_frame(1.0 / overlay.getSx())
+        if frame != self.frame:
+            self.frame = frame
+
     def arrange(self) -> None:
+        self._follow_window()
         frame = self.frame
         strip_bottom = self._stack("top", frame.left, frame.top,
                                    frame.top - (frame.top - frame.bottom) * 0.4)
@@ -113,6 +128,9 @@ class PanelLayout:
             return top
         total = sum(p.height for p in shown) + GAP * (len(shown) - 1)
         scale = min(1.0, (top - bottom) / total) if total > 0 else 1.0
+        # A window narrower than when the panels were made: the region shrinks to its room.
+        room = self.widths[region]
+        scale = min([scale] + [room / p.width for p in shown if p.width > room])
         y = bottom + total * scale if from_bottom else top
         for panel in shown:
             panel.root.setScale(scale)

@@ -101,7 +101,7 @@ def test_headset_panels_do_not_overlap_and_their_text_is_readable(
             film = Point2()
             assert lens.project(local, film)
             points.append(film.y * 640 / 2)
-        return abs(points[1] - points[0])
+        return float(abs(points[1] - points[0]))
 
     body = pixels(view.narration.body, 1.0)
     status = pixels(view.status.body, 1.0)

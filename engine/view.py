@@ -34,6 +34,7 @@ from engine.quiz import QuizResult, QuizSession
 from engine.quiz_card import QuizCard
 from engine.scene_graph import build_scene
 from engine.shading import ShadingMode, enable_shading
+from engine.sky import Sky
 from engine.vr_locomotion import VRLocomotion
 from engine.xr import Headset, SimulatedXR, XRMode
 from protocol.i18n import Language
@@ -77,6 +78,7 @@ class ExhibitView:
         self.shading = carry.shading if carry else enable_shading(app)
         self.nodes = build_scene(exhibit, self.scene, app.render)
         app.base.setBackgroundColor(*self.nodes.sky)
+        self.sky = app.add(Sky(app, self.nodes, script.environment))
         lens = app.base.camLens
         lens.setFov(75)
         lens.setNearFar(0.05, 3000)
@@ -163,8 +165,8 @@ class ExhibitView:
         returns what the next scene's view keeps."""
         app = self.app
         for system in (self.navigation, self.vignette, self.hotspots, self.avatars,
-                       self.narrator, self.progress, self.xr, self.pointer, self.locomotion,
-                       self.quiz_card, self, self.layout):
+                       self.narrator, self.sky, self.progress, self.xr, self.pointer,
+                       self.locomotion, self.quiz_card, self, self.layout):
             if system is not None:
                 app.remove(system)
         for sound in self.sounds.values():
@@ -176,8 +178,8 @@ class ExhibitView:
         self.hotspots.destroy()
         if self.narrator is not None:
             self.narrator.destroy()
-        for node in (self.nodes.root, self.vignette.node, self.status.root, self.narration.root,
-                     self.quiz_card.root):
+        for node in (self.sky.root, self.nodes.root, self.vignette.node, self.status.root,
+                     self.narration.root, self.quiz_card.root):
             node.removeNode()
         return ViewCarry(self.shading, self.fonts, self.navigation.rig, self.navigation.mode,
                          self.avatars, self.xr, self.panels)

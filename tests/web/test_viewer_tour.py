@@ -99,14 +99,15 @@ def test_a_browser_member_follows_the_guide_among_engine_members(
     look(desktop, "viewer-live-tour")
 
 
-def test_a_browser_member_hears_the_guide(desktop: Visit, portal: Portal,
-                                         members: Members, tmp_path: Path) -> None:  # noqa: F811
+def test_a_browser_member_hears_the_guide_on_a_phone(phone: Visit, portal: Portal,
+                                                    members: Members,  # noqa: F811
+                                                    tmp_path: Path) -> None:
     tour_id = _tour_soon(portal)
     members.join("guide-a", tour_id)
     members.send("guide-a", wire.Start())
     members.expect("guide-a", "phase", phase="live")
-    desktop.log_in("member-a")
-    page = desktop.open(f"/exhibits/founding/versions/1.0.0/view?scene={SCENE}&tour={tour_id}")
+    phone.log_in("member-a")
+    page = phone.open(f"/exhibits/founding/versions/1.0.0/view?scene={SCENE}&tour={tour_id}")
     page.locator("#viewer[data-tour=joined]").wait_for(timeout=90_000)
     page.locator("#viewer-listen").click()
     page.locator("#viewer[data-voice=on]").wait_for()

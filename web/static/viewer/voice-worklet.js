@@ -1,10 +1,12 @@
 // The voices' jitter buffer and mixer, on the audio thread. Each speaker's decoded 20 ms
 // packets wait in order of their sequence number; a speaker starts (or starts again after
-// running dry) once DEPTH packets wait, a missing packet is skipped as silence when later
-// ones are there, and every speaker playing is summed into the one output.
+// running dry) once DEPTH packets wait, a missing packet is played as silence when later
+// ones are there, a burst after a stall is skipped down to DEPTH (the delay stays short),
+// and every speaker playing is summed into the one output.
 
 const DEPTH = 3;  // 60 ms held before a talk spurt plays
 const MAX_QUEUE = 50;  // a second: beyond that the oldest go (a listener far behind)
+const CATCH_UP = 25;  // half a second waiting after a stall: skip to DEPTH behind the newest
 const REPORT = 128 * 40;  // samples of what was played per message back (40 render quanta)
 
 class Speaker {
@@ -52,6 +54,10 @@ class Speaker {
           this.playing = false;  // ran dry: wait for DEPTH again
           this.current = null;
           return;
+        }
+        if (this.packets.size > CATCH_UP) {  // latency stays bounded after a stall
+          while (this.packets.size > DEPTH) this.packets.delete(this.oldest());
+          this.next = this.oldest();
         }
         const packet = this.packets.get(this.next);
         this.packets.delete(this.next);

@@ -3,8 +3,10 @@ stands in a rendered frame (offscreen, on a manual clock)."""
 
 from __future__ import annotations
 
+import json
 import math
 import textwrap
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,10 +23,12 @@ from engine.loading import load_exhibit
 from engine.narrator import HEAD_YAW_LIMIT, NarratorFigure
 from engine.narrator_face import BLINK_GAP, Blinker
 from engine.view import ExhibitView
+from protocol.package import MalformedPackage
 from tests.conftest import MINIMAL_EXHIBIT, MINIMAL_SCENE, QUICK, ROOT
 from tests.engine.conftest import SCENES
 from tools.build import build_exhibit
 from tools.cache import BuildCache
+from tools.package import entries_for, stable_json, write_package
 
 SHOTS = ROOT / "var/screenshots/engine"
 RATE = 22050
@@ -229,3 +233,40 @@ def test_each_sample_shows_its_narrator_beside_the_first_stop_clear_of_hotspots(
             continue
         px, py = int(point[0]), int(point[1])
         assert not changed[max(py - 3, 0):py + 4, max(px - 3, 0):px + 4].any(), hotspot.id
+
+
+def _tampered(source: Path, out: Path, key: Ed25519PrivateKey, model: str) -> Path:
+    """``source`` re-signed with its scene's narrator naming ``model``."""
+    with zipfile.ZipFile(source) as archive:
+        files = {n: archive.read(n) for n in archive.namelist()
+                 if n not in ("manifest.json", "manifest.sig")}
+        manifest = json.loads(archive.read("manifest.json"))
+    scene = json.loads(files["scenes/tiny.json"])
+    scene["script"]["narrator"]["model"] = model
+    files["scenes/tiny.json"] = stable_json(scene)
+    manifest["entries"] = [e.model_dump() for e in entries_for(files)]
+    write_package(out, manifest, files, key)
+    return out
+
+
+@pytest.mark.parametrize("model", ["models/nothere.glb", "prop"])
+def test_a_narrator_naming_no_figure_is_refused_in_words(
+        narrated: Path, key: Ed25519PrivateKey, tmp_path: Path, model: str) -> None:
+    if model == "prop":  # a sound model that is no figure: no joints, no face
+        with zipfile.ZipFile(narrated) as archive:
+            scene = json.loads(archive.read("scenes/tiny.json"))
+        model = scene["props"][1]["levels"][0]["path"]
+    package = _tampered(narrated, tmp_path / "tampered.exhibit", key, model)
+    app = ExhibitApp("offscreen", (160, 90), ManualClock())
+    try:
+        exhibit = load_exhibit(package, [key.public_key()], tmp_path / "cache")
+        if model.endswith("nothere.glb"):
+            with pytest.raises(MalformedPackage, match=r"nothere\.glb"):
+                ExhibitView(app, exhibit, "tiny", "en")
+        else:  # shown standing still: nothing to move, nothing breaks
+            view = ExhibitView(app, exhibit, "tiny", "en")
+            view.select("table")
+            app.step(0.5)
+            assert view.narrator is not None and view.narrator.head is None
+    finally:
+        app.destroy()

@@ -65,9 +65,15 @@ class _Builder:
             "metallicFactor": round(float(mat.metallic), 6),
             "roughnessFactor": round(float(mat.roughness), 6),
         }
+        entry: dict[str, object] = {"pbrMetallicRoughness": pbr}
         if mat.texture is not None and part.uv is not None:
             pbr["baseColorTexture"] = {"index": self.texture(mat.texture, mat.texture_key)}
-        entry: dict[str, object] = {"pbrMetallicRoughness": pbr}
+            if mat.roughness_map is not None:
+                pbr["metallicRoughnessTexture"] = {
+                    "index": self.texture(mat.roughness_map, mat.maps_key + ":orm")}
+            if mat.normal_map is not None:
+                entry["normalTexture"] = {
+                    "index": self.texture(mat.normal_map, mat.maps_key + ":normal")}
         if mat.name:
             entry["name"] = mat.name
         if mat.double_sided:

@@ -27,11 +27,16 @@ class MaterialData:
     texture_key: str = ""
     double_sided: bool = False
     name: str = ""
+    # A preset's other maps (tools.materials): roughness in green, metal in blue; normals.
+    roughness_map: Image.Image | None = field(default=None, compare=False)
+    normal_map: Image.Image | None = field(default=None, compare=False)
+    maps_key: str = ""
 
     def key(self) -> str:
         """Identity used to deduplicate materials."""
         raw = repr((tuple(round(c, 5) for c in self.color), round(self.roughness, 5),
-                    round(self.metallic, 5), self.texture_key, self.double_sided, self.name))
+                    round(self.metallic, 5), self.texture_key, self.double_sided, self.name,
+                    self.maps_key))
         return hashlib.sha256(raw.encode()).hexdigest()
 
 

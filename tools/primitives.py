@@ -24,6 +24,8 @@ from tools.errors import AssetError
 from tools.meshdata import MaterialData, Part
 from tools.textures import image_key, open_image
 
+DEFAULT_COLOUR = "#cccccc"  # a scene material's colour when the script gives none
+
 
 def hex_color(value: str, alpha: float = 1.0) -> tuple[float, float, float, float]:
     r, g, b = (int(value[i:i + 2], 16) / 255.0 for i in (1, 3, 5))
@@ -35,6 +37,9 @@ def material_data(material: Material | None, root: Path) -> tuple[MaterialData, 
     """The pipeline material for a scene-script material, with its texture loaded."""
     if material is None:
         return MaterialData(), (1.0, 1.0)
+    preset = getattr(material, "preset", None)
+    if preset and not material.texture:
+        return preset_material(material, preset)
     image = open_image(root / material.texture) if material.texture else None
     return MaterialData(
         color=hex_color(material.color),
@@ -44,6 +49,27 @@ def material_data(material: Material | None, root: Path) -> tuple[MaterialData, 
         texture_key=image_key(image) if image is not None else "",
         name=getattr(material, "preset", None) or "",
     ), material.texture_repeat
+
+
+def preset_material(material: Material, preset: str) -> tuple[MaterialData,
+                                                              tuple[float, float]]:
+    """A procedural material set (:mod:`tools.materials`), its base colour moved to the
+    script's colour unless that is the default; one tile covers the preset's size."""
+    from tools.materials import material_set, tinted
+
+    maps = material_set(preset)
+    base = maps.base
+    if material.color.lower() != DEFAULT_COLOUR:
+        base = tinted(base, hex_color(material.color)[:3])
+    repeat = material.texture_repeat
+    if repeat == (1.0, 1.0):
+        repeat = (maps.tile_metres, maps.tile_metres)
+    return MaterialData(
+        color=(1.0, 1.0, 1.0, 1.0), roughness=1.0, metallic=1.0,  # the maps hold them
+        texture=base, texture_key=image_key(base), name=preset,
+        roughness_map=maps.roughness_metal, normal_map=maps.normal,
+        maps_key=f"{preset}:{image_key(maps.roughness_metal)}:{image_key(maps.normal)}",
+    ), repeat
 
 
 def _box_uv(vertices: np.ndarray, normals: np.ndarray, repeat: tuple[float, float]) -> np.ndarray:

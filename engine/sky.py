@@ -78,17 +78,21 @@ uniform mat4 p3d_ModelViewProjectionMatrix;
 uniform mat4 p3d_ModelMatrix;
 attribute vec4 p3d_Vertex;
 attribute vec4 p3d_Color;
+attribute vec2 p3d_MultiTexCoord0;
 varying vec3 v_world;
 varying vec4 v_colour;
+varying vec2 v_uv;
 void main() {
     v_world = (p3d_ModelMatrix * p3d_Vertex).xyz;
     v_colour = p3d_Color;
+    v_uv = p3d_MultiTexCoord0;
     gl_Position = p3d_ModelViewProjectionMatrix * p3d_Vertex;
 }
 """
 
 _WATER_FRAGMENT = "#version 120\n" + _SKY_FUNCTION + """
 uniform struct p3d_MaterialParameters { vec4 baseColor; } p3d_Material;
+uniform sampler2D p3d_Texture0;  // the preset's base colour, or white without one
 uniform vec3 eye;
 uniform float time;
 uniform vec3 ambient;
@@ -96,6 +100,7 @@ uniform vec3 fog_colour;
 uniform float fog_density;
 varying vec3 v_world;
 varying vec4 v_colour;
+varying vec2 v_uv;
 
 // Travelling waves: (direction x, direction y, wavelength m, speed m/s)
 const vec4 W0 = vec4(0.80, 0.60, 7.0, 1.6);
@@ -122,7 +127,7 @@ void main() {
     float fresnel = 0.02 + 0.6 * pow(1.0 - facing, 5.0);
     vec3 r = reflect(-v, n);
     r.z = abs(r.z);  // waves never reflect the ground below the horizon
-    vec3 body = p3d_Material.baseColor.rgb * v_colour.rgb
+    vec3 body = p3d_Material.baseColor.rgb * v_colour.rgb * texture2D(p3d_Texture0, v_uv).rgb
         * (ambient + sun_colour * 0.35 * max(dot(n, sun_direction), 0.0));
     vec3 c = mix(body, sky_colour(r, 0.0), fresnel);
     c += sun_colour * 2.5 * pow(max(dot(r, sun_direction), 0.0), 300.0);

@@ -80,6 +80,20 @@ def test_a_headset_opens_a_hotspot_answers_with_the_trigger_and_teleports(
     # the controller models came from RedHall's own copy of the input profiles
     _until(page, lambda: any("/vendor/webxr-profiles/" in u and u.endswith(".glb")
                        for u in desktop.requests), "the controller model loaded")
+    # looking at a hotspot for a moment opens it (gaze)
+    looked = page.evaluate("""() => {
+        const h = redhallViewer.view.packaged.script.hotspots
+            .find((h) => h.id !== 'thirteen-chains');
+        return [h.id, [h.at[0], h.at[2], -h.at[1]]];
+    }""")
+    rig = np.array(page.evaluate("redhallViewer.rig.matrixWorld.elements")).reshape(4, 4).T
+    local = np.linalg.inv(rig) @ np.array([*looked[1], 1.0])
+    head = page.evaluate("(({x, y, z}) => [x, y, z])(window.redhallTestXR.position)")
+    q = _quaternion_looking(np.array(head), local[:3])
+    page.evaluate("q => window.redhallTestXR.quaternion.set(q[0], q[1], q[2], q[3])", q)
+    _until(page, lambda: page.evaluate("redhallViewer.visit.current") == looked[0],
+           "the gaze opened the hotspot looked at")
+    page.evaluate("window.redhallTestXR.quaternion.set(0, 0, 0, 1)")
     hotspot = page.evaluate("""() => {
         const h = redhallViewer.view.packaged.script.hotspots
             .find((h) => h.id === 'thirteen-chains');

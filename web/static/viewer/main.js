@@ -127,7 +127,7 @@ class Viewer {
     const dt = Math.min(0.1, this.last === undefined ? 0 : (time - this.last) / 1000);
     this.last = time;
     this.controls.update(dt);
-    this.xr.update();
+    this.xr.update(dt);
     this.tour?.update(dt);
     this.visit.update();
     this.view.pulse(time / 1000);

@@ -1,5 +1,5 @@
-// Immersive VR (WebXR ``immersive-vr``) on standalone headsets: controller rays that open
-// hotspots and answer the quiz on a panel held at arm's length (trigger), a teleport arc
+// Immersive VR (WebXR ``immersive-vr``) on standalone headsets: a hotspot looked at for a
+// moment opens (gaze), controller rays that open hotspots and answer the quiz on a panel held at arm's length (trigger), a teleport arc
 // on the thumbstick pushed forward, snap turns on it pushed sideways, and a vignette while
 // moving. Controller models come from RedHall's own copy of the WebXR input profiles.
 
@@ -14,6 +14,7 @@ const SNAP_TURN = Math.PI / 6;
 const ARC_SPEED = 7;  // m/s the arc is thrown at
 const GRAVITY = 9.8;
 const ARC_STEPS = 40;
+const GAZE_DWELL_SECONDS = 1.5;  // as the engine's
 
 export class ImmersiveVR {
   /** @param {any} viewer the page's Viewer (main.js) */
@@ -33,6 +34,9 @@ export class ImmersiveVR {
     /** @type {THREE.Vector3 | null} */
     this.arcTarget = null;
     this.teleports = 0;
+    /** @type {string | null} */
+    this.gazeTarget = null;
+    this.gazeTime = 0;
     const factory = new XRControllerModelFactory().setPath(
       viewer.config.profiles.replace(/\/$/, ''));
     for (const index of [0, 1]) {
@@ -138,9 +142,26 @@ export class ImmersiveVR {
     return landing;
   }
 
-  /** Reads each controller's thumbstick once a frame. */
-  update() {
+  /** A hotspot looked at for GAZE_DWELL_SECONDS opens, once per look. @param {number} dt */
+  gaze(dt) {
+    // the page's camera carries the headset's pose within the rig while presenting
+    const target = this.viewer.view.pick(this.rayOf(this.viewer.camera));
+    if (target !== this.gazeTarget) {
+      this.gazeTarget = target;
+      this.gazeTime = 0;
+    } else if (target !== null && this.gazeTime >= 0) {
+      this.gazeTime += dt;
+      if (this.gazeTime >= GAZE_DWELL_SECONDS) {
+        this.gazeTime = -1;  // not again until the eyes leave it
+        if (this.viewer.visit.current !== target) this.viewer.visit.select(target);
+      }
+    }
+  }
+
+  /** Reads the gaze and each controller's thumbstick once a frame. @param {number} dt */
+  update(dt) {
     if (!this.session) return;
+    this.gaze(dt);
     this.session.inputSources.forEach((source, index) => {
       const axes = source.gamepad?.axes;
       if (!axes || axes.length < 4 || index > 1) return;

@@ -14,8 +14,11 @@ from server.db.models import AuditEntry, Consent, Credential, Notification, User
 from server.db.types import utcnow
 from server.errors import json_error
 from server.keys import CIPHER, LEARNING, SESSIONS, SETTINGS, SIGNER
+from server.recording import VOICE_CONSENT
+from server.recording.forget import forget_member_voice
 from server.roster.scope import managed_user
 from server.routes.credits import target_of
+from server.routes.recordings import RECORDINGS
 from server.validation import body, dumps, path_id
 
 routes = web.RouteTableDef()
@@ -27,7 +30,21 @@ async def give_consent(request: web.Request) -> web.Response:
     data = await body(request, ConsentRequest)
     async with request.app[SESSIONS].begin() as db:
         await record_consent(db, principal.user_id, data)
+    await after_consent(request.app, principal.user_id, data)
     return web.json_response({"ok": True}, status=201)
+
+
+async def after_consent(app: web.Application, user_id: int, data: ConsentRequest) -> None:
+    """Once a consent is stored: a withdrawn voice-recording consent takes the member's
+    voice out of the recordings that kept it."""
+    if data.purpose == VOICE_CONSENT and not data.granted:
+        await forget_voice(app, user_id)
+
+
+async def forget_voice(app: web.Application, user_id: int) -> None:
+    """The member's voice out of every stored recording (a withdrawn consent, a deleted
+    account); the guides' voices and the tours' events stay."""
+    await forget_member_voice(app[SESSIONS], app[RECORDINGS], user_id)
 
 
 async def record_consent(db: AsyncSession, user_id: int, data: ConsentRequest) -> None:
@@ -68,6 +85,7 @@ async def delete_user(request: web.Request) -> web.Response:
         user, _ = await managed_user(db, principal, user_id)  # NotFound outside the tree
         await anonymize(db, principal, user)
     forget_credentials(request.app)
+    await forget_voice(request.app, user_id)
     return web.json_response({"ok": True})
 
 

@@ -175,4 +175,5 @@ async def anonymize(request: web.Request) -> web.Response:
         target, _ = await managed_user(db, principal, user.id)
         await privacy.anonymize(db, principal, target)
     forget_credentials(request.app)
+    await privacy.forget_voice(request.app, target.id)
     return see_other(f"/admin/people?org={user.org_id or ''}&done=anonymized")

@@ -20,7 +20,7 @@ from server.db.models import Consent, User
 from server.failures import BadRequest
 from server.keys import CIPHER, LEARNING, SESSIONS, SETTINGS, SIGNER
 from server.routes.credits import check_number as check_ledger
-from server.routes.privacy import record_consent
+from server.routes.privacy import after_consent, record_consent
 from server.tour_view import site_base
 from server.validation import dumps, read_form
 from server.web.catalogue import translate
@@ -122,6 +122,7 @@ async def consent(request: web.Request) -> web.Response:
         raise BadRequest(translate(language(request), "member.consent.bad")) from None
     async with request.app[SESSIONS].begin() as db:
         await record_consent(db, principal.user_id, data)
+    await after_consent(request.app, principal.user_id, data)
     return web.Response(status=303, headers={"Location": "/me/record?done=consent#consent"})
 
 

@@ -63,3 +63,47 @@ async def test_a_members_voice_is_taken_out_of_every_recording(
     assert guide is not None and len(decode(Path(guide))) > 0.4 * 48_000  # the guide stays
     assert store.index(second) is None  # the index naming the voice is gone
     assert await forget_member_voice(app[SESSIONS], store, member) == 0  # nothing left
+
+
+async def _recorded(world: World, version: int) -> tuple[int, str]:
+    """A tour whose stored recording kept member-a's voice: (tour id, index sha256)."""
+    app = world.client.server.app
+    tour = await schedule(world.client, version, world.users["guide"], [world.branch_a])
+    sha = _part(Recordings(app[SETTINGS].data_dir), tour, world.users["member"], None)
+    async with app[SESSIONS].begin() as db:
+        (await db.get(Tour, tour)).recording_sha256 = sha  # type: ignore[union-attr]
+    return tour, sha
+
+
+async def _kept_users(world: World, tour: int) -> list[int]:
+    listing = await world.client.get(f"/api/tours/{tour}/recording",
+                                     headers=world.auth("admin"))
+    assert listing.status == 200, await listing.text()
+    app = world.client.server.app
+    async with app[SESSIONS]() as db:
+        sha = await db.scalar(select(Tour.recording_sha256).where(Tour.id == tour))
+    index = Recordings(app[SETTINGS].data_dir).index(sha or "")
+    assert index is not None
+    return sorted(v["user"] for v in index["voices"])
+
+
+async def test_withdrawing_consent_or_deleting_the_account_takes_the_voice_out(
+        world: World, samples: dict[str, BuildResult]) -> None:
+    version = await publish(world.client, samples["founding"], world.users["editor"])
+    tour, _ = await _recorded(world, version)
+    member = world.users["member"]
+    assert await _kept_users(world, tour) == [1, member]
+    granted = await world.client.post("/api/me/consent", headers=world.auth("member"), json={
+        "purpose": "voice-recording", "text_version": "1", "granted": True})
+    assert granted.status == 201
+    assert await _kept_users(world, tour) == [1, member]  # a consent given changes nothing
+    withdrawn = await world.client.post("/api/me/consent", headers=world.auth("member"), json={
+        "purpose": "voice-recording", "text_version": "1", "granted": False})
+    assert withdrawn.status == 201
+    assert await _kept_users(world, tour) == [1]
+
+    tour, _ = await _recorded(world, version)
+    assert await _kept_users(world, tour) == [1, member]
+    deleted = await world.client.delete(f"/api/users/{member}", headers=world.auth("admin"))
+    assert deleted.status == 200, await deleted.text()
+    assert await _kept_users(world, tour) == [1]

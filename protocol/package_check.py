@@ -146,6 +146,9 @@ def _refs(manifest: Manifest, scenes: dict[str, PackagedScene]
         for owner, tracks in scene.audio.items():
             for path in tracks.values():
                 yield path, f"the narration of `{owner}` in scene `{scene_id}`", (".ogg",)
+        narrator = scene.script.narrator
+        if narrator is not None and narrator.model is not None:
+            yield narrator.model, f"the narrator of scene `{scene_id}`", (".glb",)
         for audio, track in scene.lipsync.items():
             yield audio, f"the lip-sync map of scene `{scene_id}`", (".ogg",)
             yield track, f"the lip-sync track of `{audio}` in scene `{scene_id}`", (".json",)

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from protocol.errors import PackageError
 from protocol.manifest import PackagedScene
 from protocol.package import open_package
 from tests.conftest import MINIMAL_EXHIBIT, MINIMAL_SCENE, QUICK, ROOT, run_cli
+from tests.tools.test_lipsync import _resigned
 from tools.build import build_exhibit
 from tools.cache import BuildCache
 from tools.errors import AssetError
@@ -165,3 +167,26 @@ def test_a_missing_default_figure_is_a_clear_error(tmp_path: Path, key: Ed25519P
     monkeypatch.setattr("tools.narrator.DEFAULT_FIGURE", tmp_path / "gone.glb")
     with pytest.raises(AssetError, match="the narrator figure is missing"):
         build_exhibit(exhibit, tmp_path / "dist", key, QUICK, BuildCache(None))
+
+
+def test_readers_refuse_a_package_whose_narrator_figure_is_missing_or_not_a_model(
+        tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    built = build_exhibit(_two_scenes(tmp_path / "content", None), tmp_path / "dist", key,
+                          QUICK, BuildCache(None))
+    figure = open_package(built.path, [key.public_key()])
+    scene = PackagedScene.model_validate_json(figure.read("scenes/tiny.json"))
+    assert scene.script.narrator is not None and scene.script.narrator.model is not None
+    model = scene.script.narrator.model
+
+    def remove(files: dict[str, bytes]) -> None:
+        del files[model]
+
+    def garble(files: dict[str, bytes]) -> None:
+        files[model] = b"glTF" + b"\0" * 40
+
+    with pytest.raises(PackageError, match="the narrator of scene `tiny`"):
+        open_package(_resigned(built.path, tmp_path / "gone.exhibit", key, remove),
+                     [key.public_key()])
+    with pytest.raises(PackageError, match="refused"):
+        open_package(_resigned(built.path, tmp_path / "bad.exhibit", key, garble),
+                     [key.public_key()])

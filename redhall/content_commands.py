@@ -128,14 +128,28 @@ def _inspect(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print(f"publisher: {escape(info['publisher'])}; signature "
               f"{'verified' if info['signature_checked'] else 'not checked (use --trust)'}")
     table = Table()
-    for column in ("scene", "props", "triangles", "hotspots", "stops", "quiz", "credit"):
+    for column in ("scene", "props", "triangles", "hotspots", "stops", "quiz", "narration",
+                   "narrator", "credit"):
         table.add_column(column)
     for s in info["scenes"]:
+        audio = s.get("audio", [])
+        narrator = s.get("narrator")
         table.add_row(f"{s['id']} {s['title']['zh-CN']}", str(s["props"]),
                       f"{s['triangles']:,}", str(s["hotspots"]), str(s["route_stops"]),
-                      str(s["quiz_items"]), f"{s['credit']['hours']} 学时")
+                      str(s["quiz_items"]),
+                      f"{len(audio)} ({sum(1 for a in audio if a.get('lipsync'))} lip-synced)",
+                      _narrator_cell(narrator), f"{s['credit']['hours']} 学时")
     out.print(table)
     return 0
+
+
+def _narrator_cell(narrator: dict[str, Any] | None) -> str:
+    """Where the scene's narrator stands and how many hotspots and stops it speaks."""
+    if narrator is None:
+        return "-"
+    x, y, _ = narrator["position"]
+    return (f"at ({x:g}, {y:g}): {len(narrator['hotspots'])} hotspots, "
+            f"{len(narrator['stops'])} stops")
 
 
 def _verify(args: argparse.Namespace, out: Console, err: Console) -> int:

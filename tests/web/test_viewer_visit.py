@@ -107,3 +107,45 @@ def _until_delivered(page: Page) -> None:
     while _pending(page) and time.monotonic() < deadline:
         page.wait_for_timeout(200)
     assert _pending(page) == 0
+
+
+def test_a_visit_never_left_ends_when_it_was_last_seen(desktop: Visit, portal: Portal) -> None:
+    desktop.log_in("member-a")
+    page = open_viewer(desktop, SCENE)
+    script = _script(page)
+    hotspot = script["hotspots"][0]["id"]
+    page.evaluate("id => redhallViewer.visit.select(id)", hotspot)
+    page.wait_for_timeout(2000)
+    _until_delivered(page)
+    first = page.evaluate("redhallViewer.visit.state.session")
+    # the member walked away 31 minutes ago (the page stopped, the visit last kept then)
+    page.evaluate("""async () => {
+        redhallViewer.renderer.setAnimationLoop(null);
+        await redhallViewer.visit.chain;
+        const db = await redhallViewer.visit.outbox.db;
+        const key = redhallViewer.visit.state.key;
+        const kept = await new Promise((ok) => {
+            const r = db.transaction('visits').objectStore('visits').get(key);
+            r.onsuccess = () => ok(r.result);
+        });
+        kept.touched -= 31 * 60 * 1000;
+        await new Promise((ok) => {
+            const tx = db.transaction('visits', 'readwrite');
+            tx.objectStore('visits').put(kept);
+            tx.oncomplete = ok;
+        });
+    }""")
+    page.reload()
+    page.locator("#viewer[data-state=ready]").wait_for(timeout=90_000)
+    assert page.evaluate("redhallViewer.visit.state.session") != first
+    _until_delivered(page)
+    exported = json.loads(page.request.get(portal.url + "/me/record/export.json").text())
+    facts = [f["detail"] for f in exported["participation_facts"]]
+    # in the order of their sequence numbers (the engine's ids)
+    numbered = {str(uuid.uuid5(uuid.UUID(first), f"{SCENE}/{n}")): n for n in range(1, 10)}
+    old = sorted((f for f in facts if f["session"] == first), key=lambda f: numbered[f["id"]])
+    assert [f["kind"] for f in old] == ["scene_entered", "hotspot_viewed", "scene_left"], old
+    left = old[-1]
+    assert left["at"] < time.time() - 30 * 60, "scene_left is dated when the visit was left"
+    assert old[1]["hotspot"] == hotspot
+    assert [f["kind"] for f in facts if f["session"] != first] == ["scene_entered"]

@@ -63,7 +63,7 @@ function committed(tx) {
 /**
  * @typedef {{key: string, session: string, sequence: number, seconds: number,
  *   seen: string[], stops: string[], answers: Record<string, number>, completed: boolean,
- *   touched: number, left?: boolean,
+ *   touched: number, left?: boolean | 'late',
  *   open?: {hotspot: string, openedAt: number} | null}} VisitState
  */
 
@@ -78,17 +78,21 @@ export class FactOutbox {
     this.delivered = 0;
   }
 
-  /** The visit kept under ``key`` if it was touched recently, else a new one.
-   *  @param {string} key @returns {Promise<{state: VisitState, resumed: boolean}>} */
+  /** The visit kept under ``key`` if it was touched recently, else a new one; ``ended``
+   *  is a kept visit the member never left (the tab closed, the phone died): its
+   *  scene_left is still to be recorded, as of when it was last touched.
+   *  @param {string} key
+   *  @returns {Promise<{state: VisitState, resumed: boolean, ended: VisitState | null}>} */
   async visit(key) {
     const db = await this.db;
     /** @type {VisitState | undefined} */
     const kept = await done(db.transaction(VISITS).objectStore(VISITS).get(key));
     if (kept && !kept.left && Date.now() - kept.touched < RESUME_WITHIN_MS) {
-      return { state: kept, resumed: true };
+      return { state: kept, resumed: true, ended: null };
     }
     return { state: { key, session: crypto.randomUUID(), sequence: 0, seconds: 0, seen: [],
-      stops: [], answers: {}, completed: false, touched: Date.now() }, resumed: false };
+      stops: [], answers: {}, completed: false, touched: Date.now() }, resumed: false,
+    ended: kept && !kept.left ? kept : null };
   }
 
   /** Keeps the visit's state (time and progress) without a fact. @param {VisitState} state */
@@ -107,13 +111,14 @@ export class FactOutbox {
   async emit(state, common, kind, fields) {
     state.sequence += 1;
     const id = await uuid5(state.session, `${common.scene}/${state.sequence}`);
-    const fact = { id, at: Date.now() / 1000, session: state.session, ...common, kind,
-      ...fields };
+    const at = kind === 'scene_left' && state.left === 'late' ? state.touched : Date.now();
+    const fact = { id, at: at / 1000, session: state.session, ...common, kind, ...fields };
     const db = await this.db;
     const tx = db.transaction([OUTBOX, VISITS], 'readwrite');
     tx.objectStore(OUTBOX).put({ id, fact, order: `${state.session}/${String(
       state.sequence).padStart(8, '0')}` });
-    tx.objectStore(VISITS).put({ ...state, touched: Date.now() });
+    tx.objectStore(VISITS).put({ ...state, touched: state.left === 'late' ? state.touched
+      : Date.now() });
     await committed(tx);
     this.deliver();
     return fact;

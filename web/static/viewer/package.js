@@ -123,6 +123,10 @@ export class PackageSource {
     if (data === null) {
       const reply = await fetch(url, { credentials: 'same-origin' });
       if (!reply.ok) throw new Error(`${path}: ${reply.status}`);
+      const length = Number(reply.headers.get('Content-Length') ?? entry.size);
+      if (!reply.headers.get('Content-Encoding') && length > entry.size) {
+        throw new TamperedEntry(path);  // larger than the manifest says: not read at all
+      }
       data = await reply.arrayBuffer();
       this.fetched += 1;
       if (data.byteLength !== entry.size || await sha256Hex(data) !== entry.sha256) {

@@ -50,7 +50,17 @@ export class Visit {
 
   async start() {
     const key = `${this.config.user}/${this.config.exhibit}/${this.config.version}/${this.script.id}`;
-    const { state, resumed } = await this.outbox.visit(key);
+    const { state, resumed, ended } = await this.outbox.visit(key);
+    if (ended) {  // the last visit, never left: it ends when it was last seen
+      const open = ended.open;
+      ended.open = null;
+      ended.left = 'late';
+      if (open) {
+        await this.outbox.emit(ended, this.common, 'hotspot_viewed', { hotspot: open.hotspot,
+          dwell_seconds: Math.max(0, ended.seconds - open.openedAt) });
+      }
+      await this.outbox.emit(ended, this.common, 'scene_left', { seconds: ended.seconds });
+    }
     this.state = state;
     this.progressLine = element('p', '', 'viewer-progress');
     this.progressLine.id = 'viewer-progress';

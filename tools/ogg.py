@@ -4,25 +4,7 @@ from __future__ import annotations
 
 import struct
 
-
-def _crc_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        value = byte << 24
-        for _ in range(8):
-            value = ((value << 1) ^ 0x04C11DB7) if value & 0x80000000 else value << 1
-        table.append(value & 0xFFFFFFFF)
-    return table
-
-
-_TABLE = _crc_table()
-
-
-def _crc(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFFFFFF) ^ _TABLE[((crc >> 24) ^ byte) & 0xFF]
-    return crc
+from protocol.ogg import ogg_crc
 
 
 def set_serial(data: bytes, serial: int) -> bytes:
@@ -42,6 +24,6 @@ def set_serial(data: bytes, serial: int) -> bytes:
             raise ValueError("truncated Ogg page")
         struct.pack_into("<I", out, offset + 14, serial)
         struct.pack_into("<I", out, offset + 22, 0)
-        struct.pack_into("<I", out, offset + 22, _crc(bytes(out[offset:end])))
+        struct.pack_into("<I", out, offset + 22, ogg_crc(bytes(out[offset:end])))
         offset = end
     return bytes(out)

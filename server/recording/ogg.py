@@ -11,6 +11,8 @@ import struct
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from protocol.ogg import ogg_crc
+
 SAMPLE_RATE = 48_000
 PRE_SKIP = 312  # libopus's encoder lookahead at 48 kHz, which every client uses
 MAX_PAGE_SEGMENTS = 255
@@ -20,28 +22,6 @@ _CONTINUED, _FIRST, _LAST = 0x01, 0x02, 0x04
 SILENCE = b"\xf8\xff\xfe"
 """A 20 ms Opus packet of silence (CELT, full band, mono): fills the gaps between words so
 the file's time stays the tour's time."""
-
-
-def _crc_table() -> list[int]:
-    table = []
-    for i in range(256):
-        r = i << 24
-        for _ in range(8):
-            r = ((r << 1) ^ 0x04C11DB7) if r & 0x80000000 else r << 1
-        table.append(r & 0xFFFFFFFF)
-    return table
-
-
-_TABLE = _crc_table()
-
-
-def ogg_crc(data: bytes) -> int:
-    """The Ogg page checksum (CRC-32, polynomial 0x04C11DB7, not reflected, start 0)."""
-    crc = 0
-    table = _TABLE
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFFFFFF) ^ table[((crc >> 24) ^ byte) & 0xFF]
-    return crc
 
 
 def packet_samples(packet: bytes) -> int:

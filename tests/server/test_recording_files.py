@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from protocol.ogg import ogg_crc
 from server.recording.events import read_lines
-from server.recording.ogg import complete_length, ogg_crc, packet_samples
+from server.recording.ogg import complete_length, packet_samples
 from server.recording.recorder import EVENTS, FileTourRecorder, voice_name
 from server.recording.store import Recordings
 from server.recording.voices import VoicePolicy

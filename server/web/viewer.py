@@ -43,7 +43,8 @@ THREE_FILES = web.AppKey("viewer_three_files", dict[str, KeptFile])
 WORDS = ("loading", "verifying", "tampered", "failed", "hotspot", "close", "no_webgl",
          "enter_vr", "scene", "stops", "progress", "quiz", "answer", "right", "wrong",
          "play", "next_stop", "previous_stop", "turn_left", "turn_right", "forward",
-         "backward", "offline", "delivered", "disputed", "sources", "leave", "raise_hand", "tour", "listen")
+         "backward", "offline", "delivered", "disputed", "sources", "leave", "raise_hand",
+         "tour", "listen")
 
 
 def _inside(root: Path, relative: str) -> Path | None:

@@ -494,3 +494,23 @@ async def test_voice_rides_the_pose_frames_write(world: World,
     assert writes < listener.voice_frames + listener.pose_frames - 8
     conn.transport = real
     await _close(guide, member, listener)
+
+
+async def test_a_speaker_who_drops_mid_sentence_stalls_nothing(
+        world: World, samples: dict[str, BuildResult]) -> None:
+    tour = await _tour(world, samples)
+    guide, member, other = await _people(world, tour, world.tokens["guide"],
+                                         world.tokens["member"], (await _tokens(world, 1))[0])
+    await guide.send(wire.GiveFloor(seat=member.seat))
+    await member.expect("floor")
+    said = await member.speak(PACKETS[:6])
+    assert member.ws is not None
+    member.ws._writer.transport.abort()  # cut dead, no close handshake (no public way)
+    assert await other.heard(6) == said  # what was said before the cut arrives
+    await guide.expect("floor", floor=wire.FloorState())  # the floor goes with the drop
+    assert (await guide.expect("left", seat=member.seat)).reason == "dropped"
+    # the tour goes on: the guide is heard and answered
+    assert await guide.speak(PACKETS[6:9], first_seq=6) == await other.heard(3)
+    await other.send(wire.Ping(sent=3.0))
+    assert (await other.expect("pong")).sent == 3.0
+    await _close(guide, member, other)

@@ -201,9 +201,15 @@ class Sky:
         self.dome.setShader(_sky_shader(), 100)
         self._inputs(self.root)
         self.time = 0.0
-        self.water = water_nodes(nodes.root)
-        ambient = environment.ambient
-        for surface in self.water:
+        self.environment = environment
+        self.water: list[NodePath] = []
+        self.adopt_water(nodes.root)
+
+    def adopt_water(self, root: NodePath) -> list[NodePath]:
+        """Animate the water surfaces under ``root`` (the scene's, or a model added later)."""
+        found = [n for n in water_nodes(root) if n not in self.water]
+        ambient, fog = self.environment.ambient, self.environment.fog
+        for surface in found:
             surface.setShader(_water_shader(), 100)
             self._inputs(surface)
             surface.setShaderInput("ambient", Vec3(*tuple(colour(ambient.color,
@@ -211,7 +217,9 @@ class Sky:
             surface.setShaderInput("fog_colour", Vec3(*tuple(colour(fog.color))[:3])
                                    if fog is not None else self.horizon)
             surface.setShaderInput("fog_density", fog.density if fog is not None else 0.0)
+        self.water += found
         self.update(0.0)
+        return found
 
     def _inputs(self, node: NodePath) -> None:
         node.setShaderInput("zenith", self.zenith)

@@ -89,8 +89,9 @@ def test_water_moves_and_nothing_else_does(open_view: Callable[..., ExhibitView]
     surface = view.nodes.root.attachNewNode(gltf.load_model(str(model)))
     surface.setZ(0.3)  # just above the lake
     sky = _bare(view)
-    assert [n.getParent() for n in water_nodes(surface)] and \
-        any(n.getParent() == surface or surface.isAncestorOf(n) for n in sky.water)
+    found = sky.adopt_water(surface)
+    assert found and found == water_nodes(surface) and all(n in sky.water for n in found)
+    assert sky.adopt_water(surface) == []  # once only
     eye = Point3(0, -20, 4)
     view.navigation.teleport(eye, Point3(0, 0, 0))
     view.app.step(1 / 60)

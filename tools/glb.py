@@ -104,6 +104,36 @@ def _unit(normals: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def tangents(positions: np.ndarray, normals: np.ndarray, uv: np.ndarray,
+             faces: np.ndarray) -> np.ndarray:
+    """Per-vertex tangents for normal maps, (n, 4) float32: xyz along +u, w the bitangent's
+    handedness. Written into the GLB so no reader has to derive them (Panda3D's glTF
+    loader would, in Python, on every cold load)."""
+    p = positions.astype(np.float64)[faces]
+    t = uv.astype(np.float64)[faces]
+    e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
+    d1, d2 = t[:, 1] - t[:, 0], t[:, 2] - t[:, 0]
+    det = d1[:, 0] * d2[:, 1] - d2[:, 0] * d1[:, 1]
+    inverse = np.where(np.abs(det) > 1e-12, 1.0 / np.where(det == 0, 1.0, det), 0.0)
+    face_t = (e1 * d2[:, 1:2] - e2 * d1[:, 1:2]) * inverse[:, None]
+    face_b = (e2 * d1[:, 0:1] - e1 * d2[:, 0:1]) * inverse[:, None]
+    tangent = np.zeros_like(positions, dtype=np.float64)
+    bitangent = np.zeros_like(tangent)
+    for corner in range(3):
+        np.add.at(tangent, faces[:, corner], face_t)
+        np.add.at(bitangent, faces[:, corner], face_b)
+    n = normals.astype(np.float64)
+    tangent -= n * np.sum(n * tangent, axis=1, keepdims=True)
+    length = np.linalg.norm(tangent, axis=1, keepdims=True)
+    # No usable UV gradient (a degenerate triangle): any direction across the normal.
+    helper = np.where(np.abs(n[:, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
+    fallback = np.cross(n, helper)
+    fallback /= np.maximum(np.linalg.norm(fallback, axis=1, keepdims=True), 1e-12)
+    tangent = np.where(length > 1e-9, tangent / np.maximum(length, 1e-12), fallback)
+    handed = np.where(np.sum(np.cross(n, tangent) * bitangent, axis=1) < 0, -1.0, 1.0)
+    return np.concatenate([tangent, handed[:, None]], axis=1).astype(np.float32)
+
+
 def write_glb(parts: list[Part], name: str, max_texture: int = 2048) -> bytes:
     """Encode parts as one mesh with one primitive per part.
 
@@ -117,15 +147,20 @@ def write_glb(parts: list[Part], name: str, max_texture: int = 2048) -> bytes:
     for part in parts:
         if part.triangles == 0:
             continue
+        positions = _to_y_up(part.vertices).astype(np.float32)
+        normals = _unit(_to_y_up(part.normals))
         attributes = {
-            "POSITION": builder.accessor(_to_y_up(part.vertices).astype(np.float32), "VEC3",
-                                         _FLOAT, _ARRAY_BUFFER, with_bounds=True),
-            "NORMAL": builder.accessor(_unit(_to_y_up(part.normals)), "VEC3", _FLOAT,
-                                       _ARRAY_BUFFER),
+            "POSITION": builder.accessor(positions, "VEC3", _FLOAT, _ARRAY_BUFFER,
+                                         with_bounds=True),
+            "NORMAL": builder.accessor(normals, "VEC3", _FLOAT, _ARRAY_BUFFER),
         }
         if part.uv is not None:
             uv = np.stack([part.uv[:, 0], 1.0 - part.uv[:, 1]], axis=1).astype(np.float32)
             attributes["TEXCOORD_0"] = builder.accessor(uv, "VEC2", _FLOAT, _ARRAY_BUFFER)
+            if part.material.normal_map is not None:
+                attributes["TANGENT"] = builder.accessor(
+                    tangents(positions, normals, uv, part.faces.astype(np.int64)), "VEC4",
+                    _FLOAT, _ARRAY_BUFFER)
         if part.colors is not None:  # baked occlusion: every renderer multiplies it in
             attributes["COLOR_0"] = builder.accessor(
                 np.ascontiguousarray(part.colors, dtype=np.uint8), "VEC4", _UINT8,

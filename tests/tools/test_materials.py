@@ -114,3 +114,24 @@ def test_a_preset_material_is_written_with_all_its_maps(tmp_path: Path) -> None:
                          capture_output=True, text=True, cwd=ROOT, check=False)
     (report,) = [json.loads(line) for line in run.stdout.splitlines()]
     assert report["errors"] == 0, report
+
+
+def test_tangents_follow_the_texture_and_are_written_for_normal_maps() -> None:
+    from tools.glb import tangents
+
+    # A quad in the XY plane facing +Z, u along +X and v along +Y.
+    positions = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], dtype=np.float32)
+    normals = np.tile(np.array([[0, 0, 1]], dtype=np.float32), (4, 1))
+    uv = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=np.float32)
+    faces = np.array([[0, 1, 2], [0, 2, 3]])
+    out = tangents(positions, normals, uv, faces)
+    assert out[:, :3] == pytest.approx(np.tile([1.0, 0.0, 0.0], (4, 1)), abs=1e-6)
+    assert np.all(out[:, 3] == 1.0)
+    mirrored = tangents(positions, normals, uv * [1, -1], faces)  # v runs the other way
+    assert np.all(mirrored[:, 3] == -1.0)
+    data, repeat = preset_material(Material(), "stone")
+    glb = write_glb([to_part(trimesh.creation.icosphere(subdivisions=2), data, repeat)], "s")
+    length = struct.unpack_from("<I", glb, 12)[0]
+    document = json.loads(glb[20:20 + length])
+    (primitive,) = document["meshes"][0]["primitives"]
+    assert document["accessors"][primitive["attributes"]["TANGENT"]]["type"] == "VEC4"

@@ -1,7 +1,8 @@
 """The browser viewer in an emulated headset: IWER (npm ``iwer``, a Meta Quest 3 with its
 Touch Plus controllers) installed into the page before the viewer starts. An immersive
-session starts, the controller ray opens a hotspot, the trigger answers its quiz item on
-the panel at arm's length, and the thumbstick throws a teleport arc and moves there."""
+session starts, a hotspot looked at opens (gaze), the controller ray and trigger open
+another, the trigger answers its quiz item on the panel at arm's length, and the thumbstick
+throws a teleport arc and moves there, and turns by 30°, each move a blink."""
 
 from __future__ import annotations
 
@@ -121,3 +122,11 @@ def test_a_headset_opens_a_hotspot_answers_with_the_trigger_and_teleports(
     after = page.evaluate("redhallViewer.rig.position.toArray()")
     moved = math.dist(before, after)
     assert 0.5 < moved < 20, (before, after)
+    assert page.evaluate("redhallViewer.xr.blinks") == 1  # the teleport was a blink
+    _until(page, lambda: not page.evaluate("redhallViewer.xr.blink.visible"), "the blink ends")
+    heading = page.evaluate("redhallViewer.rig.rotation.y")
+    page.evaluate("window.redhallTestXR.controllers.right.updateAxes('thumbstick', 1, 0)")
+    _until(page, lambda: page.evaluate("redhallViewer.xr.blinks") == 2, "a snap turn")
+    page.evaluate("window.redhallTestXR.controllers.right.updateAxes('thumbstick', 0, 0)")
+    turned = page.evaluate("redhallViewer.rig.rotation.y")
+    assert abs((heading - turned) - math.pi / 6) < 1e-6, (heading, turned)

@@ -15,6 +15,7 @@ const ARC_SPEED = 7;  // m/s the arc is thrown at
 const GRAVITY = 9.8;
 const ARC_STEPS = 40;
 const GAZE_DWELL_SECONDS = 1.5;  // as the engine's
+const BLINK_SECONDS = 0.25;  // the view darkens and clears over this on a teleport or turn
 
 export class ImmersiveVR {
   /** @param {any} viewer the page's Viewer (main.js) */
@@ -49,6 +50,14 @@ export class ImmersiveVR {
       viewer.rig.add(grip);
       this.controllers.push(controller);
     }
+    // comfort: a teleport or snap turn is a blink (the eyes never see the world jump)
+    this.blink = new THREE.Mesh(new THREE.SphereGeometry(0.3, 16, 8),
+      new THREE.MeshBasicMaterial({ color: 0x000000, side: THREE.BackSide, transparent: true,
+        opacity: 0, depthTest: false, fog: false }));
+    this.blink.renderOrder = 999;
+    this.blink.visible = false;
+    this.blinks = 0;
+    viewer.camera.add(this.blink);
     this.arc = new THREE.Line(new THREE.BufferGeometry().setFromPoints(
       Array.from({ length: ARC_STEPS }, () => new THREE.Vector3())),
       new THREE.LineBasicMaterial({ color: 0x44ddff }));
@@ -158,8 +167,24 @@ export class ImmersiveVR {
     }
   }
 
+  startBlink() {
+    this.blinks += 1;
+    this.blinkLeft = BLINK_SECONDS;
+    this.blink.visible = true;
+  }
+
+  /** @param {number} dt */
+  fadeBlink(dt) {
+    if (!this.blink.visible) return;
+    this.blinkLeft = Math.max(0, (this.blinkLeft ?? 0) - dt);
+    /** @type {THREE.MeshBasicMaterial} */ (this.blink.material).opacity =
+      this.blinkLeft / BLINK_SECONDS;
+    if (this.blinkLeft === 0) this.blink.visible = false;
+  }
+
   /** Reads the gaze and each controller's thumbstick once a frame. @param {number} dt */
   update(dt) {
+    this.fadeBlink(dt);
     if (!this.session) return;
     this.gaze(dt);
     this.session.inputSources.forEach((source, index) => {
@@ -170,6 +195,7 @@ export class ImmersiveVR {
       if (Math.abs(x) > STICK_PUSHED && !state.turn) {
         state.turn = true;
         this.viewer.rig.rotation.y -= Math.sign(x) * SNAP_TURN;
+        this.startBlink();
       } else if (Math.abs(x) < STICK_RESTING) {
         state.turn = false;
       }
@@ -182,6 +208,7 @@ export class ImmersiveVR {
         if (this.arcTarget) {
           this.viewer.controls.teleport(this.arcTarget);
           this.teleports += 1;
+          this.startBlink();
         }
         this.arcTarget = null;
       }

@@ -41,6 +41,7 @@ from server.live.outputs import error
 from server.live.ratelimit import Sustained, TokenBucket
 from server.live.room import LiveTour, Refused
 from server.live.voice_intake import VOICE_PREFIX, VoiceIntake
+from server.roster.scope import oversees_tour
 from server.validation import path_id
 from server.web.security import own_origins
 
@@ -172,11 +173,13 @@ async def _admit(request: web.Request, ws: web.WebSocketResponse,
         user = await db.get(User, principal.user_id)
         invited = await db.scalar(select(TourBranch).where(
             TourBranch.tour_id == tour_id, TourBranch.org_id == principal.org_id))
+        overseen = principal.role == "admin" and tour is not None \
+            and await oversees_tour(db, principal, tour_id)
     assert user is not None
     if tour is None or tour.cancelled_at is not None:
         raise unknown
     # checked before the tour is opened, so strangers cannot make the server load it
-    if invited is None and principal.role != "admin" and user.id != tour.guide_id:
+    if invited is None and not overseen and user.id != tour.guide_id:
         raise _Closed(Forbidden, error("not_allowed", "your branch is not invited to this "
                                        "tour", "hello"))
     try:

@@ -4,9 +4,13 @@ an administrator of no organization oversees everything."""
 
 from __future__ import annotations
 
+import pytest
+
+from engine.tour_client import TourClosed
 from server.bootstrap import ensure_org, ensure_user
 from server.keys import SESSIONS
 from tests.server.conftest import PASSWORD, World
+from tests.server.live_support import participant
 from tests.server.test_tours import _plan, _published
 
 
@@ -80,3 +84,20 @@ async def test_a_committee_administrator_reports_on_their_tree(world: World) -> 
     everyone = await (await world.client.get("/api/reports/members?year=2026",
                                              headers=world.auth("admin"))).json()
     assert {"member-a", "member-b", "member-c"} <= {row["username"] for row in everyone}
+
+
+async def test_a_committee_administrator_cannot_join_another_committees_tour(
+        world: World) -> None:
+    await _published(world)
+    ours = await world.client.post("/api/tours", json=_plan(world), headers=world.auth("guide"))
+    our_tour = (await ours.json())["id"]
+    await _committee_admin(world)
+    login = await world.client.post("/api/auth/login", json={"username": "admin-2",
+                                                             "password": PASSWORD})
+    made = await world.client.post("/api/auth/tokens", json={"label": "t"},
+                                   cookies=login.cookies)
+    world.client.session.cookie_jar.clear()
+    token = (await made.json())["token"]
+    with pytest.raises(TourClosed) as refused:
+        await participant(world.client, our_tour, token).connect()
+    assert refused.value.error is not None and refused.value.error.code == "not_allowed"

@@ -18,6 +18,8 @@ from numpy.typing import NDArray
 from PIL import Image
 
 SIZE = 512
+# The maps are build outputs cached by the inputs' identity: any change to a generator
+# here needs tools/props.py's PIPELINE_VERSION bumped, or builds keep the old maps.
 Array = NDArray[np.float64]
 
 
@@ -183,9 +185,10 @@ def _rock(name: str) -> tuple[Array, Array, Array, Array]:
     warp = fbm(rng, 4, 3)
     strata = np.sin((y * 9 + warp * 2.5) * 2 * np.pi) * 0.5 + 0.5
     grain, blotch = fbm(rng, 16, 5), fbm(rng, 3, 2)
-    base = _colour((0.47, 0.45, 0.41), (0.75 + 0.25 * strata) * (0.75 + 0.4 * grain)
-                   * (0.85 + 0.25 * blotch))
-    return base, 0.86 + 0.1 * grain, np.zeros_like(grain), grain * 1.2 + strata * 0.4
+    # Faint strata only: on a flat bank strong bands read as sand ripples.
+    base = _colour((0.47, 0.45, 0.41), (0.92 + 0.08 * strata) * (0.72 + 0.45 * grain)
+                   * (0.78 + 0.35 * blotch))
+    return base, 0.86 + 0.1 * grain, np.zeros_like(grain), grain * 1.2 + strata * 0.15
 
 
 def _grass(name: str) -> tuple[Array, Array, Array, Array]:

@@ -10,7 +10,9 @@ from protocol.manifest import ModelLevel, PackagedProp
 from protocol.scene import Prop
 from tools.cache import BuildCache, digest_of, file_digest
 
-PIPELINE_VERSION = "2"  # 2: baked ambient occlusion
+# Bump when what a prop's files hold changes: 2 baked ambient occlusion; 3 the material
+# presets' maps (tools/materials.py: bump for any change to a generator there).
+PIPELINE_VERSION = "3"
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,9 @@ CONSOLE_WORDS = ("connecting", "connected", "closed", "phase_lobby", "phase_live
                  "confirm_remove", "seat", "nobody", "choice", "no_quiz",
                  # the floor: who may speak, and who is speaking now
                  "give_floor", "take_floor", "mute_one", "unmute_one", "open_floor",
-                 "has_floor", "muted_one", "speaking")
+                 "has_floor", "muted_one", "speaking",
+                 # the guide's own voice from the browser
+                 "no_microphone")
 
 
 async def console(request: web.Request) -> web.Response:

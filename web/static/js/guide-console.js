@@ -2,6 +2,7 @@
 // browser as the engine does. The hello's token names the session cookie the socket was
 // opened with; the page sends no poses (the server does not need a guide's pose).
 import { fill, messages } from "/static/js/portal.js";
+import { VoiceSender, socketSender } from "/static/viewer/voice-send.js";
 
 const words = messages();
 const setup = JSON.parse(document.getElementById("console-setup").textContent);
@@ -23,6 +24,10 @@ const tour = {
 let socket = null;
 let gatherTimer = null;
 let chart = null;
+// the guide's voice: while "speak" is on, the voice detector sends what the guide says
+const speaker = new VoiceSender(socketSender(() => socket),
+                                () => Date.now() / 1000 + tour.clockOffset, "vad");
+let speaking = false;
 
 function send(message) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
@@ -63,6 +68,11 @@ function drawControls() {
     $(id).disabled = !connected || !live;
   }
   $("quiz-close").disabled = !connected || !live || !tour.quiz || tour.quiz.closed;
+  $("voice").disabled = !connected || tour.phase === "ended" || Boolean(speaker.failure);
+  $("voice").setAttribute("aria-pressed", String(speaking));
+  // a guide always may speak, unless muted one by one (a co-guide can be)
+  speaker.allowed = speaking && connected && tour.phase !== "ended"
+    && !tour.floor.muted.includes(tour.seat);
   for (const stop of document.querySelectorAll("button.stop")) {
     stop.disabled = !connected || !live;
     const here = stop.dataset.scene === tour.scene && stop.dataset.stop === tour.stop;
@@ -462,6 +472,18 @@ function connect() {
 
 // -- the controls --------------------------------------------------------------------
 
+/** "Speak" on: the microphone opens (once) and the guide's voice goes out while they talk;
+ *  without a microphone or an Opus encoder the note says why, and the console goes on. */
+async function toggleVoice() {
+  speaking = !speaking;
+  drawControls();
+  if (!speaking || await speaker.open()) return;
+  speaking = false;
+  $("voice-note").textContent = fill(words.no_microphone, { reason: speaker.failure ?? "" });
+  $("voice-note").className = "alert";
+  drawControls();
+}
+
 function wire() {
   $("start").addEventListener("click", () => send({ type: "start" }));
   $("end").addEventListener("click", () => {
@@ -495,6 +517,7 @@ function wire() {
     if ($("quiz-item").value) send({ type: "quiz_start", item: $("quiz-item").value });
   });
   $("quiz-close").addEventListener("click", () => send({ type: "quiz_close" }));
+  $("voice").addEventListener("click", toggleVoice);
   window.addEventListener("resize", () => chart?.resize());
 }
 

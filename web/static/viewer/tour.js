@@ -2,11 +2,13 @@
 // messages; protocol/tour_poses.py, binary pose frames) on /api/tours/{id}/live. The member
 // follows the guide's stop changes, gathers, follow-me and lock; sees the others as
 // avatars, the highlighted hotspot and the guide's laser; answers the guide's quiz; and
-// raises a hand. Poses and positions on the wire are the scene's frame (metres, Z up).
+// raises a hand; hears the guide and, given the floor, speaks (hold the talk button or
+// Space). Poses and positions on the wire are the scene's frame (metres, Z up).
 
 import * as THREE from '/vendor/three/build/three.module.js';
 import { toThree } from './scene.js';
 import { VoicePlayer, VOICE_FRAME_KIND } from './voice.js';
+import { VoiceSender, socketSender } from './voice-send.js';
 
 export const TOUR_PROTOCOL = 3;
 const POSE_KIND = 0x50;
@@ -17,6 +19,14 @@ const POSE_INTERVAL_MS = 100;
 const CM = 100;
 const Q = 32767;
 const MAX_AVATARS = 64;
+const GUIDE_ROLES = ['guide', 'co_guide'];
+
+/** The voice words the page carries beside the viewer's own (view.html).
+ *  @returns {Record<string, string>} */
+function voiceWords() {
+  const element = document.getElementById('viewer-voice-words');
+  return element ? JSON.parse(element.textContent ?? '{}') : {};
+}
 
 /** Head positions (scene frame) of each seat in a server pose frame.
  *  @param {ArrayBuffer} data @returns {Map<number, [number, number, number]>} */
@@ -91,6 +101,80 @@ export class LiveTour {
     this.handButton();
     this.voice = new VoicePlayer();
     this.listenButton();
+    /** @type {{holders: number[], open: boolean, muted: number[]}} */
+    this.floor = { holders: [], open: false, muted: [] };
+    this.mutedAll = false;
+    this.speaker = new VoiceSender(socketSender(() => this.socket), () => this.serverNow(),
+      'push_to_talk');
+    this.talkButton();
+  }
+
+  /** Whether this seat may speak now: as the server decides (server/live/floor.py). */
+  maySpeak() {
+    if (this.seat < 0 || this.floor.muted.includes(this.seat)) return false;
+    if (GUIDE_ROLES.includes(this.role)) return true;
+    if (this.role !== 'member' || this.mutedAll) return false;
+    return this.floor.open || this.floor.holders.includes(this.seat);
+  }
+
+  /** Hold to talk (the button, or Space): shown while this seat may speak. */
+  talkButton() {
+    const words = voiceWords();
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.id = 'viewer-talk';
+    button.textContent = words.talk ?? 'Talk';
+    button.hidden = true;
+    button.setAttribute('aria-pressed', 'false');
+    const press = (/** @type {boolean} */ down) => {
+      if (down && !this.maySpeak()) return;
+      this.speaker.gate.pressed = down;
+      button.setAttribute('aria-pressed', String(down));
+      this.viewer.root.dataset.talk = down ? 'on' : 'off';
+      if (down) this.openMicrophone();
+    };
+    button.addEventListener('pointerdown', () => press(true));
+    for (const name of ['pointerup', 'pointercancel', 'pointerleave']) {
+      button.addEventListener(name, () => press(false));
+    }
+    const typing = (/** @type {EventTarget | null} */ target) => target instanceof HTMLElement
+      && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+    document.addEventListener('keydown', (event) => {
+      if (event.key !== ' ' || event.repeat || typing(event.target) || !this.maySpeak()) return;
+      press(true);
+    });
+    document.addEventListener('keyup', (event) => {
+      if (event.key === ' ' && this.speaker.gate.pressed) press(false);
+    });
+    this.viewer.root.querySelector('#viewer-tools').append(button);
+    this.talk = button;
+  }
+
+  /** The microphone opens on the first talk; without one the page says so once. */
+  async openMicrophone() {
+    if (await this.speaker.open() || this.viewer.root.querySelector('#viewer-voice-note')) return;
+    const note = document.createElement('p');
+    note.id = 'viewer-voice-note';
+    note.className = 'viewer-progress';
+    note.setAttribute('role', 'status');
+    note.textContent = (voiceWords().no_microphone ?? '{reason}')
+      .replace('{reason}', this.speaker.failure ?? '');
+    this.viewer.root.append(note);
+    this.viewer.root.dataset.microphone = 'missing';
+    this.talk.hidden = true;
+  }
+
+  /** The floor or mute-all changed: the talk button follows. */
+  floorChanged() {
+    const may = this.maySpeak();
+    this.speaker.allowed = may;
+    this.talk.hidden = !may || this.viewer.root.dataset.microphone === 'missing';
+    if (!may && this.speaker.gate.pressed) {
+      this.speaker.gate.pressed = false;
+      this.talk.setAttribute('aria-pressed', 'false');
+      this.viewer.root.dataset.talk = 'off';
+    }
+    this.viewer.root.dataset.floor = may ? 'speak' : 'listen';
   }
 
   /** Hearing the guide starts with a tap where a browser asks for one (autoplay rule). */
@@ -153,6 +237,7 @@ export class LiveTour {
       case 'welcome':
         this.seat = m.seat;
         this.role = m.role;
+        if (Number.isFinite(m.server_time)) this.clockOffset = m.server_time - Date.now() / 1000;
         this.snapshot(m.snapshot);
         this.viewer.root.dataset.tour = 'joined';
         break;
@@ -175,6 +260,20 @@ export class LiveTour {
         if (m.name === 'locked') {
           this.locked = m.on;
           this.viewer.controls.locked = m.on;
+        }
+        if (m.name === 'muted') {
+          this.mutedAll = m.on;
+          this.floorChanged();
+        }
+        break;
+      case 'floor':
+        this.floor = m.floor;
+        this.floorChanged();
+        break;
+      case 'role':
+        if (m.seat === this.seat) {
+          this.role = m.role;
+          this.floorChanged();
         }
         break;
       case 'highlighted':
@@ -199,7 +298,6 @@ export class LiveTour {
 
   /** @param {Record<string, any>} s */
   snapshot(s) {
-    this.clockOffset = 0;
     for (const p of s.participants) this.people.set(p.seat, p);
     this.follow = s.follow;
     this.locked = s.locked;
@@ -210,6 +308,9 @@ export class LiveTour {
     if (s.quiz) this.showQuiz(s.quiz);
     const mine = s.participants.find((/** @type {any} */ p) => p.seat === this.seat);
     if (mine) this.setHand(Boolean(mine.hand));
+    this.mutedAll = Boolean(s.muted);
+    if (s.floor) this.floor = s.floor;
+    this.floorChanged();
   }
 
   serverNow() {

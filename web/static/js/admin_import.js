@@ -4,11 +4,11 @@
 import { api, fill, messages } from "/static/js/portal.js";
 
 const text = messages();
-const form = document.getElementById("roster-form");
+const form = /** @type {NamedForm | null} */ (document.getElementById("roster-form"));
 const result = document.getElementById("roster-result");
 const status = document.getElementById("roster-status");
-const table = document.getElementById("roster-table");
-const commitButton = document.getElementById("roster-commit");
+const table = /** @type {HTMLTableElement} */ (document.getElementById("roster-table"));
+const commitButton = /** @type {HTMLButtonElement | null} */ (document.getElementById("roster-commit"));
 const done = document.getElementById("roster-done");
 let checked = null; // {file, orgId, sha256} of the last good preview
 
@@ -91,7 +91,7 @@ commitButton?.addEventListener("click", async () => {
     document.getElementById("roster-summary").textContent =
       fill(text.imported, { count: answer.imported });
     const sheet = new Blob([answer.sheet], { type: "text/csv;charset=utf-8" });
-    document.getElementById("roster-sheet").href = URL.createObjectURL(sheet);
+    /** @type {HTMLAnchorElement} */ (document.getElementById("roster-sheet")).href = URL.createObjectURL(sheet);
     fillTable(document.getElementById("roster-accounts"),
       [text.row, text.name, text.username, text.password],
       answer.accounts.map((a) => [a.row, a.name, a.username, a.password]));

@@ -3,7 +3,7 @@
 import { api, fill, messages } from "/static/js/portal.js";
 
 const text = messages();
-const form = document.getElementById("lrs-form");
+const form = /** @type {NamedForm | null} */ (document.getElementById("lrs-form"));
 const error = document.getElementById("lrs-error");
 const tbody = document.querySelector("#lrs-table tbody");
 
@@ -31,7 +31,8 @@ function badge(kind, words) {
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const scopes = [...form.querySelectorAll("input[name=scopes]:checked")].map((b) => b.value);
+  const scopes = [.../** @type {NodeListOf<HTMLInputElement>} */ (
+    form.querySelectorAll("input[name=scopes]:checked"))].map((b) => b.value);
   if (scopes.length === 0) {
     say(text.pick);
     return;
@@ -69,7 +70,8 @@ form.addEventListener("submit", async (event) => {
 });
 
 tbody.addEventListener("click", async (event) => {
-  const button = event.target.closest("button.revoke");
+  const button = /** @type {HTMLButtonElement | null} */ (
+    /** @type {Element} */ (event.target).closest("button.revoke"));
   if (!button) return;
   if (!window.confirm(fill(text.confirm, { name: button.dataset.name }))) return;
   try {

@@ -5,7 +5,7 @@ import { api, fill, messages } from "/static/js/portal.js";
 const words = messages();
 const count = document.getElementById("unread-count");
 const status = document.getElementById("inbox-status");
-const markAll = document.getElementById("mark-all");
+const markAll = /** @type {HTMLButtonElement | null} */ (document.getElementById("mark-all"));
 
 function showUnread(unread) {
   count.dataset.unread = String(unread);
@@ -28,13 +28,15 @@ function fail(error) {
   status.hidden = false;
 }
 
-for (const button of document.querySelectorAll(".mark-read")) {
+for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (
+  document.querySelectorAll(".mark-read"))) {
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
       const answer = await api("POST", `/api/notifications/${button.dataset.id}/read`);
       const card = button.closest(".notice-card");
-      const next = card.nextElementSibling?.querySelector(".mark-read, a");
+      const next = /** @type {HTMLElement | null | undefined} */ (
+        card.nextElementSibling?.querySelector(".mark-read, a"));
       showRead(card);
       showUnread(answer.unread);
       (next ?? document.getElementById("main")).focus();

@@ -5,6 +5,7 @@ const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute("co
 
 /** A request to RedHall's API; resolves to the parsed JSON, rejects with the server's words. */
 export async function api(method, url, body) {
+  /** @type {RequestInit & {headers: Record<string, string>}} */
   const init = { method, headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
                  credentials: "same-origin" };
   if (body instanceof FormData) {

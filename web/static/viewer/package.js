@@ -39,7 +39,7 @@ function fromBase64(text) {
  * Whether ``signature`` over ``bytes`` verifies against one of ``trusted`` (raw Ed25519
  * public keys, base64). Browsers without Ed25519 in WebCrypto rely on the server's check
  * at upload: null.
- * @param {ArrayBuffer} bytes @param {Uint8Array} signature @param {string[]} trusted
+ * @param {ArrayBuffer} bytes @param {Uint8Array<ArrayBuffer>} signature @param {string[]} trusted
  * @returns {Promise<boolean | null>}
  */
 async function verifySignature(bytes, signature, trusted) {

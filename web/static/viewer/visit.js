@@ -14,7 +14,11 @@ function localized(texts, lang) {
   return texts[lang] || texts['zh-CN'] || Object.values(texts)[0] || '';
 }
 
-/** @param {string} tag @param {string} [text] @param {string} [className] */
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag @param {string} [text] @param {string} [className]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function element(tag, text, className) {
   const node = document.createElement(tag);
   if (text !== undefined) node.textContent = text;

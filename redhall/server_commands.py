@@ -29,9 +29,15 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
     from server.app import create_app
     from server.collector import settle_collector
     from server.logs import configure
+    from server.tls import TlsRefused, server_context
 
     configure()
     settings = _settings(args)
+    try:
+        tls = server_context(settings)
+    except TlsRefused as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return 2
     if args.workers != 1:
         try:
             return workers.serve(settings, args.workers, err.print)
@@ -40,7 +46,7 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> int:
             return 2
     app = create_app(settings)
     app.on_startup.append(settle_collector)
-    web.run_app(app, host=settings.host, port=settings.port,
+    web.run_app(app, host=settings.host, port=settings.port, ssl_context=tls,
                 print=lambda text: err.print(text), loop=workers.event_loop())
     return 0
 

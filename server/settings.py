@@ -7,9 +7,18 @@ import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from protocol.errors import RedhallError
 from server.credits.rules import GuideCredit
 
 
@@ -36,6 +45,12 @@ class ChatRobot(BaseModel):
 RobotOrg = Annotated[str, Field(pattern=r"^(\*|[1-9][0-9]{0,9})$")]
 ROBOTS_DESCRIPTION = ('organization id (or "*" for all) → robot, as JSON in the environment: '
                       '{"3": {"url": "https://...", "secret": "SEC..."}}')
+
+
+class SettingsRefused(RedhallError):
+    """A setting (environment or file) that cannot be taken."""
+
+    exit_code = 2
 
 
 class Settings(BaseSettings):
@@ -71,7 +86,12 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(default=30, ge=1, description="log-in attempts "
                                            "one address may make a minute")
     reminder_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 60])
-    cookie_secure: bool = False
+    cookie_secure: bool = Field(default=False, description="send the session cookie over "
+                                "HTTPS only (always so when tls_cert is set)")
+    # HTTPS: WebXR, the microphone and WebCrypto need a secure context off localhost
+    tls_cert: Path | None = Field(default=None, description="PEM certificate chain (the "
+                                  "server's certificate first) to serve HTTPS with")
+    tls_key: Path | None = Field(default=None, description="the certificate's PEM private key")
     tour_hold_seconds: float = Field(default=60.0, gt=0, description="how long a dropped "
                                      "participant's seat is held for them to resume")
     tour_tick_hz: float = Field(default=20.0, gt=0, le=60, description="pose frames a second")
@@ -118,6 +138,14 @@ class Settings(BaseSettings):
     notify_max_attempts: int = Field(default=8, ge=1, description="tries before a message "
                                      "is given up (its last error stays in deliveries)")
 
+    @model_validator(mode="after")
+    def _tls_both_or_neither(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("give both REDHALL_TLS_CERT and REDHALL_TLS_KEY, or neither")
+        if self.tls_cert is not None:
+            self.cookie_secure = True
+        return self
+
     @property
     def configured_site_url(self) -> str | None:
         """``site_url`` when it was configured, else None (the default names no real
@@ -135,6 +163,19 @@ class Settings(BaseSettings):
 
     @classmethod
     def load(cls, toml_file: Path | None = None) -> Settings:
-        """From a TOML file (if given), with REDHALL_ environment variables taking precedence."""
-        values = tomllib.loads(toml_file.read_text(encoding="utf-8")) if toml_file else {}
-        return cls(**values)
+        """From a TOML file (if given), with REDHALL_ environment variables taking precedence.
+        Raises :class:`SettingsRefused` naming each setting that cannot be taken."""
+        try:
+            values = tomllib.loads(toml_file.read_text(encoding="utf-8")) if toml_file else {}
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsRefused(f"cannot read the settings file {toml_file}: {exc}") from None
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = []
+            for problem in exc.errors(include_url=False):
+                name = ".".join(str(part) for part in problem["loc"])
+                where = f"REDHALL_{name.upper()}: " if name else ""
+                problems.append(f"{where}{problem['msg']}")
+            raise SettingsRefused("the settings cannot be taken: " + "; ".join(problems)
+                                  ) from None

@@ -131,6 +131,7 @@ def _worker(settings: Settings, role: WorkerRole) -> None:
     from server.app import create_app
     from server.collector import settle_collector
     from server.logs import configure
+    from server.tls import server_context
 
     os.setpgrp()  # Ctrl-C reaches the supervisor alone, which stops each worker once
     _end_with_parent()
@@ -138,6 +139,7 @@ def _worker(settings: Settings, role: WorkerRole) -> None:
     app = create_app(settings, role)
     app.on_startup.append(settle_collector)
     web.run_app(app, host=settings.host, port=settings.port, reuse_port=True,
+                ssl_context=server_context(settings),
                 print=(lambda text: print(text, file=sys.stderr)) if role.runs_jobs else None,
                 loop=event_loop())
 
@@ -160,7 +162,8 @@ def serve(settings: Settings, count: int, say: Callable[[str], None]) -> int:
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda signum, _frame: stopping.append(signum))
     workers = {index: start(index) for index in range(count)}
-    say(f"{count} workers on http://{settings.host}:{settings.port} "
+    scheme = "https" if settings.tls_cert else "http"
+    say(f"{count} workers on {scheme}://{settings.host}:{settings.port} "
         f"(pids {', '.join(str(p.pid) for p, _ in workers.values())})")
     failed = False
     while not stopping and not failed:

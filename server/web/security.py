@@ -140,6 +140,9 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 async def secure_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """Sent with every answer (pages, files, API and errors alike)."""
+    """Sent with every answer (pages, files, API and errors alike); over HTTPS, browsers
+    are also told to come back only over HTTPS for a year."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")

@@ -10,24 +10,42 @@ const status = document.getElementById("roster-status");
 const table = /** @type {HTMLTableElement} */ (document.getElementById("roster-table"));
 const commitButton = /** @type {HTMLButtonElement | null} */ (document.getElementById("roster-commit"));
 const done = document.getElementById("roster-done");
-let checked = null; // {file, orgId, sha256} of the last good preview
+/** @type {{file: File, orgId: string, sha256: string} | null} the last good preview */
+let checked = null;
 
+/**
+ * What the preview answers (server/routes/roster.py), as far as the page shows it.
+ * @typedef {string | number | null | undefined} Cell
+ * @typedef {{row: number, name: string, username: string, role: string, phone?: string | null,
+ *   email?: string | null}} RosterPerson
+ * @typedef {{row: number, field: string, code: string, message: string,
+ *   value?: string | null}} RosterProblem
+ * @typedef {{good: boolean, sha256: string, people: RosterPerson[],
+ *   problems: RosterProblem[]}} RosterPreview
+ */
+
+/** @param {Cell[]} cells @param {boolean} [header] */
 function cellRow(cells, header = false) {
   const row = document.createElement("tr");
   for (const value of cells) {
     const cell = document.createElement(header ? "th" : "td");
     if (header) cell.scope = "col";
-    cell.textContent = value ?? "";
+    cell.textContent = String(value ?? "");
     row.append(cell);
   }
   return row;
 }
 
+/** @param {HTMLTableElement} target @param {string[]} header @param {Cell[][]} rows */
 function fillTable(target, header, rows) {
   target.tHead.replaceChildren(cellRow(header, true));
   target.tBodies[0].replaceChildren(...rows.map((cells) => cellRow(cells)));
 }
 
+/**
+ * @param {"preview" | "commit"} step @param {File} file @param {string} orgId
+ * @param {string} [sha256]
+ */
 function upload(step, file, orgId, sha256) {
   const body = new FormData();
   body.append("file", file);
@@ -36,6 +54,7 @@ function upload(step, file, orgId, sha256) {
   return api("POST", `/api/roster/${step}?${query}`, body);
 }
 
+/** @param {RosterPreview} preview @param {File} file @param {string} orgId */
 function showPreview(preview, file, orgId) {
   result.hidden = false;
   done.hidden = true;
@@ -58,6 +77,7 @@ function showPreview(preview, file, orgId) {
   document.getElementById("result-heading").focus();
 }
 
+/** @param {Error} error */
 function showFailure(error) {
   checked = null;
   result.hidden = false;
@@ -92,9 +112,10 @@ commitButton?.addEventListener("click", async () => {
       fill(text.imported, { count: answer.imported });
     const sheet = new Blob([answer.sheet], { type: "text/csv;charset=utf-8" });
     /** @type {HTMLAnchorElement} */ (document.getElementById("roster-sheet")).href = URL.createObjectURL(sheet);
-    fillTable(document.getElementById("roster-accounts"),
+    fillTable(/** @type {HTMLTableElement} */ (document.getElementById("roster-accounts")),
       [text.row, text.name, text.username, text.password],
-      answer.accounts.map((a) => [a.row, a.name, a.username, a.password]));
+      answer.accounts.map((/** @type {{row: number, name: string, username: string,
+        password: string}} */ a) => [a.row, a.name, a.username, a.password]));
     form.reset();
     checked = null;
     document.getElementById("done-heading").focus();

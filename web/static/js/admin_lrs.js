@@ -7,11 +7,13 @@ const form = /** @type {NamedForm | null} */ (document.getElementById("lrs-form"
 const error = document.getElementById("lrs-error");
 const tbody = document.querySelector("#lrs-table tbody");
 
+/** @param {string} message */
 function say(message) {
   error.textContent = message;
   error.hidden = !message;
 }
 
+/** @param {string} key @param {string} name */
 function revokeButton(key, name) {
   const button = document.createElement("button");
   button.type = "button";
@@ -22,6 +24,7 @@ function revokeButton(key, name) {
   return button;
 }
 
+/** @param {string} kind @param {string} words */
 function badge(kind, words) {
   const span = document.createElement("span");
   span.className = `badge ${kind}`;

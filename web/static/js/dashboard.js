@@ -11,6 +11,19 @@ const BRANCHES_DRAWN = 20; // the chart shows the branches furthest behind; the 
 const words = messages();
 const holder = document.getElementById("dashboard");
 
+/**
+ * What the dashboard APIs answer (server/routes/dashboard.py), as far as the charts read it.
+ * @typedef {{month: string, hours: number, active: number}} TrendMonth
+ * @typedef {{name: string, hours_to_date_per_member: number, due_per_member: number}} BranchRow
+ * @typedef {{title: string, members: number}} ExhibitRow
+ * @typedef {{trend: TrendMonth[], branches: BranchRow[], exhibits: ExhibitRow[]}} Overview
+ * @typedef {{months: {month: string, hours: number, facts: number}[]}} MemberYear
+ */
+
+/**
+ * The chart in element ``id`` (null when the page has none), drawn with ``option``.
+ * @param {string} id @param {import("echarts").EChartsOption} option @param {number} [height]
+ */
 function chart(id, option, height) {
   const element = document.getElementById(id);
   if (!element) return null;
@@ -23,8 +36,9 @@ function chart(id, option, height) {
 
 const grid = { left: 8, right: 16, top: 40, bottom: 8, containLabel: true };
 const legend = { top: 0 };
-const shortMonth = (month) => String(Number(month.slice(5)));
+const shortMonth = (/** @type {string} */ month) => String(Number(month.slice(5)));
 
+/** @param {Overview} view */
 function drawOverview(view) {
   chart("chart-trend", {
     grid, legend, tooltip: { trigger: "axis" },
@@ -56,6 +70,7 @@ function drawOverview(view) {
   }, Math.max(240, exhibits.length * 36 + 70));
 }
 
+/** @param {MemberYear} year */
 function drawMember(year) {
   chart("chart-member", {
     grid, legend, tooltip: { trigger: "axis" },
@@ -70,6 +85,7 @@ function drawMember(year) {
 
 const CHARTS = "/vendor/echarts.min.js";
 
+/** Resolves once ``element`` comes near the screen. @param {Element} element */
 function near(element) {
   return new Promise((resolve) => {
     const watch = new IntersectionObserver((entries) => {
@@ -86,6 +102,7 @@ function near(element) {
 // costs a phone's CPU more than a second, and its data allowance
 const NARROW = window.matchMedia("(max-width: 40rem)");
 
+/** Resolves once the reader asks for the charts. @param {Element} before */
 function tapped(before) {
   return new Promise((resolve) => {
     const button = document.createElement("button");
@@ -100,10 +117,12 @@ function tapped(before) {
   });
 }
 
+/** @param {Element} first */
 function wanted(first) {
   return NARROW.matches ? tapped(first) : near(first);
 }
 
+/** Runs the script at ``src``. @param {string} src */
 function load(src) {
   return new Promise((resolve, reject) => {
     const script = document.createElement("script");

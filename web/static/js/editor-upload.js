@@ -18,7 +18,10 @@ function progress(value) {
   percent.textContent = `${rounded}%`;
 }
 
-/** Replaces the verdict with a paragraph of ``kind`` (notice or alert) and returns it. */
+/**
+ * Replaces the verdict with a paragraph of ``kind`` (notice, alert or muted) and returns it.
+ * @param {"notice" | "alert" | "muted"} kind @param {string} words
+ */
 function say(kind, words) {
   verdict.replaceChildren();
   const paragraph = document.createElement("p");
@@ -28,9 +31,12 @@ function say(kind, words) {
   return paragraph;
 }
 
-/** @param {any} info the server's summary of the version */
+/**
+ * @param {any} info the server's summary of the version
+ * @param {boolean} fresh whether this upload made the version (else it was there already)
+ */
 function accepted(info, fresh) {
-  const scenes = (info.scenes ?? []).map((s) => s.title?.[document.documentElement.lang] ?? s.title?.["zh-CN"] ?? s.id);
+  const scenes = (info.scenes ?? []).map((/** @type {{id: string, title?: LocalizedText}} */ s) => s.title?.[document.documentElement.lang] ?? s.title?.["zh-CN"] ?? s.id);
   const title = info.title?.[document.documentElement.lang] ?? info.title?.["zh-CN"] ?? info.id;
   const words = fill(text[fresh ? "editor.upload.accepted" : "editor.upload.identical"], {
     title, version: info.version, count: scenes.length, scenes: scenes.join("、"),
@@ -64,6 +70,7 @@ function refused(status, body) {
   }
 }
 
+/** @param {File} file */
 function upload(file) {
   const request = new XMLHttpRequest();
   request.open("POST", "/api/exhibits");

@@ -7,6 +7,7 @@ const count = document.getElementById("unread-count");
 const status = document.getElementById("inbox-status");
 const markAll = /** @type {HTMLButtonElement | null} */ (document.getElementById("mark-all"));
 
+/** @param {number} unread */
 function showUnread(unread) {
   count.dataset.unread = String(unread);
   count.textContent = unread ? fill(words.unread_count, { count: unread }) : words.all_read;
@@ -17,12 +18,14 @@ function showUnread(unread) {
   }
 }
 
+/** @param {Element} card */
 function showRead(card) {
   card.classList.remove("unread");
   card.querySelector(".unread-mark")?.remove();
   card.querySelector(".mark-read")?.remove();
 }
 
+/** @param {Error} error */
 function fail(error) {
   status.textContent = fill(words.failed, { error: error.message });
   status.hidden = false;

@@ -4,7 +4,7 @@ import { api, messages } from "/static/js/portal.js";
 
 const words = messages();
 
-/** Says ``text`` in the page's status line (read out by screen readers too). */
+/** Says ``text`` in the page's status line (read out by screen readers too). @param {string} text */
 function say(text) {
   const status = document.getElementById("copy-status");
   if (status) {
@@ -13,13 +13,13 @@ function say(text) {
   }
 }
 
-/** The text an element holds: an input's value, else its text. */
+/** The text an element holds: an input's value, else its text. @param {Element} element */
 function textOf(element) {
   return element instanceof HTMLInputElement ? element.value : (element.textContent ?? "").trim();
 }
 
 /** Copies with the Clipboard API; where a browser refuses, selects the text instead so
- * the reader can copy it themselves. */
+ * the reader can copy it themselves. @param {Element} element */
 async function copy(element) {
   const text = textOf(element);
   if (!text) {
@@ -67,7 +67,10 @@ async function showCalendar() {
   }
 }
 
-/** Makes a personal access token and puts it into the engine's command in place of TOKEN. */
+/**
+ * Makes a personal access token and puts it into the engine's command in place of TOKEN.
+ * @param {HTMLButtonElement} button
+ */
 async function makeToken(button) {
   const command = document.getElementById("engine-command");
   if (!command) {

@@ -3,7 +3,12 @@
 
 const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute("content") ?? "";
 
-/** A request to RedHall's API; resolves to the parsed JSON, rejects with the server's words. */
+/**
+ * A request to RedHall's API; resolves to the parsed JSON, rejects with the server's words.
+ * @param {string} method @param {string} url
+ * @param {unknown} [body] FormData as it is, anything else as JSON
+ * @returns {Promise<any>}
+ */
 export async function api(method, url, body) {
   /** @type {RequestInit & {headers: Record<string, string>}} */
   const init = { method, headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
@@ -35,7 +40,7 @@ export function messages() {
   return block ? JSON.parse(block.textContent) : {};
 }
 
-/** ``text`` with each {name} replaced from ``values``. */
+/** ``text`` with each {name} replaced from ``values``. @param {string} text @param {Record<string, unknown>} [values] */
 export function fill(text, values = {}) {
-  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+  return text.replace(/\{(\w+)\}/g, (whole, /** @type {string} */ name) => (name in values ? String(values[name]) : whole));
 }

@@ -27,7 +27,7 @@ export class Controls {
     this.lastTap = null;
     /** @type {number | null} */
     this.orientationStart = null;
-    const canvas = viewer.canvas;
+    const canvas = /** @type {HTMLCanvasElement} */ (viewer.canvas);
     canvas.addEventListener('pointerdown', (e) => this.down(e));
     canvas.addEventListener('pointermove', (e) => this.move(e));
     canvas.addEventListener('pointerup', (e) => this.up(e));

@@ -64,7 +64,8 @@ class Viewer {
       const ref = manifest.scenes.find((s) => s.id === this.config.scene);
       if (!ref) throw new Error(`no scene ${this.config.scene}`);
       const packaged = await this.source.json(ref.script);
-      const levels = packaged.props.reduce((n, p) => n + p.levels.length, 0);
+      const levels = packaged.props.reduce(
+        (/** @type {number} */ n, /** @type {{levels: unknown[]}} */ p) => n + p.levels.length, 0);
       this.source.expect(levels + 1);
       this.view = new SceneView(packaged, this.source);
       await this.view.build();

@@ -90,6 +90,7 @@ class VoiceMixer extends AudioWorkletProcessor {
     };
   }
 
+  /** @param {Float32Array[][]} _inputs @param {Float32Array[][]} outputs */
   process(_inputs, outputs) {
     const out = outputs[0][0];
     out.fill(0);

@@ -85,7 +85,10 @@ function drawMember(year) {
 
 const CHARTS = "/vendor/echarts.min.js";
 
-/** Resolves once ``element`` comes near the screen. @param {Element} element */
+/**
+ * Resolves once ``element`` comes near the screen.
+ * @param {Element} element @returns {Promise<void>}
+ */
 function near(element) {
   return new Promise((resolve) => {
     const watch = new IntersectionObserver((entries) => {
@@ -102,7 +105,10 @@ function near(element) {
 // costs a phone's CPU more than a second, and its data allowance
 const NARROW = window.matchMedia("(max-width: 40rem)");
 
-/** Resolves once the reader asks for the charts. @param {Element} before */
+/**
+ * Resolves once the reader asks for the charts.
+ * @param {Element} before @returns {Promise<void>}
+ */
 function tapped(before) {
   return new Promise((resolve) => {
     const button = document.createElement("button");

@@ -9,3 +9,8 @@ declare function registerProcessor(
   name: string,
   processorCtor: new (options?: unknown) => AudioWorkletProcessor,
 ): void;
+
+/** The audio context's clock, in frames and in seconds, and its sample rate. */
+declare var currentFrame: number;
+declare var currentTime: number;
+declare var sampleRate: number;

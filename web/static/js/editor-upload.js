@@ -36,7 +36,7 @@ function say(kind, words) {
  * @param {boolean} fresh whether this upload made the version (else it was there already)
  */
 function accepted(info, fresh) {
-  const scenes = (info.scenes ?? []).map((/** @type {{id: string, title?: LocalizedText}} */ s) => s.title?.[document.documentElement.lang] ?? s.title?.["zh-CN"] ?? s.id);
+  const scenes = (info.scenes ?? []).map((/** @type {{id: string, title?: Record<string, string>}} */ s) => s.title?.[document.documentElement.lang] ?? s.title?.["zh-CN"] ?? s.id);
   const title = info.title?.[document.documentElement.lang] ?? info.title?.["zh-CN"] ?? info.id;
   const words = fill(text[fresh ? "editor.upload.accepted" : "editor.upload.identical"], {
     title, version: info.version, count: scenes.length, scenes: scenes.join("、"),

@@ -23,7 +23,7 @@ const DEG = Math.PI / 180;
  * @typedef {{id: string, levels: ModelLevel[], position: Vec3, rotation: Vec3, scale: Vec3,
  *            bounds: [Vec3, Vec3]}} PackagedProp
  * @typedef {{id: string, at: Vec3, radius: number, title: Record<string, string>,
- *            text: Record<string, string>}} Hotspot
+ *            text: Record<string, string>, sources: number[], disputed?: boolean}} Hotspot
  * @typedef {{pos: Vec3, look_at: Vec3}} Camera
  * @typedef {{id: string, camera: Camera, say: Record<string, string>, hotspots: string[]}} Stop
  * @typedef {{id: string, hotspot?: string | null, prompt: Record<string, string>,
@@ -35,7 +35,7 @@ const DEG = Math.PI / 180;
  *            fog?: {color: string, density: number} | null}} Environment
  * @typedef {{id: string, title: Record<string, string>, environment: Environment,
  *            spawn: Camera, hotspots: Hotspot[], route: Stop[], quiz: QuizItem[],
- *            credit: Record<string, number>}} SceneScript
+ *            credit: Record<string, number>, sources: {title: string}[]}} SceneScript
  * @typedef {{script: SceneScript, props: PackagedProp[],
  *            audio: Record<string, Record<string, string>>}} PackagedScene
  */

@@ -33,7 +33,7 @@ export class Visit {
     this.config = viewer.config;
     this.lang = viewer.config.language;
     this.words = viewer.words;
-    /** @type {SceneScript} */
+    /** @type {import('./scene.js').SceneScript} */
     this.script = viewer.view.packaged.script;
     this.audio = viewer.view.packaged.audio ?? {};
     this.panel = /** @type {HTMLElement} */ (viewer.root.querySelector('#viewer-panel'));

@@ -118,7 +118,7 @@ def test_the_guide_speaks_from_the_console(tab: Visit, members: Members,  # noqa
     heard = _heard(members, "member-a", tmp_path / "heard.wav")
     scores = matches_anywhere(heard, source)
     print("guide console → engine member", np.round(scores, 2).tolist())
-    assert len(scores) > 10 and np.median(scores) > 0.8, np.round(scores, 2).tolist()
+    assert len(scores) > 10 and np.median(scores) > 0.9, np.round(scores, 2).tolist()
     assert tab.errors == [], tab.errors
 
 
@@ -144,9 +144,9 @@ def test_a_member_speaks_once_given_the_floor(tab: Visit, members: Members,  # n
     page.keyboard.down(" ")
     page.wait_for_timeout(2000)
     page.keyboard.up(" ")
-    page.evaluate("redhallViewer.tour.speaker.gate.pressed = true")
+    page.evaluate("redhallViewer.tour.speaker.pressed = true")
     page.wait_for_timeout(1000)
-    page.evaluate("redhallViewer.tour.speaker.gate.pressed = false")
+    page.evaluate("redhallViewer.tour.speaker.pressed = false")
     assert page.evaluate("redhallViewer.tour.speaker.sent") == 0
     silent = _heard(members, "guide-a", tmp_path / "silent.wav")
     assert len(silent) > 48_000 and float(np.abs(silent).max()) == 0.0
@@ -165,7 +165,9 @@ def test_a_member_speaks_once_given_the_floor(tab: Visit, members: Members,  # n
     scores = matches_anywhere(heard, source)
     print("browser member → engine guide", sent, np.round(scores, 2).tolist())
     assert sent > 0.9 * len(source) / 960, sent
-    assert len(scores) > 10 and np.median(scores) > 0.8, np.round(scores, 2).tolist()
+    # the viewer's microphone runs through echo cancellation (it plays the tour's voices),
+    # which reshapes the waveform somewhat: the windows match less closely than the guide's
+    assert len(scores) > 10 and np.median(scores) > 0.7, np.round(scores, 2).tolist()
 
     members.send("guide-a", wire.TakeFloor(seat=seat))
     expect(talk).to_be_hidden()

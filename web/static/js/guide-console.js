@@ -26,7 +26,8 @@ let gatherTimer = null;
 let chart = null;
 // the guide's voice: while "speak" is on, the voice detector sends what the guide says
 const speaker = new VoiceSender(socketSender(() => socket),
-                                () => Date.now() / 1000 + tour.clockOffset, "vad");
+                                () => Date.now() / 1000 + tour.clockOffset, "vad",
+                                false);  // the console plays no voices: nothing to cancel
 let speaking = false;
 
 function send(message) {

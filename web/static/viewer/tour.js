@@ -105,7 +105,7 @@ export class LiveTour {
     this.floor = { holders: [], open: false, muted: [] };
     this.mutedAll = false;
     this.speaker = new VoiceSender(socketSender(() => this.socket), () => this.serverNow(),
-      'push_to_talk');
+      'push_to_talk', true);  // the page plays the others' voices: keep them out
     this.talkButton();
   }
 
@@ -128,7 +128,7 @@ export class LiveTour {
     button.setAttribute('aria-pressed', 'false');
     const press = (/** @type {boolean} */ down) => {
       if (down && !this.maySpeak()) return;
-      this.speaker.gate.pressed = down;
+      this.speaker.pressed = down;
       button.setAttribute('aria-pressed', String(down));
       this.viewer.root.dataset.talk = down ? 'on' : 'off';
       if (down) this.openMicrophone();
@@ -144,7 +144,7 @@ export class LiveTour {
       press(true);
     });
     document.addEventListener('keyup', (event) => {
-      if (event.key === ' ' && this.speaker.gate.pressed) press(false);
+      if (event.key === ' ' && this.speaker.pressed) press(false);
     });
     this.viewer.root.querySelector('#viewer-tools').append(button);
     this.talk = button;
@@ -169,8 +169,8 @@ export class LiveTour {
     const may = this.maySpeak();
     this.speaker.allowed = may;
     this.talk.hidden = !may || this.viewer.root.dataset.microphone === 'missing';
-    if (!may && this.speaker.gate.pressed) {
-      this.speaker.gate.pressed = false;
+    if (!may && this.speaker.pressed) {
+      this.speaker.pressed = false;
       this.talk.setAttribute('aria-pressed', 'false');
       this.viewer.root.dataset.talk = 'off';
     }

@@ -1,120 +1,66 @@
 // Speaking into a live tour from the browser (protocol/voice.py): the microphone's 20 ms
-// frames (an AudioWorklet, voice-capture.js) go through a gate, push-to-talk or an energy
-// voice detector with a hangover, then a WebCodecs Opus encoder, and each packet goes out
-// on the tour socket as one client voice message. Nothing is sent in silence, nor while
-// this seat may not speak; the server checks the floor again on its side.
+// frames (an AudioWorklet, voice-capture.js) go straight to a worker (voice-encoder.js)
+// that gates them, push-to-talk or a voice detector with a hangover, and encodes them with
+// WebCodecs Opus; each packet comes back as a client voice message for the tour socket.
+// Nothing is sent in silence, nor while this seat may not speak; the server checks the
+// floor again on its side.
 
-const VOICE_KIND = 0x56;
-const VOICE_VERSION = 1;
-const HEADER = 12;  // u8 kind | u8 version | u16 seq | f64 capture
-const MAX_PAYLOAD = 400;
+import { encoderConfig } from './voice-encoder.js';
+
 const RATE = 48000;
-const FRAME = 960;
-const FRAME_SECONDS = 0.020;
-const CAPTURE_DRIFT = 0.1;  // re-anchor the frame count when it strays this far (seconds)
 const MAX_BUFFERED = 64 * 1024;  // a socket this far behind drops voice rather than lag
-// the voice detector, as the engine's (engine/voice/vad.py)
-const FLOOR_START_DB = -60;
-const MIN_SPEECH_DB = -45;
-const ABOVE_FLOOR_DB = 12;
-const HANGOVER_FRAMES = 15;  // 300 ms: word endings and short pauses are not clipped
-const FLOOR_RISE = 0.005;
-
-/** One client voice message. @param {number} seq @param {number} capture tour clock, s
- *  @param {Uint8Array} payload one Opus packet, 1..400 bytes @returns {ArrayBuffer} */
-export function voiceMessage(seq, capture, payload) {
-  const data = new ArrayBuffer(HEADER + payload.length);
-  const view = new DataView(data);
-  view.setUint8(0, VOICE_KIND);
-  view.setUint8(1, VOICE_VERSION);
-  view.setUint16(2, seq & 0xffff, true);
-  view.setFloat64(4, capture, true);
-  new Uint8Array(data, HEADER).set(payload);
-  return data;
-}
-
-/** A frame's RMS level in dBFS (−120 for digital silence). @param {Float32Array} frame */
-export function levelDb(frame) {
-  let sum = 0;
-  for (let i = 0; i < frame.length; i += 1) sum += frame[i] * frame[i];
-  const rms = frame.length ? Math.sqrt(sum / frame.length) : 0;
-  return rms > 1e-6 ? 20 * Math.log10(rms) : -120;
-}
-
-/** Whether a frame goes out: while the talk key is held ('push_to_talk'), or while the
- *  detector hears voice and for a hangover after ('vad'). */
-export class VoiceGate {
-  /** @param {'vad' | 'push_to_talk'} mode */
-  constructor(mode) {
-    this.mode = mode;
-    this.pressed = false;
-    this.floor = FLOOR_START_DB;
-    this.hang = 0;
-  }
-
-  /** @param {Float32Array} frame */
-  send(frame) {
-    const level = levelDb(frame);
-    const speech = level > Math.max(this.floor + ABOVE_FLOOR_DB, MIN_SPEECH_DB);
-    // the noise floor falls to quiet frames at once and creeps up under steady noise
-    this.floor = level < this.floor ? level : this.floor + FLOOR_RISE * (level - this.floor);
-    if (this.mode === 'push_to_talk') return this.pressed;
-    if (speech) {
-      this.hang = HANGOVER_FRAMES;
-      return true;
-    }
-    if (this.hang > 0) {
-      this.hang -= 1;
-      return true;
-    }
-    return false;
-  }
-}
+const CLOCK_MS = 1000;  // how often the worker hears the tour clock's offset
 
 /** Why this browser cannot speak, or null when it can. @returns {Promise<string | null>} */
 async function missing() {
   if (!navigator.mediaDevices?.getUserMedia) return 'no microphone access (needs https)';
-  if (typeof AudioEncoder === 'undefined' || typeof AudioData === 'undefined') {
+  if (typeof AudioEncoder === 'undefined' || typeof AudioWorkletNode === 'undefined') {
     return 'no WebCodecs audio encoder';
   }
   const { supported } = await AudioEncoder.isConfigSupported(encoderConfig());
   return supported ? null : 'no Opus encoder';
 }
 
-/** @returns {AudioEncoderConfig} */
-function encoderConfig() {
-  return /** @type {AudioEncoderConfig} */ ({ codec: 'opus', sampleRate: RATE,
-    numberOfChannels: 1, bitrate: 20000,
-    opus: { frameDuration: 20000, useinbandfec: true } });
-}
-
 export class VoiceSender {
   /** @param {(data: ArrayBuffer) => boolean} send puts a message on the tour socket (false:
    *  not now) @param {() => number} now the tour clock, seconds
-   *  @param {'vad' | 'push_to_talk'} mode */
-  constructor(send, now, mode) {
+   *  @param {'vad' | 'push_to_talk'} mode
+   *  @param {boolean} echoCancellation where the page also plays the tour's voices */
+  constructor(send, now, mode, echoCancellation) {
     this.sendMessage = send;
     this.now = now;
-    this.gate = new VoiceGate(mode);
-    this.allowed = false;  // this seat may speak now (a guide; a member with the floor)
-    this.seq = 0;
+    this.mode = mode;
+    this.echoCancellation = echoCancellation;
+    this.canSpeak = false;  // this seat may speak now (a guide; a member with the floor)
+    this.held = false;
     this.sent = 0;
-    this.talking = false;
+    this.dropped = 0;
     /** @type {string | null} why the microphone could not be opened */
     this.failure = null;
     /** @type {Promise<boolean> | null} */
     this.opening = null;
-    /** @type {number[]} capture times of the frames in the encoder, oldest first */
-    this.captures = [];
-    this.anchor = 0;
-    this.count = 0;
-    this.frames = 0;
     /** @type {AudioContext | null} */
     this.context = null;
     /** @type {MediaStream | null} */
     this.stream = null;
-    /** @type {AudioEncoder | null} */
-    this.encoder = null;
+    /** @type {Worker | null} */
+    this.worker = null;
+    /** @type {ReturnType<typeof setInterval> | null} */
+    this.clock = null;
+  }
+
+  /** Whether this seat may speak now; nothing goes out while it may not. */
+  get allowed() { return this.canSpeak; }
+  set allowed(value) {
+    this.canSpeak = value;
+    this.worker?.postMessage({ allowed: value });
+  }
+
+  /** The talk key (push-to-talk) is held. */
+  get pressed() { return this.held; }
+  set pressed(value) {
+    this.held = value;
+    this.worker?.postMessage({ pressed: value });
   }
 
   /** Opens the microphone and the encoder (once; later calls share the first). Resolves
@@ -132,74 +78,58 @@ export class VoiceSender {
     const lacking = await missing();
     if (lacking) throw new Error(lacking);
     this.stream = await navigator.mediaDevices.getUserMedia({ audio: {
-      channelCount: 1, echoCancellation: true, noiseSuppression: false, autoGainControl: false } });
-    this.encoder = new AudioEncoder({
-      output: (chunk) => this.packet(chunk),
-      error: (error) => { this.failure = String(error.message); },
-    });
-    this.encoder.configure(encoderConfig());
+      channelCount: 1, echoCancellation: this.echoCancellation, noiseSuppression: false,
+      autoGainControl: false } });
+    const worker = new Worker('/static/viewer/voice-encoder.js', { type: 'module' });
+    this.worker = worker;
+    worker.onmessage = (event) => this.fromWorker(event.data);
+    const tell = () => worker.postMessage({ tourOffset: this.now() - Date.now() / 1000 });
+    tell();
+    this.clock = setInterval(tell, CLOCK_MS);
+    worker.postMessage({ mode: this.mode, allowed: this.canSpeak, pressed: this.held });
     this.context = new AudioContext({ sampleRate: RATE });
     await this.context.audioWorklet.addModule('/static/viewer/voice-capture.js');
     const node = new AudioWorkletNode(this.context, 'redhall-capture',
       { numberOfInputs: 1, numberOfOutputs: 0, channelCount: 1, channelCountMode: 'explicit' });
-    node.port.onmessage = (event) => this.frame(event.data);
+    const channel = new MessageChannel();  // frames go worklet → worker directly
+    node.port.postMessage({ port: channel.port1 }, [channel.port1]);
+    worker.postMessage({ port: channel.port2 }, [channel.port2]);
     this.context.createMediaStreamSource(this.stream).connect(node);
     await this.context.resume();
   }
 
-  /** A 20 ms microphone frame: encoded when the gate lets it through.
-   *  @param {Float32Array} samples */
-  frame(samples) {
-    const capture = this.captureTime();
-    this.frames += 1;
-    const open = this.gate.send(samples);  // the detector learns even while silent
-    this.talking = this.allowed && open;
-    const encoder = this.encoder;
-    if (!this.talking || !encoder || encoder.state !== 'configured') return;
-    if (encoder.encodeQueueSize > 10) return;  // the encoder fell behind: drop, don't lag
-    const data = new AudioData({ format: 'f32-planar', sampleRate: RATE, numberOfFrames: FRAME,
-      numberOfChannels: 1, timestamp: Math.round(this.frames * FRAME_SECONDS * 1e6),
-      data: samples });
-    this.captures.push(capture);
-    encoder.encode(data);
-    data.close();
+  /** @param {{message?: ArrayBuffer, failure?: string}} m */
+  fromWorker(m) {
+    if (m.failure) this.failure = m.failure;
+    if (!m.message) return;
+    if (this.sendMessage(m.message)) this.sent += 1;
+    else this.dropped += 1;
   }
 
-  /** When the frame just delivered began, on the tour clock: counted in frames, as the
-   *  sound card's clock runs, re-anchored if the count strays from the tour clock. */
-  captureTime() {
-    const heard = this.now() - FRAME_SECONDS;
-    let capture = this.anchor + this.count * FRAME_SECONDS;
-    if (Math.abs(capture - heard) > CAPTURE_DRIFT) {
-      this.anchor = heard;
-      this.count = 0;
-      capture = heard;
-    }
-    this.count += 1;
-    return capture;
-  }
-
-  /** One Opus packet from the encoder (20 ms each, in the order encoded).
-   *  @param {EncodedAudioChunk} chunk */
-  packet(chunk) {
-    const capture = this.captures.shift();
-    if (capture === undefined || chunk.byteLength < 1 || chunk.byteLength > MAX_PAYLOAD) return;
-    const payload = new Uint8Array(chunk.byteLength);
-    chunk.copyTo(payload);
-    if (this.sendMessage(voiceMessage(this.seq, capture, payload))) {
-      this.seq = (this.seq + 1) & 0xffff;
-      this.sent += 1;
-    }
+  /** The encoder's counts: frames captured, dropped, waiting.
+   *  @returns {Promise<{frames: number, dropped: number, queued: number}>} */
+  stats() {
+    const worker = this.worker;
+    if (!worker) return Promise.resolve({ frames: 0, dropped: 0, queued: 0 });
+    return new Promise((resolve) => {
+      const answer = (/** @type {MessageEvent} */ event) => {
+        if (!event.data.stats) return;
+        worker.removeEventListener('message', answer);
+        resolve(event.data.stats);
+      };
+      worker.addEventListener('message', answer);
+      worker.postMessage({ stats: true });
+    });
   }
 
   close() {
-    this.talking = false;
     this.stream?.getTracks().forEach((track) => track.stop());
     this.context?.close();
-    if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
+    this.worker?.terminate();
+    if (this.clock !== null) clearInterval(this.clock);
     this.stream = null;
     this.context = null;
-    this.encoder = null;
+    this.worker = null;
   }
 }
 

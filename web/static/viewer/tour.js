@@ -133,6 +133,8 @@ export class LiveTour {
       this.viewer.root.dataset.talk = down ? 'on' : 'off';
       if (down) this.openMicrophone();
     };
+    button.style.touchAction = 'none';  // a held finger talks; it neither scrolls nor zooms
+    button.addEventListener('contextmenu', (event) => event.preventDefault());  // long press
     button.addEventListener('pointerdown', () => press(true));
     for (const name of ['pointerup', 'pointercancel', 'pointerleave']) {
       button.addEventListener(name, () => press(false));

@@ -171,8 +171,18 @@ def test_a_member_speaks_once_given_the_floor(tab: Visit, members: Members,  # n
     # which reshapes the waveform somewhat: the windows match less closely than the guide's
     assert len(scores) > 10 and np.median(scores) > 0.7, np.round(scores, 2).tolist()
 
+    # hands-free: the voice detector sends what is said without a key held
+    page.locator("#viewer-hands-free").click()
+    expect(page.locator("#viewer-hands-free")).to_have_attribute("aria-pressed", "true")
+    page.wait_for_timeout(3000)
+    assert page.evaluate("redhallViewer.tour.speaker.sent") > sent + 50
     members.send("guide-a", wire.TakeFloor(seat=seat))
     expect(talk).to_be_hidden()
+    expect(page.locator("#viewer-hands-free")).to_be_hidden()
+    page.wait_for_timeout(500)
+    after = page.evaluate("redhallViewer.tour.speaker.sent")
+    page.wait_for_timeout(1500)
+    assert page.evaluate("redhallViewer.tour.speaker.sent") == after  # the floor taken back
     assert tab.errors == [], tab.errors
     assert page.locator("#viewer-voice-note").count() == 0  # the microphone was there
 

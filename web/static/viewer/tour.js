@@ -150,6 +150,20 @@ export class LiveTour {
     });
     this.viewer.root.querySelector('#viewer-tools').append(button);
     this.talk = button;
+    const free = document.createElement('button');  // hands-free: the voice detector talks
+    free.type = 'button';
+    free.id = 'viewer-hands-free';
+    free.textContent = words.hands_free ?? 'Hands-free';
+    free.hidden = true;
+    free.setAttribute('aria-pressed', 'false');
+    free.addEventListener('click', () => {
+      const on = this.speaker.talkMode !== 'vad';
+      this.speaker.talkMode = on ? 'vad' : 'push_to_talk';
+      free.setAttribute('aria-pressed', String(on));
+      if (on) this.openMicrophone();
+    });
+    this.viewer.root.querySelector('#viewer-tools').append(free);
+    this.handsFree = free;
   }
 
   /** The microphone opens on the first talk; without one the page says so once. */
@@ -164,6 +178,7 @@ export class LiveTour {
     this.viewer.root.append(note);
     this.viewer.root.dataset.microphone = 'missing';
     this.talk.hidden = true;
+    this.handsFree.hidden = true;
   }
 
   /** The floor or mute-all changed: the talk button follows. */
@@ -171,6 +186,7 @@ export class LiveTour {
     const may = this.maySpeak();
     this.speaker.allowed = may;
     this.talk.hidden = !may || this.viewer.root.dataset.microphone === 'missing';
+    this.handsFree.hidden = this.talk.hidden;
     if (!may && this.speaker.pressed) {
       this.speaker.pressed = false;
       this.talk.setAttribute('aria-pressed', 'false');

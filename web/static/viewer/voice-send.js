@@ -56,6 +56,13 @@ export class VoiceSender {
     this.worker?.postMessage({ allowed: value });
   }
 
+  /** 'vad' sends while the detector hears voice; 'push_to_talk' while the key is held. */
+  get talkMode() { return this.mode; }
+  set talkMode(value) {
+    this.mode = value;
+    this.worker?.postMessage({ mode: value });
+  }
+
   /** The talk key (push-to-talk) is held. */
   get pressed() { return this.held; }
   set pressed(value) {

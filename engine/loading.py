@@ -9,6 +9,8 @@ it, so nothing reaches the renderer that could make it read outside the model.
 
 from __future__ import annotations
 
+import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +52,8 @@ class LoadedExhibit:
             if target.suffix == ".glb":
                 _check_model(self.package.path, name, data)
             target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_suffix(".tmp")
+            # a name of this process's own: two processes filling one cache never meet
+            temporary = target.with_suffix(f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
             temporary.write_bytes(data)
             temporary.replace(target)
         return target
@@ -74,7 +77,7 @@ class LoadedExhibit:
                                    f"({type(exc).__name__}: {exc})") from None
         root = NodePath(node)
         bam.parent.mkdir(parents=True, exist_ok=True)
-        temporary = bam.with_suffix(".tmp.bam")
+        temporary = bam.with_suffix(f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp.bam")
         root.writeBamFile(Filename.fromOsSpecific(str(temporary)))
         temporary.replace(bam)
         return root

@@ -77,7 +77,7 @@ export class LiveTour {
     this.locked = false;
     this.hand = false;
     this.seq = 0;
-    /** @type {Map<number, {name: string, role: string}>} */
+    /** @type {Map<number, {seat: number, name: string, role: string}>} */
     this.people = new Map();
     /** @type {Map<number, [number, number, number]>} */
     this.heads = new Map();

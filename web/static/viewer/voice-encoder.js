@@ -113,7 +113,7 @@ if (inWorker) {
     return start + audioOffset;
   };
 
-  /** @param {{samples: Float32Array, start: number}} frame */
+  /** @param {{samples: Float32Array<ArrayBuffer>, start: number}} frame */
   const captured = ({ samples, start }) => {
     const capture = captureTime(start);
     frames += 1;

@@ -57,7 +57,11 @@ class Hub:
             if tour_id not in self.rooms:
                 plan = await load_plan(self.sessions, self.packages, tour_id, self.hold_seconds)
                 room = LiveTour(self, plan, self.tick_hz, self.interest, self.relay_hz)
-                await self.fanout.attach(room)
+                try:
+                    await self.fanout.attach(room)
+                except BaseException:
+                    await room.close(grace=0)  # its tasks and recorder go with it
+                    raise
                 self.rooms[tour_id] = room
         return self.rooms[tour_id]
 

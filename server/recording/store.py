@@ -46,9 +46,12 @@ class Recordings:
 
     def index(self, sha256: str) -> dict[str, Any] | None:
         path = self.path(sha256, ".json")
-        if path is None or not path.is_file():
+        if path is None:
             return None
-        value = json.loads(path.read_bytes())
+        try:  # a voice being taken out replaces the index under the reader
+            value = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return None
         return value if isinstance(value, dict) else None
 
     def abandoned(self) -> Iterator[Path]:

@@ -4,12 +4,14 @@ administrator attached to no organization sees every organization)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, String, cast, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
 
 from server.auth import Principal
-from server.db.models import Organization, Tour, TourBranch, User
+from server.db.models import AuditEntry, Organization, Tour, TourBranch, User
 from server.failures import NotFound
 
 
@@ -108,3 +110,22 @@ async def oversees_tour(db: AsyncSession, principal: Principal, tour_id: int) ->
         return True
     return await db.scalar(select(Tour.id).where(Tour.id == tour_id, tours_of(orgs))) \
         is not None
+
+
+def audit_scoped(query: Select[Any], principal: Principal, tree: Tree) -> Select[Any]:
+    """``query`` over the audit log kept to what an administrator of a committee may see:
+    what their tree's people did, and what was done to their people and organizations."""
+    if principal.org_id is None:
+        return query
+    people = select(User.id).where(User.org_id.in_(tree.ids))
+    user_targets = select(literal("user:") + cast(User.id, String)).where(
+        User.org_id.in_(tree.ids))
+    return query.where(or_(AuditEntry.actor_id.in_(people),
+                           AuditEntry.target.in_(user_targets),
+                           AuditEntry.target.in_([f"org:{i}" for i in tree.ids])))
+
+
+async def oversees_user(db: AsyncSession, principal: Principal, user: User) -> bool:
+    """Whether this administrator manages ``user`` (see :func:`may_see_user`)."""
+    return principal.org_id is None or may_see_user(await tree_of(db, principal), principal,
+                                                    user)

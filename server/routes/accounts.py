@@ -15,6 +15,7 @@ from server.db.types import utcnow
 from server.errors import json_error
 from server.keys import SESSIONS, SETTINGS
 from server.login_guard import authenticate, start_session
+from server.roster.scope import oversees_user
 from server.validation import body, path_id
 
 routes = web.RouteTableDef()
@@ -72,8 +73,11 @@ async def revoke_token(request: web.Request) -> web.Response:
     token_id = path_id(request, "token")
     async with request.app[SESSIONS].begin() as db:
         credential = await db.get(Credential, token_id)
-        if credential is None or (credential.user_id != principal.user_id
-                                  and principal.role != "admin"):
+        owner = await db.get(User, credential.user_id) if credential is not None else None
+        if credential is None or owner is None or (
+                credential.user_id != principal.user_id
+                and not (principal.role == "admin"
+                         and await oversees_user(db, principal, owner))):
             raise json_error(404, "no such token")
         credential.revoked_at = utcnow()
     forget_credentials(request.app)

@@ -21,6 +21,7 @@ from server.db.models import LedgerEntry, User
 from server.errors import json_error
 from server.keys import CREDITS, SESSIONS, SETTINGS, SIGNER
 from server.lrs.in_flight import stored_now
+from server.roster.scope import oversees_user
 from server.validation import body
 
 routes = web.RouteTableDef()
@@ -41,9 +42,11 @@ async def _member(request: web.Request, principal: Principal) -> User:
         raise json_error(400, "user must be a user id")
     async with request.app[SESSIONS]() as db:
         user = await db.get(User, int(wanted))
+        overseen = user is not None and principal.role == "admin" \
+            and await oversees_user(db, principal, user)
     if user is None or user.deleted_at is not None:
         raise json_error(404, f"no user {wanted}")
-    allowed = user.id == principal.user_id or principal.role == "admin" or (
+    allowed = user.id == principal.user_id or overseen or (
         principal.role == "guide" and user.org_id is not None and user.org_id == principal.org_id)
     if not allowed:
         raise json_error(403, "you may see your own credits and, as a guide, your branch's")

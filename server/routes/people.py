@@ -16,6 +16,7 @@ from server.auth import EVERYONE, STAFF, Principal, hash_password, require
 from server.db.models import Organization, User
 from server.errors import json_error
 from server.keys import CIPHER, SESSIONS
+from server.roster.scope import overseen_orgs
 from server.routes.accounts import user_out
 from server.validation import body
 
@@ -31,9 +32,14 @@ async def create_org(request: web.Request) -> web.Response:
     principal = require(request, "admin")
     data = await body(request, OrgCreate)
     async with request.app[SESSIONS].begin() as db:
-        if data.parent_id is not None and await db.get(Organization, data.parent_id) is None:
+        orgs = await overseen_orgs(db, principal)
+        if data.parent_id is not None and (await db.get(Organization, data.parent_id) is None
+                                           or (orgs is not None and data.parent_id not in orgs)):
             raise json_error(400, "invalid request body", fields=[
                 {"field": "parent_id", "message": "no such organization"}])
+        if orgs is not None and data.parent_id is None:
+            raise json_error(403, "an administrator of a committee adds organizations "
+                                  "under it only")
         if data.kind == "branch" and data.parent_id is None:
             raise json_error(400, "invalid request body", fields=[
                 {"field": "parent_id", "message": "a branch belongs to a committee"}])
@@ -53,9 +59,12 @@ async def list_orgs(request: web.Request) -> web.Response:
     return web.json_response([_org(o) for o in orgs])
 
 
-def _may_manage(principal: Principal, role: str, org_id: int | None) -> bool:
+def _may_manage(principal: Principal, role: str, org_id: int | None,
+                orgs: frozenset[int] | None) -> bool:
+    """Whether the caller may add this account: an administrator within the tree they
+    oversee (``orgs``; None: everything), a guide a member of their own branch."""
     if principal.role == "admin":
-        return True
+        return orgs is None or (org_id is not None and org_id in orgs)
     return principal.role == "guide" and role == "member" and org_id is not None \
         and org_id == principal.org_id
 
@@ -64,8 +73,11 @@ def _may_manage(principal: Principal, role: str, org_id: int | None) -> bool:
 async def create_user(request: web.Request) -> web.Response:
     principal = require(request, *STAFF)
     data = await body(request, UserCreate)
-    if not _may_manage(principal, data.role, data.org_id):
-        raise json_error(403, "guides may add members to their own branch only")
+    async with request.app[SESSIONS]() as db:
+        orgs = await overseen_orgs(db, principal) if principal.role == "admin" else None
+    if not _may_manage(principal, data.role, data.org_id, orgs):
+        raise json_error(403, "guides may add members to their own branch only; "
+                              "administrators of a committee, people of its tree only")
     cipher = request.app[CIPHER]
     user = User(username=data.username, display_name=data.display_name,
                 password_hash=await hash_password(data.password), role=data.role,
@@ -90,8 +102,10 @@ async def create_user(request: web.Request) -> web.Response:
 async def list_users(request: web.Request) -> web.Response:
     principal = require(request, *STAFF)
     query = select(User).where(User.deleted_at.is_(None)).order_by(User.id)
-    if principal.role == "guide":
-        query = query.where(User.org_id == principal.org_id)
     async with request.app[SESSIONS]() as db:
+        if principal.role == "guide":
+            query = query.where(User.org_id == principal.org_id)
+        elif (orgs := await overseen_orgs(db, principal)) is not None:
+            query = query.where(User.org_id.in_(orgs))
         users = (await db.scalars(query)).all()
     return web.json_response([user_out(u) for u in users])

@@ -16,7 +16,7 @@ from server.errors import json_error
 from server.keys import CIPHER, LEARNING, SESSIONS, SETTINGS, SIGNER
 from server.recording import VOICE_CONSENT
 from server.recording.forget import forget_member_voice
-from server.roster.scope import managed_user
+from server.roster.scope import audit_scoped, managed_user, oversees_user, tree_of
 from server.routes.credits import target_of
 from server.routes.recordings import RECORDINGS
 from server.validation import body, dumps, path_id
@@ -64,7 +64,8 @@ async def export(request: web.Request) -> web.Response:
         raise json_error(403, "you may export only your own data")
     async with request.app[SESSIONS]() as db:
         user = await db.get(User, user_id)
-        if user is None or user.deleted_at is not None:
+        if user is None or user.deleted_at is not None \
+                or not await oversees_user(db, principal, user):  # outside the tree: none
             raise json_error(404, "no such user")
         settings = request.app[SETTINGS]
         data = await personal_data.gather(
@@ -105,10 +106,10 @@ async def anonymize(db: AsyncSession, principal: Principal, user: User) -> None:
 
 @routes.get("/api/audit")
 async def audit_log(request: web.Request) -> web.Response:
-    require(request, "admin")
+    principal = require(request, "admin")
     async with request.app[SESSIONS]() as db:
-        entries = (await db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())
-                                    .limit(500))).all()
+        scoped = audit_scoped(select(AuditEntry), principal, await tree_of(db, principal))
+        entries = (await db.scalars(scoped.order_by(AuditEntry.id.desc()).limit(500))).all()
     return web.json_response([{"id": e.id, "at": e.at.isoformat(), "actor_id": e.actor_id,
                                "action": e.action, "target": e.target, "detail": e.detail}
                               for e in entries])

@@ -30,6 +30,15 @@ VERSION = "/api/exhibits/{exhibit:[a-z0-9-]{1,64}}/{version:[0-9A-Za-z.+-]{1,64}
 MANIFEST_LIMIT = 4 * 1024**2  # as the package reader's
 SIGNATURE_BYTES = 64  # Ed25519
 FOREVER = "private, max-age=31536000, immutable"
+# entries are read whole (and hashed) to be answered: a few at a time, so parallel requests
+# for large models cannot hold more than this many in memory at once
+ENTRY_READS = web.AppKey("viewer_entry_reads", asyncio.Semaphore)
+CONCURRENT_ENTRY_READS = 4
+
+
+def install(app: web.Application) -> None:
+    app[ENTRY_READS] = asyncio.Semaphore(CONCURRENT_ENTRY_READS)
+    app.add_routes(routes)
 ENTRY_TYPES = {".json": "application/json", ".glb": "model/gltf-binary", ".ogg": "audio/ogg",
                ".ttf": "font/ttf", ".otf": "font/otf", ".png": "image/png",
                ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
@@ -109,9 +118,10 @@ async def entry(request: web.Request) -> web.Response:
     name, size = str(found["path"]), int(found["size"])
     path = request.app[STORE].path(row.sha256)
     try:
-        data = await asyncio.to_thread(_read_bounded, path, name, size)
-        if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
-            raise StoredEntryChanged(f"`{name}` does not hash to its manifest's sha256")
+        async with request.app[ENTRY_READS]:
+            data = await asyncio.to_thread(_read_bounded, path, name, size)
+            if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
+                raise StoredEntryChanged(f"`{name}` does not hash to its manifest's sha256")
     except StoredEntryChanged as exc:
         raise _refused(row, exc) from None
     kind = ENTRY_TYPES.get(PurePosixPath(name).suffix.lower(), "application/octet-stream")

@@ -11,13 +11,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from sqlalchemy import ColumnElement, String, cast, func, literal, or_, select
-from sqlalchemy.sql import Select
+from sqlalchemy import ColumnElement, func, or_, select
 
-from server.auth import Principal
 from server.db.models import AuditEntry, Organization, Tour, User
 from server.keys import SESSIONS
-from server.roster.scope import Tree, tree_of
+from server.roster.scope import audit_scoped, tree_of
 from server.validation import whole_number
 from server.web.catalogue import catalogue, translate
 from server.web.rendering import language, page_principal, render
@@ -61,17 +59,6 @@ def filters(query: Any) -> Filters:
 
 def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=BEIJING).astimezone(UTC)
-
-
-def _scoped(query: Select[Any], principal: Principal, tree: Tree) -> Select[Any]:
-    if principal.org_id is None:
-        return query
-    people = select(User.id).where(User.org_id.in_(tree.ids))
-    user_targets = select(literal("user:") + cast(User.id, String)).where(
-        User.org_id.in_(tree.ids))
-    return query.where(or_(AuditEntry.actor_id.in_(people),
-                           AuditEntry.target.in_(user_targets),
-                           AuditEntry.target.in_([f"org:{i}" for i in tree.ids])))
 
 
 def _conditions(chosen: Filters) -> list[ColumnElement[bool]]:
@@ -139,12 +126,12 @@ async def audit(request: web.Request) -> web.Response:
     chosen = filters(request.query)
     async with request.app[SESSIONS]() as db:
         tree = await tree_of(db, principal)
-        base = _scoped(select(AuditEntry), principal, tree).where(*_conditions(chosen))
+        base = audit_scoped(select(AuditEntry), principal, tree).where(*_conditions(chosen))
         total = await db.scalar(select(func.count()).select_from(base.subquery())) or 0
         entries = (await db.scalars(base.order_by(AuditEntry.id.desc())
                                     .offset((chosen.page - 1) * PAGE_SIZE)
                                     .limit(PAGE_SIZE))).all()
-        actions = (await db.scalars(_scoped(select(AuditEntry.action).distinct(),
+        actions = (await db.scalars(audit_scoped(select(AuditEntry.action).distinct(),
                                             principal, tree)
                                     .order_by(AuditEntry.action))).all()
         actor_ids = {e.actor_id for e in entries if e.actor_id is not None}

@@ -79,5 +79,5 @@ def install_portal(app: web.Application) -> None:
         app.add_routes(module.routes)
     app.router.add_static("/static/", STATIC, append_version=False)
     app.router.add_get("/vendor/{name}", _vendor_file)
-    app.add_routes(viewer_api.routes)
+    viewer_api.install(app)
     viewer.install(app)

@@ -65,6 +65,9 @@ def _kept(plain: bytes, content_type: str) -> KeptFile:
 async def three_file(request: web.Request) -> web.StreamResponse:
     """A three.js module (core or add-on), its bare ``three`` imports made addresses."""
     relative = request.match_info["path"]
+    # one spelling per file (no `.`, empty or `..` segments): the files kept stay bounded
+    if any(part in ("", ".", "..") for part in relative.split("/")):
+        raise NotFound(f"no such file: {relative}")
     kept = request.app[THREE_FILES]
     if relative not in kept:
         path = _inside(THREE, relative) if relative.endswith(".js") and any(

@@ -101,3 +101,45 @@ async def test_a_committee_administrator_cannot_join_another_committees_tour(
     with pytest.raises(TourClosed) as refused:
         await participant(world.client, our_tour, token).connect()
     assert refused.value.error is not None and refused.value.error.code == "not_allowed"
+
+
+async def test_a_committee_administrator_manages_only_the_people_of_their_tree(
+        world: World) -> None:
+    from sqlalchemy import select
+
+    from server.db.models import Credential
+    from server.keys import SESSIONS
+
+    await _published(world)
+    ours = await world.client.post("/api/tours", json=_plan(world), headers=world.auth("guide"))
+    assert ours.status == 201  # an audited act of the first committee's guide
+    branch_c, _, admin_2 = await _committee_admin(world)
+    client = world.client
+    person = {"username": "new-one", "display_name": "新人", "password": PASSWORD,
+              "role": "member"}
+    # no administrator of everything, no one in another committee; their own branch is fine
+    for org, role in ((None, "admin"), (world.branch_a, "member"), (None, "member")):
+        refused = await client.post("/api/users", cookies=admin_2,
+                                    json={**person, "role": role, "org_id": org})
+        assert refused.status == 403, (org, role, await refused.text())
+    made = await client.post("/api/users", cookies=admin_2, json={**person, "org_id": branch_c})
+    assert made.status == 201, await made.text()
+    listed = await (await client.get("/api/users", cookies=admin_2)).json()
+    assert {u["username"] for u in listed} == {"guide-c", "member-c", "admin-2", "new-one"}
+    assert (await client.post("/api/orgs", cookies=admin_2,
+                              json={"name": "总党委", "kind": "committee"})).status == 403
+    assert (await client.post("/api/orgs", cookies=admin_2, json={
+        "name": "外支部", "kind": "branch", "parent_id": world.committee})).status == 400
+    # another committee's member: their data, credits and log-ins are out of reach
+    member_a = world.users["member"]
+    assert (await client.get(f"/api/users/{member_a}/export", cookies=admin_2)).status == 404
+    assert (await client.get(f"/api/credits?user={member_a}", cookies=admin_2)).status == 403
+    async with client.server.app[SESSIONS]() as db:
+        token = await db.scalar(select(Credential.id).where(Credential.user_id == member_a))
+    assert (await client.delete(f"/api/auth/tokens/{token}", cookies=admin_2)).status == 404
+    assert (await client.get(f"/api/users/{world.users['member']}/export",
+                             headers=world.auth("admin"))).status == 200
+    audit = await (await client.get("/api/audit", cookies=admin_2)).json()
+    assert audit and all(entry["actor_id"] != world.users["guide"] for entry in audit)
+    everything = await (await client.get("/api/audit", headers=world.auth("admin"))).json()
+    assert any(entry["actor_id"] == world.users["guide"] for entry in everything)

@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from yarl import URL
 
 from server.keys import STORE
 from tests.server.test_catalog import catalog  # noqa: F401
@@ -94,3 +95,16 @@ async def test_an_entry_altered_in_the_store_is_refused(
     reply = await client.get(f"{BASE}/entries/{model['sha256']}", headers=who["member"])
     assert reply.status == 409
     assert "no longer matches its manifest" in (await reply.json())["error"]
+
+
+async def test_three_js_is_served_under_one_spelling_of_each_path(
+        catalog: tuple[Client, Who]) -> None:  # noqa: F811
+    client, _ = catalog
+    good = await client.get("/vendor/three/build/three.module.js")
+    assert good.status == 200
+    for odd in ("build/./three.module.js", "build//three.module.js",
+                "examples/jsm/../../build/three.module.js", "build/three.module.js/."):
+        # sent as written (a client library would tidy the path; a hostile one does not)
+        raw = URL(f"{str(client.make_url('/')).rstrip('/')}/vendor/three/{odd}", encoded=True)
+        reply = await client.session.get(raw)
+        assert reply.status == 404, (odd, reply.status, reply.url)

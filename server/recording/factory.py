@@ -30,6 +30,7 @@ class TourRecorders:
         self.sessions = sessions
         self.store = store
         self.running: dict[int, FileTourRecorder] = {}
+        self.policies: dict[int, VoicePolicy] = {}  # whose voices each running tour keeps
         self._tour_locks: dict[int, IO[bytes]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -64,6 +65,7 @@ class TourRecorders:
             "scene": plan.first_scene})
         self._tour_locks[plan.tour] = lock
         self.running[plan.tour] = recorder
+        self.policies[plan.tour] = policy
         checked.update(plan.reserved)
         self._spawn(self._settings(plan, policy, previous))
         return recorder
@@ -73,8 +75,15 @@ class TourRecorders:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def withdraw(self, user: int) -> None:
+        """``user`` withdrew their consent: the tours recording now stop keeping their voice
+        (the stored recordings are rewritten by :func:`server.recording.forget`)."""
+        for policy in self.policies.values():
+            policy.consented.discard(user)
+
     def _release(self, tour: int) -> None:
         self.running.pop(tour, None)
+        self.policies.pop(tour, None)
         lock = self._tour_locks.pop(tour, None)
         if lock is not None:
             fcntl.flock(lock, fcntl.LOCK_UN)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -17,16 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.db.models import Tour
 from server.recording.store import Recordings
 
+log = logging.getLogger("redhall.recording")
 
-def without_voice_of(store: Recordings, sha: str, user: int, depth: int = 0) -> str | None:
+
+def without_voice_of(store: Recordings, sha: str, user: int, doomed: list[Path],
+                     depth: int = 0) -> str | None:
     """The sha256 of a new index like ``sha``'s without ``user``'s voice (in it or in the
-    parts recorded before a restart that it names), their files deleted; None when the
-    recording kept no voice of theirs."""
+    parts recorded before a restart that it names); None when the recording kept no voice
+    of theirs. The files to delete once the tour's row names the new index (their voice,
+    the old indexes) are added to ``doomed``, not deleted here."""
     index = store.index(sha)
     if index is None:
         return None
     previous = index.get("previous")
-    earlier = without_voice_of(store, previous, user, depth + 1) \
+    earlier = without_voice_of(store, previous, user, doomed, depth + 1) \
         if isinstance(previous, str) and depth < 16 else None
     voices: list[dict[str, Any]] = index["voices"]
     theirs = [v for v in voices if v.get("user") == user and v.get("role") == "member"]
@@ -43,10 +49,10 @@ def without_voice_of(store: Recordings, sha: str, user: int, depth: int = 0) -> 
     for voice in theirs:
         path = store.path(str(voice["sha256"]), ".opus")
         if path is not None:
-            path.unlink(missing_ok=True)
+            doomed.append(path)
     old = store.path(sha, ".json")
     if old is not None:
-        old.unlink(missing_ok=True)  # it names a voice that is gone
+        doomed.append(old)  # it names a voice that will be gone
     return new
 
 
@@ -60,12 +66,19 @@ async def forget_member_voice(sessions: async_sessionmaker[AsyncSession], store:
     for tour, sha in rows:
         if sha is None:
             continue
-        new = await asyncio.to_thread(without_voice_of, store, sha, user)
+        doomed: list[Path] = []
+        new = await asyncio.to_thread(without_voice_of, store, sha, user, doomed)
         if new is None:
             continue
         async with sessions.begin() as db:
-            await db.execute(update(Tour).where(Tour.id == tour,
-                                                Tour.recording_sha256 == sha)
-                             .values(recording_sha256=new))
+            moved = await db.execute(update(Tour).where(Tour.id == tour,
+                                                        Tour.recording_sha256 == sha)
+                                     .values(recording_sha256=new))
+        if moved.rowcount != 1:  # type: ignore[attr-defined]  # changed meanwhile: keep all
+            log.warning("tour %s: its recording changed while a voice was taken out; "
+                        "asked again at the next withdrawal", tour)
+            continue
+        for path in doomed:
+            path.unlink(missing_ok=True)
         changed += 1
     return changed

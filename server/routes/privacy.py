@@ -18,7 +18,7 @@ from server.recording import VOICE_CONSENT
 from server.recording.forget import forget_member_voice
 from server.roster.scope import audit_scoped, managed_user, oversees_user, tree_of
 from server.routes.credits import target_of
-from server.routes.recordings import RECORDINGS
+from server.routes.recordings import RECORDERS, RECORDINGS
 from server.validation import body, dumps, path_id
 
 routes = web.RouteTableDef()
@@ -38,6 +38,7 @@ async def after_consent(app: web.Application, user_id: int, data: ConsentRequest
     """Once a consent is stored: a withdrawn voice-recording consent takes the member's
     voice out of the recordings that kept it."""
     if data.purpose == VOICE_CONSENT and not data.granted:
+        app[RECORDERS].withdraw(user_id)
         await forget_voice(app, user_id)
 
 

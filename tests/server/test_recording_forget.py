@@ -14,6 +14,7 @@ from server.recording import VoicePolicy
 from server.recording.forget import forget_member_voice
 from server.recording.recorder import FileTourRecorder
 from server.recording.store import Recordings
+from server.routes.recordings import RECORDERS
 from tests.server.conftest import World
 from tests.server.live_support import publish, schedule
 from tests.server.recording_support import decode, joined, opus_packets, tone
@@ -97,10 +98,14 @@ async def test_withdrawing_consent_or_deleting_the_account_takes_the_voice_out(
         "purpose": "voice-recording", "text_version": "1", "granted": True})
     assert granted.status == 201
     assert await _kept_users(world, tour) == [1, member]  # a consent given changes nothing
+    running = VoicePolicy(True, {member, 99})  # a tour being recorded right now
+    world.client.server.app[RECORDERS].policies[tour + 1000] = running
     withdrawn = await world.client.post("/api/me/consent", headers=world.auth("member"), json={
         "purpose": "voice-recording", "text_version": "1", "granted": False})
     assert withdrawn.status == 201
     assert await _kept_users(world, tour) == [1]
+    assert running.consented == {99}  # the running recording stops keeping their voice
+    del world.client.server.app[RECORDERS].policies[tour + 1000]
 
     tour, _ = await _recorded(world, version)
     assert await _kept_users(world, tour) == [1, member]

@@ -271,9 +271,9 @@ def make_hostile(good: Path, key: Ed25519PrivateKey, out: Path) -> list[Case]:
         g["nodes"][0]["children"] = [len(g["nodes"]) - 1]
 
     def few_vertices(g: dict[str, Any]) -> None:
-        position = g["meshes"][0]["primitives"][0]["attributes"]["POSITION"]
-        normal = g["meshes"][0]["primitives"][0]["attributes"]["NORMAL"]
-        for index in (position, normal):
+        # every attribute (position, normal, baked occlusion colour ...) one vertex long,
+        # so only the indices point past the vertices
+        for index in g["meshes"][0]["primitives"][0]["attributes"].values():
             g["accessors"][index]["count"] = 1
 
     def field_set(*path: Any) -> Callable[[dict[str, Any]], None]:

@@ -50,9 +50,11 @@ class TourRecorders:
         checked: set[int] = set()
 
         def finished(folder: Path) -> None:  # the writer thread, the recording closed
-            tour, sha = self.store.store(folder, previous[0])
-            loop.call_soon_threadsafe(self._spawn, self._enter(tour, sha, folder))
-            loop.call_soon_threadsafe(self._release, plan.tour)
+            try:
+                tour, sha = self.store.store(folder, previous[0])
+                loop.call_soon_threadsafe(self._spawn, self._enter(tour, sha, folder))
+            finally:  # a recording that cannot be stored now is finished at the next start
+                loop.call_soon_threadsafe(self._release, plan.tour)
 
         def joined(user: int) -> None:  # the event loop
             if user not in checked:
@@ -60,9 +62,14 @@ class TourRecorders:
                 self._spawn(self._consent(policy, [user]))
 
         folder = self.store.live / f"{plan.tour}-{int(start * 1000)}"
-        recorder = FileTourRecorder(folder, plan.tour, start, policy, finished, joined, about={
-            "exhibit": plan.exhibit, "exhibit_version": plan.exhibit_version,
-            "scene": plan.first_scene})
+        try:
+            recorder = FileTourRecorder(folder, plan.tour, start, policy, finished, joined,
+                                        about={"exhibit": plan.exhibit,
+                                               "exhibit_version": plan.exhibit_version,
+                                               "scene": plan.first_scene})
+        except BaseException:
+            lock.close()  # the tour's lock goes with the recorder that never started
+            raise
         self._tour_locks[plan.tour] = lock
         self.running[plan.tour] = recorder
         self.policies[plan.tour] = policy

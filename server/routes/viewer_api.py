@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from protocol.errors import RedhallError
 from server.auth import EVERYONE, require
 from server.db.models import ExhibitVersion
 from server.errors import json_error
@@ -57,7 +58,7 @@ async def visible_version(request: web.Request) -> ExhibitVersion:
     return row
 
 
-class StoredEntryChanged(Exception):
+class StoredEntryChanged(RedhallError):
     """The stored package no longer holds what its manifest says."""
 
 

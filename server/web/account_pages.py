@@ -14,7 +14,7 @@ from server.audit import record
 from server.auth import PRINCIPAL, Principal, forget_credentials, hash_password
 from server.db.models import Credential, User
 from server.db.types import utcnow
-from server.failures import ServerError, TooManyRequests
+from server.failures import NotFound, ServerError, TooManyRequests
 from server.keys import SESSIONS
 from server.login_guard import authenticate
 from server.validation import read_form
@@ -84,7 +84,7 @@ async def change_password(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as db:
         username = await db.scalar(select(User.username).where(User.id == principal.user_id))
     if username is None:
-        raise web.HTTPNotFound()
+        raise NotFound(translate(lang, "error.login_first"))
     problem = _problem(lang, username, current, new, repeat)
     if problem is not None:
         return await _show(request, 400, problem, next_path)

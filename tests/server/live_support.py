@@ -19,8 +19,10 @@ from protocol import tour as wire
 from protocol.package import open_package
 from protocol.voice import VOICE_FRAME_KIND, VoiceEntry, decode_voice_frame, encode_voice
 from server.background import stop
+from server.bootstrap import ensure_user
 from server.db.models import ExhibitVersion, Tour, TourBranch
 from server.keys import SESSIONS, STORE
+from tests.server.conftest import PASSWORD, World
 from tools.build import BuildResult
 
 
@@ -222,3 +224,18 @@ def opus_packets(count: int, frequency: float = 440.0) -> list[bytes]:
         packets += [bytes(p) for p in context.encode(frame)]
     packets += [bytes(p) for p in context.encode(None)]
     return packets[:count]
+
+
+async def member_tokens(world: World, count: int, prefix: str = "listener") -> list[str]:
+    """Bearer tokens of ``count`` new members of branch A (``prefix-0`` ...)."""
+    sessions = world.client.server.app[SESSIONS]
+    tokens = []
+    for i in range(count):
+        name = f"{prefix}-{i}"
+        await ensure_user(sessions, name, PASSWORD, "member", world.branch_a)
+        login = await world.client.post("/api/auth/login", json={"username": name,
+                                                                 "password": PASSWORD})
+        made = await world.client.post("/api/auth/tokens", json={}, cookies=login.cookies)
+        tokens.append((await made.json())["token"])
+    world.client.session.cookie_jar.clear()
+    return tokens

@@ -26,12 +26,11 @@ from engine.tour_client import TourClient
 from protocol import tour as wire
 from protocol.tour_poses import Pose, Transform
 from server.app import create_app
-from server.bootstrap import ensure_user
 from server.db.models import ParticipationRecord
 from server.keys import SESSIONS, SETTINGS
 from server.settings import Settings
-from tests.server.conftest import KEY, PASSWORD, World
-from tests.server.live_support import live_url, publish, schedule
+from tests.server.conftest import KEY, World
+from tests.server.live_support import live_url, member_tokens, publish, schedule
 from tools.build import BuildResult
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -57,20 +56,6 @@ async def nodes(aiohttp_client, world: World, database_url: str, redis_url: str,
         await client.close()
 
 
-async def _tokens(world: World, count: int) -> list[str]:
-    sessions = world.client.server.app[SESSIONS]
-    tokens = []
-    for i in range(count):
-        name = f"visitor-{i}"
-        await ensure_user(sessions, name, PASSWORD, "member", world.branch_a)
-        login = await world.client.post("/api/auth/login", json={"username": name,
-                                                                 "password": PASSWORD})
-        made = await world.client.post("/api/auth/tokens", json={}, cookies=login.cookies)
-        tokens.append((await made.json())["token"])
-    world.client.session.cookie_jar.clear()
-    return tokens
-
-
 async def test_one_tour_across_three_processes(world: World, nodes,  # type: ignore[no-untyped-def]
                                                samples: dict[str, BuildResult]) -> None:
     version = await publish(world.client, samples["founding"], world.users["editor"])
@@ -80,7 +65,7 @@ async def test_one_tour_across_three_processes(world: World, nodes,  # type: ign
     guide = TourClient(live_url(a, tour), world.tokens["guide"], session=a.session)
     await guide.connect()
     # one member on each process, then three more at once racing for the last seat
-    tokens = await _tokens(world, 5)
+    tokens = await member_tokens(world, 5, "visitor")
     members = [TourClient(live_url(n, tour), t, session=n.session)
                for n, t in zip([b, a, b, a, b], tokens)]
     on_b = members[0]

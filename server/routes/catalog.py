@@ -142,7 +142,8 @@ async def upload(request: web.Request) -> web.Response:
     return _json(out, status=201)
 
 
-async def _version(request: web.Request, roles: tuple[str, ...] = EVERYONE) -> ExhibitVersion:
+async def visible_version(request: web.Request, roles: tuple[str, ...] = EVERYONE
+                          ) -> ExhibitVersion:
     """The requested version; unpublished ones exist only for editors and admins."""
     principal = require(request, *roles)
     async with request.app[SESSIONS]() as db:
@@ -219,7 +220,7 @@ async def _listing(request: web.Request, every: bool) -> bytes:
 
 @routes.get(VERSION)
 async def show(request: web.Request) -> web.Response:
-    row = await _version(request)
+    row = await visible_version(request)
     try:
         body = _dumps(_summary(row))
     except ValueError:
@@ -230,7 +231,7 @@ async def show(request: web.Request) -> web.Response:
 
 @routes.get(VERSION + "/thumbnails/{scene:[a-z0-9-]+}.png")
 async def thumbnail(request: web.Request) -> web.Response:
-    row = await _version(request)
+    row = await visible_version(request)
     name = f"thumbnails/{request.match_info['scene']}.png"
     if name not in row.manifest.get("thumbnails", []):
         raise json_error(404, "no such thumbnail")
@@ -249,7 +250,7 @@ async def thumbnail(request: web.Request) -> web.Response:
 @routes.get(VERSION + "/package")
 async def download(request: web.Request) -> web.StreamResponse:
     """The package file, with a strong ETag (its sha256) and byte ranges for resuming."""
-    row = await _version(request)
+    row = await visible_version(request)
     etag = f'"{row.sha256}"'
     if request.headers.get("If-None-Match") == etag:
         return web.Response(status=304, headers={"ETag": etag})

@@ -17,16 +17,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from protocol.errors import RedhallError
-from server.auth import EVERYONE, require
 from server.db.models import ExhibitVersion
 from server.errors import json_error
-from server.keys import SESSIONS, STORE
+from server.keys import STORE
+from server.routes.catalog import visible_version
 
 routes = web.RouteTableDef()
-EDITORS = ("editor", "admin")
 VERSION = "/api/exhibits/{exhibit:[a-z0-9-]{1,64}}/{version:[0-9A-Za-z.+-]{1,64}}"
 MANIFEST_LIMIT = 4 * 1024**2  # as the package reader's
 SIGNATURE_BYTES = 64  # Ed25519
@@ -43,19 +41,6 @@ def install(app: web.Application) -> None:
 ENTRY_TYPES = {".json": "application/json", ".glb": "model/gltf-binary", ".ogg": "audio/ogg",
                ".ttf": "font/ttf", ".otf": "font/otf", ".png": "image/png",
                ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
-
-
-async def visible_version(request: web.Request) -> ExhibitVersion:
-    """The version named in the path, if the caller may see it: published ones for every
-    role, unpublished ones for editors and administrators only (404 for anyone else)."""
-    principal = require(request, *EVERYONE)
-    async with request.app[SESSIONS]() as db:
-        row = await db.scalar(select(ExhibitVersion).where(
-            ExhibitVersion.exhibit_id == request.match_info["exhibit"],
-            ExhibitVersion.version == request.match_info["version"]))
-    if row is None or (not row.published and principal.role not in EDITORS):
-        raise json_error(404, "no such exhibit version")
-    return row
 
 
 class StoredEntryChanged(RedhallError):

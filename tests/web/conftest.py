@@ -241,11 +241,14 @@ class Visit:
         self.page.wait_for_load_state()
 
 
-def _visit(portal: Portal, browser: Browser, viewport: dict[str, int]) -> Iterator[Visit]:
+def _visit(portal: Portal, browser: Browser, viewport: dict[str, int],
+           permissions: tuple[str, ...] = ()) -> Iterator[Visit]:
     context = browser.new_context(viewport=viewport, locale="zh-CN",  # type: ignore[arg-type]
                                   device_scale_factor=1,
                                   is_mobile=viewport["width"] < 700,
                                   has_touch=viewport["width"] < 700)
+    if permissions:
+        context.grant_permissions(list(permissions), origin=portal.url)
     page = context.new_page()
     visit = Visit(portal, context, page)
     page.on("request", lambda request: visit.requests.append(request.url))

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Playwright, expect
 from engine.voice import read_speech, read_wav
 from protocol import tour as wire
 from tests.engine.tour_support import best_alignment, speech_wav
-from tests.web.conftest import CHROMIUM, CHROMIUM_FLAGS, DESKTOP, Portal, Visit, look
+from tests.web.conftest import CHROMIUM, CHROMIUM_FLAGS, DESKTOP, Portal, Visit, _visit, look
 from tests.web.test_guide_console import Members, members  # noqa: F401
 
 SCENE = "first-congress-site"
@@ -52,17 +52,7 @@ def talking_browser(playwright: Playwright, spoken: Path) -> Iterator[Browser]:
 
 @pytest.fixture
 def tab(portal: Portal, talking_browser: Browser) -> Iterator[Visit]:
-    context = talking_browser.new_context(viewport=DESKTOP,  # type: ignore[arg-type]
-                                          locale="zh-CN")
-    context.grant_permissions(["microphone"], origin=portal.url)
-    page = context.new_page()
-    visit = Visit(portal, context, page)
-    page.on("request", lambda request: visit.requests.append(request.url))
-    page.on("pageerror", lambda error: visit.errors.append(str(error)))
-    page.on("console", lambda message: visit.errors.append(message.text)
-            if message.type == "error" else None)
-    yield visit
-    context.close()
+    yield from _visit(portal, talking_browser, DESKTOP, ("microphone",))
 
 
 def _tour_now(portal: Portal) -> int:

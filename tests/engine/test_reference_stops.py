@@ -1,0 +1,91 @@
+"""Every route stop of every sample scene, rendered offscreen, against a kept reference.
+
+A change to the look must be deliberate: a render that differs from its reference beyond
+the threshold fails and leaves the render, the reference and an amplified difference
+beside each other. After a change that is meant, write new references with
+
+    REDHALL_UPDATE_REFERENCES=1 .venv/bin/python -m pytest tests/engine/test_reference_stops.py
+
+and look at every image in tests/engine/reference/ before committing them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.view import ExhibitView
+from tests.engine.conftest import SCENES
+
+REFERENCES = Path(__file__).parent / "reference"
+SIZE = (320, 180)
+# A pixel "changed" when a channel moved more than this; llvmpipe renders the same frame
+# identically, so the slack only absorbs rounding, not a moved prop or a new colour.
+PIXEL_TOLERANCE = 24
+CHANGED_SHARE = 0.005   # at most this share of the frame may change
+MEAN_TOLERANCE = 1.5    # mean absolute difference over all channels, 0–255
+
+
+def _compare(actual: np.ndarray, expected: np.ndarray) -> tuple[float, float, np.ndarray]:
+    diff = np.abs(actual.astype(int) - expected.astype(int))
+    changed = diff.max(axis=2) > PIXEL_TOLERANCE
+    return float(changed.mean()), float(diff.mean()), diff
+
+
+def _save_failure(out: Path, name: str, actual: np.ndarray, expected: np.ndarray,
+                  diff: np.ndarray) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(actual).save(out / f"{name}.actual.png")
+    Image.fromarray(expected).save(out / f"{name}.expected.png")
+    amplified = np.clip(diff.max(axis=2) * 4, 0, 255).astype(np.uint8)
+    Image.fromarray(amplified).save(out / f"{name}.diff.png")
+    return out / f"{name}.diff.png"
+
+
+def _stop_renders(view: ExhibitView) -> list[tuple[str, np.ndarray]]:
+    """The route as a visitor walks it: each stop in turn, as `redhall render --stop`
+    shows it (panels and markers included: they are part of what a member sees)."""
+    renders = []
+    for number, stop in enumerate(view.scene.script.route, start=1):
+        view.go_to_stop(stop.id)
+        for _ in range(3):
+            view.app.step(1 / 60)
+        renders.append((f"{view.scene.script.id}-{number:02d}-{stop.id}", view.app.capture()))
+    return renders
+
+
+@pytest.mark.parametrize("scene", sorted(SCENES))
+def test_every_route_stop_looks_as_its_reference(
+        open_view: Callable[..., ExhibitView], scene: str, tmp_path: Path) -> None:
+    view = open_view(scene, size=SIZE)
+    renders = _stop_renders(view)
+    assert renders, f"{scene} has no route stops"
+    if os.environ.get("REDHALL_UPDATE_REFERENCES") == "1":
+        REFERENCES.mkdir(exist_ok=True)
+        for old in REFERENCES.glob(f"{scene}-*.png"):
+            old.unlink()
+        for name, image in renders:
+            Image.fromarray(image).save(REFERENCES / f"{name}.png", optimize=True)
+        return
+    failures = []
+    for name, image in renders:
+        reference = REFERENCES / f"{name}.png"
+        if not reference.is_file():
+            failures.append(f"{name}: no reference image (write them with "
+                            "REDHALL_UPDATE_REFERENCES=1)")
+            continue
+        expected = np.asarray(Image.open(reference).convert("RGB"))
+        assert expected.shape == image.shape, f"{name}: reference is {expected.shape}"
+        share, mean, diff = _compare(image, expected)
+        if share > CHANGED_SHARE or mean > MEAN_TOLERANCE:
+            saved = _save_failure(tmp_path, name, image, expected, diff)
+            failures.append(f"{name}: {share:.1%} of pixels changed, mean difference "
+                            f"{mean:.2f} (see {saved})")
+    stale = {p.stem for p in REFERENCES.glob(f"{scene}-*.png")} - {n for n, _ in renders}
+    failures += [f"{name}: a reference for a stop the route no longer has" for name in stale]
+    assert not failures, "\n".join(failures)

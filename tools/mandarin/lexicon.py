@@ -19,6 +19,8 @@ LEXICON_FILE = Path(__file__).with_name("lexicon.yaml")
 _SYLLABLE = re.compile(r"[a-z]{1,6}[1-5]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 MAX_WORD = 12
+# A piece of text and, for a lexicon word (or a syllable read by rule), its pinyin.
+Segment = tuple[str, str | None]
 
 
 class LexiconError(ValueError):
@@ -33,27 +35,34 @@ class Lexicon:
     digest: str
 
     def apply(self, text: str) -> str:
-        """``text`` with every lexicon word replaced by its pinyin, set apart by spaces.
+        """``text`` with every lexicon word replaced by its pinyin, set apart by spaces."""
+        return spoken(self.segments(text))
+
+    def segments(self, text: str) -> list[Segment]:
+        """``text`` cut into lexicon words (with their pinyin) and single other characters.
 
         Scans left to right taking the longest word that starts at each position, so
         overlapping entries resolve the same way on every run.
         """
-        if not self.words:
-            return text
-        longest = max(len(w) for w in self.words)
-        out: list[str] = []
+        longest = max((len(w) for w in self.words), default=0)
+        out: list[Segment] = []
         index = 0
         while index < len(text):
             for size in range(min(longest, len(text) - index), 0, -1):
                 pinyin = self.words.get(text[index:index + size])
                 if pinyin is not None:
-                    out.append(f" {pinyin} ")
+                    out.append((text[index:index + size], pinyin))
                     index += size
                     break
             else:
-                out.append(text[index])
+                out.append((text[index], None))
                 index += 1
-        return "".join(out)
+        return out
+
+
+def spoken(segments: list[Segment]) -> str:
+    """Segments as the synthesizer reads them: pinyin set apart by spaces, other text kept."""
+    return "".join(text if pinyin is None else f" {pinyin} " for text, pinyin in segments)
 
 
 def parse_lexicon(data: bytes, source: str = "lexicon") -> Lexicon:

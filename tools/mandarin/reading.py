@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import hashlib
 
-from tools.mandarin.lexicon import Lexicon, default_lexicon
+from tools.mandarin.lexicon import Lexicon, default_lexicon, spoken
 from tools.mandarin.normalize import fold_width, spell_latin, spell_numbers
+from tools.mandarin.sandhi import with_sandhi
+from tools.mandarin.voice import VOICE
 
-# Raise when a rule in normalize.py or numbers.py changes how a text is read: old
-# narrations are then spoken again (the lexicon file's own digest covers its edits).
-NORMALIZER_VERSION = "1"
-VOICE = "cmn-latn-pinyin"
+# Raise when a rule in normalize.py, numbers.py or sandhi.py changes how a text is read:
+# old narrations are then spoken again (the lexicon file's own digest covers its edits).
+NORMALIZER_VERSION = "2"
+
+__all__ = ["VOICE", "reading_version", "speakable"]
 
 
 def speakable(text: str, lexicon: Lexicon | None = None) -> str:
-    """``text`` with numbers and Latin letters spelled out and lexicon words as pinyin.
+    """``text`` with numbers and Latin letters spelled out, lexicon words as pinyin, and
+    一/不 as pinyin where their tone changes (一次: yi2, 不是: bu2).
 
     The result holds no Arabic digit; read by espeak-ng's ``cmn-latn-pinyin`` voice it
     stays in Mandarin throughout.
     """
     lexicon = lexicon or default_lexicon()
-    return lexicon.apply(spell_latin(spell_numbers(fold_width(text))))
+    return spoken(with_sandhi(lexicon.segments(spell_latin(spell_numbers(fold_width(text))))))
 
 
 def reading_version() -> str:

@@ -89,3 +89,15 @@ def test_every_route_stop_looks_as_its_reference(
     stale = {p.stem for p in REFERENCES.glob(f"{scene}-*.png")} - {n for n, _ in renders}
     failures += [f"{name}: a reference for a stop the route no longer has" for name in stale]
     assert not failures, "\n".join(failures)
+
+
+def test_the_threshold_catches_a_small_change_and_passes_an_identical_frame() -> None:
+    reference = np.asarray(Image.open(next(REFERENCES.glob("luding-bridge-*.png")))
+                           .convert("RGB"))
+    assert _compare(reference, reference)[:2] == (0.0, 0.0)
+    shifted = np.roll(reference, 3, axis=1)  # everything three pixels to the side
+    assert _compare(shifted, reference)[0] > CHANGED_SHARE
+    tinted = reference.copy()
+    tinted[60:90, 100:140] = (200, 30, 30)  # a small red thing where there was none
+    share, mean, _ = _compare(tinted, reference)
+    assert share > CHANGED_SHARE or mean > MEAN_TOLERANCE

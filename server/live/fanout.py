@@ -7,7 +7,9 @@ state machine, so all copies agree (capacity included) without locks.
 - :class:`LocalFanout`: one process; the log is the tour's in-memory inbox.
 - :class:`RedisFanout`: a Redis stream per tour is the log (ordered, and replayable by a
   process that joins the tour late); poses and voice go over Redis pub/sub, each process
-  sending its new ones several times a tick (``LiveTour.relay_seconds``).
+  sending its new ones several times a tick (``LiveTour.relay_seconds``). The open floor's
+  places are claimed in Redis (``server.live.talk``), and a withdrawn consent to keep a
+  member's voice reaches every process that records a tour over pub/sub.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from protocol import tour as wire
 from server.background import bounded, stop
 from server.live.inputs import Input, decode, encode
 
@@ -34,6 +37,9 @@ class Fanout(Protocol):
     async def append(self, room: LiveTour, event: Input) -> None: ...
     async def publish_poses(self, room: LiveTour, blob: bytes) -> None: ...
     async def publish_voice(self, room: LiveTour, blob: bytes) -> None: ...
+    async def claim_talk(self, tour: int, seat: int, holders: list[int],
+                         seconds: float) -> bool: ...
+    async def publish_withdrawal(self, user: int) -> None: ...
     async def detach(self, room: LiveTour) -> None: ...
     async def close(self) -> None: ...
     async def dead(self, nodes: set[str]) -> set[str]: ...
@@ -57,6 +63,13 @@ class LocalFanout:
     async def publish_voice(self, room: LiveTour, blob: bytes) -> None:
         pass
 
+    async def claim_talk(self, tour: int, seat: int, holders: list[int],
+                         seconds: float) -> bool:
+        return True  # the tour's speakers are all on this process, counted there
+
+    async def publish_withdrawal(self, user: int) -> None:
+        pass  # the hub told this process's tours already
+
     async def detach(self, room: LiveTour) -> None:
         pass
 
@@ -67,9 +80,34 @@ class LocalFanout:
         return set()
 
 
+_CLAIM_TALK = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local seat, ttl, most = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], seat) then
+  local holders, speaking = {}, #ARGV - 3
+  for i = 4, #ARGV do holders[ARGV[i]] = true end
+  for _, other in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if not holders[other] then speaking = speaking + 1 end
+  end
+  if speaking >= most then return 0 end
+end
+redis.call('ZADD', KEYS[1], now + ttl, seat)
+redis.call('PEXPIRE', KEYS[1], ttl)
+return 1
+"""
+"""A place on the open floor: the seat's claim is renewed, or made while fewer than
+``most`` members speak (unexpired claims, the floor's holders counted once each); the
+time is Redis's own, the same for every process."""
+
+
 class RedisFanout:
     """Stream ``{prefix}:tour:{id}:log`` for inputs, channels ``{prefix}:tour:{id}:poses``
-    and ``{prefix}:tour:{id}:voice`` (voice frame entries, joined back to back)."""
+    and ``{prefix}:tour:{id}:voice`` (voice frame entries, joined back to back), sorted set
+    ``{prefix}:tour:{id}:talk`` (the open floor's claims, seat -> when it lapses), and
+    channel ``{prefix}:voice-withdrawn`` (user ids), heard while this process runs tours.
+    """
 
     LOG_TTL = 7 * 24 * 3600
     APPEND_BATCH = 1000  # inputs a pipeline carries at most
@@ -92,6 +130,7 @@ class RedisFanout:
         self._appending = asyncio.Event()
         self._appender: asyncio.Task[None] | None = None
         self.sender = node.encode() + b"|"  # begins each pose message this process sends
+        self._claim_talk = self.redis.register_script(_CLAIM_TALK)
 
     def alive_key(self, node: str) -> str:
         return f"{self.prefix}:node:{node}"
@@ -122,13 +161,20 @@ class RedisFanout:
     def voice_channel(self, tour: int) -> str:
         return f"{self.prefix}:tour:{tour}:voice"
 
+    def talk_key(self, tour: int) -> str:
+        return f"{self.prefix}:tour:{tour}:talk"
+
+    @property
+    def withdrawn_channel(self) -> str:
+        return f"{self.prefix}:voice-withdrawn"
+
     async def attach(self, room: LiveTour) -> None:
         self.rooms[room.tour_id] = room
         if self._heartbeat is None:
             await self.redis.set(self.alive_key(self.node), "1", ex=self.NODE_TTL)
             self._heartbeat = asyncio.create_task(self._beat())
         await self.pubsub.subscribe(self.channel(room.tour_id),
-                                    self.voice_channel(room.tour_id))
+                                    self.voice_channel(room.tour_id), self.withdrawn_channel)
         if self._listener is None or self._listener.done():  # ends with the last tour
             self._listener = asyncio.create_task(self._listen())
         self.readers[room.tour_id] = asyncio.create_task(self._read(room))
@@ -181,6 +227,9 @@ class RedisFanout:
         if data.startswith(self.sender):
             return  # our own poses
         channel = message["channel"].decode()
+        if channel == self.withdrawn_channel:
+            self._withdrawn(data.split(b"|", 1)[1])
+            return
         room = self.rooms.get(int(channel.rsplit(":", 2)[1]))
         if room is None:
             return
@@ -231,14 +280,41 @@ class RedisFanout:
         except Exception as exc:  # noqa: BLE001  Redis away for a moment: this voice is lost
             log.warning("publishing voice failed: %s", exc)
 
+    async def claim_talk(self, tour: int, seat: int, holders: list[int],
+                         seconds: float) -> bool:
+        """A place on tour ``tour``'s open floor for ``seat`` for ``seconds``, or its
+        place renewed; raises what the Redis client raises when Redis is away."""
+        granted = await self._claim_talk(keys=[self.talk_key(tour)],
+                                         args=[seat, int(seconds * 1000), wire.MAX_FLOOR,
+                                               *holders])
+        return bool(granted)
+
+    async def publish_withdrawal(self, user: int) -> None:
+        """Tells the other processes' recorders; raises when Redis is away."""
+        await self.redis.publish(self.withdrawn_channel, self.sender + str(user).encode())
+
+    def _withdrawn(self, data: bytes) -> None:
+        try:
+            user = int(data)
+        except ValueError:
+            log.warning("a voice withdrawal names no user: %r", data[:40])
+            return
+        for room in list(self.rooms.values()):
+            room.voice_withdrawn(user)
+
     async def detach(self, room: LiveTour) -> None:
         self.rooms.pop(room.tour_id, None)
         reader = self.readers.pop(room.tour_id, None)
         if reader:
             await stop(reader)
-        await bounded(self.pubsub.unsubscribe(self.channel(room.tour_id),
-                                              self.voice_channel(room.tour_id)),
+        channels = [self.channel(room.tour_id), self.voice_channel(room.tour_id)]
+        if not self.rooms:  # no tour left to record here
+            channels.append(self.withdrawn_channel)
+        await bounded(self.pubsub.unsubscribe(*channels),
                       f"unsubscribing from tour {room.tour_id}'s poses and voice")
+        if self.withdrawn_channel in channels and self.rooms:  # a tour opened meanwhile
+            await bounded(self.pubsub.subscribe(self.withdrawn_channel),
+                          "subscribing to voice withdrawals again")
 
     async def close(self) -> None:
         for room in list(self.rooms.values()):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -16,6 +17,8 @@ from server.live.poses import InterestSettings
 from server.live.recorder_port import RecorderFactory
 from server.live.room import LiveTour
 from server.participation_store import Learning, store
+
+log = logging.getLogger("redhall.tours")
 
 
 class Hub:
@@ -81,6 +84,18 @@ class Hub:
             self._opening.pop(room.tour_id, None)
             await self.fanout.detach(room)
             await room.close()
+
+    async def withdraw_voice(self, user: int) -> None:
+        """``user`` withdrew their consent to keep their voice, or their account went: the
+        tours recorded on any process sharing this one's Redis keep no more of it and drop
+        what they kept (this process's at once, the others' as Redis carries it)."""
+        for room in list(self.rooms.values()):
+            room.voice_withdrawn(user)
+        try:
+            await self.fanout.publish_withdrawal(user)
+        except Exception as exc:  # noqa: BLE001  the recording's own check at its end remains
+            log.warning("telling other processes that user %s withdrew their voice failed "
+                        "(%s); their recordings take it out as they are stored", user, exc)
 
     async def store_rows(self, rows: Sequence[dict[str, Any]]) -> None:
         fresh = await store(self.sessions, rows, self.learning)

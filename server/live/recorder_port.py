@@ -33,6 +33,11 @@ class TourRecorder(Protocol):
     def pose(self, seat: int, at: float, message: bytes) -> None:
         """A guide's or co-guide's 46-byte pose message (``protocol.tour_poses``)."""
 
+    def withdraw(self, user: int) -> None:
+        """``user`` withdrew their consent to keep their voice, or their account went
+        (told on any server process, ``Hub.withdraw_voice``): keep no more of it as a
+        member, and remove what was kept."""
+
     def close(self) -> None:
         """The tour closed on this process; nothing more follows."""
 
@@ -93,6 +98,13 @@ class GuardedRecorder:
                 self.recorder.pose(seat, at, message)
             except Exception:  # noqa: BLE001  logged in _failed
                 self._failed("a pose")
+
+    def withdraw(self, user: int) -> None:
+        if self.recorder is not None:
+            try:
+                self.recorder.withdraw(user)
+            except Exception:  # noqa: BLE001  logged in _failed
+                self._failed("a withdrawn consent")
 
     def close(self) -> None:
         recorder, self.recorder = self.recorder, None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from protocol import tour as wire
@@ -35,6 +37,7 @@ from server.live.plan import TourPlan
 from server.live.poses import InterestSettings, PoseTable
 from server.live.recorder_port import GuardedRecorder
 from server.live.state import TourState
+from server.live.talk import TALK_SECONDS, LocalTalk, SharedTalk, Verdict
 from server.live.voice import TickVoice, VoiceRelay, split_entries
 from server.live.voice_metrics import VOICE_DROPPED, VOICE_RELAYED
 from server.live.wsframe import binary_frame
@@ -61,6 +64,9 @@ class LiveTour:
         self.outgoing: list[bytes] = []  # this process's new pose entries, for other nodes
         self.voices = VoiceRelay()
         self.outgoing_voice: list[bytes] = []  # this process's voice entries, for other nodes
+        self.talk: LocalTalk | SharedTalk[_Held] = LocalTalk()  # the open floor's speakers
+        if hub.fanout.shared:
+            self.talk = SharedTalk(self._claim_talk, self._talk_answered)
         self.recorder = GuardedRecorder.open(hub.recorder_factory, plan)
         self.tick_seconds = 1.0 / tick_hz
         self.relay_seconds = 1.0 / relay_hz
@@ -271,30 +277,59 @@ class LiveTour:
 
     # -- voice ---------------------------------------------------------------------------
 
-    def voice(self, seat: int, conn: Connection, message: bytes,
-              packet: VoicePacket) -> str | None:
+    def voice(self, seat: int, conn: Connection, message: bytes, packet: VoicePacket,
+              tell: Callable[[str], None] | None = None) -> str | Verdict | None:
         """Relays a checked voice message from a local connection on the next tick; or
-        drops it and says why (the seat may not speak now)."""
+        drops it and says why (the seat may not speak now); or holds it while the open
+        floor's claim is asked (``Verdict.HELD``; a refusal then goes to ``tell``)."""
         known = self.state.seats.get(seat)
         if known is None or self.conns.get(seat) is not conn:
             return None  # replaced or let go meanwhile: its packets go nowhere
         why = why_silent(self.state, known)
-        if why is None and known.role == "member" and seat not in self.state.floor \
-                and not self.voices.open_floor_admits(seat, time.monotonic(),
-                                                      self.state.floor):
-            VOICE_DROPPED.labels("floor_busy").inc()
-            return (f"{wire.MAX_FLOOR} members are speaking; wait for one of them to "
-                    "pause")
         if why is not None:
             VOICE_DROPPED.labels("not_allowed").inc()
             return why
         entry = relay_entry(seat, message)
+        if known.role == "member" and seat not in self.state.floor:  # the open floor
+            verdict = self.talk.admit(seat, time.monotonic(), self.state.floor,
+                                      _Held(conn, entry, packet, tell))
+            if verdict is Verdict.HELD:
+                return verdict
+            if verdict is Verdict.BUSY:
+                VOICE_DROPPED.labels("floor_busy").inc()
+                return FLOOR_BUSY
+        self._relay(seat, entry, packet)
+        return None
+
+    def _relay(self, seat: int, entry: bytes, packet: VoicePacket) -> None:
         if self.voices.add(seat, entry):
             VOICE_RELAYED.labels("local").inc()
             if self.shared:
                 self.outgoing_voice.append(entry)
             self.recorder.voice(seat, packet.capture, packet.payload)
-        return None
+
+    async def _claim_talk(self, seat: int, holders: list[int]) -> bool:
+        return await self.hub.fanout.claim_talk(self.tour_id, seat, holders, TALK_SECONDS)
+
+    def _talk_answered(self, seat: int, granted: bool, held: list[_Held]) -> None:
+        """The open floor's claim for ``seat`` is answered: its held packets are relayed,
+        if it still may speak, or dropped."""
+        known = self.state.seats.get(seat)
+        speaks = granted and known is not None and why_silent(self.state, known) is None
+        told = False
+        for one in held:
+            if speaks and self.conns.get(seat) is one.conn:
+                self._relay(seat, one.entry, one.packet)
+                continue
+            VOICE_DROPPED.labels("not_allowed" if granted else "floor_busy").inc()
+            if not granted and not told and one.tell is not None:
+                told = True
+                one.tell(FLOOR_BUSY)
+
+    def voice_withdrawn(self, user: int) -> None:
+        """``user`` withdrew their consent to keep their voice (or their account went):
+        this process's recording of the tour keeps no more of it, and drops what it kept."""
+        self.recorder.withdraw(user)
 
     def remote_voice(self, blob: bytes) -> None:
         """Voice entries another server process accepted (it checked the speaker)."""
@@ -387,11 +422,25 @@ class LiveTour:
         while (self._busy or not self.inbox.empty()) and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         await stop_all(self._tasks)
+        await self.talk.close()
         for handle in self.expiries.values():
             handle.cancel()
         self.recorder.close()
         for conn in list(self.conns.values()):
             await conn.stop()
+
+
+FLOOR_BUSY = f"{wire.MAX_FLOOR} members are speaking; wait for one of them to pause"
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A packet held while the open floor's claim for its seat is asked."""
+
+    conn: Connection
+    entry: bytes
+    packet: VoicePacket
+    tell: Callable[[str], None] | None
 
 
 class _Applied:

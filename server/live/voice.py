@@ -3,8 +3,9 @@ frame (``protocol.voice``) built once and shared by every listener; the server n
 decodes audio.
 
 Everyone hears every relayed packet: only guides and members allowed to speak are relayed
-(``server.live.floor``), and they speak to the whole tour, spectators included. A speaker
-does not get their own packets back: each speaker in a tick gets a frame without them.
+(``server.live.floor``; on the open floor ``server.live.talk``), and they speak to the
+whole tour, spectators included. A speaker does not get their own packets back: each
+speaker in a tick gets a frame without them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 
-from protocol import tour as wire
 from protocol.voice import ENTRY_HEADER, VoiceError, join_voice_frame
 from server.live.voice_metrics import VOICE_DROPPED
 from server.live.wsframe import binary_frame
@@ -20,9 +20,6 @@ from server.live.wsframe import binary_frame
 MAX_TICK_ENTRIES = 256
 """Packets one tick carries at most (three 20 ms packets from each of 80 speakers); more
 are dropped, counted as ``overflow``."""
-TALK_SECONDS = 1.0
-"""With the floor open, a member counts as speaking this long after their last packet;
-a pause that long frees their place for another (clients send nothing in silence)."""
 
 
 @dataclass
@@ -40,7 +37,6 @@ class TickVoice:
 @dataclass
 class VoiceRelay:
     pending: list[tuple[int, bytes]] = field(default_factory=list)  # (seat, entry)
-    talking: dict[int, float] = field(default_factory=dict)  # open floor: seat -> last packet
 
     def add(self, seat: int, entry: bytes) -> bool:
         """Queues a frame entry for the next tick; False when the tick is full."""
@@ -48,20 +44,6 @@ class VoiceRelay:
             VOICE_DROPPED.labels("overflow").inc()
             return False
         self.pending.append((seat, entry))
-        return True
-
-    def open_floor_admits(self, seat: int, now: float, holders: list[int]) -> bool:
-        """Whether a member without the floor may speak now on the open floor: yes while
-        they are speaking already, or while fewer than ``MAX_FLOOR`` members speak."""
-        if seat in self.talking and now - self.talking[seat] < TALK_SECONDS:
-            self.talking[seat] = now
-            return True
-        for other, last in list(self.talking.items()):
-            if now - last >= TALK_SECONDS:
-                del self.talking[other]
-        if len(self.talking) + len(holders) >= wire.MAX_FLOOR:
-            return False
-        self.talking[seat] = now
         return True
 
     def take(self, local: Container[int]) -> TickVoice:

@@ -50,11 +50,15 @@ class VoiceIntake:
             VOICE_DROPPED.labels("malformed").inc()
             self._tell("malformed", "bad_message", str(exc))
             return
-        refused = self.room.voice(self.seat, self.conn, data, packet)
+        refused = self.room.voice(self.seat, self.conn, data, packet, self.refused)
         if refused is None:
             self._told = None
-        else:
-            self._tell(refused, "not_allowed", refused)
+        elif isinstance(refused, str):
+            self.refused(refused)
+        # else held until the open floor's claim is answered (``refused`` if it is not)
+
+    def refused(self, why: str) -> None:
+        self._tell(why, "not_allowed", why)
 
     def _tell(self, key: str, code: str, message: str) -> None:
         """Sends the error unless the client heard the same refusal (``key``) last."""

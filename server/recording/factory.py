@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Consent, Tour
 from server.live.plan import TourPlan
+from server.recording.forget import forget_in_tour, no_longer_kept
 from server.recording.recorder import FileTourRecorder
 from server.recording.store import Recordings
 from server.recording.voices import VOICE_CONSENT, VoicePolicy
@@ -82,12 +83,6 @@ class TourRecorders:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def withdraw(self, user: int) -> None:
-        """``user`` withdrew their consent: the tours recording now stop keeping their voice
-        (the stored recordings are rewritten by :func:`server.recording.forget`)."""
-        for policy in self.policies.values():
-            policy.consented.discard(user)
-
     def _release(self, tour: int) -> None:
         self.running.pop(tour, None)
         self.policies.pop(tour, None)
@@ -128,6 +123,21 @@ class TourRecorders:
                              .values(recording_sha256=sha))
         self.store.forget(folder)
         log.info("tour %s: recording stored as %s", tour, sha)
+        await self._recheck(tour, sha)
+
+    async def _recheck(self, tour: int, sha: str) -> None:
+        """Takes out the voices of members who withdrew (or whose account went) while
+        the tour was recorded, should word of it not have reached this process (Redis
+        away) or have come as the recording was being stored."""
+        index = self.store.index(sha)
+        members = sorted({v["user"] for v in (index or {}).get("voices", [])
+                          if v.get("role") == "member" and isinstance(v.get("user"), int)})
+        for user in await no_longer_kept(self.sessions, members):
+            new = await forget_in_tour(self.sessions, self.store, tour, sha, user)
+            if new is not None:
+                sha = new
+                log.info("tour %s: the voice of user %s, no longer to be kept, taken out",
+                         tour, user)
 
     async def recover(self) -> int:
         """Stores every recording no process is writing (cut off by a crash); returns how

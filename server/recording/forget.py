@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.db.models import Tour
+from server.db.models import Consent, Tour, User
 from server.recording.store import Recordings
+from server.recording.voices import VOICE_CONSENT
 
 log = logging.getLogger("redhall.recording")
 
@@ -64,21 +65,46 @@ async def forget_member_voice(sessions: async_sessionmaker[AsyncSession], store:
                                  .where(Tour.recording_sha256.is_not(None)))).all()
     changed = 0
     for tour, sha in rows:
-        if sha is None:
-            continue
-        doomed: list[Path] = []
-        new = await asyncio.to_thread(without_voice_of, store, sha, user, doomed)
-        if new is None:
-            continue
-        async with sessions.begin() as db:
-            moved = await db.execute(update(Tour).where(Tour.id == tour,
-                                                        Tour.recording_sha256 == sha)
-                                     .values(recording_sha256=new))
-        if moved.rowcount != 1:  # type: ignore[attr-defined]  # changed meanwhile: keep all
-            log.warning("tour %s: its recording changed while a voice was taken out; "
-                        "asked again at the next withdrawal", tour)
-            continue
-        for path in doomed:
-            path.unlink(missing_ok=True)
-        changed += 1
+        if sha is not None and await forget_in_tour(sessions, store, tour, sha, user):
+            changed += 1
     return changed
+
+
+async def forget_in_tour(sessions: async_sessionmaker[AsyncSession], store: Recordings,
+                         tour: int, sha: str, user: int) -> str | None:
+    """Takes ``user``'s voice out of the tour's recording ``sha``; returns the sha256 now
+    in the tour's row, or None when nothing changed."""
+    doomed: list[Path] = []
+    new = await asyncio.to_thread(without_voice_of, store, sha, user, doomed)
+    if new is None:
+        return None
+    async with sessions.begin() as db:
+        moved = await db.execute(update(Tour).where(Tour.id == tour,
+                                                    Tour.recording_sha256 == sha)
+                                 .values(recording_sha256=new))
+    if moved.rowcount != 1:  # type: ignore[attr-defined]  # changed meanwhile: keep all
+        log.warning("tour %s: its recording changed while a voice was taken out; "
+                    "asked again at the next withdrawal", tour)
+        return None
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return new
+
+
+async def no_longer_kept(sessions: async_sessionmaker[AsyncSession],
+                         users: list[int]) -> list[int]:
+    """Those of ``users`` whose voice may no longer be kept: their latest answer to the
+    voice-recording consent is not yes, or their account was deleted."""
+    if not users:
+        return []
+    async with sessions() as db:
+        answers = (await db.execute(
+            select(Consent.user_id, Consent.granted)
+            .where(Consent.user_id.in_(users), Consent.purpose == VOICE_CONSENT)
+            .order_by(Consent.at, Consent.id))).all()
+        gone = set((await db.scalars(select(User.id).where(
+            User.id.in_(users), User.deleted_at.is_not(None)))).all())
+    latest = dict.fromkeys(users, False)
+    for user, granted in answers:
+        latest[user] = bool(granted)  # the last answer stands
+    return sorted(user for user, kept in latest.items() if not kept or user in gone)

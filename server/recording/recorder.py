@@ -62,6 +62,11 @@ class _Pose:
     message: bytes
 
 
+@dataclass(frozen=True)
+class _Forget:
+    seats: tuple[int, ...]
+
+
 _CLOSE = object()
 
 
@@ -135,6 +140,16 @@ class FileTourRecorder:
         self._last_pose[seat] = at
         self._put(_Pose(seat, at, bytes(message)))
 
+    def withdraw(self, user: int) -> None:
+        """``user`` may no longer be kept as a member: their later packets are not
+        written, and their voice files so far are deleted (their seats' next packets,
+        should they be allowed again, start new files)."""
+        self.policy.consented.discard(user)
+        seats = tuple(seat for seat, (who, role) in self.roster.seats.items()
+                      if who == user and role == "member")  # the guides' voices stay
+        if seats and not self._closed:
+            self._queue.put(_Forget(seats))  # never dropped, unlike what is recorded
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
@@ -168,6 +183,8 @@ class FileTourRecorder:
         elif isinstance(item, _Event):
             self._events.write(message_line(item.at - self.start,
                                             item.message.model_dump(mode="json")))
+        elif isinstance(item, _Forget):
+            self._forget(item.seats)
         elif isinstance(item, _Pose):
             try:
                 pose = decode_pose(item.message)
@@ -198,6 +215,13 @@ class FileTourRecorder:
         if slot > end:
             speaker.writer.silence(slot - end)
         speaker.writer.add(item.payload, samples)
+
+    def _forget(self, seats: tuple[int, ...]) -> None:
+        for seat in seats:
+            speaker = self._speakers.pop(seat, None)
+            if speaker is not None:
+                speaker.out.close()
+            (self.folder / voice_name(seat)).unlink(missing_ok=True)
 
     def _end(self) -> None:
         for speaker in self._speakers.values():

@@ -13,12 +13,12 @@ from server.auth import EVERYONE, Principal, forget_credentials, require
 from server.db.models import AuditEntry, Consent, Credential, Notification, User
 from server.db.types import utcnow
 from server.errors import json_error
-from server.keys import CIPHER, LEARNING, SESSIONS, SETTINGS, SIGNER
+from server.keys import CIPHER, HUB, LEARNING, SESSIONS, SETTINGS, SIGNER
 from server.recording import VOICE_CONSENT
 from server.recording.forget import forget_member_voice
 from server.roster.scope import audit_scoped, managed_user, oversees_user, tree_of
 from server.routes.credits import target_of
-from server.routes.recordings import RECORDERS, RECORDINGS
+from server.routes.recordings import RECORDINGS
 from server.validation import body, dumps, path_id
 
 routes = web.RouteTableDef()
@@ -38,13 +38,15 @@ async def after_consent(app: web.Application, user_id: int, data: ConsentRequest
     """Once a consent is stored: a withdrawn voice-recording consent takes the member's
     voice out of the recordings that kept it."""
     if data.purpose == VOICE_CONSENT and not data.granted:
-        app[RECORDERS].withdraw(user_id)
         await forget_voice(app, user_id)
 
 
 async def forget_voice(app: web.Application, user_id: int) -> None:
-    """The member's voice out of every stored recording (a withdrawn consent, a deleted
-    account); the guides' voices and the tours' events stay."""
+    """The member's voice out of every recording (a withdrawn consent, a deleted account):
+    the tours being recorded, on this server process or any other sharing its Redis, keep
+    no more of it and drop what they kept; the stored recordings are rewritten without it.
+    The guides' voices and the tours' events stay."""
+    await app[HUB].withdraw_voice(user_id)
     await forget_member_voice(app[SESSIONS], app[RECORDINGS], user_id)
 
 

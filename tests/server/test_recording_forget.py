@@ -14,7 +14,6 @@ from server.recording import VoicePolicy
 from server.recording.forget import forget_member_voice
 from server.recording.recorder import FileTourRecorder
 from server.recording.store import Recordings
-from server.routes.recordings import RECORDERS
 from tests.server.conftest import World
 from tests.server.live_support import publish, schedule
 from tests.server.recording_support import decode, joined, opus_packets, tone
@@ -98,17 +97,38 @@ async def test_withdrawing_consent_or_deleting_the_account_takes_the_voice_out(
         "purpose": "voice-recording", "text_version": "1", "granted": True})
     assert granted.status == 201
     assert await _kept_users(world, tour) == [1, member]  # a consent given changes nothing
-    running = VoicePolicy(True, {member, 99})  # a tour being recorded right now
-    world.client.server.app[RECORDERS].policies[tour + 1000] = running
     withdrawn = await world.client.post("/api/me/consent", headers=world.auth("member"), json={
         "purpose": "voice-recording", "text_version": "1", "granted": False})
     assert withdrawn.status == 201
     assert await _kept_users(world, tour) == [1]
-    assert running.consented == {99}  # the running recording stops keeping their voice
-    del world.client.server.app[RECORDERS].policies[tour + 1000]
 
     tour, _ = await _recorded(world, version)
     assert await _kept_users(world, tour) == [1, member]
     deleted = await world.client.delete(f"/api/users/{member}", headers=world.auth("admin"))
     assert deleted.status == 200, await deleted.text()
     assert await _kept_users(world, tour) == [1]
+
+
+def test_a_running_recording_drops_the_voice_of_a_member_who_withdraws(
+        tmp_path: Path) -> None:
+    """What was written of their voice goes, nothing more of it is written, and the rest
+    of the recording is stored and plays."""
+    store = Recordings(tmp_path)
+    start = time.time() - 10
+    folder = store.live / "5-1"
+    recorder = FileTourRecorder(folder, 5, start, VoicePolicy(True, {7, 8}))
+    for seat, user, role in ((0, 7, "guide"), (1, 7, "member"), (2, 8, "member")):
+        recorder.event(start, joined(seat, user, role))  # type: ignore[arg-type]
+    packets = opus_packets(tone(1.0, 440))
+    for i, packet in enumerate(packets):
+        if i == 20:
+            recorder.withdraw(7)  # a guide too elsewhere: that voice stays
+        for seat in (0, 1, 2):
+            recorder.voice(seat, start + i * 0.02, packet)
+    recorder.close()
+    recorder.join(20)
+    assert sorted(p.name for p in folder.glob("*.opus")) == ["seat-0.opus", "seat-2.opus"]
+    index = store.index(store.store(folder)[1])
+    assert index is not None and [v["seat"] for v in index["voices"]] == [0, 2]
+    guide = store.path(index["voices"][0]["sha256"], ".opus")
+    assert guide is not None and len(decode(guide)) > 0.9 * 48_000

@@ -8,6 +8,7 @@ import { Controls } from './controls.js';
 import { Visit } from './visit.js';
 import { ImmersiveVR } from './xr.js';
 import { LiveTour } from './tour.js';
+import { loadNarrator } from './narrator.js';
 
 /** @typedef {{exhibit: string, version: string, scene: string, language: string,
  *   manifest: string, entries: string, facts: string, user: number, trusted: string[],
@@ -66,9 +67,12 @@ class Viewer {
       const packaged = await this.source.json(ref.script);
       const levels = packaged.props.reduce(
         (/** @type {number} */ n, /** @type {{levels: unknown[]}} */ p) => n + p.levels.length, 0);
-      this.source.expect(levels + 1);
+      this.source.expect(levels + 1 + (packaged.script.narrator?.model ? 1 : 0));
       this.view = new SceneView(packaged, this.source);
       await this.view.build();
+      /** @type {import('./narrator.js').NarratorFigure | null} */
+      this.narrator = await loadNarrator(this.source, packaged, this.view.world,
+        () => performance.now() / 1000);
     } catch (error) {
       if (error instanceof TamperedEntry) {
         this.say(fill(this.words.tampered, { path: error.path }), 'refused');
@@ -132,6 +136,7 @@ class Viewer {
     this.tour?.update(dt);
     this.visit.update();
     this.view.pulse(time / 1000);
+    this.narrator?.update(dt, this.camera);
     this.renderer.render(this.view.scene, this.camera);
     this.frames += 1;
     if (this.firstFrame === null) {

@@ -35,9 +35,11 @@ const DEG = Math.PI / 180;
  *            fog?: {color: string, density: number} | null}} Environment
  * @typedef {{id: string, title: Record<string, string>, environment: Environment,
  *            spawn: Camera, hotspots: Hotspot[], route: Stop[], quiz: QuizItem[],
- *            credit: Record<string, number>, sources: {title: string}[]}} SceneScript
+ *            credit: Record<string, number>, sources: {title: string}[],
+ *            narrator?: import('./narrator.js').NarratorSpec | null}} SceneScript
  * @typedef {{script: SceneScript, props: PackagedProp[],
- *            audio: Record<string, Record<string, string>>}} PackagedScene
+ *            audio: Record<string, Record<string, string>>,
+ *            lipsync?: Record<string, string>}} PackagedScene
  */
 
 /** A scene-frame point (Z up) in three.js's frame (Y up). @param {number[]} p */

@@ -179,7 +179,8 @@ export class Visit {
     if (item) this.offerQuiz(item);
   }
 
-  /** Narration of a hotspot or stop, from its verified entry. @param {string} owner */
+  /** Narration of a hotspot or a stop (``stop:<id>``), from its verified entry.
+   *  @param {string} owner */
   async play(owner) {
     const tracks = this.audio[owner] ?? {};
     const path = tracks[this.lang] ?? tracks['zh-CN'];
@@ -189,6 +190,7 @@ export class Visit {
     this.playing?.pause();
     this.playing = new Audio(url);
     this.playing.dataset.owner = owner;
+    this.viewer.narrator?.speak(owner, this.playing, path);  // its mouth, from where it stands
     this.playing.play().catch(() => {});  // a browser may wait for a gesture; the panel stays
   }
 
@@ -205,6 +207,7 @@ export class Visit {
     this.closeHotspot();
     this.panel.hidden = true;
     this.playing?.pause();
+    this.viewer.narrator?.silence();
     this.viewer.view.highlight(null);
     this.changed();
   }
@@ -221,7 +224,7 @@ export class Visit {
     }
     this.closeHotspot();
     this.showPanel(localized(stop.say, this.lang), []);
-    this.play(stop.id);
+    this.play(`stop:${stop.id}`);  // a stop's narration, keyed as the engine keys it
     this.refresh();
     if (index === this.script.route.length - 1 && this.remaining().length) {
       this.offerQuiz(this.remaining()[0]);

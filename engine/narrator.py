@@ -72,6 +72,8 @@ class NarratorFigure:
         head = actor.exposeJoint(None, "modelRoot", "head")
         self.head_height = head.getPos(actor).z if head is not None else 1.6
         self.head_node = head
+        # where its voice comes from: the head, following its turns (the figure without one)
+        self.voice_node: NodePath = head if head is not None else actor
         hand = actor.exposeJoint(None, "modelRoot", "hand.R")
         self.hand_aside = abs(hand.getPos(actor).x) if hand is not None else 0.0
         self.sliders = {name: actor.controlJoint(None, "modelRoot", name)

@@ -13,12 +13,13 @@ from typing import Any
 
 import av
 import numpy as np
-from panda3d.core import Filename, LineSegs
+from panda3d.core import LineSegs
 
 from engine.avatars import INTERPOLATION_DELAY, AvatarPose
 from engine.outbox import FactSink
 from engine.replay_recording import Recording, ReplayError
 from engine.replay_timeline import Playback, Timeline, TourAt
+from engine.spatial_audio import SpatialAudio
 from engine.view import ExhibitView
 from engine.xr import XRMode
 from protocol.participation import ParticipationFact
@@ -174,12 +175,11 @@ class ReplaySystem:
     # -- sound ------------------------------------------------------------------------
 
     def _load_sound(self, cache: Path) -> Any:
-        managers = self.view.app.base.sfxManagerList
-        if not managers or not managers[0].isValid():
+        app = self.view.app
+        self.spatial = SpatialAudio(app)
+        if not self.spatial.device:
             self.audio_missing = "no sound device here: the replay goes on without the voice"
             return None
-        from direct.showbase.Audio3DManager import Audio3DManager
-
         cache.mkdir(parents=True, exist_ok=True)
         path = cache / f"replay-{self.recording.tour}-{int(self.recording.start)}.wav"
         with wave.open(str(path), "wb") as out:
@@ -187,10 +187,9 @@ class ReplaySystem:
             out.setsampwidth(2)
             out.setframerate(RATE)
             out.writeframes(self.voice.tobytes())
-        self.audio3d = Audio3DManager(managers[0], self.view.app.base.camera)
-        self.audio3d.setDropOffFactor(0.0)  # the guide is heard everywhere
-        sound = self.audio3d.loadSfx(Filename.fromOsSpecific(str(path)))
-        self.audio3d.attachSoundToObject(sound, self.voice_node)
+        app.add(self.spatial)  # the guide is heard from the avatar, wherever it walks
+        sound = self.spatial.load(path)
+        self.spatial.attach(sound, self.voice_node)
         sound.play()
         return sound
 

@@ -35,6 +35,7 @@ from engine.quiz_card import QuizCard
 from engine.scene_graph import build_scene
 from engine.shading import ShadingMode, enable_shading
 from engine.sky import Sky
+from engine.spatial_audio import SpatialAudio
 from engine.vr_locomotion import VRLocomotion
 from engine.xr import Headset, SimulatedXR, XRMode
 from protocol.i18n import Language
@@ -121,6 +122,8 @@ class ExhibitView:
         if script.narrator is not None:
             self.narrator = app.add(load_narrator(exhibit, script, self.nodes.root,
                                                   app.base.camera, app.clock.now))
+        # the narrator's voice, heard from where it stands
+        self.voices = app.add(SpatialAudio(app))
         self.quiz = QuizSession(list(script.quiz))
         self.progress = app.add(Progress(len(script.hotspots), len(script.route)))
         self.facts = FactRecorder(sink, session or uuid.uuid4(), manifest.id, manifest.version,
@@ -165,12 +168,13 @@ class ExhibitView:
         returns what the next scene's view keeps."""
         app = self.app
         for system in (self.navigation, self.vignette, self.hotspots, self.avatars,
-                       self.narrator, self.sky, self.progress, self.xr, self.pointer,
+                       self.narrator, self.voices, self.sky, self.progress, self.xr, self.pointer,
                        self.locomotion, self.quiz_card, self, self.layout):
             if system is not None:
                 app.remove(system)
         for sound in self.sounds.values():
             sound.stop()  # type: ignore[attr-defined]
+        self.voices.close()
         if self.xr is not None:
             self.xr.on_trigger.remove(self._trigger)
         if self.pointer is not None:
@@ -219,16 +223,28 @@ class ExhibitView:
             self.quiz_card.hide()
 
     def _play(self, owner: str) -> None:
+        """Play narration ``owner`` (stopping the one before): from the narrator, with its
+        mouth, gesture and 3D position, when the narrator speaks it; else plainly."""
         tracks = self.scene.audio.get(owner, {})
         name = tracks.get(self.language) or tracks.get("zh-CN")
         if name is None:
             return
-        sound = self.app.base.loader.loadSfx(Filename.fromOsSpecific(
-            str(self.exhibit.file(name))))
+        if self.playing is not None:
+            before = self.sounds[self.playing]
+            before.stop()  # type: ignore[attr-defined]
+            self.voices.detach(before)
+        file = self.exhibit.file(name)
+        narrator = self.narrator if self.narrator is not None and self.narrator.speaks(owner) \
+            else None
+        if narrator is not None:
+            sound = self.voices.load(file)
+            self.voices.attach(sound, narrator.voice_node)
+        else:
+            sound = self.app.base.loader.loadSfx(Filename.fromOsSpecific(str(file)))
         sound.play()
         self.sounds[owner], self.playing = sound, owner
-        if self.narrator is not None and self.narrator.speaks(owner):
-            self.narrator.speak(self._lipsync(name), sound, self._explained(owner))
+        if narrator is not None:
+            narrator.speak(self._lipsync(name), sound, self._explained(owner))
 
     def _lipsync(self, ogg: str) -> LipSyncTrack | None:
         track = self.scene.lipsync.get(ogg)
@@ -253,7 +269,9 @@ class ExhibitView:
     def close_panel(self) -> None:
         self._close_hotspot()
         if self.playing is not None:  # the narration stops with its panel
-            self.sounds[self.playing].stop()  # type: ignore[attr-defined]
+            sound = self.sounds[self.playing]
+            sound.stop()  # type: ignore[attr-defined]
+            self.voices.detach(sound)
             self.playing = None
         if self.narrator is not None:
             self.narrator.silence()

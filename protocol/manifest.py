@@ -80,7 +80,9 @@ class PackagedScene(_Strict):
     props: list[PackagedProp]
     audio: dict[str, dict[str, str]] = Field(
         default_factory=dict,
-        description="hotspot or stop id -> language -> Ogg path in the package",
+        description="narration owner -> language -> Ogg path in the package; owners are a "
+                    "hotspot's id, `stop:<id>` for a route stop's line and `action:<n>` for "
+                    "the n-th action's audio (ids are slugs: no colon, no collision)",
     )
     lipsync: dict[str, str] = Field(
         default_factory=dict,

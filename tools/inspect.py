@@ -12,6 +12,13 @@ from protocol.package import VerifiedPackage, open_package
 from tools.keys import load_public
 
 
+def _owner_kind(owner: str) -> str:
+    """What narration ``owner`` belongs to: ``hotspot``, ``stop`` (``stop:<id>``) or
+    ``action`` (``action:<n>``)."""
+    prefix = owner.split(":", 1)[0] if ":" in owner else ""
+    return prefix if prefix in ("stop", "action") else "hotspot"
+
+
 def _narration(package: VerifiedPackage, scene: PackagedScene) -> list[dict[str, Any]]:
     """Each narration's Ogg with the lip-sync track beside it (None for older packages)."""
     sizes = {entry.path: entry.size for entry in package.manifest.entries}
@@ -25,7 +32,8 @@ def _narration(package: VerifiedPackage, scene: PackagedScene) -> list[dict[str,
                 lipsync = {"path": track_path, "bytes": sizes.get(track_path, 0),
                            "rate": track.rate, "frames": len(track.openness),
                            "seconds": round(track.seconds, 2)}
-            listed.append({"owner": owner, "language": language, "path": path,
+            listed.append({"owner": owner, "kind": _owner_kind(owner), "language": language,
+                           "path": path,
                            "bytes": sizes.get(path, 0), "lipsync": lipsync})
     return listed
 

@@ -1,4 +1,8 @@
-"""Narration for hotspots and route stops: given files normalized, missing ones spoken."""
+"""Narration for hotspots and route stops: given files normalized, missing ones spoken.
+
+Owners in the packaged scene's ``audio`` map: a hotspot's id, ``stop:<id>`` for a route
+stop (a slug holds no colon, so the two never collide) and ``action:<n>`` for an action.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from protocol.scene import Hotspot, SceneScript
+from protocol.i18n import LANGUAGES, Language
+from protocol.scene import Hotspot, RouteStop, SceneScript
 from tools.audio import espeak_available, speech_version
 from tools.cache import BuildCache, digest_of, file_digest
 from tools.package import stable_json
@@ -58,8 +63,33 @@ def hotspot_speech(hotspot: Hotspot) -> str:
     return f"{hotspot.title.zh_CN}。{hotspot.text.zh_CN}"
 
 
+def stop_speech(stop: RouteStop) -> dict[Language, str]:
+    """What synthesized narration says for a route stop, per language: its ``say`` line in
+    each language it is written in and has no recorded file for."""
+    given = _given(stop.audio)
+    texts = dict(zip(("zh-CN", "zh-TW", "en"), (stop.say.zh_CN, stop.say.zh_TW, stop.say.en),
+                     strict=True))
+    return {language: text for language in LANGUAGES
+            if (text := texts[language]) is not None and language not in given}
+
+
 def needs_speech(scene: SceneScript) -> bool:
-    return any(h.audio is None for h in scene.hotspots)
+    return any(h.audio is None for h in scene.hotspots) \
+        or any(stop_speech(s) for s in scene.route)
+
+
+def _spoken(text: str, language: Language, name: str, version: str,
+            cache: BuildCache) -> tuple[bytes, float]:
+    """``text`` synthesized in ``language`` (cached by text, voice and speech version)."""
+    from tools.voices import VOICES, speak
+
+    key = digest_of(PIPELINE_VERSION, "speech", version, VOICES[language], text)
+    hit = cache.get("audio", key)
+    if hit is not None:
+        return hit[1]["ogg"], hit[0]["seconds"]
+    data, seconds = speak(text, language, name)
+    cache.put("audio", key, {"seconds": seconds}, {"ogg": data})
+    return data, seconds
 
 
 def build_narration(scene: SceneScript, root: Path, cache: BuildCache,
@@ -69,7 +99,7 @@ def build_narration(scene: SceneScript, root: Path, cache: BuildCache,
 
     Owners are hotspot ids, ``stop:<id>`` for route stops and ``action:<n>`` for actions.
     """
-    from tools.audio_codec import normalize, synthesize  # loads libsndfile only when needed
+    from tools.audio_codec import normalize  # loads libsndfile only when needed
 
     out = NarrationOutput()
     owners: list[tuple[str, dict[str, str]]] = [(h.id, _given(h.audio)) for h in scene.hotspots]
@@ -88,18 +118,23 @@ def build_narration(scene: SceneScript, root: Path, cache: BuildCache,
                 data, seconds = hit[1]["ogg"], hit[0]["seconds"]
             _store(out, owner, language, data, seconds, cache)
     if speech and espeak_available():
+        from tools.voices import voice_for
+
         version = speech_version()
         for hotspot in scene.hotspots:
             if hotspot.audio is not None:
                 continue
-            text = hotspot_speech(hotspot)
-            key = digest_of(PIPELINE_VERSION, "speech", version, text)
-            hit = cache.get("audio", key)
-            if hit is None:
-                data, seconds = synthesize(text, f"{scene.id}/{hotspot.id}")
-                cache.put("audio", key, {"seconds": seconds}, {"ogg": data})
-            else:
-                data, seconds = hit[1]["ogg"], hit[0]["seconds"]
+            data, seconds = _spoken(hotspot_speech(hotspot), "zh-CN",
+                                    f"{scene.id}/{hotspot.id}", version, cache)
             _store(out, hotspot.id, "zh-CN", data, seconds, cache)
             out.synthesized += 1
+        for stop in scene.route:  # each stop's line, in every language with a voice here
+            for language, text in stop_speech(stop).items():
+                if voice_for(language) is None:
+                    continue
+                owner = f"stop:{stop.id}"
+                data, seconds = _spoken(text, language, f"{scene.id}/{owner}/{language}",
+                                        version, cache)
+                _store(out, owner, language, data, seconds, cache)
+                out.synthesized += 1
     return out

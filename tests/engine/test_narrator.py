@@ -36,6 +36,7 @@ LOUD = (0.5, 0.9)  # the narration's one syllable, seconds from its start
 SUIT = np.array([0x5B, 0x64, 0x70])
 NARRATED_SCENE = MINIMAL_SCENE.replace(
     "sources: [0]}", "sources: [0], audio: assets/table.wav}").replace(
+    "hotspots: [table]}", "hotspots: [table], audio: assets/table.wav}").replace(
     "credit:", "narrator: {position: [1.8, 0, 0], facing: [0, -5, 1.6]}\ncredit:")
 
 
@@ -173,6 +174,35 @@ def test_the_gesture_points_at_the_hotspot_when_its_narration_starts(
     assert abs(figure.body_turn) > 30  # he turned from the member toward the table
     _run(view, 2.0, step=0.1)  # the gesture is over: arm down, facing the member again
     assert (hand.getPos(render) - rest).length() < 0.02 and figure.body_turn == 0.0
+
+
+def test_a_stop_is_spoken_by_the_narrator_from_where_it_stands(view: ExhibitView) -> None:
+    figure = _figure(view)
+    voices = view.voices
+    assert voices.listener == view.app.base.camera  # heard from the member's eyes
+    view.go_to_stop("start")
+    sound = view.sounds["stop:start"]
+    assert view.playing == "stop:start" and figure.track is not None  # lip-sync running
+    assert voices.sounds_on(figure.voice_node) == [sound]
+    # the voice comes from the narrator's head: where it stands, a head's height up
+    at = figure.voice_node.getPos(view.app.render)
+    assert math.hypot(at.x - 1.8, at.y) < 0.3 and 1.4 < at.z < 1.9, at
+    _run(view, 0.8, step=0.1)
+    assert abs(figure.body_turn) > 30  # turned to gesture at the stop's hotspot, the table
+    view.select("table")  # the next narration: the stop's line stops and lets go of him
+    assert voices.sounds_on(figure.voice_node) == [view.sounds["table"]]
+    view.close_panel()
+    assert voices.sounds_on(figure.voice_node) == [] and view.playing is None
+
+
+def test_narration_the_narrator_does_not_speak_plays_plainly(view: ExhibitView) -> None:
+    figure = _figure(view)
+    figure.spec = figure.spec.model_copy(update={"stops": []})  # he presents no stop
+    view.go_to_stop("start")
+    assert view.playing == "stop:start" and figure.track is None
+    assert view.voices.sounds_on(figure.voice_node) == []
+    view.select("table")
+    assert figure.track is not None and view.voices.sounds_on(figure.voice_node) != []
 
 
 def _shot(view: ExhibitView, name: str) -> np.ndarray:

@@ -1,39 +1,16 @@
-"""飞夺泸定桥: the gorge of the Dadu River at Luding (heightmap), the bridgehead towers
-(OBJ), and plank texture for the boards the defenders left on the east end."""
+"""飞夺泸定桥: the gorge of the Dadu River at Luding (height fields, luding_terrain), the
+town on the east bank (luding_town), the bridgehead towers (OBJ), and plank texture for the
+boards the defenders left on the east end."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
+import luding_terrain
+import luding_town
 
-from common import box, combine, export_obj, hipped_roof, material, paint, rng, save_png
+from common import box, combine, export_obj, hipped_roof, material, paint, save_png
 from textures import planks, tiles
-
-# Terrain extent and height range, also written in the scene script.
-SIZE_X, SIZE_Y, LOW, HIGH = 360.0, 260.0, -4.0, 116.0
-
-
-def heightmap(folder: Path, n: int = 257) -> None:
-    """16-bit grey PNG: river bed, steep banks to terraces ~14 m up, mountains beyond."""
-    xs = np.linspace(-SIZE_X / 2, SIZE_X / 2, n)
-    ys = np.linspace(-SIZE_Y / 2, SIZE_Y / 2, n)
-    gx, gy = np.meshgrid(xs, ys)
-    wander = 6 * np.sin(gy / 37.0)
-    d = np.abs(gx - wander)
-    h = np.where(d < 44, -3.5 + 2 * (d / 44) ** 4, 0.0)
-    bank = np.clip((d - 44) / 8, 0, 1)
-    h = np.where(d >= 44, -1.5 + 15.3 * np.sin(bank * np.pi / 2), h)
-    terrace = np.clip((d - 90) / 80, 0, 1)
-    h = np.where(d >= 90, 13.8 + 95 * terrace**1.6, h)
-    noise = rng(31).normal(0, 1, (n // 8 + 2, n // 8 + 2))
-    noise_img = Image.fromarray(((noise - noise.min()) / np.ptp(noise) * 255).astype(np.uint8))
-    smooth = np.asarray(noise_img.resize((n, n), Image.Resampling.BICUBIC), float) / 255 - 0.5
-    h += smooth * 10 * terrace
-    h = np.clip(h, LOW, HIGH)
-    grey = ((h - LOW) / (HIGH - LOW) * 65535).astype(np.uint16)[::-1]
-    Image.fromarray(grey).save(folder / "gorge-heightmap.png", format="PNG")
 
 
 def tower(folder: Path) -> None:
@@ -56,6 +33,7 @@ def tower(folder: Path) -> None:
 
 def generate(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    heightmap(folder)
+    luding_terrain.generate(folder)
+    luding_town.generate(folder)
     tower(folder)
     save_png(planks(256, (112, 92, 70), seed=33), folder / "deck-planks.png")

@@ -40,7 +40,12 @@ DESCRIPTIONS = {
     "zunyi/wall-clock.glb": (GENERATED, LICENCE, "wall clock"),
     "zunyi/attendance.ogg": (SPOKEN, LICENCE,
                              "narration of the attendance hotspot"),
-    "luding/gorge-heightmap.png": (GENERATED, LICENCE, "16-bit heightmap of the Dadu gorge"),
+    "luding/gorge-near.png": (GENERATED, LICENCE, "16-bit heightmap of the Dadu gorge around "
+                              "the bridge and Luding town"),
+    "luding/gorge-far.png": (GENERATED, LICENCE, "16-bit heightmap of the mountain sides "
+                             "around the gorge"),
+    "luding/town-roofs.obj": (GENERATED, LICENCE, "grey tile gable roofs of Luding town, OBJ"),
+    "luding/town-roofs.mtl": (GENERATED, LICENCE, "their material library"),
     "luding/bridgehead-tower.obj": (GENERATED, LICENCE, "bridgehead tower, OBJ"),
     "luding/bridgehead-tower.mtl": (GENERATED, LICENCE, "its material library"),
     "luding/tile.png": (GENERATED, LICENCE, "roof tiles of the tower"),

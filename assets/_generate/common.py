@@ -52,14 +52,15 @@ def paint(mesh: trimesh.Trimesh, mat: trimesh.visual.material.PBRMaterial,
 
 
 def box(size: tuple[float, float, float], center: tuple[float, float, float]) -> trimesh.Trimesh:
-    mesh = trimesh.creation.box(extents=size)
+    mesh: trimesh.Trimesh = trimesh.creation.box(extents=size)
     mesh.apply_translation(center)
     return mesh
 
 
 def cylinder(radius: float, height: float, center: tuple[float, float, float],
              sections: int = 16) -> trimesh.Trimesh:
-    mesh = trimesh.creation.cylinder(radius=radius, height=height, sections=sections)
+    mesh: trimesh.Trimesh = trimesh.creation.cylinder(radius=radius, height=height,
+                                                      sections=sections)
     mesh.apply_translation(center)
     return mesh
 
@@ -67,7 +68,9 @@ def cylinder(radius: float, height: float, center: tuple[float, float, float],
 def profile_along_y(profile_xz: list[tuple[float, float]], y0: float, length: float,
                     holes: list[list[tuple[float, float]]] | None = None) -> trimesh.Trimesh:
     """Extrude an outline drawn in the x-z plane along +y, starting at ``y0``."""
-    flip = lambda pts: [(x, -z) for x, z in pts]  # noqa: E731
+    def flip(pts: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        return [(x, -z) for x, z in pts]
+
     polygon = Polygon(flip(profile_xz), holes=[flip(h) for h in holes or []] or None)
     mesh = trimesh.creation.extrude_polygon(polygon, length)
     mesh.apply_transform(trimesh.transformations.rotation_matrix(-np.pi / 2, [1, 0, 0]))
@@ -96,11 +99,14 @@ def hipped_roof(size_x: float, size_y: float, rise: float, eave: float,
     hx, hy, ridge = size_x / 2, size_y / 2, size_y * ridge_ratio / 2
     points = [(-hx, -hy, eave), (hx, -hy, eave), (hx, hy, eave), (-hx, hy, eave),
               (0, -ridge, eave + rise), (0, ridge, eave + rise)]
-    return trimesh.convex.convex_hull(np.array(points))
+    hull: trimesh.Trimesh = trimesh.convex.convex_hull(np.array(points))
+    return hull
 
 
 def combine(meshes: list[trimesh.Trimesh]) -> trimesh.Trimesh:
-    return trimesh.util.concatenate(meshes)
+    joined = trimesh.util.concatenate(meshes)
+    assert isinstance(joined, trimesh.Trimesh)  # meshes in, one mesh out
+    return joined
 
 
 def rng(seed: int) -> np.random.Generator:

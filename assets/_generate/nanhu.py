@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import nanhu_shore
 import numpy as np
 import trimesh
 
@@ -155,3 +156,4 @@ def generate(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     boat(folder)
     tender(folder)
+    nanhu_shore.generate(folder)

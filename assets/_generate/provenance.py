@@ -20,6 +20,11 @@ DESCRIPTIONS = {
     "nanhu/red-boat.glb": (GENERATED, LICENCE, "the 1959 replica of the Red Boat: hull, cabins, "
                            "canopies, square table, chairs, tea set, stove"),
     "nanhu/tender.obj": (GENERATED, LICENCE, "the tender (拖梢船), OBJ"),
+    "nanhu/yanyu-pavilion.glb": (GENERATED, LICENCE, "烟雨楼 on the lake's island: stone "
+                                 "terrace, red columns, lattice walls, two tiers of grey tile "
+                                 "roofs with upturned eaves"),
+    "nanhu/shore.glb": (GENERATED, LICENCE, "willows of the island and the south embankment, "
+                        "the lake's other shores with their trees"),
     "nanhu/tender.mtl": (GENERATED, LICENCE, "material library of the tender"),
     "nanhu/the-boat.ogg": (SPOKEN, LICENCE,
                            "narration of the-boat hotspot"),

@@ -52,7 +52,7 @@ def _frames(text: str) -> list[dict[str, float]]:
     return frames
 
 
-def split(run_frames: Callable[[], None], skip: int = 10) -> dict[str, float]:
+def split(run_frames: Callable[[], object], skip: int = 10) -> dict[str, float]:
     """Mean ms per frame of app, cull, submission and driver while ``run_frames`` runs."""
     port = free_port()
     out = Path(tempfile.mkdtemp(prefix="redhall-pstats-")) / "stats.txt"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from server.db.models import Tour
+from server.db.models import Consent, Tour
 from server.keys import SESSIONS, SETTINGS
-from server.recording import VoicePolicy
+from server.recording import VOICE_CONSENT, TourRecorders, VoicePolicy
 from server.recording.forget import forget_member_voice
 from server.recording.recorder import FileTourRecorder
 from server.recording.store import Recordings
@@ -132,3 +132,30 @@ def test_a_running_recording_drops_the_voice_of_a_member_who_withdraws(
     assert index is not None and [v["seat"] for v in index["voices"]] == [0, 2]
     guide = store.path(index["voices"][0]["sha256"], ".opus")
     assert guide is not None and len(decode(guide)) > 0.9 * 48_000
+
+
+async def test_a_recording_stored_after_a_withdrawal_it_missed_keeps_no_voice_of_it(
+        world: World, samples: dict[str, BuildResult]) -> None:
+    """Word of the withdrawal never reached the recording process (Redis away): the
+    recording is checked against the consents as it is stored."""
+    app = world.client.server.app
+    version = await publish(world.client, samples["founding"], world.users["editor"])
+    tour = await schedule(world.client, version, world.users["guide"], [world.branch_a])
+    member = world.users["member"]
+    async with app[SESSIONS].begin() as db:
+        db.add(Consent(user_id=member, purpose=VOICE_CONSENT, text_version="1", granted=True))
+        db.add(Consent(user_id=member, purpose=VOICE_CONSENT, text_version="1",
+                       granted=False))
+    store = Recordings(app[SETTINGS].data_dir)
+    start = time.time() - 10
+    recorder = FileTourRecorder(store.live / f"{tour}-1", tour, start,
+                                VoicePolicy(True, {member}))  # it still thinks yes
+    recorder.event(start, joined(0, 1, "guide"))
+    recorder.event(start, joined(1, member, "member"))
+    for seat in (0, 1):
+        for i, packet in enumerate(opus_packets(tone(0.3, 440))):
+            recorder.voice(seat, start + i * 0.02, packet)
+    recorder.close()
+    recorder.join(20)
+    assert await TourRecorders(app[SESSIONS], store).recover() == 1
+    assert await _kept_users(world, tour) == [1]

@@ -19,6 +19,7 @@ from server.live.room import LiveTour
 from server.participation_store import Learning, store
 
 log = logging.getLogger("redhall.tours")
+WITHDRAW_SECONDS = 2.0
 
 
 class Hub:
@@ -92,10 +93,12 @@ class Hub:
         for room in list(self.rooms.values()):
             room.voice_withdrawn(user)
         try:
-            await self.fanout.publish_withdrawal(user)
+            async with asyncio.timeout(WITHDRAW_SECONDS):  # a stuck Redis holds no request
+                await self.fanout.publish_withdrawal(user)
         except Exception as exc:  # noqa: BLE001  the recording's own check at its end remains
             log.warning("telling other processes that user %s withdrew their voice failed "
-                        "(%s); their recordings take it out as they are stored", user, exc)
+                        "(%s); their recordings take it out as they are stored", user,
+                        str(exc) or type(exc).__name__)
 
     async def store_rows(self, rows: Sequence[dict[str, Any]]) -> None:
         fresh = await store(self.sessions, rows, self.learning)

@@ -1,6 +1,7 @@
 """The open floor's places in Redis, shared by every process of a tour: at most 4 members
 speak at once (the floor's holders counted), a place lapses after its member stops, and
-with Redis down or silent each process counts its own speakers instead."""
+with Redis down or silent each process counts its own speakers instead. A withdrawn voice
+consent with Redis silent still reaches this process's tours, and holds up no request."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import pytest
 
+from server.live import hub as hub_module
 from server.live import talk
 from server.live.fanout import RedisFanout
+from server.live.hub import Hub
 from server.live.talk import SharedTalk, Verdict
 
 
@@ -82,3 +86,19 @@ async def test_without_an_answer_from_redis_each_process_counts_its_own(
     finally:
         await shared.close()
         await fanout.close()
+
+
+async def test_a_withdrawal_with_redis_silent_reaches_this_process_and_returns(
+        silent_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hub_module, "WITHDRAW_SECONDS", 0.3)
+    hub = Hub(None, None, f"redis://127.0.0.1:{silent_port}/0")  # type: ignore[arg-type]
+    told: list[int] = []
+    hub.rooms[5] = SimpleNamespace(voice_withdrawn=told.append)  # type: ignore[assignment]
+    try:
+        started = time.monotonic()
+        await hub.withdraw_voice(42)
+        assert told == [42]
+        assert time.monotonic() - started < 0.8
+    finally:
+        hub.rooms.clear()
+        await hub.fanout.close()

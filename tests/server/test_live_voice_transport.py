@@ -111,6 +111,7 @@ class _Recorder:
         self.events: list[tuple[float, BaseModel]] = []
         self.voices: list[tuple[int, float, bytes]] = []
         self.poses: list[tuple[int, float, bytes]] = []
+        self.withdrawn: list[int] = []
         self.closed = False
         self.fail_on = fail_on
 
@@ -124,6 +125,9 @@ class _Recorder:
 
     def pose(self, seat: int, at: float, message: bytes) -> None:
         self.poses.append((seat, at, message))
+
+    def withdraw(self, user: int) -> None:
+        self.withdrawn.append(user)
 
     def close(self) -> None:
         self.closed = True
@@ -155,6 +159,11 @@ async def test_the_recorder_sees_events_voice_and_guide_poses(
         assert recorder.voices == [(guide.seat, e.capture, e.payload) for e in spoken]
         assert recorder.poses[-1][0] == guide.seat and recorder.poses[-1][2] == guide_pose
         assert {seat for seat, _, _ in recorder.poses} == {guide.seat}
+        # a member withdrawing their consent to keep their voice: the recorder hears of it
+        withdrawn = await world.client.post("/api/me/consent", headers=world.auth("member"),
+                                            json={"purpose": "voice-recording",
+                                                  "text_version": "1", "granted": False})
+        assert withdrawn.status == 201 and recorder.withdrawn == [world.users["member"]]
     else:
         assert recorder.voices == [] and recorder.closed  # let go after its first failure
     await guide.send(wire.EndTour())

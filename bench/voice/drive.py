@@ -35,7 +35,8 @@ class Drive:
         self.packets = packets
         self.speaking = False
         self.voice_due = 0.0
-        self.sent = 0  # voice packets, since :meth:`count_from`
+        self.sent = 0  # voice packets since the window began
+        self.writes = 0  # poses sent since the window began
         self.seq = 0
         self.gauge: Gauge | None = None
         self.poses = Stats()
@@ -78,6 +79,7 @@ class Drive:
                 write(frames[variant])
             for observer in self.observer_groups[group]:
                 self._observer_pose(observer)
+            self.writes += len(self.groups[group]) + len(self.observer_groups[group])
             if self.speaking:
                 self._speak()
             if step % PLAY_EVERY == 0:

@@ -53,6 +53,7 @@ class Listener(asyncio.Protocol):
 
     def reset(self) -> None:
         self.bytes = 0
+        self.reads = 0
         self.pose_frames = 0
         self.texts = 0
         self.voice_packets = 0
@@ -74,6 +75,7 @@ class Listener(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.bytes += len(data)
+        self.reads += 1
         if self.buffer or not self.upgraded:
             self.buffer += data
             if not self.upgraded and not self._upgrade():

@@ -17,6 +17,7 @@ from pathlib import Path
 SATURATED_CPU = 0.9  # of the generator's one core
 SATURATED_LATE = 0.05  # of the window: time the work ran past the schedule
 SATURATED_LAG_P99 = 0.025  # half a pose tick
+CONTENDED = 0.3  # of the server's core taken by other processes: not the server's verdict
 
 
 def process_cpu(pid: int) -> float:
@@ -26,14 +27,15 @@ def process_cpu(pid: int) -> float:
 
 
 def core_busy() -> dict[int, float]:
-    """Busy seconds of each core so far (everything but idle and iowait)."""
+    """Seconds each core ran processes so far (user, nice, system) or was taken by the
+    hypervisor (steal); interrupts are left out, loopback traffic is ours."""
     tick = os.sysconf("SC_CLK_TCK")
     busy = {}
     for line in Path("/proc/stat").read_text().splitlines():
         name, *values = line.split()
         if name.startswith("cpu") and name != "cpu":
-            numbers = [int(v) for v in values[:8]]
-            busy[int(name[3:])] = (sum(numbers) - numbers[3] - numbers[4]) / tick
+            user, nice, system, _idle, _iowait, _irq, _softirq, steal = map(int, values[:8])
+            busy[int(name[3:])] = (user + nice + system + steal) / tick
     return busy
 
 
@@ -83,5 +85,6 @@ class Gauge:
                     "lag_p99_ms": round(lag_p99 * 1000, 1),
                     "lag_max_ms": round(lags[-1] * 1000, 1), "saturated": saturated},
                 # other processes' share of each core, besides the server and generator
-                "others_on_server_core": others(self.server_core, server),
-                "others_on_generator_core": others(self.generator_core, own)}
+                "others_on_server_core": (taken := others(self.server_core, server)),
+                "others_on_generator_core": others(self.generator_core, own),
+                "server_core_contended": taken is not None and taken > CONTENDED}

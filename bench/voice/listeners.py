@@ -193,6 +193,7 @@ class FullListener(Listener):
         self.arrivals: list[float] = []  # capture → arrival, seconds
         self.decoded: list[float] = []  # capture → decoded for its playout slot
         self.bad = 0  # frames that would not decode
+        self.spent = 0.0  # CPU seconds in the full path (decode, buffer, play)
 
     def hear(self, guides: set[int]) -> None:
         """Starts a fresh receiver (jitter buffer, decoder) and playout clock."""
@@ -205,7 +206,7 @@ class FullListener(Listener):
         super()._voice(data, start, end)
         if self.receiver is None:
             return
-        now = time.time()
+        now, cpu = time.time(), time.thread_time()
         try:
             entries = decode_voice_frame(bytes(data[start:end]))
         except VoiceError:
@@ -213,6 +214,7 @@ class FullListener(Listener):
             return
         self.arrivals += (now - entry.capture for entry in entries)
         self.receiver.receive(entries, now)
+        self.spent += time.thread_time() - cpu
 
     def play(self) -> None:
         """Plays every 20 ms slot due by now. The receiver times a packet by its slot;
@@ -220,12 +222,13 @@ class FullListener(Listener):
         make the figure worse."""
         if self.receiver is None or self.clock is None:
             return
-        latencies = self.receiver.latencies
+        latencies, cpu = self.receiver.latencies, time.thread_time()
         for tick in self.clock.due(time.time()):
             before = len(latencies)
             self.receiver.tick(tick)
             lag = time.time() - tick
             self.decoded += (latencies[i] + lag for i in range(before, len(latencies)))
+        self.spent += time.thread_time() - cpu
 
     def played(self, seat: int) -> tuple[int, int, int]:
         """Packets of ``seat`` played, lost (concealed) and too late, so far."""

@@ -153,10 +153,12 @@ class Tour:
         io = drive.writes + drive.sent + sum(p.reads for p in people)
         generator: dict[str, Any] = figures["generator"]  # type: ignore[assignment]
         seconds = float(figures["seconds"])  # type: ignore[arg-type]
-        per_io = generator["cpu"] * seconds / io if io else 0.0
-        generator.update(io_per_s=round(io / seconds),
+        full_cpu = sum(p.spent for p in drive.full) / seconds  # decoding and playing out
+        per_io = max(0.0, generator["cpu"] - full_cpu) * seconds / io if io else 0.0
+        generator.update(io_per_s=round(io / seconds), full_sample_cpu=round(full_cpu, 3),
                          us_per_io=round(per_io * 1e6, 2),
-                         cpu_at_full_rate=round(per_io * len(people) * 2 / POSE_TICK, 2))
+                         cpu_at_full_rate=round(per_io * len(people) * 2 / POSE_TICK
+                                                + full_cpu, 2))
         await asyncio.sleep(2 * PLAY_BUDGET)  # the last packets arrive and play
         sends = _sends(perf)
         after = await _tick_counters([self.url])
@@ -191,8 +193,9 @@ class Tour:
 
 
 def verdict(row: dict[str, Any]) -> tuple[bool | None, list[str]]:
-    """Whether the speaking window met the goal (None: the generator did not keep up, so
-    the row says nothing of the server), and what missed."""
+    """Whether the speaking window met the goal (None: the generator did not keep up, or
+    other processes took the server's core, so the row says nothing of the server), and
+    what missed."""
     speaking = row["speaking"]
     heard = speaking["voice_figures"]
     full, everyone = heard["full_sample"], heard["all_listeners"]
@@ -212,7 +215,7 @@ def verdict(row: dict[str, Any]) -> tuple[bool | None, list[str]]:
         missed.append(f"{row['listeners_closed']} listeners closed")
     if speaking["server_errors"]:
         missed.append(f"{speaking['server_errors']} server errors")
-    if speaking["generator"]["saturated"]:
+    if speaking["generator"]["saturated"] or speaking["server_core_contended"]:
         return None, missed
     return not missed, missed
 
@@ -235,8 +238,8 @@ async def _step(url: str, pid: int, logs: list[Path], tour: int, guide_token: st
                            "silent": silent, "speaking": speaking, "listeners_closed": closed}
     met, missed = verdict(row)
     row.update(meets_goal=met, missed=missed,
-               generator_saturated=speaking["generator"]["saturated"]
-               or silent["generator"]["saturated"])
+               generator_saturated=speaking["generator"]["saturated"],
+               server_core_contended=speaking["server_core_contended"])
     return row
 
 
@@ -244,7 +247,12 @@ def _line(row: dict[str, Any]) -> str:
     speaking, silent = row["speaking"], row["silent"]
     full = speaking["voice_figures"]["full_sample"]
     everyone = speaking["voice_figures"]["all_listeners"]
-    state = {True: "MET", False: "missed", None: "GENERATOR SATURATED"}[row["meets_goal"]]
+    state = "MET" if row["meets_goal"] else "missed"
+    if row["meets_goal"] is None:
+        state = "NOT JUDGED (" + ", ".join(
+            why for why, yes in (("generator saturated", speaking["generator"]["saturated"]),
+                                 ("server core contended", speaking["server_core_contended"]))
+            if yes) + ")"
     return (f"  {row['listeners']:5d} listeners: mouth-to-ear p50 {full['p50_ms']} p99 "
             f"{full['p99_ms']} ms, played {full['played']}, in time (all) "
             f"{everyone['in_time_overall']} min {everyone['in_time']['min']}; pose p99 "
@@ -254,15 +262,7 @@ def _line(row: dict[str, Any]) -> str:
             f"{speaking['generator']['lag_p99_ms']} ms: {state} {'; '.join(row['missed'])}")
 
 
-def _prioritize(pids: list[int], nice: int) -> None:
-    """Raises the server's and this generator's scheduling priority (``--nice``, negative)
-    above other work on a shared machine; they keep their own cores either way."""
-    for pid in pids:  # each thread: Linux keeps a priority per thread
-        for thread in os.listdir(f"/proc/{pid}/task"):
-            os.setpriority(os.PRIO_PROCESS, int(thread), nice)
-
-
-async def main(ladder: list[int], seconds: float, nice: int = 0) -> dict[str, Any]:
+async def main(ladder: list[int], seconds: float) -> dict[str, Any]:
     load = os.getloadavg()  # other work on the machine skews every figure
     folder = Path(tempfile.mkdtemp(prefix="redhall-voice-"))
     database_url = f"sqlite+aiosqlite:///{folder}/bench.db"
@@ -281,8 +281,6 @@ async def main(ladder: list[int], seconds: float, nice: int = 0) -> dict[str, An
         os.sched_setaffinity(0, {GENERATOR_CORE})
     rows = []
     try:
-        if nice:
-            _prioritize([processes[0].pid, os.getpid()], nice)
         packets = looped_packets()
         await wait_until_serving(urls[0])
         for count, tour in zip(ladder, tours):
@@ -298,11 +296,11 @@ async def main(ladder: list[int], seconds: float, nice: int = 0) -> dict[str, An
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
-    return summary(rows, seconds, packets, load, nice)
+    return summary(rows, seconds, packets, load)
 
 
 def summary(rows: list[dict[str, Any]], seconds: float, packets: list[bytes],
-            load: tuple[float, float, float], nice: int) -> dict[str, Any]:
+            load: tuple[float, float, float]) -> dict[str, Any]:
     best = max((r for r in rows if r["meets_goal"]), key=lambda r: r["listeners"],
                default=None)
     full = best["speaking"]["voice_figures"]["full_sample"] if best else {}
@@ -330,7 +328,7 @@ def summary(rows: list[dict[str, Any]], seconds: float, packets: list[bytes],
                 "schedule; a saturated row has meets_goal null"},
             "rows": rows, "seconds": seconds,
             "payload_bytes_mean": round(sum(map(len, packets)) / len(packets), 1),
-            "machine": f"{os.cpu_count()} cores", "nice": nice,
+            "machine": f"{os.cpu_count()} cores",
             "load_average": {"start": round(load[0], 2), "end": round(os.getloadavg()[0], 2)},
             "measured_at": time.strftime("%Y-%m-%d")}
 
@@ -340,15 +338,9 @@ if __name__ == "__main__":
     parser.add_argument("--ladder", type=int, nargs="+", default=[250, 500, 1000])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--nice", type=int, default=0, help="scheduling priority of the "
-                        "server and the generator (negative: ahead of other work on a "
-                        "shared machine; needs the right to raise it)")
     args = parser.parse_args()
-    try:
-        # uvloop, as the server uses: a listener's read or pose's write costs least there
-        result = uvloop.run(main(args.ladder, args.seconds, args.nice))
-    except PermissionError as denied:
-        raise SystemExit(f"--nice {args.nice}: {denied.strerror}") from None
+    # uvloop, as the server uses: a listener's read or a pose's write costs least there
+    result = uvloop.run(main(args.ladder, args.seconds))
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k not in ("rows", "figures_from")},
                      indent=2))

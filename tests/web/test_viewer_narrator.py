@@ -16,7 +16,7 @@ from playwright.sync_api import Page
 
 from engine.narrator_face import mouth_at
 from protocol.lipsync import LipSyncTrack
-from tests.web.conftest import Visit, look
+from tests.web.conftest import SCREENSHOTS, Visit, look
 from tests.web.test_viewer import canvas_image, open_viewer
 from tests.web.test_viewer_xr import INSTALL, IWER
 
@@ -207,6 +207,14 @@ def test_the_narrator_stands_turns_its_head_and_speaks_with_the_lip_sync(
     page.wait_for_timeout(400)
     state = page.evaluate("redhallViewer.narrator.state()")
     assert state["owner"] is None and all(state["morphs"][m] == 0 for m in MOUTHS), state
+    # a route stop's own narration (owner stop:<id>) is the narrator's as well
+    stop = page.evaluate("redhallViewer.view.packaged.script.route[0].id")
+    assert page.evaluate("o => o in redhallViewer.view.packaged.audio", f"stop:{stop}")
+    page.locator("#viewer-next-stop").click()
+    _until(page, lambda: page.evaluate("redhallViewer.narrator.state().track"),
+           "the stop's lip-sync track loaded")
+    assert page.evaluate("redhallViewer.narrator.state().owner") == f"stop:{stop}"
+    page.locator("#viewer-canvas").screenshot(path=str(SCREENSHOTS / "viewer-narrator-stop.png"))
     assert desktop.errors == []
 
 

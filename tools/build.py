@@ -16,15 +16,18 @@ from protocol.errors import PackageError
 from protocol.manifest import FORMAT_VERSION, Manifest, PackagedScene
 from protocol.package import open_package
 from protocol.ui_text import UI_TEXT
+from tools.ao import DEFAULT_REACH, resolves_neighbours
 from tools.audio import speech_version
 from tools.cache import BuildCache, digest_of, file_digest
 from tools.checks import localized_texts
 from tools.errors import ValidationFailed
+from tools.geometry_store import Geometry
 from tools.lipsync import LIPSYNC_VERSION
 from tools.narration import build_narration, needs_speech
 from tools.narrator import figure_path, packaged_figure
 from tools.package import entries_for, stable_json, write_package
-from tools.props import PIPELINE_VERSION, BuildOptions, build_prop, prop_inputs
+from tools.placement import extent, neighbours
+from tools.props import PIPELINE_VERSION, BuildOptions, build_prop, prop_inputs, prop_key
 from tools.validate import ExhibitSources, load_exhibit
 
 TOOL_VERSION = "0.1.0"
@@ -143,11 +146,17 @@ def build_exhibit(exhibit_file: Path, out_dir: Path, key: Ed25519PrivateKey,
     result = BuildResult(exhibit.id, exhibit.version, out, "built", 0.0)
     files: dict[str, bytes] = {}
     scene_refs = []
+    geometry = Geometry(root, options.max_triangles, cache)
     for scene, _ in sources.scenes:
         props = []
-        for prop in scene.props:
+        keys = [prop_key(prop, root, options) for prop in scene.props]
+        boxes = [geometry.bounds(p, k) for p, k in zip(scene.props, keys)]
+        near = [around if resolves_neighbours(extent(prop, box)) else []
+                for prop, box, around in zip(scene.props, boxes,
+                                             neighbours(scene.props, keys, boxes, DEFAULT_REACH))]
+        for prop, around in zip(scene.props, near):
             progress(f"{scene.id}: {prop.id}")
-            built = build_prop(prop, root, options, cache)
+            built = build_prop(prop, root, options, cache, geometry, around)
             result.duplicates_removed += sum(1 for name in built.files if name in files)
             files.update(built.files)
             props.append(built.prop)

@@ -9,10 +9,15 @@ from pathlib import Path
 from protocol.manifest import ModelLevel, PackagedProp
 from protocol.scene import Prop
 from tools.cache import BuildCache, digest_of, file_digest
+from tools.geometry_store import Geometry
+from tools.meshdata import Part
+from tools.placement import Neighbour, scale_of
 
 # Bump when what a prop's files hold changes: 2 baked ambient occlusion; 3 the material
-# presets' maps (tools/materials.py: bump for any change to a generator there).
-PIPELINE_VERSION = "3"
+# presets' maps (tools/materials.py: bump for any change to a generator there); 4 occlusion
+# by neighbouring props, on finer triangles near them, at the prop's scale.
+PIPELINE_VERSION = "4"
+REFINE_EDGE = 1.0  # metres: the longest triangle edge kept within reach of a neighbour
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,26 @@ def prop_key(prop: Prop, root: Path, options: BuildOptions) -> str:
                      shape, *(f"{p.name}:{file_digest(p)}" for p in prop_inputs(prop, root)))
 
 
+def _shaded(parts: list[Part], prop: Prop, near: list[Neighbour], geometry: Geometry,
+            root: Path, options: BuildOptions) -> list[Part]:
+    """``parts`` with their occlusion, baked in the prop's frame at its scale."""
+    import numpy as np
+
+    from tools.ao import DEFAULT_REACH, bake
+    from tools.refine import refine
+
+    scale = np.diag([*scale_of(prop), 1.0])
+    scaled = scale_of(prop) != (1.0, 1.0, 1.0)
+    placed = [p.transformed(scale) for p in parts] if scaled else parts
+    occluders = [q.transformed(n.transform()) for n in near
+                 for q in geometry.parts(n.prop, n.key)[0] if q.triangles]
+    if occluders:
+        blocking = np.concatenate([q.vertices.astype(np.float64)[q.faces] for q in occluders])
+        placed = [refine(p, blocking, DEFAULT_REACH, REFINE_EDGE) for p in placed]
+    baked = bake(placed, occluders)
+    return [p.transformed(np.linalg.inv(scale)) for p in baked] if scaled else baked
+
+
 def _name(data: bytes) -> str:
     return f"models/{hashlib.sha256(data).hexdigest()[:20]}.glb"
 
@@ -66,9 +91,26 @@ def _placed(prop: Prop, levels: list[ModelLevel], collision: str | None,
                         rotation=prop.rotation, scale=scale, bounds=box)
 
 
-def build_prop(prop: Prop, root: Path, options: BuildOptions, cache: BuildCache) -> PropOutput:
-    """Levels of detail and collision for ``prop``; served from ``cache`` when unchanged."""
-    key = prop_key(prop, root, options)
+def bake_key(prop: Prop, root: Path, options: BuildOptions, near: list[Neighbour]) -> str:
+    """Identity of a prop's files: its geometry, its scale, and what stands near it, each
+    neighbour by its geometry and where it stands relative to the prop (so moving the
+    whole group rebakes nothing, and moving one neighbour rebakes only those it shades)."""
+    return digest_of(prop_key(prop, root, options), repr(scale_of(prop)),
+                     *(n.describe() for n in near))
+
+
+def build_prop(prop: Prop, root: Path, options: BuildOptions, cache: BuildCache,
+               geometry: Geometry | None = None, near: list[Neighbour] | None = None
+               ) -> PropOutput:
+    """Levels of detail and collision for ``prop``, its occlusion baked with the props
+    ``near`` it as they stand; served from ``cache`` when unchanged.
+
+    Each placement is baked for itself: the same model in two places is darkened by
+    different neighbours. Placements with the same surroundings still share their files,
+    which are named by content.
+    """
+    near = near or []
+    key = bake_key(prop, root, options, near)
     hit = cache.get("props", key)
     if hit is not None:
         record, cached_files = hit
@@ -78,21 +120,14 @@ def build_prop(prop: Prop, root: Path, options: BuildOptions, cache: BuildCache)
                           cached_files, [f"{prop.id}: {line}" for line in record["repairs"]],
                           cached=True)
     # Geometry libraries load in about a second; an up-to-date build never needs them.
-    from tools.ao import bake
     from tools.collision import proxy
     from tools.glb import write_glb
     from tools.lod import level_chain
-    from tools.mesh_import import import_model
-    from tools.meshdata import bounds, merge_by_material, total_triangles
-    from tools.primitives import build_primitive
+    from tools.meshdata import bounds, total_triangles
 
-    repairs: list[str] = []
-    if prop.model is not None:
-        parts, report = import_model(root / prop.model, prop.units, prop.up, options.max_triangles)
-        repairs = report.repairs
-    else:
-        parts = [build_primitive(prop.primitive, prop.material, root)]
-    parts = bake(merge_by_material(parts))  # occlusion before the levels: they share it
+    geometry = geometry or Geometry(root, options.max_triangles, cache)
+    parts, repairs = geometry.parts(prop, prop_key(prop, root, options))
+    parts = _shaded(parts, prop, near, geometry, root, options)  # before the levels: they share it
     files: dict[str, bytes] = {}
     levels: list[ModelLevel] = []
     chain = level_chain(parts, prop.lod)

@@ -79,7 +79,10 @@ def _mend_tangents() -> bool:
     from simplepbr import shaders as packaged
 
     table = getattr(packaged, "shaders", None)
-    source = table.get("simplepbr.vert") if isinstance(table, dict) else None
+    if not isinstance(table, dict):
+        log.warning("simplepbr keeps no shader table; normal maps stay off")
+        return False
+    source = table.get("simplepbr.vert")
     if not isinstance(source, str) or source.count(_TANGENT_ANCHOR) != 1:
         log.warning("simplepbr's vertex shader changed; normal maps stay off")
         return False

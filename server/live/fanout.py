@@ -182,6 +182,7 @@ class RedisFanout:
     async def _read(self, room: LiveTour) -> None:
         """Replays the log from its start, then follows it."""
         from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
 
         reader = self.redis.client()
         last = "0-0"
@@ -191,7 +192,7 @@ class RedisFanout:
                     # RESP2 (the client's default): a list of [stream, entries] pairs
                     answer = cast("list[list[Any]] | None", await reader.xread(
                         {self.log_key(room.tour_id): last}, count=1000, block=1000))
-                except RedisConnectionError:
+                except (RedisConnectionError, RedisTimeoutError):  # a busy Redis times out
                     if _cancelling():
                         raise  # a cancel that the client library turned into an error
                     log.warning("tour %s: Redis unreachable; retrying", room.tour_id)

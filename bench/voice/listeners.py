@@ -237,6 +237,11 @@ class FullListener(Listener):
             return 0, 0, 0
         return speaker.buffer.played, speaker.buffer.lost, speaker.buffer.late
 
+    def delay(self, seat: int) -> float | None:
+        """The playout delay (capture → play) the jitter buffer holds ``seat`` to now."""
+        speaker = self.receiver.speakers.get(seat) if self.receiver else None
+        return None if speaker is None else speaker.buffer.delay
+
     def close_receiver(self) -> None:
         if self.receiver is not None:
             self.receiver.close()

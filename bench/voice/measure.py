@@ -146,6 +146,7 @@ class Tour:
         drive.speak(False)
         drive.gauge = None
         figures = gauge.figures()
+        delays = [p.delay(self.guide.seat) for p in drive.full]
         pose_frames = [p.pose_frames for p in people]
         received = sum(p.bytes for p in people)
         # the generator's cost per socket read or write, and what it would need if every
@@ -171,7 +172,7 @@ class Tour:
             "ticks_lost": int(after["lost"] - before["lost"]),
             "server_errors": _errors_logged(self.logs) - errors,
             "pose": window.poses(stats, pose_frames, seconds),
-            "voice_figures": window.voice(drive.sent, people, self.guide.seat)
+            "voice_figures": window.voice(drive.sent, people, self.guide.seat, delays)
             if speaking else None,
             "unread_frames": sum(p.unread for p in people),
         }

@@ -32,12 +32,15 @@ def poses(stats: Stats, pose_frames: list[int], seconds: float) -> dict[str, Any
     return {"p50_ms": pct(0.5, stats.latencies), "p99_ms": pct(0.99, stats.latencies),
             "delivery": round(min(1.0, delivered), 4),
             "frames_per_tick_median": round(per_tick[len(per_tick) // 2], 3),
-            "frames_per_tick_p1": round(per_tick[len(per_tick) // 100], 3)}
+            "frames_per_tick_p1": round(per_tick[len(per_tick) // 100], 3),
+            "frames_per_tick_min": round(per_tick[0], 3)}
 
 
-def voice(sent: int, people: list[Listener], guide_seat: int) -> dict[str, Any]:
+def voice(sent: int, people: list[Listener], guide_seat: int,
+          delays: list[float | None]) -> dict[str, Any]:
     """What every listener received of the ``sent`` packets (counted from frame headers
-    and capture times), and what the full sample decoded and played."""
+    and capture times), and what the full sample decoded and played; ``delays``: the
+    playout delay each full listener's jitter buffer held at the window's end."""
     full = [p for p in people if isinstance(p, FullListener)]
     decoded = [latency for p in full for latency in p.decoded]
     arrivals = [latency for p in full for latency in p.arrivals]
@@ -52,7 +55,9 @@ def voice(sent: int, people: list[Listener], guide_seat: int) -> dict[str, Any]:
             "lost": sum(p[1] for p in played), "late": sum(p[2] for p in played),
             "played_per_listener": spread([p[0] / sent for p in played]) if sent else None,
             "arrival_p50_ms": pct(0.5, arrivals), "arrival_p99_ms": pct(0.99, arrivals),
-            "undecodable_frames": sum(p.bad for p in full)},
+            "undecodable_frames": sum(p.bad for p in full),
+            "playout_delay_ms": {k: round(v * 1000, 1) for k, v in spread(
+                [d for d in delays if d is not None]).items()} if any(delays) else None},
         "all_listeners": {
             "listeners": len(people),
             "received": spread([p.voice_packets / sent for p in people]) if sent else None,

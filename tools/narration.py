@@ -7,6 +7,7 @@ stop (a slug holds no colon, so the two never collide) and ``action:<n>`` for an
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,11 +94,13 @@ def _spoken(text: str, language: Language, name: str, version: str,
 
 
 def build_narration(scene: SceneScript, root: Path, cache: BuildCache,
-                    speech: bool) -> NarrationOutput:
+                    speech: bool, languages: Collection[str] | None = None) -> NarrationOutput:
     """Ogg narration per hotspot/stop/action, keyed ``owner -> language -> package path``,
     each Ogg with its lip-sync track beside it (``audio/<name>.lipsync.json``).
 
     Owners are hotspot ids, ``stop:<id>`` for route stops and ``action:<n>`` for actions.
+    Stop lines are synthesized in ``languages`` (the exhibit's; every language a line is
+    written in when None) where espeak-ng has a voice.
     """
     from tools.audio_codec import normalize  # loads libsndfile only when needed
 
@@ -130,7 +133,8 @@ def build_narration(scene: SceneScript, root: Path, cache: BuildCache,
             out.synthesized += 1
         for stop in scene.route:  # each stop's line, in every language with a voice here
             for language, text in stop_speech(stop).items():
-                if voice_for(language) is None:
+                if voice_for(language) is None or (languages is not None
+                                                   and language not in languages):
                     continue
                 owner = f"stop:{stop.id}"
                 data, seconds = _spoken(text, language, f"{scene.id}/{owner}/{language}",

@@ -18,7 +18,7 @@ from protocol.scene import RouteStop
 from tests.conftest import MINIMAL_SCENE, run_cli
 from tools.build import BuildResult, build_exhibit
 from tools.cache import BuildCache
-from tools.narration import needs_speech, stop_speech
+from tools.narration import build_narration, needs_speech, stop_speech
 from tools.props import BuildOptions
 from tools.validate import load_exhibit
 
@@ -84,3 +84,15 @@ def test_a_line_recorded_in_every_language_it_is_written_in_is_not_synthesized()
     assert stop_speech(stop) == {"zh-TW": "開始"}
     assert stop_speech(stop.model_copy(update={"audio": {"zh-CN": "a.wav", "zh-TW": "c.wav",
                                                          "en": "b.wav"}})) == {}
+
+
+def test_stop_lines_are_spoken_only_in_the_languages_the_exhibit_ships(
+        content: Callable[..., Path]) -> None:
+    sources, problems = load_exhibit(content())
+    assert sources is not None, problems
+    scene = sources.scenes[0][0]
+    shipped = build_narration(scene, sources.root, BuildCache(None), True, languages=["zh-CN"])
+    assert set(shipped.audio["stop:start"]) == {"zh-CN"}
+    every = build_narration(scene, sources.root, BuildCache(None), True)
+    assert set(every.audio["stop:start"]) == {"zh-CN", "en"}
+    assert every.audio["stop:start"]["zh-CN"] == shipped.audio["stop:start"]["zh-CN"]

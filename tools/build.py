@@ -165,7 +165,8 @@ def build_exhibit(exhibit_file: Path, out_dir: Path, key: Ed25519PrivateKey,
             result.triangles += built.prop.levels[0].triangles
             result.repairs += built.repairs
         progress(f"{scene.id}: narration")
-        narration = build_narration(scene, root, cache, options.speech)
+        narration = build_narration(scene, root, cache, options.speech,
+                                    languages={"zh-CN", *exhibit.languages})
         files.update(narration.files)
         result.audio_seconds += narration.seconds
         result.synthesized += narration.synthesized

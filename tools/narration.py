@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from protocol.i18n import LANGUAGES, Language
+from protocol.i18n import LANGUAGES, Language, LocalizedText
 from protocol.scene import Hotspot, RouteStop, SceneScript
 from tools.audio import espeak_available, speech_version
 from tools.cache import BuildCache, digest_of, file_digest
@@ -59,23 +59,32 @@ def _given(audio: object) -> dict[str, str]:
     return dict(audio) if isinstance(audio, dict) else {}
 
 
-def hotspot_speech(hotspot: Hotspot) -> str:
-    """What synthesized narration says for a hotspot: its title, then its text."""
-    return f"{hotspot.title.zh_CN}。{hotspot.text.zh_CN}"
+def _written(text: LocalizedText) -> dict[Language, str | None]:
+    return dict(zip(("zh-CN", "zh-TW", "en"), (text.zh_CN, text.zh_TW, text.en), strict=True))
+
+
+def hotspot_speech(hotspot: Hotspot) -> dict[Language, str]:
+    """What synthesized narration says for a hotspot, per language: its title, then its
+    text, in each language both are written in and has no recorded file for."""
+    given = _given(hotspot.audio)
+    titles, texts = _written(hotspot.title), _written(hotspot.text)
+    return {language: f"{title}{'. ' if language == 'en' else '。'}{text}"
+            for language in LANGUAGES
+            if (title := titles[language]) is not None and (text := texts[language]) is not None
+            and language not in given}
 
 
 def stop_speech(stop: RouteStop) -> dict[Language, str]:
     """What synthesized narration says for a route stop, per language: its ``say`` line in
     each language it is written in and has no recorded file for."""
     given = _given(stop.audio)
-    texts = dict(zip(("zh-CN", "zh-TW", "en"), (stop.say.zh_CN, stop.say.zh_TW, stop.say.en),
-                     strict=True))
+    texts = _written(stop.say)
     return {language: text for language in LANGUAGES
             if (text := texts[language]) is not None and language not in given}
 
 
 def needs_speech(scene: SceneScript) -> bool:
-    return any(h.audio is None for h in scene.hotspots) \
+    return any(hotspot_speech(h) for h in scene.hotspots) \
         or any(stop_speech(s) for s in scene.route)
 
 
@@ -124,19 +133,13 @@ def build_narration(scene: SceneScript, root: Path, cache: BuildCache,
         from tools.voices import voice_for
 
         version = speech_version()
-        for hotspot in scene.hotspots:
-            if hotspot.audio is not None:
-                continue
-            data, seconds = _spoken(hotspot_speech(hotspot), "zh-CN",
-                                    f"{scene.id}/{hotspot.id}", version, cache)
-            _store(out, hotspot.id, "zh-CN", data, seconds, cache)
-            out.synthesized += 1
-        for stop in scene.route:  # each stop's line, in every language with a voice here
-            for language, text in stop_speech(stop).items():
+        spoken = [(h.id, hotspot_speech(h)) for h in scene.hotspots]
+        spoken += [(f"stop:{s.id}", stop_speech(s)) for s in scene.route]
+        for owner, lines in spoken:  # in every language written, with a voice here
+            for language, text in lines.items():
                 if voice_for(language) is None or (languages is not None
                                                    and language not in languages):
                     continue
-                owner = f"stop:{stop.id}"
                 data, seconds = _spoken(text, language, f"{scene.id}/{owner}/{language}",
                                         version, cache)
                 _store(out, owner, language, data, seconds, cache)

@@ -50,7 +50,10 @@ def sample_texts() -> list[tuple[str, str]]:
         sources, problems = load_exhibit(exhibit)
         assert sources is not None, problems
         for scene, _ in sources.scenes:
-            texts += [(f"{scene.id}/{h.id}", hotspot_speech(h)) for h in scene.hotspots]
+            texts += [(f"{scene.id}/{h.id}/{language}", text) for h in scene.hotspots
+                      for language, text in hotspot_speech(h).items() if language != "en"]
+            texts += [(f"{scene.id}/{h.id}", f"{h.title.zh_CN}。{h.text.zh_CN}")
+                      for h in scene.hotspots if h.audio is not None]  # the recorded stand-ins
             texts += [(f"{scene.id}/stop:{s.id}", s.say.zh_CN) for s in scene.route]
     return sorted(set(texts))
 

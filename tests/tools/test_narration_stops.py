@@ -31,7 +31,7 @@ def _scenes(path: Path, key: Ed25519PrivateKey) -> list[PackagedScene]:
             for ref in package.manifest.scenes]
 
 
-def test_every_sample_stop_speaks_its_line_in_chinese_and_english(
+def test_every_sample_stop_and_hotspot_speaks_in_chinese_and_english(
         samples: dict[str, BuildResult], key: Ed25519PrivateKey) -> None:
     for result in samples.values():
         package = open_package(result.path, [key.public_key()])
@@ -52,6 +52,8 @@ def test_every_sample_stop_speaks_its_line_in_chinese_and_english(
                     assert entry["lipsync"]["path"] == scene.lipsync[ogg]
             hotspots = {a for a in scene.audio if not a.startswith("stop:")}
             assert hotspots == {h.id for h in scene.script.hotspots}  # no owner collides
+            for hotspot in scene.script.hotspots:  # an English visitor hears English too
+                assert set(scene.audio[hotspot.id]) == {"zh-CN", "en"}, hotspot.id
 
 
 def test_a_recorded_line_wins_and_other_languages_are_synthesized(
@@ -71,9 +73,11 @@ def test_a_recorded_line_wins_and_other_languages_are_synthesized(
     built = build_exhibit(exhibit, tmp_path / "dist", key, SPEECH, BuildCache(None))
     (packaged,) = _scenes(built.path, key)
     tracks = packaged.audio["stop:start"]
-    assert set(tracks) == {"zh-CN", "en"} and built.synthesized == 1
+    # the stop's and the hotspot's English are synthesized, their Mandarin is the recording
+    assert set(tracks) == {"zh-CN", "en"} and built.synthesized == 2
+    assert set(packaged.audio["table"]) == {"zh-CN", "en"}
     assert tracks["zh-CN"] == packaged.audio["table"]["zh-CN"]  # the same recording, once
-    assert tracks["en"] != tracks["zh-CN"]
+    assert tracks["en"] != tracks["zh-CN"] != packaged.audio["table"]["en"]
 
 
 def test_a_line_recorded_in_every_language_it_is_written_in_is_not_synthesized() -> None:

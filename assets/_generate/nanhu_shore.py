@@ -13,39 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
+from nanhu_willows import willow
 from shapely.geometry import Polygon
+from tiled_roofs import flying_roof
 
 from common import box, combine, cylinder, export_glb, material, paint, rng
 from textures import tiles
 
-TILE = 2.0  # metres of roof one tile texture covers
 ISLAND = (-15.0, 96.0)  # where the scene puts the island (the pavilion's origin)
 SOUTH_SHORE = -40.0  # the wooded ring stops here; the scene's embankment runs up to y -17
-
-
-def flying_roof(hx: float, hy: float, eave: float, rise: float, up: float,
-                cells: tuple[int, int] = (28, 18)) -> tuple[trimesh.Trimesh, np.ndarray]:
-    """A hipped roof (hx > hy) with concave slopes and eaves turning up at the corners, as a
-    height field with an underside; UVs run down each slope."""
-    xs = np.linspace(-hx, hx, cells[0] + 1)
-    ys = np.linspace(-hy, hy, cells[1] + 1)
-    gx, gy = np.meshgrid(xs, ys)
-    edge = np.minimum(hx - np.abs(gx), hy - np.abs(gy))
-    t = edge / hy
-    lift = up * ((np.abs(gx) / hx) ** 6 + (np.abs(gy) / hy) ** 6) * (1 - t) ** 2
-    top = eave + rise * t**1.6 + lift
-    n = len(xs) * len(ys)
-    upper = np.stack([gx.ravel(), gy.ravel(), top.ravel()], axis=1)
-    lower = upper - [0, 0, 0.3]
-    idx = np.arange(n).reshape(len(ys), len(xs))
-    a, b = idx[:-1, :-1].ravel(), idx[:-1, 1:].ravel()
-    c, d = idx[1:, 1:].ravel(), idx[1:, :-1].ravel()
-    faces = np.concatenate([np.stack([a, b, c], 1), np.stack([a, c, d], 1)])
-    mesh = trimesh.Trimesh(np.vstack([upper, lower]),
-                           np.vstack([faces, faces[:, ::-1] + n]), process=False)
-    along = np.where(hx - np.abs(gx) > hy - np.abs(gy), gx, gy).ravel()
-    uv = np.stack([along / TILE, edge.ravel() / TILE], axis=1)
-    return mesh, np.vstack([uv, uv])
 
 
 def _ring(hx: float, hy: float, z0: float, height: float, step: float,
@@ -93,28 +69,6 @@ def pavilion() -> list[tuple[str, trimesh.Trimesh]]:
     ]
 
 
-def willow(x: float, y: float, ground: float, size: float, lean: float
-           ) -> tuple[trimesh.Trimesh, trimesh.Trimesh]:
-    """A weeping willow: a leaning trunk and a crown of lobes whose fronds hang low."""
-    trunk = cylinder(0.28 * size, 4.6 * size, (0, 0, 2.3 * size), 8)
-    trunk.apply_transform(trimesh.transformations.rotation_matrix(lean, [1, 0, 0]))
-    lobes = []
-    for k, (dx, dy, dz, rad) in enumerate(((0, 0, 5.4, 2.6), (1.7, 0.6, 4.8, 2.1),
-                                          (-1.5, -0.8, 4.9, 2.2), (0.3, -1.8, 4.6, 1.9))):
-        lobe = trimesh.creation.icosphere(subdivisions=1, radius=rad * size)
-        v = lobe.vertices.copy()
-        hang = 2.4 + 0.4 * k
-        v[:, 2] = np.where(v[:, 2] < 0, v[:, 2] * hang, v[:, 2] * 0.7)
-        v[:, :2] *= np.where(v[:, 2:] < 0, 0.8, 1.0)  # fronds fall inward a little
-        lobe.vertices = v
-        lobe.apply_translation((dx * size, (dy - np.sin(lean) * 4) * size, dz * size))
-        lobes.append(lobe)
-    crown = combine(lobes)
-    for part in (trunk, crown):
-        part.apply_translation((x, y, ground))
-    return trunk, crown
-
-
 def willows() -> list[tuple[str, trimesh.Trimesh]]:
     """Willows round the island and along the south embankment, in scene coordinates."""
     r = rng(43)
@@ -124,11 +78,11 @@ def willows() -> list[tuple[str, trimesh.Trimesh]]:
     trunks, crowns = [], []
     for x, y, ground in spots:
         trunk, crown = willow(x, y, ground, float(r.uniform(0.85, 1.15)),
-                              float(r.uniform(-0.15, 0.15)))
+                              float(r.uniform(0.0, 0.12)), r)
         trunks.append(trunk)
         crowns.append(crown)
     return [("willow-trunks", paint(combine(trunks), material("#4b3a2b", 0.9, name="bark"))),
-            ("willow-leaves", paint(combine(crowns), material("#64803c", 0.85,
+            ("willow-leaves", paint(combine(crowns), material("#7a9444", 0.85,
                                                               name="willow_leaves")))]
 
 

@@ -23,8 +23,9 @@ DESCRIPTIONS = {
     "nanhu/yanyu-pavilion.glb": (GENERATED, LICENCE, "烟雨楼 on the lake's island: stone "
                                  "terrace, red columns, lattice walls, two tiers of grey tile "
                                  "roofs with upturned eaves"),
-    "nanhu/shore.glb": (GENERATED, LICENCE, "willows of the island and the south embankment, "
-                        "the lake's other shores with their trees"),
+    "nanhu/shore.glb": (GENERATED, LICENCE, "weeping willows of the island and the south "
+                        "embankment (arched branches, hanging strands), the lake's other "
+                        "shores with their trees"),
     "nanhu/tender.mtl": (GENERATED, LICENCE, "material library of the tender"),
     "nanhu/the-boat.ogg": (SPOKEN, LICENCE,
                            "narration of the-boat hotspot"),
@@ -51,9 +52,11 @@ DESCRIPTIONS = {
                              "around the gorge"),
     "luding/town-roofs.obj": (GENERATED, LICENCE, "grey tile gable roofs of Luding town, OBJ"),
     "luding/town-roofs.mtl": (GENERATED, LICENCE, "their material library"),
-    "luding/bridgehead-tower.obj": (GENERATED, LICENCE, "bridgehead tower, OBJ"),
-    "luding/bridgehead-tower.mtl": (GENERATED, LICENCE, "its material library"),
-    "luding/tile.png": (GENERATED, LICENCE, "roof tiles of the tower"),
+    "luding/bridge-pavilion.glb": (GENERATED, LICENCE, "the bridge pavilion (桥亭) on each "
+                                   "abutment: red lacquered posts, lattice and board walls, a "
+                                   "grey tile hip roof with upturned eaves, the abutment's "
+                                   "coping and the voussoirs round its arch"),
+    "luding/tile.png": (GENERATED, LICENCE, "roof tiles of the town"),
     "luding/deck-planks.png": (GENERATED, LICENCE, "weathered deck planks"),
     "narrator/narrator.glb": (GENERATED, LICENCE,
                               "the narrator (数字人讲解员): a stylized man in a grey Zhongshan "

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from playwright.sync_api import Page
+from playwright.sync_api import Page, ViewportSize
 
 from engine.narrator_face import mouth_at
 from protocol.lipsync import LipSyncTrack
@@ -22,7 +22,7 @@ from tests.web.test_viewer_xr import INSTALL, IWER
 
 SCENE = "first-congress-site"
 MOUTHS = ("viseme_A", "viseme_E", "viseme_O", "viseme_S")
-SIZE = {"width": 1000, "height": 700}
+SIZE: ViewportSize = {"width": 1000, "height": 700}
 
 
 def _until(page: Page, check: Callable[[], Any], what: str, seconds: float = 20) -> Any:
@@ -215,6 +215,18 @@ def test_the_narrator_stands_turns_its_head_and_speaks_with_the_lip_sync(
            "the stop's lip-sync track loaded")
     assert page.evaluate("redhallViewer.narrator.state().owner") == f"stop:{stop}"
     page.locator("#viewer-canvas").screenshot(path=str(SCREENSHOTS / "viewer-narrator-stop.png"))
+    # a track that is not one leaves the mouth still rather than throwing
+    refused = page.evaluate("""async () => {
+        const { lipSyncTrack } = await import('/static/viewer/narrator-face.js');
+        const good = { kind: 'redhall-lipsync', version: 1, rate: 50, openness: [0, 255],
+                       visemes: 'XA' };
+        const bad = [{ ...good, rate: 1e9 }, { ...good, openness: [0] },
+                     { ...good, visemes: 'X<' }, { ...good, openness: [0, 256] },
+                     { ...good, openness: [0, 0.5] }, { ...good, openness: 'ab' },
+                     { ...good, version: 2 }, null, 'text', 7];
+        return [lipSyncTrack(good) !== null, ...bad.map((b) => lipSyncTrack(b) === null)];
+    }""")
+    assert all(refused), refused
     assert desktop.errors == []
 
 

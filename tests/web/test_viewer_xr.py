@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from playwright.sync_api import Page, expect
+from scipy.spatial.transform import Rotation
 
 from tests.web.conftest import ROOT, Visit, look
 from tests.web.test_viewer import open_viewer
@@ -29,10 +30,9 @@ def _quaternion_looking(eye: np.ndarray, target: np.ndarray) -> list[float]:
     x = np.cross([0.0, 1.0, 0.0], z)
     x /= np.linalg.norm(x)
     y = np.cross(z, x)
-    m = np.column_stack([x, y, z])
-    w = math.sqrt(max(0.0, 1 + m[0, 0] + m[1, 1] + m[2, 2])) / 2
-    return [(m[2, 1] - m[1, 2]) / (4 * w), (m[0, 2] - m[2, 0]) / (4 * w),
-            (m[1, 0] - m[0, 1]) / (4 * w), w]
+    # scipy's conversion stays exact for a turn near 180° (looking behind), where the
+    # trace formula divides by almost nothing
+    return [float(v) for v in Rotation.from_matrix(np.column_stack([x, y, z])).as_quat()]
 
 
 def _aim(page: Page, world_target: Sequence[float]) -> None:
@@ -93,7 +93,9 @@ def test_a_headset_opens_a_hotspot_answers_with_the_trigger_and_teleports(
     q = _quaternion_looking(np.array(head), local[:3])
     page.evaluate("q => window.redhallTestXR.quaternion.set(q[0], q[1], q[2], q[3])", q)
     _until(page, lambda: page.evaluate("redhallViewer.visit.current") == looked[0],
-           "the gaze opened the hotspot looked at")
+           f"the gaze opened the hotspot looked at ({looked}, head {head}, q {q}, current "
+           f"{page.evaluate('redhallViewer.visit.current')}, gazed "
+           f"{page.evaluate('redhallViewer.xr?.gazeTarget ?? null')})")
     page.evaluate("window.redhallTestXR.quaternion.set(0, 0, 0, 1)")
     hotspot = page.evaluate("""() => {
         const h = redhallViewer.view.packaged.script.hotspots

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from direct.showbase.Audio3DManager import Audio3DManager
-from panda3d.core import Filename, NodePath, VBase3
+from panda3d.core import Filename, NodePath
 
 from engine.app import ExhibitApp
 
@@ -23,14 +23,12 @@ class _FrameDriven(Audio3DManager):  # type: ignore[misc]
     """Panda3D's 3D audio manager, updated by the app's frame rather than by a task of its
     own, which would outlive the app it was made for (the task manager is global)."""
 
-    def __init__(self, audio_manager: Any, listener: NodePath, root: NodePath) -> None:
-        # Audio3DManager.__init__'s attributes, less its taskMgr.add
-        self.audio_manager = audio_manager
-        self.listener_target = listener
-        self.root = root
-        self.sound_dict: dict[Any, list[Any]] = {}
-        self.vel_dict: dict[Any, Any] = {}
-        self.listener_vel = VBase3(0, 0, 0)
+    def __init__(self, audio_manager: Any, listener: NodePath, root: NodePath,
+                 tasks: Any) -> None:
+        super().__init__(audio_manager, listener, root)
+        # the base class starts a global update task under this one name; every 3D manager
+        # of the engine is driven by its app's frame instead
+        tasks.remove("Audio3DManager-updateTask")
 
 
 class SpatialAudio:
@@ -39,8 +37,8 @@ class SpatialAudio:
     def __init__(self, app: ExhibitApp) -> None:
         managers = app.base.sfxManagerList
         self.manager = managers[0] if managers else None
-        self.audio3d = _FrameDriven(self.manager, app.base.camera, app.render) \
-            if self.manager is not None else None
+        self.audio3d = _FrameDriven(self.manager, app.base.camera, app.render,
+                                    app.base.taskMgr) if self.manager is not None else None
         if self.audio3d is not None:
             self.audio3d.setDropOffFactor(0.0)  # heard everywhere; direction only
 

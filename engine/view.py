@@ -236,10 +236,9 @@ class ExhibitView:
         file = self.exhibit.file(name)
         narrator = self.narrator if self.narrator is not None and self.narrator.speaks(owner) \
             else None
-        if narrator is not None:
-            sound = self.voices.load(file)
+        if narrator is not None and (sound := self.voices.load(file)) is not None:
             self.voices.attach(sound, narrator.voice_node)
-        else:
+        else:  # plain narration, or no audio manager for 3D sound at all
             sound = self.app.base.loader.loadSfx(Filename.fromOsSpecific(str(file)))
         sound.play()
         self.sounds[owner], self.playing = sound, owner

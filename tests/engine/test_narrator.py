@@ -205,6 +205,17 @@ def test_narration_the_narrator_does_not_speak_plays_plainly(view: ExhibitView) 
     assert figure.track is not None and view.voices.sounds_on(figure.voice_node) != []
 
 
+def test_without_a_3d_audio_manager_the_narrator_still_speaks(view: ExhibitView) -> None:
+    figure = _figure(view)
+    view.voices.audio3d = None  # an audio library that gives no 3D sound at all
+    view.select("table")
+    assert view.playing == "table" and figure.track is not None  # the mouth still moves
+    view.go_to_stop("start")  # the next one stops it, with nothing attached anywhere
+    assert view.playing == "stop:start"
+    view.close_panel()
+    assert view.playing is None
+
+
 def _shot(view: ExhibitView, name: str) -> np.ndarray:
     image = view.app.capture()
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -94,7 +94,7 @@ if not redis.call('ZSCORE', KEYS[1], seat) then
   if speaking >= most then return 0 end
 end
 redis.call('ZADD', KEYS[1], now + ttl, seat)
-redis.call('PEXPIRE', KEYS[1], ttl)
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1
 """
 """A place on the open floor: the seat's claim is renewed, or made while fewer than
@@ -113,6 +113,8 @@ class RedisFanout:
     APPEND_BATCH = 1000  # inputs a pipeline carries at most
     HEARTBEAT_SECONDS = 2.0
     NODE_TTL = 6  # seconds without a heartbeat before a process counts as gone
+    LISTEN_RETRY_SECONDS = 0.5  # a lost pub/sub connection is made again after this,
+    LISTEN_RETRY_MAX = 8.0  # doubled while it keeps failing, up to this
     shared = True
 
     def __init__(self, node: str, url: str, prefix: str = "redhall") -> None:
@@ -211,17 +213,26 @@ class RedisFanout:
         connection (a Redis restart, a kill on the server's side) is made again, with the
         tours' channels."""
         from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
 
+        pause = self.LISTEN_RETRY_SECONDS
         while True:
             try:
                 async for message in self.pubsub.listen():
-                    self._deliver(message)
+                    pause = self.LISTEN_RETRY_SECONDS  # heard again: the next loss retries soon
+                    try:
+                        self._deliver(message)
+                    except Exception:  # one odd message must not stop the others
+                        log.exception("a message from Redis could not be delivered: %r",
+                                      _glimpse(message))
                 return
-            except RedisConnectionError as exc:
+            except (RedisConnectionError, RedisTimeoutError) as exc:
                 if _cancelling():
                     raise
-                log.warning("tour poses: Redis connection lost (%s); subscribing again", exc)
-                await asyncio.sleep(0.5)
+                log.warning("tour poses: Redis connection lost (%s); subscribing again in "
+                            "%.1f s", exc, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.LISTEN_RETRY_MAX)
 
     def _deliver(self, message: dict[str, Any]) -> None:
         data: bytes = message["data"]
@@ -229,7 +240,11 @@ class RedisFanout:
             return  # our own poses
         channel = message["channel"].decode()
         if channel == self.withdrawn_channel:
-            self._withdrawn(data.split(b"|", 1)[1])
+            _sender, bar, user = data.partition(b"|")
+            if not bar:
+                log.warning("a voice withdrawal without its sender ignored: %r", data[:40])
+                return
+            self._withdrawn(user)
             return
         room = self.rooms.get(int(channel.rsplit(":", 2)[1]))
         if room is None:
@@ -334,6 +349,15 @@ class RedisFanout:
 def _cancelling() -> bool:
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
+
+
+def _glimpse(message: object) -> object:
+    """The start of a pub/sub message, for a log line."""
+    if isinstance(message, dict):
+        data = message.get("data")
+        return {"channel": message.get("channel"),
+                "data": data[:40] if isinstance(data, bytes) else data}
+    return message
 
 
 def _settle(batch: list[tuple[str, bytes, asyncio.Future[None]]],

@@ -17,13 +17,12 @@ from protocol.manifest import FORMAT_VERSION, Manifest, PackagedScene
 from protocol.package import open_package
 from protocol.ui_text import UI_TEXT
 from tools.ao import DEFAULT_REACH, resolves_neighbours
-from tools.audio import speech_version
 from tools.cache import BuildCache, digest_of, file_digest
 from tools.checks import localized_texts
 from tools.errors import ValidationFailed
 from tools.geometry_store import Geometry
 from tools.lipsync import LIPSYNC_VERSION
-from tools.narration import build_narration, needs_speech
+from tools.narration import build_narration, speech_lines, unvoiced
 from tools.narrator import figure_path, packaged_figure
 from tools.package import entries_for, stable_json, write_package
 from tools.placement import extent, neighbours
@@ -53,6 +52,8 @@ class BuildResult:
     synthesized: int = 0
     glyphs: int = 0
     repairs: list[str] = field(default_factory=list)
+    # Things the package lacks that its inputs ask for (narration with no voice here).
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -86,9 +87,22 @@ def fingerprint(sources: ExhibitSources, options: BuildOptions, key: Ed25519Priv
         if scene.narrator is not None:
             figure = figure_path(scene.narrator.model, root)
             parts.append(f"narrator:{file_digest(figure) if figure.is_file() else 'missing'}")
-        if options.speech and needs_speech(scene):
-            parts.append(speech_version())
+        if options.speech and (spoken := speech_lines(scene, _languages(sources))):
+            from tools.voices import speech_identity  # which voices speak, at what rate
+
+            parts.append(speech_identity(spoken))
     return digest_of(*parts)
+
+
+def _languages(sources: ExhibitSources) -> set[str]:
+    """The languages the exhibit ships (zh-CN always)."""
+    return {"zh-CN", *sources.exhibit.languages}
+
+
+def _warnings(sources: ExhibitSources, options: BuildOptions) -> list[str]:
+    if not options.speech:
+        return []
+    return [line for scene, _ in sources.scenes for line in unvoiced(scene, _languages(sources))]
 
 
 def _up_to_date(out: Path, inputs: str, key: Ed25519PrivateKey) -> bool:
@@ -138,12 +152,16 @@ def build_exhibit(exhibit_file: Path, out_dir: Path, key: Ed25519PrivateKey,
     exhibit = sources.exhibit
     out = out_dir / f"{exhibit.id}-{exhibit.version}.exhibit"
     inputs = fingerprint(sources, options, key)
+    warnings = _warnings(sources, options)
     if _up_to_date(out, inputs, key):
         return BuildResult(exhibit.id, exhibit.version, out, "up to date",
-                           time.perf_counter() - started, size=out.stat().st_size)
+                           time.perf_counter() - started, size=out.stat().st_size,
+                           warnings=warnings)
     cache = cache or BuildCache(None)
     root = sources.root
-    result = BuildResult(exhibit.id, exhibit.version, out, "built", 0.0)
+    result = BuildResult(exhibit.id, exhibit.version, out, "built", 0.0, warnings=warnings)
+    for line in warnings:
+        progress(f"warning: {line}")
     files: dict[str, bytes] = {}
     scene_refs = []
     geometry = Geometry(root, options.max_triangles, cache)
@@ -166,7 +184,7 @@ def build_exhibit(exhibit_file: Path, out_dir: Path, key: Ed25519PrivateKey,
             result.repairs += built.repairs
         progress(f"{scene.id}: narration")
         narration = build_narration(scene, root, cache, options.speech,
-                                    languages={"zh-CN", *exhibit.languages})
+                                    languages=_languages(sources))
         files.update(narration.files)
         result.audio_seconds += narration.seconds
         result.synthesized += narration.synthesized

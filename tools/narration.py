@@ -88,12 +88,46 @@ def needs_speech(scene: SceneScript) -> bool:
         or any(stop_speech(s) for s in scene.route)
 
 
+def speech_lines(scene: SceneScript, languages: Collection[str] | None = None
+                 ) -> dict[Language, int]:
+    """How many lines of ``scene`` want synthesized speech, per language (only those in
+    ``languages`` when given)."""
+    counts: dict[Language, int] = {}
+    wanted = [hotspot_speech(h) for h in scene.hotspots] + [stop_speech(s) for s in scene.route]
+    for lines in wanted:
+        for language in lines:
+            if languages is None or language in languages:
+                counts[language] = counts.get(language, 0) + 1
+    return counts
+
+
+def unvoiced(scene: SceneScript, languages: Collection[str] | None = None) -> list[str]:
+    """One line per language the scene would speak but espeak-ng has no voice for here:
+    those lines are left silent, and a build says so rather than ship them quietly."""
+    from tools.voices import VOICES, voice_for
+
+    return [f"{scene.id}: no espeak-ng voice {VOICES[language]!r} for {language} here; "
+            f"{count} narration line{'s' if count > 1 else ''} left silent (install the "
+            "voice, or give recorded narration files)"
+            for language, count in sorted(speech_lines(scene, languages).items())
+            if voice_for(language) is None]
+
+
+def speech_key(text: str, language: Language, version: str) -> str:
+    """The cache key of ``text`` spoken in ``language``: the speech version and the
+    language's whole command line (voice, rate, options) as well as the text."""
+    from tools.voices import voice_identity
+
+    return digest_of(PIPELINE_VERSION, "speech", version, voice_identity(language) or "",
+                     text)
+
+
 def _spoken(text: str, language: Language, name: str, version: str,
             cache: BuildCache) -> tuple[bytes, float]:
-    """``text`` synthesized in ``language`` (cached by text, voice and speech version)."""
-    from tools.voices import VOICES, speak
+    """``text`` synthesized in ``language`` (cached by :func:`speech_key`)."""
+    from tools.voices import speak
 
-    key = digest_of(PIPELINE_VERSION, "speech", version, VOICES[language], text)
+    key = speech_key(text, language, version)
     hit = cache.get("audio", key)
     if hit is not None:
         return hit[1]["ogg"], hit[0]["seconds"]
@@ -109,7 +143,7 @@ def build_narration(scene: SceneScript, root: Path, cache: BuildCache,
 
     Owners are hotspot ids, ``stop:<id>`` for route stops and ``action:<n>`` for actions.
     Stop lines are synthesized in ``languages`` (the exhibit's; every language a line is
-    written in when None) where espeak-ng has a voice.
+    written in when None) where espeak-ng has a voice; :func:`unvoiced` names the rest.
     """
     from tools.audio_codec import normalize  # loads libsndfile only when needed
 

@@ -49,6 +49,26 @@ def contours(text: str) -> list[str]:
     ("不好", 0, FOURTH),
     ("不一样", 0, FOURTH),      # 不 before 一 (first tone), 一 before 样 (fourth)
     ("不一样", 1, SECOND),
+    # inside a number, before a place unit: 1100 一千一百, 11000 一万一千
+    ("1100", 0, FOURTH), ("1100", 2, FOURTH),
+    ("11000", 0, SECOND), ("11000", 2, FOURTH),
+    ("一亿一千万", 0, SECOND), ("一亿一千万", 2, FOURTH),
+    ("1100万", 2, FOURTH),
+    ("2021", 5, FIRST),         # 两千零二十一: a number's last digit
+    ("210000", 2, FIRST),       # 二十一万: the last digit of a ten
+    ("110", 2, FIRST),          # 一百一十
+    ("1921年", 0, FIRST), ("1921年", 3, FIRST),
+    ("2011年", 2, FIRST), ("2011年", 3, FIRST),  # 二零一一年
+    ("11月11日", 1, FIRST), ("11月11日", 4, FIRST),  # 十一月十一日
+    ("1月1日", 0, FIRST), ("1月1日", 2, FIRST),
+    ("第1100名", 1, FIRST), ("第1100名", 3, FOURTH),  # 第一 an ordinal, then a number
+    # traditional characters (zh-TW) go by the same words
+    ("統一戰線", 1, FIRST),
+    ("唯一", 1, FIRST),
+    ("萬一", 1, FIRST),
+    ("一萬一千", 0, SECOND), ("一萬一千", 2, FOURTH),
+    ("重慶", 0, SECOND),        # the lexicon's chong2 qing4, not zhong4
+    ("一隻", 0, FOURTH),        # the lexicon's yi4 zhi1
 ])
 def test_yi_and_bu_change_tone_as_spoken(text: str, syllable: int, contour: str) -> None:
     assert contours(text)[syllable] == contour, speakable(text)

@@ -1,8 +1,9 @@
 """The pronunciation lexicon: words the synthesizer reads wrongly, with their pinyin.
 
-``lexicon.yaml`` beside this module maps a word (Chinese characters) to its syllables in
-pinyin with tone numbers (5 = neutral tone), one syllable per character. Replacing the word
-by its pinyin makes espeak-ng's ``cmn-latn-pinyin`` voice say exactly those syllables.
+``lexicon.yaml`` beside this module maps a word (simplified characters; zh-TW text finds
+it through ``script.py``) to its syllables in pinyin with tone numbers (5 = neutral tone),
+one syllable per character. Replacing the word by its pinyin makes espeak-ng's
+``cmn-latn-pinyin`` voice say exactly those syllables.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+
+from tools.mandarin.script import simplified
 
 LEXICON_FILE = Path(__file__).with_name("lexicon.yaml")
 _SYLLABLE = re.compile(r"[a-z]{1,6}[1-5]")
@@ -42,14 +45,16 @@ class Lexicon:
         """``text`` cut into lexicon words (with their pinyin) and single other characters.
 
         Scans left to right taking the longest word that starts at each position, so
-        overlapping entries resolve the same way on every run.
+        overlapping entries resolve the same way on every run. Traditional characters
+        match their simplified entry (``script.py``); the text keeps its own script.
         """
         longest = max((len(w) for w in self.words), default=0)
+        folded = simplified(text)  # 重慶 finds 重庆: words match in either script
         out: list[Segment] = []
         index = 0
         while index < len(text):
             for size in range(min(longest, len(text) - index), 0, -1):
-                pinyin = self.words.get(text[index:index + size])
+                pinyin = self.words.get(folded[index:index + size])
                 if pinyin is not None:
                     out.append((text[index:index + size], pinyin))
                     index += size

@@ -7,11 +7,13 @@ import hashlib
 from tools.mandarin.lexicon import Lexicon, default_lexicon, spoken
 from tools.mandarin.normalize import fold_width, spell_latin, spell_numbers
 from tools.mandarin.sandhi import with_sandhi
+from tools.mandarin.script import folding_table
 from tools.mandarin.voice import VOICE
 
 # Raise when a rule in normalize.py, numbers.py or sandhi.py changes how a text is read:
-# old narrations are then spoken again (the lexicon file's own digest covers its edits).
-NORMALIZER_VERSION = "2"
+# old narrations are then spoken again (the lexicon file's own digest covers its edits,
+# the folding table of script.py is part of the version too).
+NORMALIZER_VERSION = "3"
 
 __all__ = ["VOICE", "reading_version", "speakable"]
 
@@ -29,5 +31,5 @@ def speakable(text: str, lexicon: Lexicon | None = None) -> str:
 
 def reading_version() -> str:
     """Changes whenever the same text would be read differently (rules, lexicon, voice)."""
-    parts = f"{NORMALIZER_VERSION}\0{VOICE}\0{default_lexicon().digest}"
+    parts = f"{NORMALIZER_VERSION}\0{VOICE}\0{default_lexicon().digest}\0{folding_table()}"
     return hashlib.sha256(parts.encode()).hexdigest()[:16]

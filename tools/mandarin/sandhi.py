@@ -3,6 +3,9 @@
 - 一 is yi4 before a first, second or third tone (一般, 一条, 一起) and yi2 before a fourth
   (一次, 一个); it keeps yi1 alone, at a word's end (统一, 说法不一), in numbers (一九二一,
   二十一, 一月, 七月一日) and ordinals (第一).
+- Inside a number 一 changes again before a place unit 百/千/万/亿 (一千一百 yi4 qian1
+  yi4 bai3, 一万一千 yi2 wan4 yi4 qian1); the last digit of a ten (二十一万) keeps yi1.
+- Traditional text (統一, 一萬一千) goes by the same lists, folded by ``script.py``.
 - 不 is bu2 before a fourth tone (不是, 不对) and bu4 otherwise.
 
 The tone that decides is the following syllable's own (citation) tone: from the lexicon
@@ -15,10 +18,13 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 
 from tools.mandarin.lexicon import Segment
+from tools.mandarin.script import simplified
 from tools.mandarin.tones import tones_of
 
 _NUMERALS = frozenset("零〇一二三四五六七八九十百千万亿两")
 _DIGITS = frozenset("零〇一二三四五六七八九")
+# Place units after which a 一 starts the next place of the same number (一千一百).
+_PLACES = frozenset("百千万亿")
 # After these 一 is a number or an ordinal: 第一, 初一 (a month's first day), 星期一.
 _ORDINAL = frozenset("第初期")
 # Words that end in 一, whatever follows them (统一战线 is tong3 yi1 zhan4 xian4).
@@ -55,8 +61,10 @@ def _tone_after(segments: list[Segment], index: int, tones: Mapping[str, int | N
 
 
 def _yi(before: str, after: str, tone: int | None) -> str | None:
-    """The reading of 一 between ``before`` and ``after`` when it is not yi1."""
-    if before in _NUMERALS or before in _ORDINAL or before + "一" in _ENDING_IN_YI:
+    """The reading of 一 between ``before`` and ``after`` (simplified) when it is not yi1."""
+    within_number = before in _PLACES and after in _PLACES  # 一千[一]百, 一万[一]千
+    if not within_number and (before in _NUMERALS or before in _ORDINAL
+                              or before + "一" in _ENDING_IN_YI):
         return None
     if after in _DIGITS or after == "月" or (before == "月" and after in "日号"):
         return None  # a digit string (一九二一), January, the first of a month
@@ -82,9 +90,9 @@ def with_sandhi(segments: list[Segment], tones: Tones = tones_of) -> list[Segmen
         if segments[index][0] == "不":
             reading = "bu2" if tone == 4 else None
         else:
-            before = segments[index - 1][0][-1] if index > 0 else ""
+            before = simplified(segments[index - 1][0][-1]) if index > 0 else ""
             following_segment = _next(segments, index)[0]
-            after = following_segment[0][0] if following_segment is not None else ""
+            after = simplified(following_segment[0][0]) if following_segment is not None else ""
             reading = _yi(before, after, tone)
         if reading is not None:
             out[index] = (segments[index][0], reading)

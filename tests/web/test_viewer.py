@@ -39,6 +39,8 @@ def canvas_image(page: Page) -> np.ndarray:
 
 
 def markers_mask(page: Page) -> np.ndarray:
+    # the narrator's idle motion would differ between the two frames: it holds still
+    page.evaluate("redhallViewer.narrator?.holdStill(30)")
     page.evaluate("redhallViewer.showMarkers(false)")
     without = canvas_image(page)
     page.evaluate("redhallViewer.showMarkers(true)")

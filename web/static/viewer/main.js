@@ -16,7 +16,6 @@ import { loadNarrator } from './narrator.js';
  *   words: Record<string, string>}} ViewerConfig */
 
 const HORIZONTAL_FOV = 75;  // degrees, as the engine's desktop lens
-const COMPARE_SECONDS = 30;  // how long showMarkers holds the narrator still
 
 /** @param {string} text @param {Record<string, string | number>} values */
 function fill(text, values) {
@@ -168,11 +167,10 @@ class Viewer {
     return { calls, triangles };
   }
 
-  /** Markers shown or not, for a test comparing frames with and without them: the
-   *  narrator holds still meanwhile, so that only the markers differ. @param {boolean} shown */
+  /** Markers shown or not, drawn at once (tests compare frames with and without them).
+   *  @param {boolean} shown */
   showMarkers(shown) {
     this.view.markers.visible = shown;
-    this.narrator?.holdStill(COMPARE_SECONDS);
     this.renderer.render(this.view.scene, this.camera);
   }
 }

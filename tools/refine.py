@@ -3,14 +3,21 @@
 Occlusion is stored per vertex: a street of two triangles cannot show the dark strip
 along a house standing on it, and a wall of two triangles turns the ground's contact
 shadow at its foot into a gradient up its whole height. Triangles longer than
-``max_edge`` that lie within reach of a neighbour are split into a regular lattice
-(every edge into the same number of pieces, so two triangles of a rectangle still meet
-vertex to vertex); the lattice is bounded by a budget, coarsened until it fits.
+``max_edge`` that lie within reach of a neighbour are split into a lattice.
+
+The number of cuts is chosen per EDGE, from the edge's length alone, and every triangle
+sharing that edge (by position, so also across a hard edge's duplicated vertices) cuts
+it the same way: neighbours meet vertex to vertex, with no T-junction to crack or to
+step the baked occlusion, even where one of them was not itself near anything. A
+triangle is cut by a regular lattice of its most-cut edge's count; the lattice points of
+an edge cut fewer times are moved along it onto that edge's own cuts. Cuts are coarsened
+until the part's gain fits a budget. Edges are matched within one part (one material).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,21 +28,51 @@ BUDGET = 20_000   # triangles a part may gain
 NOT_REFINED = ("water",)  # water reflects the sky; a lattice on a lake buys nothing
 
 
-def _lattice(k: int) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Barycentric points (p, 3) and triangles (k*k, 3) of a triangle cut k times a side."""
+def _snapped(i: int, n: int, k: int) -> int:
+    """Lattice step ``i`` of ``k`` along an edge, moved to the nearest of its ``n`` cuts
+    (integer rounding, half up: the same on every machine)."""
+    return (2 * i * n + k) // (2 * k)
+
+
+@cache
+def _lattice(cuts: tuple[int, int, int]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Barycentric points (p, 3) and triangles (m, 3) of a triangle whose edges v0-v1,
+    v1-v2, v2-v0 are cut ``cuts`` times: a lattice of k = max(cuts) a side, each edge's
+    points moved onto its own cuts, triangles collapsed by the move dropped."""
+    n0, n1, n2 = cuts
+    k = max(cuts)
     i, j = np.meshgrid(np.arange(k + 1), np.arange(k + 1), indexing="ij")
     keep = i + j <= k
     i, j = i[keep], j[keep]
     index = -np.ones((k + 1, k + 1), dtype=np.int64)
     index[i, j] = np.arange(len(i))
     weights = np.stack([k - i - j, i, j], axis=1) / k
+    for at in range(len(i)):
+        u, v = int(i[at]), int(j[at])
+        if v == 0:                       # on v0-v1
+            s = _snapped(u, n0, k)
+            weights[at] = np.array([n0 - s, s, 0]) / n0
+        elif u + v == k:                 # on v1-v2
+            s = _snapped(v, n1, k)
+            weights[at] = np.array([0, n1 - s, s]) / n1
+        elif u == 0:                     # on v2-v0
+            s = _snapped(k - v, n2, k)
+            weights[at] = np.array([s, 0, n2 - s]) / n2
     tris = []
     for a in range(k):
         for b in range(k - a):
             tris.append((index[a, b], index[a + 1, b], index[a, b + 1]))
             if a + b + 1 < k:
                 tris.append((index[a + 1, b], index[a + 1, b + 1], index[a, b + 1]))
-    return weights, np.array(tris, dtype=np.int64)
+    _, first, inverse = np.unique(np.round(weights, 12), axis=0, return_index=True,
+                                  return_inverse=True)
+    order = np.argsort(first)            # points in lattice order, moved ones merged
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    faces = rank[inverse.reshape(-1)][np.array(tris, dtype=np.int64)]
+    whole = (faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) \
+        & (faces[:, 2] != faces[:, 0])
+    return weights[first[order]], faces[whole]
 
 
 def _near(corners: NDArray[np.float64], occluders: NDArray[np.float64],
@@ -60,24 +97,41 @@ def _near(corners: NDArray[np.float64], occluders: NDArray[np.float64],
     return near
 
 
+def _edges(part: Part) -> NDArray[np.int64]:
+    """(m, 3) ids of each triangle's edges v0-v1, v1-v2, v2-v0, equal for edges whose
+    ends are at the same places (to a micrometre) whichever triangle holds them."""
+    _, place = np.unique(np.round(part.vertices.astype(np.float64), 6), axis=0,
+                         return_inverse=True)
+    corners = place.reshape(-1)[part.faces.astype(np.int64)]
+    ends = np.sort(np.stack([corners, np.roll(corners, -1, axis=1)], axis=2), axis=2)
+    _, ids = np.unique(ends.reshape(-1, 2), axis=0, return_inverse=True)
+    edges: NDArray[np.int64] = ids.reshape(-1, 3).astype(np.int64)
+    return edges
+
+
 def refine(part: Part, occluders: NDArray[np.float64], reach: float, max_edge: float) -> Part:
     """``part`` with its long triangles near ``occluders`` ((m, 3, 3) in the part's frame)
-    split."""
+    split, and their neighbours cut alike along the edges they share."""
     if len(occluders) == 0 or part.triangles == 0 or part.material.name in NOT_REFINED:
         return part
     corners = part.vertices.astype(np.float64)[part.faces]
-    longest = np.max(np.linalg.norm(corners - np.roll(corners, 1, axis=1), axis=2), axis=1)
-    candidates = longest > max_edge
+    lengths = np.linalg.norm(np.roll(corners, -1, axis=1) - corners, axis=2)  # (m, 3)
+    candidates = lengths.max(axis=1) > max_edge
     if not candidates.any():
         return part
     candidates[candidates] = _near(corners[candidates], occluders, reach)
     if not candidates.any():
         return part
+    edges = _edges(part)
+    touched = np.zeros(int(edges.max()) + 1, dtype=bool)
+    touched[edges[candidates].reshape(-1)] = True
+    length = np.zeros(len(touched))
+    length[edges.reshape(-1)] = lengths.reshape(-1)  # one length per edge, for both sides
     edge = max_edge
     while True:
-        cuts = np.ceil(longest / edge).astype(np.int64)
-        cuts[~candidates] = 1
-        if int((cuts**2 - 1).sum()) <= BUDGET:
+        per_edge = np.where(touched, np.maximum(np.ceil(length / edge), 1), 1).astype(np.int64)
+        cuts = per_edge[edges]
+        if int((cuts.max(axis=1) ** 2 - 1).sum()) <= BUDGET:
             break
         edge *= 2
     if not (cuts > 1).any():
@@ -94,17 +148,18 @@ def _mix(weights: NDArray[np.float64], values: NDArray[np.generic],
 
 
 def _split(part: Part, cuts: NDArray[np.int64]) -> Part:
-    """Replace each triangle t by its lattice of ``cuts[t]`` pieces a side, then weld."""
-    kept = np.nonzero(cuts == 1)[0]
+    """Replace each triangle t by its lattice for edge cuts ``cuts[t]``, then weld."""
+    kept = np.nonzero(cuts.max(axis=1) == 1)[0]
     vertices = [part.vertices.astype(np.float64)]
     normals = [part.normals.astype(np.float64)]
     uvs = [part.uv.astype(np.float64)] if part.uv is not None else []
     colours = [part.colors.astype(np.float64)] if part.colors is not None else []
     faces = [part.faces[kept].astype(np.int64)]
     count = len(part.vertices)
-    for k in np.unique(cuts[cuts > 1]):
-        chosen = np.nonzero(cuts == k)[0]
-        weights, tris = _lattice(int(k))
+    split = cuts.max(axis=1) > 1
+    for kind in np.unique(cuts[split], axis=0):   # sorted: the same order every build
+        chosen = np.nonzero(split & (cuts == kind).all(axis=1))[0]
+        weights, tris = _lattice((int(kind[0]), int(kind[1]), int(kind[2])))
         ids = part.faces[chosen].astype(np.int64)          # (t, 3)
         vertices.append(_mix(weights, part.vertices, ids))
         normals.append(_mix(weights, part.normals, ids))

@@ -27,11 +27,12 @@ log = logging.getLogger("redhall.recording")
 class TourRecorders:
     """The ``RecorderFactory`` the hub calls as a live tour opens."""
 
+    RECHECK_TRIES = 5  # a recording whose row keeps changing as a voice is taken out
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], store: Recordings) -> None:
         self.sessions = sessions
         self.store = store
         self.running: dict[int, FileTourRecorder] = {}
-        self.policies: dict[int, VoicePolicy] = {}  # whose voices each running tour keeps
         self._tour_locks: dict[int, IO[bytes]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -73,7 +74,6 @@ class TourRecorders:
             raise
         self._tour_locks[plan.tour] = lock
         self.running[plan.tour] = recorder
-        self.policies[plan.tour] = policy
         checked.update(plan.reserved)
         self._spawn(self._settings(plan, policy, previous))
         return recorder
@@ -85,7 +85,6 @@ class TourRecorders:
 
     def _release(self, tour: int) -> None:
         self.running.pop(tour, None)
-        self.policies.pop(tour, None)
         lock = self._tour_locks.pop(tour, None)
         if lock is not None:
             fcntl.flock(lock, fcntl.LOCK_UN)
@@ -106,16 +105,25 @@ class TourRecorders:
     async def _consent(self, policy: VoicePolicy, users: list[int]) -> None:
         if not users:
             return
+        asked = {user: policy.withdrawals.get(user, 0) for user in users}
+        latest = await self._latest_consent(users)
+        for user, granted in latest.items():
+            if granted and policy.withdrawals.get(user, 0) == asked[user]:
+                policy.consented.add(user)
+            else:  # no, or withdrawn while the answer was read: a stale yes is not kept
+                policy.consented.discard(user)
+
+    async def _latest_consent(self, users: list[int]) -> dict[int, bool]:
+        """Each user's latest answer to the voice-recording consent (no answer: no)."""
         async with self.sessions() as db:
             rows = (await db.execute(
                 select(Consent.user_id, Consent.granted)
                 .where(Consent.user_id.in_(users), Consent.purpose == VOICE_CONSENT)
                 .order_by(Consent.at, Consent.id))).all()
-        latest = {user: False for user in users}
+        latest = dict.fromkeys(users, False)
         for user, granted in rows:
             latest[user] = bool(granted)  # the last answer stands
-        for user, granted in latest.items():
-            (policy.consented.add if granted else policy.consented.discard)(user)
+        return latest
 
     async def _enter(self, tour: int, sha: str, folder: Path) -> None:
         async with self.sessions.begin() as db:
@@ -123,21 +131,50 @@ class TourRecorders:
                              .values(recording_sha256=sha))
         self.store.forget(folder)
         log.info("tour %s: recording stored as %s", tour, sha)
-        await self._recheck(tour, sha)
+        try:
+            await self._recheck(tour, sha)
+        except Exception:  # stored all the same; the next withdrawal takes the voice out
+            log.exception("tour %s: recording %s stored, but checking it against the "
+                          "consents failed", tour, sha)
 
     async def _recheck(self, tour: int, sha: str) -> None:
         """Takes out the voices of members who withdrew (or whose account went) while
         the tour was recorded, should word of it not have reached this process (Redis
         away) or have come as the recording was being stored."""
+        sha = await self._current(tour) or sha  # another voice taken out meanwhile
+        for user in await no_longer_kept(self.sessions, self._members(sha)):
+            for _ in range(self.RECHECK_TRIES):
+                new = await forget_in_tour(self.sessions, self.store, tour, sha, user)
+                if new is not None:
+                    sha = new
+                    log.info("tour %s: the voice of user %s, no longer to be kept, taken "
+                             "out", tour, user)
+                    break
+                current = await self._current(tour)
+                if current is None or current == sha:
+                    break  # nothing of theirs in it
+                sha = current  # the row changed meanwhile (another voice taken out): again
+            else:
+                log.warning("tour %s: its recording kept changing; the voice of user %s is "
+                            "taken out at the next withdrawal", tour, user)
+
+    def _members(self, sha: str) -> list[int]:
+        """The members whose voice the recording keeps, in the parts before a restart
+        too."""
+        members: set[int] = set()
         index = self.store.index(sha)
-        members = sorted({v["user"] for v in (index or {}).get("voices", [])
-                          if v.get("role") == "member" and isinstance(v.get("user"), int)})
-        for user in await no_longer_kept(self.sessions, members):
-            new = await forget_in_tour(self.sessions, self.store, tour, sha, user)
-            if new is not None:
-                sha = new
-                log.info("tour %s: the voice of user %s, no longer to be kept, taken out",
-                         tour, user)
+        for _ in range(16):  # as deep as ``without_voice_of`` goes
+            if index is None:
+                break
+            members.update(v["user"] for v in index.get("voices", [])
+                           if v.get("role") == "member" and isinstance(v.get("user"), int))
+            previous = index.get("previous")
+            index = self.store.index(previous) if isinstance(previous, str) else None
+        return sorted(members)
+
+    async def _current(self, tour: int) -> str | None:
+        async with self.sessions() as db:
+            return await db.scalar(select(Tour.recording_sha256).where(Tour.id == tour))
 
     async def recover(self) -> int:
         """Stores every recording no process is writing (cut off by a crash); returns how

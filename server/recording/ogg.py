@@ -82,6 +82,30 @@ def opus_tags(comments: dict[str, str]) -> bytes:
     return out
 
 
+def tag(head: bytes, key: str) -> str | None:
+    """The value of comment ``key`` in the OpusTags header within ``head`` (a file's first
+    bytes); None when it is not there. Comments never span pages here: they are short."""
+    at = head.find(b"OpusTags")
+    if at < 0:
+        return None
+    want = f"{key}=".encode()
+    at += 8
+    try:
+        (size,) = struct.unpack_from("<I", head, at)
+        at += 4 + size  # the vendor
+        (count,) = struct.unpack_from("<I", head, at)
+        at += 4
+        for _ in range(min(count, 64)):
+            (size,) = struct.unpack_from("<I", head, at)
+            entry = head[at + 4:at + 4 + size]
+            at += 4 + size
+            if entry.startswith(want):
+                return entry[len(want):].decode("utf-8", "replace")
+    except struct.error:
+        return None
+    return None
+
+
 class OggOpusWriter:
     """One speaker's voice: packets placed at 20 ms slots of the tour clock.
 

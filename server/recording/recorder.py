@@ -44,6 +44,8 @@ def voice_name(seat: int) -> str:
 @dataclass(frozen=True)
 class _Voice:
     seat: int
+    user: int
+    role: str  # the seat's role as the packet came (the writer thread runs behind)
     capture: float
     arrived: float
     payload: bytes
@@ -64,16 +66,18 @@ class _Pose:
 
 @dataclass(frozen=True)
 class _Forget:
-    seats: tuple[int, ...]
+    user: int
 
 
 _CLOSE = object()
 
 
 class _Speaker:
-    def __init__(self, out: IO[bytes], writer: OggOpusWriter) -> None:
+    def __init__(self, out: IO[bytes], writer: OggOpusWriter, user: int, role: str) -> None:
         self.out = out
         self.writer = writer
+        self.user = user
+        self.role = role  # the seat's role when the file was opened, written in it
 
 
 class FileTourRecorder:
@@ -132,7 +136,7 @@ class FileTourRecorder:
         who = self.roster.seats.get(seat)
         if who is None or not self.policy.allows(*who):
             return  # not this speaker's to keep: never written
-        self._put(_Voice(seat, capture, time.time(), bytes(payload)))
+        self._put(_Voice(seat, *who, capture, time.time(), bytes(payload)))
 
     def pose(self, seat: int, at: float, message: bytes) -> None:
         if at - self._last_pose.get(seat, -1e18) < POSE_INTERVAL:
@@ -142,13 +146,11 @@ class FileTourRecorder:
 
     def withdraw(self, user: int) -> None:
         """``user`` may no longer be kept as a member: their later packets are not
-        written, and their voice files so far are deleted (their seats' next packets,
-        should they be allowed again, start new files)."""
-        self.policy.consented.discard(user)
-        seats = tuple(seat for seat, (who, role) in self.roster.seats.items()
-                      if who == user and role == "member")  # the guides' voices stay
-        if seats and not self._closed:
-            self._queue.put(_Forget(seats))  # never dropped, unlike what is recorded
+        written, and their voice files opened while they were a member are deleted
+        (their seats' next packets, should they be allowed again, start new files)."""
+        self.policy.withdraw(user)
+        if not self._closed:
+            self._queue.put(_Forget(user))  # never dropped, unlike what is recorded
 
     def close(self) -> None:
         if not self._closed:
@@ -184,7 +186,7 @@ class FileTourRecorder:
             self._events.write(message_line(item.at - self.start,
                                             item.message.model_dump(mode="json")))
         elif isinstance(item, _Forget):
-            self._forget(item.seats)
+            self._forget(item.user)
         elif isinstance(item, _Pose):
             try:
                 pose = decode_pose(item.message)
@@ -199,12 +201,12 @@ class FileTourRecorder:
         speaker = self._speakers.get(item.seat)
         if speaker is None:
             out = (self.folder / voice_name(item.seat)).open("wb", buffering=0)
-            user, role = self.roster.seats.get(item.seat, (0, "member"))
+            user, role = item.user, item.role
             writer = OggOpusWriter(out, serial=self.tour * 1000 + item.seat, comments={
                 "REDHALL_TOUR": str(self.tour), "REDHALL_SEAT": str(item.seat),
                 "REDHALL_START": repr(self.start), "REDHALL_ROLE": role,
                 "REDHALL_USER": str(user)})
-            speaker = self._speakers[item.seat] = _Speaker(out, writer)
+            speaker = self._speakers[item.seat] = _Speaker(out, writer, user, role)
         capture = item.capture
         if not capture - item.arrived <= AHEAD_SECONDS:  # also NaN: taken when it came
             capture = item.arrived
@@ -216,12 +218,14 @@ class FileTourRecorder:
             speaker.writer.silence(slot - end)
         speaker.writer.add(item.payload, samples)
 
-    def _forget(self, seats: tuple[int, ...]) -> None:
-        for seat in seats:
-            speaker = self._speakers.pop(seat, None)
-            if speaker is not None:
+    def _forget(self, user: int) -> None:
+        """Each file is judged by the role it was opened with (the role its index entry
+        will name): a member's goes, a guide's stays, whatever the seat is now."""
+        for seat, speaker in list(self._speakers.items()):
+            if speaker.user == user and speaker.role == "member":
+                del self._speakers[seat]
                 speaker.out.close()
-            (self.folder / voice_name(seat)).unlink(missing_ok=True)
+                (self.folder / voice_name(seat)).unlink(missing_ok=True)
 
     def _end(self) -> None:
         for speaker in self._speakers.values():

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from server.recording.events import read_lines
-from server.recording.ogg import PRE_SKIP, SAMPLE_RATE, pages
+from server.recording.ogg import PRE_SKIP, SAMPLE_RATE, pages, tag
 from server.recording.recorder import EVENTS, LOCK, META
 
 INDEX_FORMAT = 1
@@ -89,8 +89,13 @@ class Recordings:
                 continue
             seconds = _cut_torn_page(path)
             seat = int(match.group(1))
+            who = dict(seats.get(seat, {"user": None, "role": None}))
+            with path.open("rb") as voice:
+                role = tag(voice.read(4096), "REDHALL_ROLE")
+            if role is not None:  # the role when the file was opened, not the one at joining
+                who["role"] = role
             sha, size = self._keep(path, ".opus")
-            voices.append({"seat": seat, **seats.get(seat, {"user": None, "role": None}),
+            voices.append({"seat": seat, **who,
                            "sha256": sha, "size": size, "seconds": round(seconds, 3)})
             duration = max(duration, seconds)
         sha, size = self._keep(events, ".jsonl")

@@ -17,6 +17,12 @@ STAFF_ROLES = frozenset({"guide", "co_guide"})
 class VoicePolicy:
     keep_members: bool = False
     consented: set[int] = field(default_factory=set)  # users whose latest answer is yes
+    # user -> how many withdrawals reached this tour: a consent read before one is stale
+    withdrawals: dict[int, int] = field(default_factory=dict)
+
+    def withdraw(self, user: int) -> None:
+        self.consented.discard(user)
+        self.withdrawals[user] = self.withdrawals.get(user, 0) + 1
 
     def allows(self, user: int, role: str) -> bool:
         if role in STAFF_ROLES:

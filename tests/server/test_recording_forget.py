@@ -3,20 +3,23 @@ every recording that kept it, parts before a restart included; the guide's stays
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
+from protocol import tour as wire
 from server.db.models import Consent, Tour
 from server.keys import SESSIONS, SETTINGS
 from server.recording import VOICE_CONSENT, TourRecorders, VoicePolicy
-from server.recording.forget import forget_member_voice
+from server.recording.forget import forget_in_tour, forget_member_voice
 from server.recording.recorder import FileTourRecorder
 from server.recording.store import Recordings
 from tests.server.conftest import World
 from tests.server.live_support import publish, schedule
-from tests.server.recording_support import decode, joined, opus_packets, tone
+from tests.server.recording_support import decode, joined, opus_packets, rms, tone
 from tools.build import BuildResult
 
 
@@ -134,6 +137,39 @@ def test_a_running_recording_drops_the_voice_of_a_member_who_withdraws(
     assert guide is not None and len(decode(guide)) > 0.9 * 48_000
 
 
+def test_a_withdrawal_goes_by_the_role_each_voice_file_was_opened_with(
+        tmp_path: Path) -> None:
+    """A member later made co-guide loses the voice spoken as a member; a co-guide made
+    member keeps what was spoken as a guide; each index entry names the file's role."""
+    store = Recordings(tmp_path)
+    start = time.time() - 10
+    folder = store.live / "5-2"
+    recorder = FileTourRecorder(folder, 5, start, VoicePolicy(True, {7, 8}))
+    recorder.event(start, joined(1, 7, "member"))
+    recorder.event(start, joined(2, 8, "co_guide"))
+    packets = opus_packets(tone(0.6, 440))
+    for i, packet in enumerate(packets):
+        if i == 10:
+            recorder.event(start, wire.RoleChanged(seat=1, role="co_guide"))
+            recorder.event(start, wire.RoleChanged(seat=2, role="member"))
+        if i == 20:
+            recorder.withdraw(7)
+            recorder.withdraw(8)
+        for seat in (1, 2):
+            recorder.voice(seat, start + i * 0.02, packet)
+    recorder.close()
+    recorder.join(20)
+    index = store.index(store.store(folder)[1])
+    assert index is not None
+    assert [(v["seat"], v["user"], v["role"]) for v in index["voices"]] == \
+        [(1, 7, "co_guide"), (2, 8, "co_guide")]
+    heard = {v["seat"]: decode(store.path(v["sha256"], ".opus"))  # type: ignore[arg-type]
+             for v in index["voices"]}
+    assert rms(heard[1], 0.05, 0.35) < 10  # seat 1: silent until after the withdrawal
+    assert rms(heard[1], 0.45, 0.55) > 1000
+    assert rms(heard[2], 0.05, 0.35) > 1000  # seat 2's guide-time voice stays
+
+
 async def test_a_recording_stored_after_a_withdrawal_it_missed_keeps_no_voice_of_it(
         world: World, samples: dict[str, BuildResult]) -> None:
     """Word of the withdrawal never reached the recording process (Redis away): the
@@ -158,4 +194,59 @@ async def test_a_recording_stored_after_a_withdrawal_it_missed_keeps_no_voice_of
     recorder.close()
     recorder.join(20)
     assert await TourRecorders(app[SESSIONS], store).recover() == 1
+    assert await _kept_users(world, tour) == [1]
+
+
+async def test_a_withdrawal_racing_a_consent_lookup_or_another_withdrawal_still_counts(
+        world: World, samples: dict[str, BuildResult], monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    app = world.client.server.app
+    sessions = app[SESSIONS]
+    store = Recordings(app[SETTINGS].data_dir)
+    recorders = TourRecorders(sessions, store)
+    member = world.users["member"]
+    async with sessions.begin() as db:
+        db.add(Consent(user_id=member, purpose=VOICE_CONSENT, text_version="1", granted=True))
+
+    # a member joins (their consent is read, a yes) and withdraws while it is being read
+    policy = VoicePolicy(True)
+    looking, release = asyncio.Event(), asyncio.Event()
+    lookup = recorders._latest_consent
+
+    async def held(users: list[int]) -> dict[int, bool]:
+        answer = await lookup(users)
+        looking.set()
+        await release.wait()
+        return answer
+
+    monkeypatch.setattr(recorders, "_latest_consent", held)
+    joining = asyncio.ensure_future(recorders._consent(policy, [member]))
+    await asyncio.wait_for(looking.wait(), 10)
+    policy.withdraw(member)  # what the recorder's withdraw does
+    release.set()
+    await joining
+    assert member not in policy.consented  # the yes read before the withdrawal is stale
+    await recorders._consent(policy, [member])
+    assert member in policy.consented  # a later lookup stands (consent given again)
+
+    # two members' voices; one is taken out (the row changes) as the recording is checked
+    version = await publish(world.client, samples["founding"], world.users["editor"])
+    tour = await schedule(world.client, version, world.users["guide"], [world.branch_a])
+    other = member + 1000  # no consent ever given
+    start = time.time() - 10
+    folder = store.live / f"{tour}-3"
+    recorder = FileTourRecorder(folder, tour, start, VoicePolicy(True, {member, other}))
+    for seat, user, role in ((0, 1, "guide"), (1, member, "member"), (2, other, "member")):
+        recorder.event(start, joined(seat, user, role))  # type: ignore[arg-type]
+        for i, packet in enumerate(opus_packets(tone(0.2, 440))):
+            recorder.voice(seat, start + i * 0.02, packet)
+    recorder.close()
+    recorder.join(20)
+    sha = store.store(folder)[1]
+    async with sessions.begin() as db:
+        (await db.get(Tour, tour)).recording_sha256 = sha  # type: ignore[union-attr]
+        db.add(Consent(user_id=member, purpose=VOICE_CONSENT, text_version="1",
+                       granted=False))
+    assert await forget_in_tour(sessions, store, tour, sha, other) is not None
+    await recorders._recheck(tour, sha)  # with the sha it stored, now out of date
     assert await _kept_users(world, tour) == [1]

@@ -39,6 +39,7 @@ class Fanout(Protocol):
     async def publish_voice(self, room: LiveTour, blob: bytes) -> None: ...
     async def claim_talk(self, tour: int, seat: int, holders: list[int],
                          seconds: float) -> bool: ...
+    async def release_talk(self, tour: int, seat: int) -> None: ...
     async def publish_withdrawal(self, user: int) -> None: ...
     async def detach(self, room: LiveTour) -> None: ...
     async def close(self) -> None: ...
@@ -66,6 +67,9 @@ class LocalFanout:
     async def claim_talk(self, tour: int, seat: int, holders: list[int],
                          seconds: float) -> bool:
         return True  # the tour's speakers are all on this process, counted there
+
+    async def release_talk(self, tour: int, seat: int) -> None:
+        pass
 
     async def publish_withdrawal(self, user: int) -> None:
         pass  # the hub told this process's tours already
@@ -304,6 +308,10 @@ class RedisFanout:
                                          args=[seat, int(seconds * 1000), wire.MAX_FLOOR,
                                                *holders])
         return bool(granted)
+
+    async def release_talk(self, tour: int, seat: int) -> None:
+        """Gives back ``seat``'s place on tour ``tour``'s open floor."""
+        await self.redis.zrem(self.talk_key(tour), seat)
 
     async def publish_withdrawal(self, user: int) -> None:
         """Tells the other processes' recorders; raises when Redis is away."""

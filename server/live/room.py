@@ -66,7 +66,7 @@ class LiveTour:
         self.outgoing_voice: list[bytes] = []  # this process's voice entries, for other nodes
         self.talk: LocalTalk | SharedTalk[_Held] = LocalTalk()  # the open floor's speakers
         if hub.fanout.shared:
-            self.talk = SharedTalk(self._claim_talk, self._talk_answered)
+            self.talk = SharedTalk(self._claim_talk, self._talk_answered, self._release_talk)
         self.recorder = GuardedRecorder.open(hub.recorder_factory, plan)
         self.tick_seconds = 1.0 / tick_hz
         self.relay_seconds = 1.0 / relay_hz
@@ -311,11 +311,16 @@ class LiveTour:
     async def _claim_talk(self, seat: int, holders: list[int]) -> bool:
         return await self.hub.fanout.claim_talk(self.tour_id, seat, holders, TALK_SECONDS)
 
+    async def _release_talk(self, seat: int) -> None:
+        await self.hub.fanout.release_talk(self.tour_id, seat)
+
     def _talk_answered(self, seat: int, granted: bool, held: list[_Held]) -> None:
         """The open floor's claim for ``seat`` is answered: its held packets are relayed,
         if it still may speak, or dropped."""
         known = self.state.seats.get(seat)
         speaks = granted and known is not None and why_silent(self.state, known) is None
+        if granted and not speaks and isinstance(self.talk, SharedTalk):
+            self.talk.release(seat)  # silenced meanwhile: the place goes to another member
         told = False
         for one in held:
             if speaks and self.conns.get(seat) is one.conn:

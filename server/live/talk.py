@@ -9,10 +9,16 @@ last (clients send nothing in silence), so a pause that long frees their place.
   (an atomic script, ``Fanout.claim_talk``), renewed about twice a second while the member
   goes on, not once a packet; the claim lapses ``TALK_SECONDS`` after it was last renewed.
   Packets that arrive while a claim is asked are held and relayed once it is granted, so
-  the first syllable is not cut off. When Redis does not answer within ``ASK_SECONDS``
-  (down, or slow) the process counts its own speakers for ``LOCAL_SECONDS`` before asking
-  Redis again: the open floor keeps working, at most ``MAX_FLOOR`` members per process
-  meanwhile, rather than silencing every member for a Redis outage.
+  the first syllable is not cut off. Once Redis refused a place, the floor counts as
+  full on this process: another member's first packet is refused here without asking,
+  and one claim at a time (each ``RETRY_SECONDS`` at most) asks whether a place came
+  free; otherwise at most ``MAX_FLOOR`` new places are asked at once (no more can be
+  given). A crowd pressing to talk costs Redis a few calls a second, not one per member.
+  A claim granted to a seat that may no longer speak is given back at once. When Redis
+  does not answer within ``ASK_SECONDS`` (down, or slow) the process counts its own
+  speakers for ``LOCAL_SECONDS`` before asking Redis again: the open floor keeps working,
+  at most ``MAX_FLOOR`` members per process meanwhile, rather than silencing every member
+  for a Redis outage.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ T = TypeVar("T")
 TALK_SECONDS = 1.0
 RENEW_SECONDS = 0.5  # a claim with less than this left is renewed as its member goes on
 ASK_SECONDS = 0.25  # a claim Redis has not answered by then is decided on this process
-RETRY_SECONDS = 0.2  # a refused member asks again after this, not with every packet
+RETRY_SECONDS = 0.2  # with the floor full, a place is asked for at most this often
 LOCAL_SECONDS = 5.0  # after Redis failed, speakers are counted here this long
 HOLD_PACKETS = 25  # packets held while a claim is asked (500 ms); later ones are dropped
 
@@ -82,14 +88,18 @@ class SharedTalk(Generic[T]):
             meanwhile (in the order they came).
     """
 
-    def __init__(self, claim: Claim, answered: Callable[[int, bool, list[T]], None]) -> None:
+    def __init__(self, claim: Claim, answered: Callable[[int, bool, list[T]], None],
+                 release: Callable[[int], Awaitable[None]] | None = None) -> None:
         self.claim = claim
         self.answered = answered
+        self.give_back = release
         self.local = LocalTalk()
         self.until: dict[int, float] = {}  # seat -> when its claim lapses (monotonic)
         self.held: dict[int, list[T]] = {}  # seats whose claim is being asked
         self.renewing: set[int] = set()
-        self.refused: dict[int, float] = {}  # seat -> when it may ask again
+        self.full = False  # the last answer for a new place was no
+        self.full_until = 0.0  # ...and no one here asks again before then
+        self.asking = 0  # claims for new places in flight
         self.local_until = 0.0  # Redis failed: speakers are counted here until then
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -108,11 +118,29 @@ class SharedTalk(Generic[T]):
             if len(held) < HOLD_PACKETS:
                 held.append(item)
             return Verdict.HELD
-        if now < self.refused.get(seat, 0.0):
-            return Verdict.BUSY
+        if self.asking >= (1 if self.full else wire.MAX_FLOOR) or \
+                (self.full and now < self.full_until):
+            return Verdict.BUSY  # not asked again for every member of a crowd
+        self.asking += 1
         self.held[seat] = [item]
         self._spawn(self._ask(seat, now, list(holders)))
         return Verdict.HELD
+
+    def release(self, seat: int) -> None:
+        """Gives back ``seat``'s place (it may no longer speak), for another member."""
+        self.until.pop(seat, None)
+        self.local.talking.pop(seat, None)
+        if self.give_back is not None:
+            self._spawn(self._give_back(seat))
+
+    async def _give_back(self, seat: int) -> None:
+        assert self.give_back is not None
+        try:
+            async with asyncio.timeout(ASK_SECONDS):
+                await self.give_back(seat)
+        except Exception as exc:  # noqa: BLE001  the place lapses by itself soon
+            log.warning("giving back seat %s's place on the open floor failed: %s",
+                        seat, str(exc) or "no answer in time")
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
@@ -135,11 +163,14 @@ class SharedTalk(Generic[T]):
                 self.until[seat] = sent + TALK_SECONDS
             else:
                 self.until.pop(seat, None)  # a renewal refused: its place was lost
-                self.refused[seat] = time.monotonic() + RETRY_SECONDS
         finally:
             self.renewing.discard(seat)
         held = self.held.pop(seat, None)
-        if held is not None:
+        if held is not None:  # a new place was asked, not a renewal
+            self.asking -= 1
+            self.full = not granted
+            if not granted:
+                self.full_until = time.monotonic() + RETRY_SECONDS
             self.answered(seat, granted, held)
 
     async def close(self) -> None:

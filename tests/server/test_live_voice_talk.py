@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from protocol import tour as wire
 from server.live import hub as hub_module
 from server.live import talk
 from server.live.fanout import RedisFanout
@@ -145,3 +146,49 @@ async def test_the_listener_outlives_odd_messages_and_a_redis_timeout(redis_url:
     finally:
         await here.close()
         await there.close()
+
+
+async def test_a_crowd_against_a_full_floor_asks_redis_a_few_times_a_second(
+        redis_url: str) -> None:
+    """200 members pressing to talk while 4 speak: a handful of claims a second, not one
+    per member; a place given back (its member silenced) goes to the next who asks."""
+    fanout = RedisFanout("node-a", redis_url, f"test-{uuid.uuid4().hex[:8]}")
+    asked: list[int] = []
+
+    async def claim(seat: int, holders: list[int]) -> bool:
+        asked.append(seat)
+        return await fanout.claim_talk(7, seat, holders, 5.0)
+
+    answers: list[tuple[int, bool]] = []
+    shared: SharedTalk[str] = SharedTalk(
+        claim, lambda seat, granted, held: answers.append((seat, granted)),
+        lambda seat: fanout.release_talk(7, seat))
+    try:
+        for seat in (1, 2, 3, 4):
+            assert await fanout.claim_talk(7, seat, [], 5.0)  # speaking on other processes
+        started = time.monotonic()
+        while (now := time.monotonic()) - started < 0.6:
+            for seat in range(10, 210):
+                assert shared.admit(seat, now, [], "x") in (Verdict.BUSY, Verdict.HELD)
+            await asyncio.sleep(0.02)  # a packet each 20 ms
+        await asyncio.sleep(0.05)
+        assert answers and not any(granted for _, granted in answers)
+        assert len(asked) <= wire.MAX_FLOOR + 0.6 / talk.RETRY_SECONDS + 2, asked  # not 200 × 3
+
+        await fanout.release_talk(7, 4)  # seat 4 silenced: its place given back
+        async with asyncio.timeout(5):
+            while not any(granted for _, granted in answers):
+                now = time.monotonic()
+                for seat in range(10, 210):
+                    shared.admit(seat, now, [], "x")
+                await asyncio.sleep(0.02)
+        winner = next(seat for seat, granted in answers if granted)
+        shared.release(winner)
+        async with asyncio.timeout(5):
+            while await fanout.redis.zscore(fanout.talk_key(7), winner) is not None:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        assert winner not in shared.until
+    finally:
+        await shared.close()
+        await fanout.redis.delete(fanout.talk_key(7))
+        await fanout.close()

@@ -96,6 +96,8 @@ def run_build(exhibits: list[Path], out_dir: Path, key_path: Path | None, option
                     out.print(f"  repaired {escape(line)}")
             elif r.repairs:
                 out.print(f"  {r.exhibit}: {len(r.repairs)} mesh repairs (see `redhall build`)")
+            for line in r.warnings:
+                out.print(f"  warning: {escape(line)}")
     return results
 
 

@@ -13,7 +13,6 @@ import numpy as np
 import soundfile
 
 from tools.errors import AssetError
-from tools.mandarin import VOICE, speakable
 from tools.ogg import set_serial
 
 TARGET_RMS_DBFS = -20.0
@@ -55,7 +54,9 @@ def espeak_command(text: str, *options: str) -> list[str]:
     The ``cmn-latn-pinyin`` voice reads Latin script as pinyin; the plain ``cmn`` voice
     would read it (and digits) in English.
     """
-    return ["espeak-ng", "-v", VOICE, "-s", "150", *options, "--", speakable(text)]
+    from tools.voices import command  # one command line for the build and the samples
+
+    return command("zh-CN", text, *options)
 
 
 def synthesize(text: str, name: str) -> tuple[bytes, float]:

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from protocol.i18n import Language
 from protocol.manifest import PackagedScene
 from protocol.package import open_package
-from tests.conftest import MINIMAL_EXHIBIT
+from tests.conftest import MINIMAL_EXHIBIT, run_cli
 from tools import voices
 from tools.audio import espeak_available, speech_version
 from tools.build import build_exhibit, fingerprint
@@ -24,12 +24,12 @@ from tools.validate import load_exhibit
 
 SPEECH = BuildOptions(speech=True, thumbnails=False)
 CHINESE_ONLY = MINIMAL_EXHIBIT + "languages: [zh-CN]\n"
-pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 
 
 def test_a_missing_voice_is_reported_and_changes_the_fingerprint(
-        content: Callable[..., Path], key: Ed25519PrivateKey, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        content: Callable[..., Path], key: Ed25519PrivateKey, key_files: tuple[Path, Path],
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert espeak_available(), "scripts/setup installs espeak-ng"
     exhibit = content()  # zh-CN and en, by default
     sources, problems = load_exhibit(exhibit)
     assert sources is not None, problems
@@ -50,6 +50,9 @@ def test_a_missing_voice_is_reported_and_changes_the_fingerprint(
     assert set(packaged.audio["stop:start"]) == {"zh-CN"}
     again = build_exhibit(exhibit, tmp_path / "dist", key, SPEECH, BuildCache(None))
     assert again.status == "up to date" and again.warnings == [warning]  # said every time
+    code, printed, _ = run_cli("build", str(exhibit), "--out", str(tmp_path / "dist"),
+                               "--key", str(key_files[0]), "--no-thumbnails")
+    assert code == 0 and "warning:" in printed and "en-nowhere" in printed  # and on screen
 
     monkeypatch.undo()
     assert build_exhibit(exhibit, tmp_path / "dist", key, SPEECH,

@@ -55,6 +55,13 @@ class ExhibitApp:
         self.size = size
         self.clock = clock or WallClock()
         self.render: NodePath = self.base.render
+        # Opaque geometry drawn in scene order: sorted by render state (Panda3D's default)
+        # the order followed memory addresses, so surfaces at equal depth (thin strands
+        # far off) came out differently from one process to the next, and a package's
+        # thumbnails with them; the same frame is now the same pixels in every process.
+        from panda3d.core import CullBinManager
+
+        CullBinManager.getGlobalPtr().setBinType("opaque", CullBinManager.BT_fixed)
         self.systems: list[System] = []
         self._last = self.clock.now()
         self.base.taskMgr.add(self._frame, "redhall-frame", sort=-10)

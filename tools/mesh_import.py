@@ -69,6 +69,9 @@ def _material(visual: object) -> MaterialData:
         color = (1.0, 1.0, 1.0, 1.0) if factor is None else tuple(
             float(c) / (255.0 if np.asarray(factor).dtype == np.uint8 else 1.0) for c in factor)
         image = material.baseColorTexture
+        # The model's roughness/metal and normal maps are kept with its colour map
+        maps = getattr(material, "metallicRoughnessTexture", None)
+        normals = getattr(material, "normalTexture", None)
         return MaterialData(
             color=color,  # type: ignore[arg-type]
             roughness=float(material.roughnessFactor if material.roughnessFactor is not None
@@ -78,6 +81,9 @@ def _material(visual: object) -> MaterialData:
             texture=image,
             texture_key=image_key(image) if image is not None else "",
             double_sided=bool(getattr(material, "doubleSided", False)),
+            roughness_map=maps, normal_map=normals,
+            maps_key=":".join(image_key(m) if m is not None else "" for m in (maps, normals))
+            if maps is not None or normals is not None else "",
         )
     if isinstance(visual, trimesh.visual.ColorVisuals) and visual.defined:
         rgba = np.asarray(visual.main_color, dtype=np.float64) / 255.0

@@ -15,8 +15,9 @@ from tools.placement import Neighbour, scale_of
 
 # Bump when what a prop's files hold changes: 2 baked ambient occlusion; 3 the material
 # presets' maps (tools/materials.py: bump for any change to a generator there); 4 occlusion
-# by neighbouring props, on finer triangles near them, at the prop's scale.
-PIPELINE_VERSION = "4"
+# by neighbouring props, on finer triangles near them, at the prop's scale; 5 imported
+# models keep their roughness/metal and normal maps.
+PIPELINE_VERSION = "5"
 REFINE_EDGE = 1.0  # metres: the longest triangle edge kept within reach of a neighbour
 
 

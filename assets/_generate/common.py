@@ -29,6 +29,23 @@ def material(color: str, roughness: float = 0.8, metallic: float = 0.0,
         roughnessFactor=roughness, metallicFactor=metallic, baseColorTexture=texture)
 
 
+def preset(name: str, colour: str, label: str, size: int = 256
+           ) -> tuple[trimesh.visual.material.PBRMaterial, float]:
+    """A procedural material set of the build's (``tools.materials``: base colour moved to
+    ``colour``, roughness/metal and normal maps) as a glTF material, and the metres one tile
+    covers (``paint``'s ``tile``)."""
+    from tools.materials import material_set, tinted
+
+    maps = material_set(name)
+    base = tinted(maps.base, tuple(c / 255 for c in hex_rgba(colour)[:3]))  # type: ignore[arg-type]
+    small = [m.resize((size, size), Image.Resampling.LANCZOS)
+             for m in (base, maps.roughness_metal, maps.normal)]
+    return trimesh.visual.material.PBRMaterial(
+        name=label, baseColorFactor=[255, 255, 255, 255], roughnessFactor=1.0,
+        metallicFactor=1.0, baseColorTexture=small[0], metallicRoughnessTexture=small[1],
+        normalTexture=small[2]), maps.tile_metres
+
+
 def planar_uv(mesh: trimesh.Trimesh, tile: float = 1.0) -> np.ndarray:
     """Per-vertex UVs projected along each vertex's dominant normal axis."""
     normals = mesh.vertex_normals

@@ -18,7 +18,7 @@ import numpy as np
 import trimesh
 from tiled_roofs import flying_roof
 
-from common import box, combine, cylinder, export_glb, material, paint
+from common import box, combine, cylinder, export_glb, material, paint, preset
 from textures import tiles
 
 # The abutment: from the river face (x = FACE) back to x = BACK, y within +-HALF, from
@@ -102,7 +102,7 @@ def generate(folder: Path) -> None:
                                  name="tile"))
     export_glb([
         ("coping", paint(combine(stone), material("#8d8a82", 0.9, name="dressed_stone"))),
-        ("frame", paint(combine(frame), material(LACQUER, 0.45, name="red_lacquer"))),
+        ("frame", paint(combine(frame), *preset("lacquered-wood", LACQUER, "red_lacquer"))),
         ("lattice", paint(combine(dark), material("#5a2a1e", 0.6, name="lattice"))),
         ("roof", roof),
         ("ridge", paint(combine(ridge), material("#3b3b3e", 0.7, name="ridge"))),

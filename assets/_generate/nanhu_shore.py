@@ -17,7 +17,7 @@ from nanhu_willows import willow
 from shapely.geometry import Polygon
 from tiled_roofs import flying_roof
 
-from common import box, combine, cylinder, export_glb, material, paint, rng
+from common import box, combine, cylinder, export_glb, material, paint, preset, rng
 from textures import tiles
 
 ISLAND = (-15.0, 96.0)  # where the scene puts the island (the pavilion's origin)
@@ -61,8 +61,8 @@ def pavilion() -> list[tuple[str, trimesh.Trimesh]]:
     ridges += [box((0.7, 0.6, 1.2), (s * 4.4, 0, ridge_z + 0.45)) for s in (-1, 1)]
     return [
         ("terrace", paint(combine(stone), material("#a9a59a", 0.9, name="terrace_stone"))),
-        ("columns", paint(combine(columns + rail), material("#8e2a20", 0.45,
-                                                            name="red_lacquer"))),
+        ("columns", paint(combine(columns + rail),
+                          *preset("lacquered-wood", "#8e2a20", "red_lacquer"))),
         ("lattice", paint(combine(lattice), material("#5e2a20", 0.6, name="lattice"))),
         ("roofs", roof),
         ("ridges", paint(combine(ridges), material("#3d3d40", 0.7, name="ridge"))),

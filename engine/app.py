@@ -12,7 +12,7 @@ from typing import Literal, Protocol, TypeVar
 import numpy as np
 from direct.showbase.ShowBase import ShowBase
 from direct.task import Task
-from panda3d.core import NodePath, loadPrcFileData, unloadPrcFile
+from panda3d.core import NodePath, RenderState, TransformState, loadPrcFileData, unloadPrcFile
 
 from engine.clock import Clock, ManualClock, WallClock
 
@@ -65,6 +65,12 @@ class ExhibitApp:
         self.systems: list[System] = []
         self._last = self.clock.now()
         self.base.taskMgr.add(self._frame, "redhall-frame", sort=-10)
+        # Panda3D sweeps its caches of render and transform states for unused ones every
+        # frame, about a millisecond here; every tenth frame frees them as surely
+        if self.base.taskMgr.hasTaskNamed("garbageCollectStates"):
+            self.base.taskMgr.remove("garbageCollectStates")
+            self.base.taskMgr.add(self._collect_states, "redhall-collect-states", sort=46)
+        self._frames = 0
 
     @property
     def renderer(self) -> str:
@@ -89,6 +95,13 @@ class ExhibitApp:
             if self.systems is not systems and not any(s is system for s in self.systems):
                 continue  # removed during this frame
             system.update(dt)
+        return CONT
+
+    def _collect_states(self, task: Task.Task) -> int:
+        self._frames += 1
+        if self._frames % 10 == 0:
+            TransformState.garbageCollect()
+            RenderState.garbageCollect()
         return CONT
 
     def step(self, dt: float = 1 / 60) -> None:

@@ -46,15 +46,13 @@ def _marker_parts(parent: NodePath) -> tuple[NodePath, NodePath, NodePath, NodeP
     visual.setShaderOff(1)
     visual.setFogOff(1)
     visual.setTwoSided(True)
-    for part, triangles in (("ring", shapes.ring()), ("badge", shapes.badge())):
-        visual.attachNewNode(shapes.geom_node(part, triangles))
-    rim = visual.attachNewNode(shapes.geom_node("outline", shapes.outline()))
-    rim.setColor(ICON_COLOUR, 1)
-    info = visual.attachNewNode(shapes.geom_node("info", shapes.info_icon()))
-    check = visual.attachNewNode(shapes.geom_node("seen", shapes.check_icon()))
+    # Two draw calls a marker: the ring with its badge, and the outline with the icon
+    # (the "i" or the tick: two nodes, one shown)
+    visual.attachNewNode(shapes.geom_node("ring", shapes.ring() + shapes.badge()))
+    info = visual.attachNewNode(shapes.geom_node("info", shapes.outline(), shapes.info_icon()))
+    check = visual.attachNewNode(shapes.geom_node("seen", shapes.outline(), shapes.check_icon()))
     for icon in (info, check):
         icon.setColor(ICON_COLOUR, 1)
-        icon.setY(-0.01)  # in front of the badge
     check.hide()
     ghost = visual.copyTo(visual)
     ghost.clearBillboard()

@@ -83,17 +83,20 @@ def check_icon() -> list[Triangle]:
         _bar((x - 0.08, z - 0.13), (x + 0.2, z + 0.17), 0.09)
 
 
-def geom_node(name: str, triangles: Iterable[Triangle]) -> GeomNode:
-    """Flat triangles in the XZ plane (y = 0), as one geom."""
+def geom_node(name: str, triangles: Iterable[Triangle],
+              raised: Iterable[Triangle] = ()) -> GeomNode:
+    """Flat triangles in the XZ plane (y = 0), and ``raised`` ones a hair in front
+    (y = -0.01: an icon on the badge), as one geom: one draw call."""
     data = GeomVertexData(name, GeomVertexFormat.getV3(), Geom.UHStatic)
     writer = GeomVertexWriter(data, "vertex")
     primitive = GeomTriangles(Geom.UHStatic)
     count = 0
-    for triangle in triangles:
-        for x, z in triangle:
-            writer.addData3(x, 0.0, z)
-        primitive.addVertices(count, count + 1, count + 2)
-        count += 3
+    for y, layer in ((0.0, triangles), (-0.01, raised)):
+        for triangle in layer:
+            for x, z in triangle:
+                writer.addData3(x, y, z)
+            primitive.addVertices(count, count + 1, count + 2)
+            count += 3
     geom = Geom(data)
     geom.addPrimitive(primitive)
     node = GeomNode(name)

@@ -92,7 +92,9 @@ void main() {
 
 _WATER_FRAGMENT = "#version 120\n" + _SKY_FUNCTION + """
 uniform struct p3d_MaterialParameters { vec4 baseColor; } p3d_Material;
-uniform sampler2D p3d_Texture0;  // the preset's base colour, or white without one
+// The preset's base colour (white without one), found by its stage's mode: the first stage
+// may as well be its normal or roughness map, whose stages tie with it in sort order
+uniform sampler2D p3d_TextureModulate;
 uniform vec3 eye;
 uniform float time;
 uniform vec3 ambient;
@@ -127,7 +129,7 @@ void main() {
     float fresnel = 0.02 + 0.6 * pow(1.0 - facing, 5.0);
     vec3 r = reflect(-v, n);
     r.z = abs(r.z);  // waves never reflect the ground below the horizon
-    vec3 body = p3d_Material.baseColor.rgb * v_colour.rgb * texture2D(p3d_Texture0, v_uv).rgb
+    vec3 body = p3d_Material.baseColor.rgb * v_colour.rgb * texture2D(p3d_TextureModulate, v_uv).rgb
         * (ambient + sun_colour * 0.35 * max(dot(n, sun_direction), 0.0));
     vec3 c = mix(body, sky_colour(r, 0.0), fresnel);
     c += sun_colour * 2.5 * pow(max(dot(r, sun_direction), 0.0), 300.0);

@@ -34,7 +34,12 @@ def open_viewer(visit: Visit, scene: str, state: str = "ready") -> Page:
 
 
 def canvas_image(page: Page) -> np.ndarray:
-    shot = page.locator("#viewer-canvas").screenshot(animations="disabled")
+    # The page's clip of the canvas, not the element's screenshot: that one first waits for
+    # two animation frames with the canvas in one place, and a software-drawn scene
+    # (Luding's gorge) may take seconds a frame
+    box = page.locator("#viewer-canvas").bounding_box()
+    assert box is not None, "the viewer's canvas is not shown"
+    shot = page.screenshot(clip=box, animations="disabled")
     return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int)
 
 

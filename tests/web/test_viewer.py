@@ -34,18 +34,16 @@ def open_viewer(visit: Visit, scene: str, state: str = "ready") -> Page:
 
 
 def canvas_image(page: Page) -> np.ndarray:
-    # The page's clip of the canvas, not the element's screenshot: that one first waits for
-    # two animation frames with the canvas in one place, and a software-drawn scene
-    # (Luding's gorge) may take seconds a frame
-    box = page.locator("#viewer-canvas").bounding_box()
-    assert box is not None, "the viewer's canvas is not shown"
-    shot = page.screenshot(clip=box, animations="disabled")
+    # The element's screenshot waits for two animation frames with the canvas in one place
+    # (so a change just made is drawn); a software-drawn gorge may take seconds a frame
+    shot = page.locator("#viewer-canvas").screenshot(animations="disabled", timeout=120_000)
     return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int)
 
 
 def markers_mask(page: Page) -> np.ndarray:
-    # the narrator's idle motion would differ between the two frames: it holds still
-    page.evaluate("redhallViewer.narrator?.holdStill(30)")
+    # the narrator's idle motion would differ between the two frames: it holds still, long
+    # enough for two captures of a software-drawn gorge (each waits for steady frames)
+    page.evaluate("redhallViewer.narrator?.holdStill(300)")
     page.evaluate("redhallViewer.showMarkers(false)")
     without = canvas_image(page)
     page.evaluate("redhallViewer.showMarkers(true)")

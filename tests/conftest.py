@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -33,11 +37,24 @@ def repo() -> Path:
     return ROOT
 
 
+@contextmanager
+def _run_wide(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A folder shared by every worker of this run (pytest-xdist runs one session per
+    worker), held under a lock: the first to get it makes what goes in, the rest reuse it."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    shared.mkdir(exist_ok=True)
+    with open(shared / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield shared
+
+
 @pytest.fixture(scope="session")
 def key_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("keys")
-    private = folder / "publisher.key"
-    public = keygen(private)
+    with _run_wide(tmp_path_factory, "keys") as folder:
+        private, public = folder / "publisher.key", folder / "publisher.key.pub"
+        if not private.exists():
+            public = keygen(private)
     return private, public
 
 
@@ -49,10 +66,16 @@ def key(key_files: tuple[Path, Path]) -> Ed25519PrivateKey:
 @pytest.fixture(scope="session")
 def samples(tmp_path_factory: pytest.TempPathFactory,
             key: Ed25519PrivateKey) -> dict[str, BuildResult]:
-    """Both sample exhibits, built once for the session (no cache: a full build)."""
-    out = tmp_path_factory.mktemp("dist")
-    return {path.stem: build_exhibit(path, out, key, cache=BuildCache(None))
-            for path in sorted((ROOT / "exhibits").glob("*.yaml"))}
+    """Both sample exhibits, built once for the run (no cache: a full build)."""
+    with _run_wide(tmp_path_factory, "dist") as out:
+        record = out / "results.json"
+        if record.exists():
+            return {name: BuildResult(**{**data, "path": Path(data["path"])})
+                    for name, data in json.loads(record.read_text()).items()}
+        results = {path.stem: build_exhibit(path, out, key, cache=BuildCache(None))
+                   for path in sorted((ROOT / "exhibits").glob("*.yaml"))}
+        record.write_text(json.dumps({n: r.as_dict() for n, r in results.items()}))
+        return results
 
 
 MINIMAL_SCENE = """\
@@ -111,3 +134,19 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     out, err = Console(record=True, width=200), Console(record=True, width=200)
     code = redhall_main(list(args), out, err)
     return code, out.export_text(), err.export_text()
+
+
+# The browser tests drive Chromium, which draws pages and scenes in software (SwiftShader):
+# each takes most of this machine, and their waits are sized for having it. Run in parallel
+# (pytest-xdist, as scripts/test does), they are one unit of work, run one at a time on one
+# worker from the start (the largest unit goes first), while the other worker runs the
+# rest test by test. (A scheduler, not xdist_group marks: pytest 9 ignores the node ids
+# that --dist loadgroup rewrites.)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+    class BrowserTestsApart(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/web" if nodeid.startswith("tests/web/") else nodeid
+
+    return BrowserTestsApart(config, log)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import select
 import shutil
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,7 +18,6 @@ from engine.loading import load_exhibit
 from engine.outbox import FactSink
 from engine.view import ExhibitView
 from engine.xr import XRMode
-from tests.engine.xwindow import free_display
 from tools.build import BuildResult
 
 SCENES = {"nanhu-red-boat": "founding", "first-congress-site": "founding",
@@ -59,16 +59,19 @@ def display() -> Iterator[str]:
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         pytest.fail("Xvfb is not installed: run scripts/setup (Debian package xvfb)")
-    number = free_display()
-    server = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1280x720x24",
-                               "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    deadline = time.monotonic() + 10
-    while not socket.exists():
-        assert server.poll() is None, "Xvfb exited at start"
-        assert time.monotonic() < deadline, "Xvfb did not open its socket"
-        time.sleep(0.05)
-    yield f":{number}"
-    server.terminate()
-    server.wait(10)
+    # Xvfb picks a free display number itself and writes it to the pipe: two test
+    # processes starting servers at once cannot pick the same one
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen([xvfb, "-displayfd", str(write_end), "-screen", "0",
+                               "1280x720x24", "-nolisten", "tcp"], pass_fds=[write_end],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end) as said:
+            ready, _, _ = select.select([said], [], [], 10)
+            number = said.readline().strip() if ready else ""
+        assert number.isdigit(), f"Xvfb did not say its display (exit code {server.poll()})"
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(10)

@@ -11,14 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def free_display() -> int:
-    for number in range(90, 200):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(
-                f"/tmp/.X{number}-lock").exists():
-            return number
-    raise RuntimeError("no free X display number between :90 and :199")
-
-
 def until(check: Callable[[], object], seconds: float, what: str) -> object:
     """The first value of ``check()`` that is not None."""
     deadline = time.monotonic() + seconds

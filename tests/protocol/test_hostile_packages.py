@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from protocol.errors import PackageError, UnsafePackage
@@ -120,6 +120,7 @@ def test_json_depth_is_refused_without_recursion() -> None:
 
 
 @settings(max_examples=200, deadline=None)
+@example(2**53 + 1)  # found refused once: 16 digits, past what JSON readers hold exactly
 @given(st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(),
                     lambda inner: st.lists(inner, max_size=4)
                     | st.dictionaries(st.text(max_size=5), inner, max_size=4), max_leaves=20))
@@ -128,7 +129,8 @@ def test_safe_json_gives_only_finite_numbers(value: object) -> None:
     try:
         parsed = loads(text)
     except JsonRefused:
-        assert re.search(rb"NaN|Infinity|\d{17}", text)
+        # an integer past 2**53 has 16 digits or more (9007199254740993 is refused)
+        assert re.search(rb"NaN|Infinity|\d{16}", text)
         return
 
     def finite(item: object) -> bool:

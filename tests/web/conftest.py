@@ -43,6 +43,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-sync", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1920, "height": 1080}
+LAPTOP = {"width": 1280, "height": 720}
 _T = TypeVar("_T")
 
 # username: (display name, role, branch key or None for the committee)
@@ -263,6 +264,13 @@ def _visit(portal: Portal, browser: Browser, viewport: dict[str, int],
 def desktop(portal: Portal, browser: Browser) -> Iterator[Visit]:
     """A tab at 1920×1080."""
     yield from _visit(portal, browser, DESKTOP)
+
+
+@pytest.fixture
+def laptop(portal: Portal, browser: Browser) -> Iterator[Visit]:
+    """A tab at 1280×720: the scene tests' window, a laptop's screen (in software, a third
+    of a full-HD frame's pixels to draw)."""
+    yield from _visit(portal, browser, LAPTOP)
 
 
 @pytest.fixture

@@ -167,6 +167,15 @@ class Viewer {
     return { calls, triangles };
   }
 
+  /** Stops the frame loop, after drawing one frame, or starts it again. While it stands
+   *  still, frames are drawn only by showMarkers and renderInfo: tests compare exact frames,
+   *  and a page drawing in software answers them at once instead of after its next frame.
+   *  @param {boolean} held */
+  holdFrames(held) {
+    this.renderer.setAnimationLoop(held ? null : (time) => this.frame(time));
+    if (held) this.renderer.render(this.view.scene, this.camera);
+  }
+
   /** Markers shown or not, drawn at once (tests compare frames with and without them).
    *  @param {boolean} shown */
   showMarkers(shown) {

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
-from panda3d.core import Texture, TextureStage
+from direct.task import Task
+from panda3d.core import PTA_LVecBase3f, Texture, TextureStage
 
 from engine.app import ExhibitApp
 
 log = logging.getLogger(__name__)
 SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast")
+_SIMPLEPBR_TASK = "simplepbr update"
 
 
 @dataclass
@@ -40,15 +43,18 @@ def enable_shading(app: ExhibitApp, shadows: bool = True,
         import simplepbr
 
         normal_maps = normal_maps and _mend_tangents()
-        simplepbr.init(render_node=app.render, window=app.base.win, camera_node=app.base.cam,
-                       taskmgr=app.base.taskMgr, msaa_samples=0, max_lights=4,
-                       enable_shadows=use_shadows, enable_fog=True, use_normal_maps=normal_maps)
+        pipeline = simplepbr.init(
+            render_node=app.render, window=app.base.win, camera_node=app.base.cam,
+            taskmgr=app.base.taskMgr, msaa_samples=0, max_lights=4, enable_shadows=use_shadows,
+            enable_fog=True, use_normal_maps=normal_maps)
     except Exception as exc:  # noqa: BLE001  any driver/shader failure: degrade to the auto-shader
         log.warning("simplepbr unavailable (%s); using the auto-shader", exc)
         app.render.setShaderAuto()
         return ShadingMode("auto-shader", False, str(exc))
     if normal_maps:
         _flat_normals(app)
+    if not use_shadows:
+        _camera_position_in_place(app, pipeline)
     reason = "software renderer: shadows off" if software and shadows else ""
     return ShadingMode("simplepbr", use_shadows, reason)
 
@@ -63,6 +69,30 @@ def _flat_normals(app: ExhibitApp) -> None:
     stage.setMode(TextureStage.M_normal)
     stage.setSort(1_000_000)
     app.render.setTexture(stage, flat)
+
+
+def _camera_position_in_place(app: ExhibitApp, pipeline: Any) -> None:
+    """simplepbr's frame task sets the camera's position as a shader input on the scene's
+    root, which makes a new render state at the root each frame the camera moves, and so
+    every state composed below it anew (about 140 a frame in Luding: cull's work, then
+    Panda3D's state sweep). Here the input is an array bound once and rewritten in place.
+    Without shadows its task does nothing else but copy the window's background colour."""
+    buffers = getattr(getattr(pipeline, "_filtermgr", None), "buffers", None)
+    if not buffers or not app.base.taskMgr.hasTaskNamed(_SIMPLEPBR_TASK):
+        log.warning("simplepbr's frame task changed; it keeps setting the camera input")
+        return
+    position = PTA_LVecBase3f.emptyArray(1)
+    app.render.setShaderInput("camera_world_position", position)
+    window, scene_buffer = app.base.win, buffers[0]
+    camera, render = app.base.cam, app.render
+
+    def update(task: Task.Task) -> int:
+        scene_buffer.setClearColor(window.getClearColor())  # setBackgroundColor() works
+        position.setElement(0, camera.getPos(render))
+        return int(Task.cont)
+
+    app.base.taskMgr.remove(_SIMPLEPBR_TASK)
+    app.base.taskMgr.add(update, _SIMPLEPBR_TASK, sort=49)
 
 
 _TANGENT_ANCHOR = "    vec4 view_position = p3d_ModelViewMatrix * model_position;"

@@ -99,7 +99,7 @@ class Viewer {
       this.tour = new LiveTour(this, this.config.tour);
       this.tour.connect();
     }
-    this.renderer.setAnimationLoop((time) => this.frame(time));
+    this.holdFrames(false);
   }
 
   /** Puts the member at a camera of the script (spawn or a route stop).
@@ -167,7 +167,7 @@ class Viewer {
     return { calls, triangles };
   }
 
-  /** Stops the frame loop, after drawing one frame, or starts it again. While it stands
+  /** Stops the frame loop, after drawing one frame, or starts it. While it stands
    *  still, frames are drawn only by showMarkers and renderInfo: tests compare exact frames,
    *  and a page drawing in software answers them at once instead of after its next frame.
    *  @param {boolean} held */

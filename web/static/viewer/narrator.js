@@ -128,7 +128,6 @@ export class NarratorFigure {
     this.eye = new THREE.Vector3();
     /** @type {THREE.Camera | null} the member's eyes, where the narration is heard */
     this.listenerCamera = null;
-    this.stillUntil = -Infinity;
   }
 
   /** A node's position in the figure's own Z-up frame. @param {THREE.Object3D} node */
@@ -268,17 +267,10 @@ export class NarratorFigure {
   }
 
   // -- every frame ---------------------------------------------------------------------
-  /** Keeps the figure as it is for ``seconds`` (frames compared by a test).
-   *  @param {number} seconds */
-  holdStill(seconds) {
-    this.stillUntil = this.now() + seconds;
-  }
-
   /** @param {number} dt seconds @param {THREE.Camera} camera the member's eyes */
   update(dt, camera) {
     this.listenerCamera = camera;
     const now = this.now();
-    if (now < this.stillUntil) return;
     this.blink = this.blinker.weight(now);
     const weights = { ...this.mouth(), blink: this.blink };
     for (const face of this.faces) {

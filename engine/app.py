@@ -7,6 +7,7 @@ time deterministically.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal, Protocol, TypeVar
 
 import numpy as np
@@ -64,13 +65,16 @@ class ExhibitApp:
         CullBinManager.getGlobalPtr().setBinType("opaque", CullBinManager.BT_fixed)
         self.systems: list[System] = []
         self._last = self.clock.now()
-        self.base.taskMgr.add(self._frame, "redhall-frame", sort=-10)
+        # Panda3D's task manager outlives a ShowBase: the app's tasks leave with it, or a
+        # later app in the process would also run this one's systems every frame
+        self._tasks: list[Task.Task] = []
+        self.add_task(self._frame, "redhall-frame", sort=-10)
         # Panda3D sweeps its caches of render and transform states for unused ones every
         # frame; a sweep every tenth frame frees them as surely and pays the sweep's fixed
         # part once in ten frames (measured: 0.3-1 ms less app time a frame in Luding)
         if self.base.taskMgr.hasTaskNamed("garbageCollectStates"):
             self.base.taskMgr.remove("garbageCollectStates")
-            self.base.taskMgr.add(self._collect_states, "redhall-collect-states", sort=46)
+            self.add_task(self._collect_states, "redhall-collect-states", sort=46)
         self._frames = 0
 
     @property
@@ -83,6 +87,10 @@ class ExhibitApp:
         """Updates ``system`` every frame from now on, after those added before it."""
         self.systems.append(system)
         return system
+
+    def add_task(self, run: Callable[[Task.Task], int], name: str, sort: int) -> None:
+        """Runs ``run`` every frame at ``sort`` until the app is destroyed."""
+        self._tasks.append(self.base.taskMgr.add(run, name, sort=sort))
 
     def remove(self, system: System) -> None:
         """Stops updating ``system`` (a scene being left); one not added is ignored."""
@@ -123,5 +131,8 @@ class ExhibitApp:
         self.base.run()
 
     def destroy(self) -> None:
+        for task in self._tasks:
+            self.base.taskMgr.remove(task)
+        self._tasks.clear()
         self.base.destroy()
         unloadPrcFile(self._prc)

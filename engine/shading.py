@@ -92,7 +92,7 @@ def _camera_position_in_place(app: ExhibitApp, pipeline: Any) -> None:
         return int(Task.cont)
 
     app.base.taskMgr.remove(_SIMPLEPBR_TASK)
-    app.base.taskMgr.add(update, _SIMPLEPBR_TASK, sort=49)
+    app.add_task(update, _SIMPLEPBR_TASK, sort=49)
 
 
 _TANGENT_ANCHOR = "    vec4 view_position = p3d_ModelViewMatrix * model_position;"

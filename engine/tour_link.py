@@ -111,6 +111,20 @@ class TourLink:
         return self._client.clock_offset
 
     def close(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._client.close(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
+        """Leaves the tour, then ends the link's thread and closes its event loop."""
+        try:
+            asyncio.run_coroutine_threadsafe(self._client.close(), self._loop).result(10)
+        finally:
+            asyncio.run_coroutine_threadsafe(_cancel_the_rest(), self._loop).result(10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+            if not self._thread.is_alive():
+                self._loop.close()
+
+
+async def _cancel_the_rest() -> None:
+    """Cancels the loop's other tasks (the pump, voice) and waits for them to end."""
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)

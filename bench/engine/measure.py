@@ -67,7 +67,8 @@ def _peer_load(package: Path, scene: str, cache: Path) -> float:
 def _draw_calls(view: ExhibitView) -> int:
     camera = view.app.base.camera
     total = 0
-    for holder in view.nodes.props.values():
+    holders = {holder.node(): holder for holder in view.nodes.props.values()}
+    for holder in holders.values():  # props drawn as one batch share their holder
         lod: LODNode = holder.node()
         distance = (holder.getPos(view.app.render) - camera.getPos(view.app.render)).length()
         for index in range(lod.getNumSwitches()):

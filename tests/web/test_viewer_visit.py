@@ -30,11 +30,11 @@ def _pending(page: Page) -> int:
 
 
 def test_a_browser_visit_earns_the_credit_and_each_fact_arrives_once(
-        desktop: Visit, portal: Portal) -> None:
-    desktop.log_in("member-a")
-    page = desktop.page
+        laptop: Visit, portal: Portal) -> None:
+    laptop.log_in("member-a")
+    page = laptop.page
     page.clock.install()  # the test moves the page's clock on instead of waiting 13 minutes
-    page = open_viewer(desktop, SCENE)
+    page = open_viewer(laptop, SCENE)
     script = _script(page)
     hotspots = [h["id"] for h in script["hotspots"]]
     page.locator("#viewer-next-stop").click()
@@ -54,7 +54,7 @@ def test_a_browser_visit_earns_the_credit_and_each_fact_arrives_once(
     assert page.evaluate(
         "() => getComputedStyle(document.querySelector('#viewer-panel')).fontFamily"
     ).startswith('"RedHall Subset"')
-    look(desktop, "viewer-hotspot-panel")
+    look(laptop, "viewer-hotspot-panel")
     half = len(hotspots) // 2
     for hotspot in hotspots[:half]:
         page.evaluate("id => redhallViewer.visit.select(id)", hotspot)
@@ -109,9 +109,9 @@ def _until_delivered(page: Page) -> None:
     assert _pending(page) == 0
 
 
-def test_a_visit_never_left_ends_when_it_was_last_seen(desktop: Visit, portal: Portal) -> None:
-    desktop.log_in("member-a")
-    page = open_viewer(desktop, SCENE)
+def test_a_visit_never_left_ends_when_it_was_last_seen(laptop: Visit, portal: Portal) -> None:
+    laptop.log_in("member-a")
+    page = open_viewer(laptop, SCENE)
     script = _script(page)
     hotspot = script["hotspots"][0]["id"]
     page.evaluate("id => redhallViewer.visit.select(id)", hotspot)

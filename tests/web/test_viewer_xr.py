@@ -71,19 +71,19 @@ def _until(page: Page, check: Callable[[], Any], what: str, seconds: float = 20)
 # Stereo frames of the gorge drawn in software take seconds each on a two-core machine
 @pytest.mark.timeout(600)
 def test_a_headset_opens_a_hotspot_answers_with_the_trigger_and_teleports(
-        desktop: Visit) -> None:
-    desktop.log_in("member-a")
-    desktop.page.add_init_script(path=str(IWER))
-    desktop.page.add_init_script(INSTALL)
-    page = open_viewer(desktop, "luding-bridge")
+        laptop: Visit) -> None:
+    laptop.log_in("member-a")
+    laptop.page.add_init_script(path=str(IWER))
+    laptop.page.add_init_script(INSTALL)
+    page = open_viewer(laptop, "luding-bridge")
     enter = page.locator("#viewer-enter-vr")
     expect(enter).to_be_visible()
-    look(desktop, "viewer-xr-before")
+    look(laptop, "viewer-xr-before")
     enter.click()
     page.locator("#viewer[data-xr=presenting]").wait_for(timeout=30_000)
     # the controller models came from RedHall's own copy of the input profiles
     _until(page, lambda: any("/vendor/webxr-profiles/" in u and u.endswith(".glb")
-                       for u in desktop.requests), "the controller model loaded")
+                       for u in laptop.requests), "the controller model loaded")
     # looking at a hotspot for a moment opens it (gaze)
     looked = page.evaluate("""() => {
         const h = redhallViewer.view.packaged.script.hotspots

@@ -119,8 +119,7 @@ def _place_batch(models: _Models, batch: list[PackagedProp], parent: NodePath) -
             _place(member, prop)
             models.copy(level.path, member)
             member.wrtReparentTo(merged)
-        if len(batch) > 1:
-            merge_static(merged)
+        merge_static(merged)  # a single prop's copy too: its placing nodes go
         lod.addSwitch(far, near)
         near = far
     # members share rotation and scale: each one's centre is its origin plus the lead's

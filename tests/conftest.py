@@ -136,17 +136,25 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     return code, out.export_text(), err.export_text()
 
 
-# The browser tests drive Chromium, which draws pages and scenes in software (SwiftShader):
-# each takes most of this machine, and their waits are sized for having it. Run in parallel
+# The browser tests that draw scenes (three.js in software, SwiftShader) or carry voice
+# each take most of this machine, and their waits are sized for having it. Run in parallel
 # (pytest-xdist, as scripts/test does), they are one unit of work, run one at a time on one
 # worker from the start (the largest unit goes first), while the other worker runs the
-# rest test by test. (A scheduler, not xdist_group marks: pytest 9 ignores the node ids
-# that --dist loadgroup rewrites.)
+# rest test by test, the portal's page tests among them (HTML and 2D charts: light).
+# (A scheduler, not xdist_group marks: pytest 9 ignores the node ids that --dist loadgroup
+# rewrites.)
+PAGE_TESTS = ("test_admin_pages", "test_dashboard", "test_editor_pages", "test_guide_pages",
+              "test_inbox", "test_member_pages", "test_portal_frame")
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
 
     class BrowserTestsApart(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
-            return "tests/web" if nodeid.startswith("tests/web/") else nodeid
+            if not nodeid.startswith("tests/web/"):
+                return nodeid
+            module = nodeid.split("::")[0].removeprefix("tests/web/").removesuffix(".py")
+            return nodeid if module in PAGE_TESTS else "tests/web"
 
     return BrowserTestsApart(config, log)

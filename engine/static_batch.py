@@ -73,9 +73,12 @@ def _join(node: GeomNode) -> None:
 
 
 def _concatenate(geoms: list[Geom]) -> Geom | None:
-    indices = [_triangle_indices(geom) for geom in geoms]
-    if any(part is None for part in indices):
-        return None
+    indices = []
+    for geom in geoms:
+        part = _triangle_indices(geom)
+        if part is None:
+            return None
+        indices.append(part)
     first = geoms[0].getVertexData()
     rows = [geom.getVertexData().getNumRows() for geom in geoms]
     data = GeomVertexData(first.getName(), first.getFormat(), Geom.UH_static)
@@ -88,7 +91,7 @@ def _concatenate(geoms: list[Geom]) -> Geom | None:
             target[at:at + len(source)] = source
             at += len(source)
     offsets = np.cumsum([0, *rows[:-1]], dtype=np.uint64)
-    joined = np.concatenate([part + np.uint32(offset)  # type: ignore[operator]
+    joined = np.concatenate([part + np.uint32(offset)
                              for part, offset in zip(indices, offsets)]).astype(np.uint32)
     triangles = GeomTriangles(Geom.UH_static)
     triangles.setIndexType(Geom.NT_uint32)
